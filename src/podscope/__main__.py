@@ -1,0 +1,5 @@
+import sys
+
+from podscope.cli.main import main
+
+sys.exit(main())

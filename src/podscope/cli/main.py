@@ -1,0 +1,66 @@
+"""Entry point of the ``podscope`` command (and of ``kubectl podscope``).
+
+The CLI parses arguments and prints; every command calls into :mod:`podscope.api`. Command
+modules are listed in ``COMMANDS``; each has ``register(subparsers)`` and sets ``func`` to a
+``run(args) -> int``. Heavy modules (the kubernetes client) are imported inside ``run`` only, so
+``podscope --help`` and ``--version`` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from podscope import __version__
+from podscope.errors import ExitCode, PodscopeError
+
+# Order is the order shown in --help.
+COMMANDS = ("debug", "attach", "ls", "apply", "doctor", "node")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="podscope",
+        description="Debug running Kubernetes Pods with ephemeral containers.",
+    )
+    parser.add_argument("--version", action="version", version=f"podscope {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"podscope.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"podscope.cli.{name}":
+                continue  # command not built yet
+            raise
+        module.register(sub)
+    return parser
+
+
+def print_error(exc: PodscopeError) -> None:
+    # Our messages go to stderr with a fixed prefix so container output can never forge them.
+    sys.stderr.write(f"podscope: error: {exc.message}\n")
+    if exc.remedy:
+        sys.stderr.write(f"podscope: hint: {exc.remedy}\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help(sys.stderr)
+        return int(ExitCode.USAGE)
+    try:
+        return int(func(args))
+    except PodscopeError as exc:
+        print_error(exc)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("podscope: interrupted\n")
+        return int(ExitCode.INTERRUPTED)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
