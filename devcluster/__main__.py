@@ -1,0 +1,66 @@
+"""`python -m devcluster up|down|status|logs COMPONENT|env|build|images`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from devcluster import build, cluster, images, paths, processes
+from devcluster.errors import ClusterError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="devcluster", description="A local single-node Kubernetes cluster.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="build if needed, boot, wait until the node is Ready")
+    up.add_argument("--no-build", action="store_true", help="use the binaries already built")
+    sub.add_parser("down", help="stop every process started by up; remove their mounts")
+    st = sub.add_parser("status", help="which components run; exit 0 only when Ready")
+    st.add_argument("-o", "--output", choices=("json",))
+    logs = sub.add_parser("logs", help="print a component's log")
+    logs.add_argument("component", choices=cluster.COMPONENTS)
+    logs.add_argument("--tail", type=int, default=0, help="only the last N lines")
+    sub.add_parser("env", help="print `export KUBECONFIG=...`")
+    b = sub.add_parser("build", help="build the Kubernetes binaries and etcd")
+    b.add_argument("--force", action="store_true", help="rebuild even when up to date")
+    sub.add_parser("images", help="build the images and import the missing ones")
+    args = parser.parse_args(argv)
+
+    try:
+        if args.command == "up":
+            cluster.up(build_first=not args.no_build)
+        elif args.command == "down":
+            cluster.down()
+        elif args.command == "status":
+            state = cluster.status()
+            if args.output == "json":
+                print(json.dumps(state, indent=2))
+            else:
+                for name, pid in state["components"].items():
+                    print(f"{name:26} {'running pid ' + str(pid) if pid else 'stopped'}")
+                print(f"{'node ' + paths.NODE_NAME:26} {'Ready' if state['ready'] else 'not ready'}")
+            return 0 if state["ready"] else 1
+        elif args.command == "logs":
+            if args.tail:
+                print(processes.tail(args.component, args.tail))
+            else:
+                sys.stdout.write(processes.log_path(args.component).read_text(errors="replace"))
+        elif args.command == "env":
+            print(f"export KUBECONFIG={paths.ADMIN_KUBECONFIG}")
+        elif args.command == "build":
+            seconds = build.build(force=args.force)
+            print(f"devcluster: build: {seconds:.1f}s" if seconds else "devcluster: binaries up to date")
+        elif args.command == "images":
+            print("imported:", ", ".join(images.import_all()) or "nothing (all present)")
+    except ClusterError as exc:
+        print(exc.render(), file=sys.stderr)
+        return 1
+    except FileNotFoundError as exc:
+        print(f"devcluster: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
