@@ -1,0 +1,33 @@
+"""Test set-up shared by unit and e2e tests: make the repository's devcluster importable."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+
+_skipped_e2e: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and report.nodeid.startswith("tests/e2e/"):
+        _skipped_e2e.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # A skipped real-cluster test is a failure, not a pass.
+    if _skipped_e2e and session.exitstatus == 0:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _skipped_e2e:
+        terminalreporter.write_line(
+            f"FAILED: {len(_skipped_e2e)} e2e test(s) were skipped: " + ", ".join(_skipped_e2e), red=True
+        )
