@@ -11,7 +11,9 @@ from devcluster.errors import ClusterError
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="devcluster", description="A local single-node Kubernetes cluster.")
+    parser = argparse.ArgumentParser(
+        prog="devcluster", description="A local single-node Kubernetes cluster."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="build if needed, boot, wait until the node is Ready")
     up.add_argument("--no-build", action="store_true", help="use the binaries already built")
@@ -39,7 +41,9 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 for name, pid in state["components"].items():
                     print(f"{name:26} {'running pid ' + str(pid) if pid else 'stopped'}")
-                print(f"{'node ' + paths.NODE_NAME:26} {'Ready' if state['ready'] else 'not ready'}")
+                print(
+                    f"{'node ' + paths.NODE_NAME:26} {'Ready' if state['ready'] else 'not ready'}"
+                )
             return 0 if state["ready"] else 1
         elif args.command == "logs":
             if args.tail:
@@ -50,7 +54,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"export KUBECONFIG={paths.ADMIN_KUBECONFIG}")
         elif args.command == "build":
             seconds = build.build(force=args.force)
-            print(f"devcluster: build: {seconds:.1f}s" if seconds else "devcluster: binaries up to date")
+            print(
+                f"devcluster: build: {seconds:.1f}s"
+                if seconds
+                else "devcluster: binaries up to date"
+            )
         elif args.command == "images":
             print("imported:", ", ".join(images.import_all()) or "nothing (all present)")
     except ClusterError as exc:

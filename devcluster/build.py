@@ -67,14 +67,39 @@ def build(force: bool = False, log: bool = True) -> float:
     paths.BIN.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
     if log:
-        print(f"devcluster: building Kubernetes {paths.KUBERNETES_VERSION} and etcd "
-              "(first build: several minutes; later ones use Go's build cache)", flush=True)
+        print(
+            f"devcluster: building Kubernetes {paths.KUBERNETES_VERSION} and etcd "
+            "(first build: several minutes; later ones use Go's build cache)",
+            flush=True,
+        )
     ldflags = _version_ldflags(paths.KUBERNETES_VERSION)
-    _go(["go", "build", "-tags", BUILD_TAGS, "-trimpath", "-ldflags", ldflags,
-         "-o", str(paths.BIN) + "/", *(f"k8s.io/kubernetes/cmd/{c}" for c in KUBE_COMMANDS)])
+    _go(
+        [
+            "go",
+            "build",
+            "-tags",
+            BUILD_TAGS,
+            "-trimpath",
+            "-ldflags",
+            ldflags,
+            "-o",
+            str(paths.BIN) + "/",
+            *(f"k8s.io/kubernetes/cmd/{c}" for c in KUBE_COMMANDS),
+        ]
+    )
     # The etcd server's main package is the module root, so name the output explicitly.
-    _go(["go", "build", "-trimpath", "-ldflags", "-s -w", "-o", str(paths.BIN / "etcd"),
-         paths.ETCD_MODULE])
+    _go(
+        [
+            "go",
+            "build",
+            "-trimpath",
+            "-ldflags",
+            "-s -w",
+            "-o",
+            str(paths.BIN / "etcd"),
+            paths.ETCD_MODULE,
+        ]
+    )
     (paths.BIN / ".inputs").write_text(_inputs_hash())
     elapsed = time.monotonic() - start
     if log:

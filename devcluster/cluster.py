@@ -7,6 +7,7 @@ ServiceAccount and `kube-root-ca.crt` ConfigMap exist, i.e. once a Pod can actua
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -23,8 +24,14 @@ from devcluster import build, configs, images, paths, pki, processes
 from devcluster.errors import ClusterError
 
 # Stop order: the reverse of start order.
-COMPONENTS = ("containerd", "etcd", "kube-apiserver", "kube-controller-manager",
-              "kube-scheduler", "kubelet")
+COMPONENTS = (
+    "containerd",
+    "etcd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kubelet",
+)
 DEBIAN_PACKAGES = {
     "containerd": "/usr/bin/containerd",
     "runc": "/usr/sbin/runc",
@@ -42,12 +49,17 @@ def say(message: str) -> None:
 
 def node_ip() -> str:
     """The address the node advertises: the source address of the default route."""
-    out = subprocess.run(["ip", "-4", "route", "get", "192.0.2.255"], capture_output=True, text=True)
+    out = subprocess.run(
+        ["ip", "-4", "route", "get", "192.0.2.255"], capture_output=True, text=True
+    )
     words = out.stdout.split()
     if "src" in words:
         return words[words.index("src") + 1]
-    raise ClusterError("cannot find this machine's IPv4 address", command=["ip", "-4", "route", "get", "192.0.2.255"],
-                       log_tail=out.stderr)
+    raise ClusterError(
+        "cannot find this machine's IPv4 address",
+        command=["ip", "-4", "route", "get", "192.0.2.255"],
+        log_tail=out.stderr,
+    )
 
 
 def install_packages() -> None:
@@ -56,13 +68,20 @@ def install_packages() -> None:
         return
     say("installing from Debian: " + " ".join(missing))
     for cmd in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", *missing]):
-        result = subprocess.run(cmd, capture_output=True, text=True,
-                                env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        result = subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
         if result.returncode != 0:
-            raise ClusterError("package installation failed", command=cmd, log_tail=result.stderr[-3000:])
+            raise ClusterError(
+                "package installation failed", command=cmd, log_tail=result.stderr[-3000:]
+            )
 
 
 # --- talking to the API server with the admin certificate (no client library needed) -------------
+
 
 def _tls_context() -> ssl.SSLContext:
     ctx = ssl.create_default_context(cafile=str(paths.PKI / "ca.crt"))
@@ -73,8 +92,9 @@ def _tls_context() -> ssl.SSLContext:
 def api(method: str, path: str, body: Any = None, timeout: float = 5.0) -> tuple[int, Any]:
     url = f"https://127.0.0.1:{paths.API_PORT}{path}"
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(req, context=_tls_context(), timeout=timeout) as resp:
             raw = resp.read()
@@ -101,12 +121,15 @@ def _node_ready() -> bool:
         return False
     if status != 200:
         return False
-    return any(c.get("type") == "Ready" and c.get("status") == "True"
-               for c in node.get("status", {}).get("conditions", []))
+    return any(
+        c.get("type") == "Ready" and c.get("status") == "True"
+        for c in node.get("status", {}).get("conditions", [])
+    )
 
 
-def wait_for(what: str, check: Callable[[], bool], watch: tuple[str, ...], timeout: float,
-             blame: str) -> None:
+def wait_for(
+    what: str, check: Callable[[], bool], watch: tuple[str, ...], timeout: float, blame: str
+) -> None:
     """Poll `check`; fail loudly if a watched component dies or the time runs out."""
     deadline = time.monotonic() + timeout
     while True:
@@ -115,12 +138,16 @@ def wait_for(what: str, check: Callable[[], bool], watch: tuple[str, ...], timeo
         for name in watch:
             processes.ensure_alive(name)
         if time.monotonic() > deadline:
-            raise ClusterError(f"timed out after {timeout:.0f}s waiting for {what}",
-                               command=processes.command_of(blame), log_tail=processes.tail(blame))
+            raise ClusterError(
+                f"timed out after {timeout:.0f}s waiting for {what}",
+                command=processes.command_of(blame),
+                log_tail=processes.tail(blame),
+            )
         time.sleep(0.2)
 
 
 # --- cleanup ----------------------------------------------------------------------------------
+
 
 def _mounts_under(root: Path) -> list[str]:
     found = []
@@ -159,7 +186,9 @@ def _kill_tasks() -> None:
         subprocess.run(images.ctr("tasks", "kill", "-s", "SIGKILL", task), capture_output=True)
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        tasks = subprocess.run(images.ctr("tasks", "ls", "-q"), capture_output=True, text=True).stdout.split()
+        tasks = subprocess.run(
+            images.ctr("tasks", "ls", "-q"), capture_output=True, text=True
+        ).stdout.split()
         for task in tasks:
             subprocess.run(images.ctr("tasks", "delete", "-f", task), capture_output=True)
         if not tasks:
@@ -180,13 +209,18 @@ def _delete_all_pods() -> None:
     items = pods.get("items", [])
     for pod in items:
         meta = pod["metadata"]
-        api("DELETE", f"/api/v1/namespaces/{meta['namespace']}/pods/{meta['name']}",
-            {"gracePeriodSeconds": 0})
+        api(
+            "DELETE",
+            f"/api/v1/namespaces/{meta['namespace']}/pods/{meta['name']}",
+            {"gracePeriodSeconds": 0},
+        )
     if not items:
         return
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        running = subprocess.run(images.ctr("tasks", "ls", "-q"), capture_output=True, text=True).stdout.split()
+        running = subprocess.run(
+            images.ctr("tasks", "ls", "-q"), capture_output=True, text=True
+        ).stdout.split()
         if not running:
             return
         time.sleep(0.3)
@@ -201,10 +235,8 @@ def down(quiet: bool = False) -> None:
             say(f"stopped {name}")
     # Shims outlive a killed containerd; they are ours when they name our socket.
     for pid in processes.processes_using(f"-address {paths.CONTAINERD_SOCK}"):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, 9)
-        except ProcessLookupError:
-            pass
     removed = unmount_all()
     if removed and not quiet:
         say(f"removed {removed} mounts")
@@ -212,14 +244,21 @@ def down(quiet: bool = False) -> None:
 
 # --- up -------------------------------------------------------------------------------------
 
+
 def running() -> list[str]:
     return [name for name in COMPONENTS if processes.pid_of(name) is not None]
 
 
 def _fresh_state() -> None:
     """A new cluster each `up`: etcd and kubelet state go; PKI and the image store stay."""
-    for d in (paths.ETCD_DATA, paths.KUBELET_ROOT, paths.CNI_IPAM, paths.MANIFESTS, paths.LOGS,
-              paths.RUN):
+    for d in (
+        paths.ETCD_DATA,
+        paths.KUBELET_ROOT,
+        paths.CNI_IPAM,
+        paths.MANIFESTS,
+        paths.LOGS,
+        paths.RUN,
+    ):
         shutil.rmtree(d, ignore_errors=True)
     for d in (paths.CONFIG, paths.MANIFESTS, paths.KUBELET_ROOT, paths.LOGS, paths.RUN):
         d.mkdir(parents=True, exist_ok=True)
@@ -244,11 +283,21 @@ def up(build_first: bool = True) -> float:
     pki.ensure(paths.PKI, paths.NODE_NAME, ip, paths.SERVICE_IP)
     server = f"https://127.0.0.1:{paths.API_PORT}"
     configs.kubeconfig(paths.ADMIN_KUBECONFIG, "podscope-admin", "admin", server)
-    configs.kubeconfig(paths.CONFIG / "controller-manager.kubeconfig",
-                       "system:kube-controller-manager", "controller-manager", server)
-    configs.kubeconfig(paths.CONFIG / "scheduler.kubeconfig", "system:kube-scheduler", "scheduler", server)
-    configs.kubeconfig(paths.CONFIG / "kubelet.kubeconfig", f"system:node:{paths.NODE_NAME}",
-                       "kubelet-client", server)
+    configs.kubeconfig(
+        paths.CONFIG / "controller-manager.kubeconfig",
+        "system:kube-controller-manager",
+        "controller-manager",
+        server,
+    )
+    configs.kubeconfig(
+        paths.CONFIG / "scheduler.kubeconfig", "system:kube-scheduler", "scheduler", server
+    )
+    configs.kubeconfig(
+        paths.CONFIG / "kubelet.kubeconfig",
+        f"system:node:{paths.NODE_NAME}",
+        "kubelet-client",
+        server,
+    )
     configs.cni_config()
     configs.kubelet_config()
 
@@ -260,20 +309,37 @@ def up(build_first: bool = True) -> float:
         say("imported images: " + ", ".join(imported))
     wait_for("etcd", lambda: _http_ok(paths.ETCD_CLIENT_URL + "/health"), ("etcd",), 20, "etcd")
     processes.start("kube-apiserver", configs.apiserver_command(ip))
-    wait_for("kube-apiserver /readyz", lambda: _api_ok("/readyz"), ("etcd", "kube-apiserver"), 60,
-             "kube-apiserver")
+    wait_for(
+        "kube-apiserver /readyz",
+        lambda: _api_ok("/readyz"),
+        ("etcd", "kube-apiserver"),
+        60,
+        "kube-apiserver",
+    )
     processes.start("kube-controller-manager", configs.controller_manager_command())
     processes.start("kube-scheduler", configs.scheduler_command())
     processes.start("kubelet", configs.kubelet_command(ip))
     everything = COMPONENTS
     wait_for(f"node {paths.NODE_NAME} to be Ready", _node_ready, everything, 60, "kubelet")
-    wait_for("the default ServiceAccount", lambda: _api_ok(
-        "/api/v1/namespaces/default/serviceaccounts/default"), everything, 60, "kube-controller-manager")
-    wait_for("the kube-root-ca.crt ConfigMap", lambda: _api_ok(
-        "/api/v1/namespaces/default/configmaps/kube-root-ca.crt"), everything, 60, "kube-controller-manager")
+    wait_for(
+        "the default ServiceAccount",
+        lambda: _api_ok("/api/v1/namespaces/default/serviceaccounts/default"),
+        everything,
+        60,
+        "kube-controller-manager",
+    )
+    wait_for(
+        "the kube-root-ca.crt ConfigMap",
+        lambda: _api_ok("/api/v1/namespaces/default/configmaps/kube-root-ca.crt"),
+        everything,
+        60,
+        "kube-controller-manager",
+    )
     elapsed = time.monotonic() - start
-    say(f"cluster is up: node {paths.NODE_NAME} Ready in {elapsed:.1f}s "
-        f"(Kubernetes {paths.KUBERNETES_VERSION})")
+    say(
+        f"cluster is up: node {paths.NODE_NAME} Ready in {elapsed:.1f}s "
+        f"(Kubernetes {paths.KUBERNETES_VERSION})"
+    )
     say(f"export KUBECONFIG={paths.ADMIN_KUBECONFIG}")
     return elapsed
 
@@ -289,5 +355,9 @@ def _http_ok(url: str) -> bool:
 def status() -> dict[str, Any]:
     comps = {name: processes.pid_of(name) for name in COMPONENTS}
     ready = all(comps.values()) and _node_ready()
-    return {"ready": ready, "components": comps, "kubeconfig": str(paths.ADMIN_KUBECONFIG),
-            "version": paths.KUBERNETES_VERSION}
+    return {
+        "ready": ready,
+        "components": comps,
+        "kubeconfig": str(paths.ADMIN_KUBECONFIG),
+        "version": paths.KUBERNETES_VERSION,
+    }

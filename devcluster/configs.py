@@ -24,12 +24,27 @@ def kubeconfig(path: Path, user: str, cert: str, server: str) -> Path:
     doc = {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": "podscope-dev", "cluster": {
-            "server": server, "certificate-authority-data": b64("ca.crt")}}],
-        "users": [{"name": user, "user": {
-            "client-certificate-data": b64(f"{cert}.crt"), "client-key-data": b64(f"{cert}.key")}}],
-        "contexts": [{"name": "podscope-dev", "context": {
-            "cluster": "podscope-dev", "user": user, "namespace": "default"}}],
+        "clusters": [
+            {
+                "name": "podscope-dev",
+                "cluster": {"server": server, "certificate-authority-data": b64("ca.crt")},
+            }
+        ],
+        "users": [
+            {
+                "name": user,
+                "user": {
+                    "client-certificate-data": b64(f"{cert}.crt"),
+                    "client-key-data": b64(f"{cert}.key"),
+                },
+            }
+        ],
+        "contexts": [
+            {
+                "name": "podscope-dev",
+                "context": {"cluster": "podscope-dev", "user": user, "namespace": "default"},
+            }
+        ],
         "current-context": "podscope-dev",
     }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -67,7 +82,7 @@ state = "{paths.CONTAINERD_STATE}"
     conf_dir = "{paths.CNI_CONF}"
 
 [plugins."io.containerd.internal.v1.opt"]
-  path = "{paths.STATE / 'containerd' / 'opt'}"
+  path = "{paths.STATE / "containerd" / "opt"}"
 """)
     return path
 
@@ -101,16 +116,24 @@ def cni_config() -> Path:
 def etcd_command() -> list[str]:
     return [
         str(paths.BIN / "etcd"),
-        "--name", "podscope",
-        "--data-dir", str(paths.ETCD_DATA),
-        "--listen-client-urls", paths.ETCD_CLIENT_URL,
-        "--advertise-client-urls", paths.ETCD_CLIENT_URL,
-        "--listen-peer-urls", "http://127.0.0.1:2380",
-        "--initial-advertise-peer-urls", "http://127.0.0.1:2380",
-        "--initial-cluster", "podscope=http://127.0.0.1:2380",
+        "--name",
+        "podscope",
+        "--data-dir",
+        str(paths.ETCD_DATA),
+        "--listen-client-urls",
+        paths.ETCD_CLIENT_URL,
+        "--advertise-client-urls",
+        paths.ETCD_CLIENT_URL,
+        "--listen-peer-urls",
+        "http://127.0.0.1:2380",
+        "--initial-advertise-peer-urls",
+        "http://127.0.0.1:2380",
+        "--initial-cluster",
+        "podscope=http://127.0.0.1:2380",
         # A throw-away dev cluster: skipping fsync makes boot and tests faster; losing data is fine.
         "--unsafe-no-fsync",
-        "--log-level", "warn",
+        "--log-level",
+        "warn",
     ]
 
 
@@ -128,11 +151,11 @@ def apiserver_command(node_ip: str) -> list[str]:
         f"--kubelet-client-key={PKI / 'apiserver-kubelet-client.key'}",
         f"--kubelet-certificate-authority={PKI / 'ca.crt'}",
         "--kubelet-preferred-address-types=InternalIP,Hostname",
-        f"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+        "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
         f"--service-account-key-file={PKI / 'sa.pub'}",
         f"--service-account-signing-key-file={PKI / 'sa.key'}",
         "--authorization-mode=Node,RBAC",
-        # The defaults (ServiceAccount, PodSecurity, ...) plus NodeRestriction, as real clusters run.
+        # The defaults (ServiceAccount, PodSecurity, ...) plus NodeRestriction, as clusters run.
         "--enable-admission-plugins=NodeRestriction",
         "--allow-privileged=true",
         "--profiling=false",
@@ -194,8 +217,12 @@ def kubelet_config() -> Path:
         # and never evict Pods because a development disk is fuller than a production one.
         "imageGCHighThresholdPercent": 100,
         "imageGCLowThresholdPercent": 99,
-        "evictionHard": {"memory.available": "1Mi", "nodefs.available": "1%",
-                         "nodefs.inodesFree": "1%", "imagefs.available": "1%"},
+        "evictionHard": {
+            "memory.available": "1Mi",
+            "nodefs.available": "1%",
+            "nodefs.inodesFree": "1%",
+            "imagefs.available": "1%",
+        },
         "serializeImagePulls": False,
         "resolvConf": "/etc/resolv.conf",
         "nodeStatusUpdateFrequency": "4s",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 
 class ClusterError(Exception):
-    def __init__(self, message: str, *, command: list[str] | None = None, log_tail: str = "") -> None:
+    def __init__(
+        self, message: str, *, command: list[str] | None = None, log_tail: str = ""
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.command = command

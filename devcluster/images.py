@@ -122,6 +122,7 @@ def write_oci_archive(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
     with tarfile.open(tmp, "w") as tar:
+
         def add(name: str, data: bytes) -> None:
             info = tarfile.TarInfo(name)
             info.size = len(data)
@@ -159,9 +160,14 @@ def _etc(users: str, groups: str) -> Layer:
 def _add_busybox(layer: Layer) -> None:
     busybox = Path("/bin/busybox")
     if not busybox.exists():
-        raise ClusterError("busybox-static is not installed", command=["apt-get", "install", "-y", "busybox-static"])
+        raise ClusterError(
+            "busybox-static is not installed",
+            command=["apt-get", "install", "-y", "busybox-static"],
+        )
     layer.file("bin/busybox", busybox, 0o755)
-    applets = subprocess.run([str(busybox), "--list-full"], capture_output=True, text=True, check=True)
+    applets = subprocess.run(
+        [str(busybox), "--list-full"], capture_output=True, text=True, check=True
+    )
     for applet in applets.stdout.split():
         # `busybox --list` names busybox itself: linking it would replace the binary by a self-link.
         if applet.endswith("/busybox") or applet == "busybox":
@@ -195,9 +201,17 @@ def app_image(work: Path) -> tuple[list[str], Layer, dict[str, object]]:
     )
     layer.dir("home/nonroot")
     layer.file("server", binary, 0o755)
-    layer.file("etc/podscope-app.conf", b"# read by nothing; proves a debugger sees the app's /etc\nport = 8080\n")
+    layer.file(
+        "etc/podscope-app.conf",
+        b"# read by nothing; proves a debugger sees the app's /etc\nport = 8080\n",
+    )
     layer.file("etc/os-release", b'PRETTY_NAME="podscope distroless-style app"\nID=podscope-app\n')
-    config = {"Entrypoint": ["/server"], "User": "65532:65532", "Env": [PATH_ENV], "WorkingDir": "/"}
+    config: dict[str, object] = {
+        "Entrypoint": ["/server"],
+        "User": "65532:65532",
+        "Env": [PATH_ENV],
+        "WorkingDir": "/",
+    }
     return [APP_IMAGE], layer, config
 
 
@@ -232,7 +246,9 @@ http {
 def nginx_image(work: Path) -> tuple[list[str], Layer, dict[str, object]]:
     nginx = "/usr/sbin/nginx"
     if not Path(nginx).exists():
-        raise ClusterError("nginx is not installed", command=["apt-get", "install", "-y", "nginx-light"])
+        raise ClusterError(
+            "nginx is not installed", command=["apt-get", "install", "-y", "nginx-light"]
+        )
     layer = _etc(
         "root:x:0:0:root:/root:/bin/sh\nwww-data:x:33:33:www-data:/var/www:/sbin/nologin\n"
         "nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n",
@@ -246,7 +262,7 @@ def nginx_image(work: Path) -> tuple[list[str], Layer, dict[str, object]]:
     layer.file("etc/nginx/nginx.conf", NGINX_CONF)
     for d in ("var/lib/nginx", "var/log/nginx", "run", "var/www"):
         layer.dir(d)
-    config = {
+    config: dict[str, object] = {
         "Cmd": ["nginx", "-g", "daemon off;"],
         "Env": [PATH_ENV],
         "ExposedPorts": {"80/tcp": {}},
@@ -297,6 +313,8 @@ def import_all() -> list[str]:
         cmd = ctr("images", "import", str(archive))
         result = subprocess.run(cmd, capture_output=True, text=True)
         if result.returncode != 0:
-            raise ClusterError(f"importing {archive.name} failed", command=cmd, log_tail=result.stderr)
+            raise ClusterError(
+                f"importing {archive.name} failed", command=cmd, log_tail=result.stderr
+            )
         imported.extend(names)
     return imported

@@ -1,4 +1,4 @@
-"""Where the cluster keeps things. Everything mutable lives under STATE; built binaries under CACHE."""
+"""Where the cluster keeps things: everything mutable under STATE, built binaries under CACHE."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ KUBERNETES_VERSION = "v1.34.4"
 ETCD_MODULE = "go.etcd.io/etcd/server/v3"
 
 STATE = Path(os.environ.get("PODSCOPE_DEVCLUSTER_STATE", "/var/lib/podscope-devcluster"))
-CACHE = Path(os.environ.get("PODSCOPE_DEVCLUSTER_CACHE", Path.home() / ".cache" / "podscope-devcluster"))
+CACHE = Path(
+    os.environ.get("PODSCOPE_DEVCLUSTER_CACHE", Path.home() / ".cache" / "podscope-devcluster")
+)
 BIN = CACHE / "bin"
 GOBUILD = Path(__file__).resolve().parent / "gobuild"
 CSRC = Path(__file__).resolve().parent / "csrc"

@@ -62,9 +62,15 @@ def _make_ca(pki: Path) -> None:
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
-                key_encipherment=False, data_encipherment=False, key_agreement=False,
-                encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -129,8 +135,14 @@ def identities(node_name: str, node_ip: str, service_ip: str) -> list[Identity]:
             "apiserver",
             "kube-apiserver",
             server_names=(
-                "127.0.0.1", node_ip, service_ip, "localhost", "kubernetes", "kubernetes.default",
-                "kubernetes.default.svc", "kubernetes.default.svc.cluster.local",
+                "127.0.0.1",
+                node_ip,
+                service_ip,
+                "localhost",
+                "kubernetes",
+                "kubernetes.default",
+                "kubernetes.default.svc",
+                "kubernetes.default.svc.cluster.local",
             ),
             client=False,
         ),
@@ -141,14 +153,17 @@ def identities(node_name: str, node_ip: str, service_ip: str) -> list[Identity]:
         Identity("scheduler", "system:kube-scheduler"),
         Identity("kubelet-client", f"system:node:{node_name}", ("system:nodes",)),
         Identity(
-            "kubelet-serving", f"system:node:{node_name}", ("system:nodes",),
-            server_names=(node_name, node_ip, "127.0.0.1"), client=False,
+            "kubelet-serving",
+            f"system:node:{node_name}",
+            ("system:nodes",),
+            server_names=(node_name, node_ip, "127.0.0.1"),
+            client=False,
         ),
     ]
 
 
 def ensure(pki: Path, node_name: str, node_ip: str, service_ip: str) -> None:
-    """Create whatever is missing; a certificate is remade when its SANs no longer match (new IP)."""
+    """Create what is missing; remake a certificate whose SANs no longer match (a new IP)."""
     pki.mkdir(parents=True, exist_ok=True)
     if not (pki / "ca.crt").exists():
         _make_ca(pki)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -48,22 +49,20 @@ def pid_of(name: str) -> int | None:
 def start(name: str, command: list[str], env: dict[str, str] | None = None) -> int:
     paths.LOGS.mkdir(parents=True, exist_ok=True)
     paths.RUN.mkdir(parents=True, exist_ok=True)
-    log = open(log_path(name), "ab")
-    log.write(f"\n==== devcluster start: {' '.join(command)}\n".encode())
-    log.flush()
-    try:
-        proc = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # survives the CLI that started it; Ctrl-C does not reach it
-            env={**os.environ, **(env or {})},
-        )
-    except OSError as exc:
-        raise ClusterError(f"cannot start {name}: {exc}", command=command) from exc
-    finally:
-        log.close()
+    with open(log_path(name), "ab") as log:
+        log.write(f"\n==== devcluster start: {' '.join(command)}\n".encode())
+        log.flush()
+        try:
+            proc = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # outlives the CLI; a Ctrl-C there does not reach it
+                env={**os.environ, **(env or {})},
+            )
+        except OSError as exc:
+            raise ClusterError(f"cannot start {name}: {exc}", command=command) from exc
     _pid_file(name).write_text(f"{proc.pid} {_start_time(proc.pid)}\n")
     (paths.RUN / f"{name}.cmd").write_text("\0".join(command))
     return proc.pid
@@ -108,10 +107,8 @@ def stop(name: str, timeout: float = 10.0) -> bool:
         if _start_time(pid) is None or _is_zombie(pid):
             return True
         time.sleep(0.05)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     return True
 
 

@@ -29,5 +29,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if _skipped_e2e:
         terminalreporter.write_line(
-            f"FAILED: {len(_skipped_e2e)} e2e test(s) were skipped: " + ", ".join(_skipped_e2e), red=True
+            f"FAILED: {len(_skipped_e2e)} e2e test(s) were skipped: " + ", ".join(_skipped_e2e),
+            red=True,
         )

@@ -50,12 +50,21 @@ class Kubectl:
     def __init__(self, kubeconfig: str) -> None:
         self.env = {**os.environ, "KUBECONFIG": kubeconfig}
 
-    def run(self, *args: str, input: str | None = None, check: bool = True,
-            timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(["kubectl", *args], input=input, capture_output=True, text=True,
-                                env=self.env, timeout=timeout)
+    def run(
+        self, *args: str, input: str | None = None, check: bool = True, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            ["kubectl", *args],
+            input=input,
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=timeout,
+        )
         if check and result.returncode != 0:
-            raise AssertionError(f"kubectl {' '.join(args)} failed ({result.returncode}): {result.stderr}")
+            raise AssertionError(
+                f"kubectl {' '.join(args)} failed ({result.returncode}): {result.stderr}"
+            )
         return result
 
     def json(self, *args: str) -> Any:
@@ -72,8 +81,10 @@ class Kubectl:
         while True:
             pod = self.pod(namespace, name)
             statuses = pod.get("status", {}).get("containerStatuses") or []
-            if pod["status"].get("phase") == "Running" and statuses and all(
-                "running" in s.get("state", {}) for s in statuses
+            if (
+                pod["status"].get("phase") == "Running"
+                and statuses
+                and all("running" in s.get("state", {}) for s in statuses)
             ):
                 return pod
             if time.monotonic() > deadline:
@@ -102,11 +113,21 @@ def namespace(kubectl: Kubectl, request: pytest.FixtureRequest) -> Iterator[str]
     kubectl.run("delete", "namespace", name, "--wait=false", check=False)
 
 
-def pod_manifest(name: str, image: str, *, container: str | None = None,
-                 command: list[str] | None = None, share_processes: bool = False,
-                 **spec: Any) -> dict[str, Any]:
+def pod_manifest(
+    name: str,
+    image: str,
+    *,
+    container: str | None = None,
+    command: list[str] | None = None,
+    share_processes: bool = False,
+    **spec: Any,
+) -> dict[str, Any]:
     """A one-container Pod; the container is named after the Pod unless `container` is given."""
-    main: dict[str, Any] = {"name": container or name, "image": image, "imagePullPolicy": "IfNotPresent"}
+    main: dict[str, Any] = {
+        "name": container or name,
+        "image": image,
+        "imagePullPolicy": "IfNotPresent",
+    }
     if command:
         main["command"] = command
     body: dict[str, Any] = {"containers": [main], "terminationGracePeriodSeconds": 1, **spec}
@@ -119,7 +140,9 @@ def pod_manifest(name: str, image: str, *, container: str | None = None,
 def make_pod(kubectl: Kubectl, namespace: str) -> Callable[..., dict[str, Any]]:
     """Create a Pod in the test's namespace and wait until its containers run."""
 
-    def make(name: str, image: str = BUSYBOX_IMAGE, *, wait: bool = True, **kwargs: Any) -> dict[str, Any]:
+    def make(
+        name: str, image: str = BUSYBOX_IMAGE, *, wait: bool = True, **kwargs: Any
+    ) -> dict[str, Any]:
         manifest = pod_manifest(name, image, **kwargs)
         manifest["metadata"]["namespace"] = namespace
         kubectl.apply(manifest)

@@ -9,8 +9,8 @@ import time
 from typing import Any
 
 import pexpect
-
 from devcluster import paths
+
 from tests.e2e.conftest import APP_IMAGE, Kubectl
 
 
@@ -34,12 +34,25 @@ def test_seed_walkthrough_with_kubectl(kubectl: Kubectl, namespace: str, make_po
     """The seed's five steps, by hand, on 1.34 (where the subresource takes a whole Pod)."""
     make_pod("nginx", "nginx:1.17.1", share_processes=True)
     pod = kubectl.pod(namespace, "nginx")
-    pod["spec"]["ephemeralContainers"] = [{
-        "name": "debugger", "image": "busybox", "command": ["sh"], "stdin": True, "tty": True,
-        "imagePullPolicy": "IfNotPresent", "terminationMessagePolicy": "File",
-    }]
-    kubectl.run("replace", "--raw", f"/api/v1/namespaces/{namespace}/pods/nginx/ephemeralcontainers",
-                "-f", "-", input=json.dumps(pod))
+    pod["spec"]["ephemeralContainers"] = [
+        {
+            "name": "debugger",
+            "image": "busybox",
+            "command": ["sh"],
+            "stdin": True,
+            "tty": True,
+            "imagePullPolicy": "IfNotPresent",
+            "terminationMessagePolicy": "File",
+        }
+    ]
+    kubectl.run(
+        "replace",
+        "--raw",
+        f"/api/v1/namespaces/{namespace}/pods/nginx/ephemeralcontainers",
+        "-f",
+        "-",
+        input=json.dumps(pod),
+    )
     deadline = time.monotonic() + 30
     while True:
         statuses = kubectl.pod(namespace, "nginx")["status"].get("ephemeralContainerStatuses") or []
@@ -59,9 +72,22 @@ def test_kubectl_debug_on_distroless_pod(kubectl: Kubectl, namespace: str, make_
     # -it needs a terminal: drive kubectl through a pseudo-terminal like a person would.
     session = pexpect.spawn(
         "kubectl",
-        ["debug", "-n", namespace, "app", "-it", "--target=app", "--profile=general",
-         "--image=busybox:latest", "--image-pull-policy=IfNotPresent", "--", "sh"],
-        env=kubectl.env, encoding="utf-8", timeout=60,
+        [
+            "debug",
+            "-n",
+            namespace,
+            "app",
+            "-it",
+            "--target=app",
+            "--profile=general",
+            "--image=busybox:latest",
+            "--image-pull-policy=IfNotPresent",
+            "--",
+            "sh",
+        ],
+        env=kubectl.env,
+        encoding="utf-8",
+        timeout=60,
     )
     try:
         session.expect("If you don't see a command prompt")
@@ -87,8 +113,12 @@ def test_nonexistent_image_fails_fast(kubectl: Kubectl, namespace: str, make_pod
 
 
 def test_status_cli_reports_ready() -> None:
-    result = subprocess.run([sys.executable, "-m", "devcluster", "status", "-o", "json"],
-                            capture_output=True, text=True, cwd=paths.GOBUILD.parent.parent)
+    result = subprocess.run(
+        [sys.executable, "-m", "devcluster", "status", "-o", "json"],
+        capture_output=True,
+        text=True,
+        cwd=paths.GOBUILD.parent.parent,
+    )
     # PODSCOPE_TEST_KUBECONFIG may name another cluster; this check is about ours when it runs.
     if result.returncode == 0:
         assert json.loads(result.stdout)["ready"] is True

@@ -25,8 +25,9 @@ def _layer() -> images.Layer:
 
 def test_archive_is_an_oci_layout_named_for_containerd(tmp_path: Path) -> None:
     out = tmp_path / "img.tar"
-    digest = images.write_oci_archive(out, ["docker.io/x/y:1", "docker.io/x/y:latest"], _layer(),
-                                      {"Cmd": ["/bin/tool"]})
+    digest = images.write_oci_archive(
+        out, ["docker.io/x/y:1", "docker.io/x/y:latest"], _layer(), {"Cmd": ["/bin/tool"]}
+    )
     files = _read_archive(out)
     assert json.loads(files["oci-layout"]) == {"imageLayoutVersion": "1.0.0"}
     index = json.loads(files["index.json"])

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-
 from devcluster import cluster, pki, processes
 from devcluster.errors import ClusterError
 
@@ -16,7 +15,8 @@ def _san(path: Path) -> set[str]:
     cert = x509.load_pem_x509_certificate(path.read_bytes())
     san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     return {str(v) for v in san.get_values_for_type(x509.IPAddress)} | set(
-        san.get_values_for_type(x509.DNSName))
+        san.get_values_for_type(x509.DNSName)
+    )
 
 
 def _subject(path: Path) -> tuple[str, list[str]]:
@@ -28,7 +28,9 @@ def _subject(path: Path) -> tuple[str, list[str]]:
 
 def test_pki_identities_and_reissue_on_new_ip(tmp_path: Path) -> None:
     pki.ensure(tmp_path, "node-a", "192.0.2.10", "10.96.0.1")
-    assert {"127.0.0.1", "192.0.2.10", "10.96.0.1", "kubernetes.default.svc"} <= _san(tmp_path / "apiserver.crt")
+    assert {"127.0.0.1", "192.0.2.10", "10.96.0.1", "kubernetes.default.svc"} <= _san(
+        tmp_path / "apiserver.crt"
+    )
     assert _subject(tmp_path / "kubelet-client.crt") == ("system:node:node-a", ["system:nodes"])
     assert _subject(tmp_path / "admin.crt")[1] == ["system:masters"]
     assert oct((tmp_path / "admin.key").stat().st_mode & 0o777) == "0o600"
