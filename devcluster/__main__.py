@@ -24,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     logs.add_argument("component", choices=cluster.COMPONENTS)
     logs.add_argument("--tail", type=int, default=0, help="only the last N lines")
     sub.add_parser("env", help="print `export KUBECONFIG=...`")
+    for verb in ("stop", "start", "restart"):
+        one = sub.add_parser(verb, help=f"{verb} one component (for fault tests)")
+        one.add_argument("component", choices=cluster.COMPONENTS)
     b = sub.add_parser("build", help="build the Kubernetes binaries and etcd")
     b.add_argument("--force", action="store_true", help="rebuild even when up to date")
     sub.add_parser("images", help="build the images and import the missing ones")
@@ -50,6 +53,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(processes.tail(args.component, args.tail))
             else:
                 sys.stdout.write(processes.log_path(args.component).read_text(errors="replace"))
+        elif args.command in ("stop", "restart"):
+            cluster.stop_component(args.component)
+            if args.command == "restart":
+                cluster.start_component(args.component)
+        elif args.command == "start":
+            cluster.start_component(args.component)
         elif args.command == "env":
             print(f"export KUBECONFIG={paths.ADMIN_KUBECONFIG}")
         elif args.command == "build":

@@ -352,6 +352,25 @@ def _http_ok(url: str) -> bool:
         return False
 
 
+def stop_component(name: str) -> bool:
+    """Stop one component (fault tests: a dead kubelet, an API server restart)."""
+    return processes.stop(name)
+
+
+def start_component(name: str, wait: bool = True) -> None:
+    """Start one stopped component again with the command it was last started with."""
+    if processes.pid_of(name) is not None:
+        return
+    command = processes.command_of(name)
+    if not command:
+        raise ClusterError(f"{name} was never started by `up`; run `python -m devcluster up`")
+    processes.start(name, command)
+    if wait and name == "kube-apiserver":
+        wait_for("kube-apiserver /readyz", lambda: _api_ok("/readyz"), (name,), 60, name)
+    elif wait and name == "kubelet":
+        wait_for(f"node {paths.NODE_NAME} to be Ready", _node_ready, (name,), 60, name)
+
+
 def status() -> dict[str, Any]:
     comps = {name: processes.pid_of(name) for name in COMPONENTS}
     ready = all(comps.values()) and _node_ready()
