@@ -24,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     logs.add_argument("component", choices=cluster.COMPONENTS)
     logs.add_argument("--tail", type=int, default=0, help="only the last N lines")
     sub.add_parser("env", help="print `export KUBECONFIG=...`")
+    demo = sub.add_parser("demo-pod", help="create a running distroless-style Pod to debug")
+    demo.add_argument("--namespace", default="podscope-demo")
+    demo.add_argument("--name", default="app")
     for verb in ("stop", "start", "restart"):
         one = sub.add_parser(verb, help=f"{verb} one component (for fault tests)")
         one.add_argument("component", choices=cluster.COMPONENTS)
@@ -59,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
                 cluster.start_component(args.component)
         elif args.command == "start":
             cluster.start_component(args.component)
+        elif args.command == "demo-pod":
+            cluster.demo_pod(args.namespace, args.name)
         elif args.command == "env":
             print(f"export KUBECONFIG={paths.ADMIN_KUBECONFIG}")
         elif args.command == "build":

@@ -371,6 +371,25 @@ def start_component(name: str, wait: bool = True) -> None:
         wait_for(f"node {paths.NODE_NAME} to be Ready", _node_ready, (name,), 60, name)
 
 
+def demo_pod(namespace: str, name: str, image: str = images.APP_IMAGE, timeout: float = 60) -> None:
+    """Create (if absent) a namespace and a running Pod of `image` to debug in the demo."""
+    api("POST", "/api/v1/namespaces", {"metadata": {"name": namespace}})
+    wait_for(f"the default ServiceAccount in {namespace}", lambda: _api_ok(
+        f"/api/v1/namespaces/{namespace}/serviceaccounts/default"), COMPONENTS, 30,
+        "kube-controller-manager")
+    pod = {"metadata": {"name": name, "namespace": namespace}, "spec": {
+        "containers": [{"name": name, "image": image, "imagePullPolicy": "IfNotPresent"}],
+        "terminationGracePeriodSeconds": 1}}
+    api("POST", f"/api/v1/namespaces/{namespace}/pods", pod)
+
+    def running() -> bool:
+        status, got = api("GET", f"/api/v1/namespaces/{namespace}/pods/{name}")
+        return status == 200 and got.get("status", {}).get("phase") == "Running"
+
+    wait_for(f"Pod {namespace}/{name} to run", running, COMPONENTS, timeout, "kubelet")
+    say(f"Pod {namespace}/{name} ({image}) is running")
+
+
 def status() -> dict[str, Any]:
     comps = {name: processes.pid_of(name) for name in COMPONENTS}
     ready = all(comps.values()) and _node_ready()
