@@ -1,0 +1,285 @@
+"""``podscope apply FILE``: add the ephemeral containers a document describes, idempotently.
+
+The document (the seed's ``EphemeralContainers`` object, a Pod-shaped object or a bare list)
+is parsed and compared with the live Pod before anything is sent: containers the Pod already
+has, unchanged, are skipped; a changed one is a conflict (ephemeral containers can be neither
+changed nor removed); only the new ones are validated with the rules of ``podscope debug``
+and sent, in the shape this server takes (PATCH of the Pod on 1.22+, PUT of the whole
+``EphemeralContainers`` list on 1.16-1.21).
+"""
+
+from __future__ import annotations
+
+import difflib
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from podscope.errors import (
+    ConflictError,
+    PodscopeError,
+    UnsupportedError,
+    UsageError,
+    ValidationError,
+)
+from podscope.kube.client import KubeClient
+from podscope.kube.discovery import EphemeralShape
+from podscope.kube.errors import RequestOutcomeUnknown, is_name_clash
+from podscope.session.progress import progress_of
+from podscope.session.reporter import Reporter
+from podscope.session.wait import wait_until_started
+from podscope.spec.documents import ApplyPlan, EphemeralDocument, parse_document, plan_apply
+from podscope.spec.legacy import pod_patch_body, to_legacy_body
+from podscope.spec.output import dump_yaml
+from podscope.spec.validate import check_pod_can_debug
+
+DryRun = Literal["client", "server"]
+DRY_RUN_MODES: tuple[str, ...] = ("client", "server")
+MAX_APPLY_ATTEMPTS = 5
+DEFAULT_TIMEOUT = 300.0
+
+
+@dataclass
+class ApplyOptions:
+    text: str
+    source: str  # file name, or "<stdin>", for messages
+    pod: str | None = None  # --pod (needed for a bare list)
+    namespace: str | None = None  # -n; else the document's; else the context's
+    dry_run: DryRun | None = None
+    diff: bool = False
+    wait: bool = True
+    timeout: float = DEFAULT_TIMEOUT
+    single: bool = False  # --attach: refuse, before sending, a document adding several
+
+
+@dataclass
+class ApplyRequest:
+    """The write podscope sends (or, with ``--dry-run=client``, would send)."""
+
+    method: str
+    path: str
+    body: dict[str, Any]
+
+
+@dataclass
+class ApplyResult:
+    pod: str
+    namespace: str
+    kind: str  # the document's: EphemeralContainers, Pod or List
+    added: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    dry_run: str | None = None
+    request: ApplyRequest | None = None
+    diff: str | None = None
+    states: dict[str, str] = field(default_factory=dict)  # container -> state after waiting
+    specs: dict[str, dict[str, Any]] = field(default_factory=dict)  # the document's containers
+    attached: str | None = None  # the container attached to (--attach)
+    exit_code: int | None = None  # its exit code, once it has exited
+
+    @property
+    def nothing_to_do(self) -> bool:
+        return not self.added
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["nothing_to_do"] = self.nothing_to_do
+        del data["specs"]
+        return data
+
+
+def resolve_namespace(document: EphemeralDocument, flag: str | None, default: str) -> str:
+    """``-n`` wins only when the document agrees, as kubectl refuses a mismatch."""
+    if flag and document.namespace and flag != document.namespace:
+        raise UsageError(
+            f"the document is for namespace {document.namespace}, but -n names {flag}",
+            remedy="drop -n, or fix metadata.namespace in the document",
+        )
+    return flag or document.namespace or default
+
+
+def _conflict(pod_name: str, plan: ApplyPlan) -> ConflictError:
+    name, lines = plan.conflicting[0]
+    others = len(plan.conflicting) - 1
+    more = f" (and {others} more container(s))" if others else ""
+    return ConflictError(
+        f"container {name} of Pod {pod_name} differs from the document{more}: "
+        + "; ".join(lines[:3])
+        + ("; ..." if len(lines) > 3 else ""),
+        remedy="ephemeral containers can be neither changed nor removed: give the changed "
+        "container a new name in the document",
+    )
+
+
+def _ephemeral(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    # The 1.16-1.21 answer is an EphemeralContainers object; from 1.22 it is the Pod.
+    if obj.get("kind") == "EphemeralContainers":
+        return list(obj.get("ephemeralContainers") or [])
+    return list((obj.get("spec") or {}).get("ephemeralContainers") or [])
+
+
+def unified_diff(before: list[dict[str, Any]], after: list[dict[str, Any]], pod: str) -> str:
+    """A unified diff of the Pod's ``spec.ephemeralContainers`` (YAML), before and after."""
+    old = dump_yaml(before).splitlines(keepends=True) if before else []
+    new = dump_yaml(after).splitlines(keepends=True) if after else []
+    return "".join(
+        difflib.unified_diff(
+            old,
+            new,
+            fromfile=f"pod/{pod} spec.ephemeralContainers (live)",
+            tofile=f"pod/{pod} spec.ephemeralContainers (applied)",
+        )
+    )
+
+
+def build_request(
+    pod: dict[str, Any], containers: list[dict[str, Any]], shape: EphemeralShape
+) -> ApplyRequest:
+    meta = pod.get("metadata") or {}
+    path = f"/api/v1/namespaces/{meta.get('namespace')}/pods/{meta.get('name')}/ephemeralcontainers"
+    if shape == "pod":
+        return ApplyRequest("PATCH", path, pod_patch_body(containers))
+    return ApplyRequest("PUT", path, to_legacy_body(pod, containers))
+
+
+def _plan(pod: dict[str, Any], document: EphemeralDocument, pod_name: str) -> ApplyPlan:
+    plan = plan_apply(pod, document.containers)
+    if plan.conflicting:
+        raise _conflict(pod_name, plan)
+    return plan
+
+
+def _send(
+    client: KubeClient,
+    namespace: str,
+    pod_name: str,
+    pod: dict[str, Any],
+    document: EphemeralDocument,
+    plan: ApplyPlan,
+    shape: EphemeralShape,
+    dry_run: bool,
+    report: Reporter,
+) -> tuple[dict[str, Any], ApplyPlan, ApplyRequest, dict[str, Any]]:
+    """Send the plan; on a race re-read the Pod and re-plan. Returns answer, plan, request, pod.
+
+    A 409 (the legacy PUT carries the Pod's resourceVersion) or a lost answer means the Pod
+    may have changed, perhaps by our own request: the re-read decides what is still new, so
+    a retry never adds a container twice.
+    """
+    last: PodscopeError | None = None
+    for attempt in range(MAX_APPLY_ATTEMPTS):
+        request = build_request(pod, plan.new, shape)
+        try:
+            answer = client.patch_ephemeral_containers(
+                namespace,
+                pod_name,
+                request.body,
+                shape,
+                new_container=plan.new[0]["name"] if len(plan.new) == 1 else None,
+                dry_run=dry_run,
+            )
+            return answer, plan, request, pod
+        except RequestOutcomeUnknown as exc:
+            last = exc
+            report(f"no answer to the apply request ({exc.message}); checking the Pod")
+        except (ConflictError, ValidationError) as exc:
+            if isinstance(exc, ValidationError) and not is_name_clash(exc):
+                raise
+            last = exc
+        pod = client.get_pod(namespace, pod_name)
+        check_pod_can_debug(pod)
+        plan = _plan(pod, document, pod_name)
+        if not plan.new:
+            return pod, plan, request, pod
+        time.sleep(random.uniform(0.05, 0.2) * (2**attempt))
+    assert last is not None
+    raise ConflictError(
+        f"could not apply to Pod {pod_name} after {MAX_APPLY_ATTEMPTS} attempts: {last.message}",
+        remedy="the Pod is changing quickly; run the command again (it is idempotent)",
+    )
+
+
+def run_apply(client: KubeClient, options: ApplyOptions, report: Reporter) -> ApplyResult:
+    if options.dry_run is not None and options.dry_run not in DRY_RUN_MODES:
+        raise UsageError(f"--dry-run must be client or server, not {options.dry_run!r}")
+    document = parse_document(options.text, options.source, options.pod)
+    namespace = resolve_namespace(document, options.namespace, client.namespace)
+    pod_name = document.pod_name
+    pod = client.get_pod(namespace, pod_name)
+    result = ApplyResult(
+        pod=pod_name,
+        namespace=namespace,
+        kind=document.kind,
+        dry_run=options.dry_run,
+        specs={str(c["name"]): c for c in document.containers},
+    )
+    before = _ephemeral(pod)
+    plan = _plan(pod, document, pod_name)
+    result.unchanged = list(plan.unchanged)
+    for name in plan.unchanged:
+        result.states[name] = progress_of(pod, name).state
+    if not plan.new:
+        if options.diff:
+            result.diff = ""
+        return result
+
+    if options.single and len(plan.new) > 1:
+        raise UsageError(
+            f"--attach needs one new container, but the document adds {len(plan.new)}: "
+            + ", ".join(str(c["name"]) for c in plan.new),
+            remedy="apply without --attach, then: podscope attach POD -c NAME",
+        )
+    check_pod_can_debug(pod)
+    shape = client.ephemeral_shape()
+    if shape == "absent":
+        raise UnsupportedError(
+            "this API server does not serve pods/ephemeralcontainers (cluster older than 1.16 "
+            "or the EphemeralContainers feature gate is off)",
+            remedy="run `podscope doctor`",
+        )
+
+    if options.dry_run == "client":
+        result.added = [str(c["name"]) for c in plan.new]
+        result.request = build_request(pod, plan.new, shape)
+        if options.diff:
+            result.diff = unified_diff(before, before + plan.new, pod_name)
+        return result
+
+    server_dry_run = options.dry_run == "server"
+    answer, plan, request, pod = _send(
+        client, namespace, pod_name, pod, document, plan, shape, server_dry_run, report
+    )
+    result.request = request
+    result.added = [str(c["name"]) for c in plan.new]
+    for name in sorted(set(result.specs) - set(result.added) - set(result.unchanged)):
+        # Someone (or our own lost request) added it while we retried: it is there now.
+        result.unchanged.append(name)
+    if options.diff:
+        result.diff = unified_diff(before, _ephemeral(answer), pod_name)
+    if server_dry_run or not result.added:
+        return result
+
+    live = answer if answer.get("kind") == "Pod" else client.get_pod(namespace, pod_name)
+    report(
+        f"added ephemeral container(s) {', '.join(result.added)} to Pod {pod_name}; they stay in "
+        "the Pod (ephemeral containers cannot be removed)"
+    )
+    for name in result.added:
+        if options.wait:
+            live, progress = wait_until_started(client, live, name, options.timeout, report)
+            result.states[name] = progress.state
+        else:
+            result.states[name] = progress_of(live, name).state
+    return result
+
+
+def attach_target(result: ApplyResult) -> str:
+    """The container ``--attach`` means: the one added, or the document's only container."""
+    if len(result.added) == 1:
+        return result.added[0]
+    if not result.added and len(result.specs) == 1:
+        return next(iter(result.specs))
+    raise UsageError(
+        f"--attach needs exactly one container, but the document holds {len(result.specs)}",
+        remedy=f"attach to one with: podscope attach {result.pod} -c NAME -n {result.namespace}",
+    )
