@@ -1,0 +1,470 @@
+"""The one object that talks to the API server. Everything it returns is plain JSON dicts.
+
+Requests go through the kubernetes package's ``ApiClient`` (auth, TLS, proxies, exec
+credential plugins) with explicit ``(connect, read)`` timeouts, and raw JSON in and out: no
+client models leave this module, and the ``EphemeralContainers`` kind of 1.16-1.21 (which the
+generated client cannot express) is sent as is.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from podscope.errors import PodscopeError, UnsupportedError
+from podscope.kube.discovery import EphemeralShape, ephemeral_shape
+from podscope.kube.errors import RequestContext, map_api_error, map_status, unreachable
+from podscope.kube.streams import ChannelStream, open_stream
+from podscope.kube.workloads import PodRef, pick_running_pod, selector_string
+
+_WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Longest single watch request; the loop re-watches from the last resourceVersion after it.
+_MAX_WATCH_SECONDS = 240
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+class KubeClient:
+    """A connection to one cluster (one kubeconfig context). Safe to share between threads."""
+
+    def __init__(
+        self,
+        api_client: Any,
+        *,
+        namespace: str,
+        context: str,
+        request_timeout: float,
+        connect_timeout: float,
+    ) -> None:
+        self._api = api_client
+        self.namespace = namespace
+        self.context = context
+        self.server: str = api_client.configuration.host
+        self.request_timeout = request_timeout
+        self.connect_timeout = connect_timeout
+        self._shape: EphemeralShape | None = None
+        self._shape_lock = threading.Lock()
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _context(
+        self,
+        verb: str,
+        resource: str,
+        namespace: str | None = None,
+        name: str | None = None,
+        subresource: str | None = None,
+        group: str = "",
+    ) -> RequestContext:
+        return RequestContext(
+            verb=verb,
+            resource=resource,
+            namespace=namespace,
+            name=name,
+            subresource=subresource,
+            server=self.server,
+            group=group,
+        )
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        context: RequestContext,
+        *,
+        query: list[tuple[str, str]] | None = None,
+        body: Any = None,
+        content_type: str | None = None,
+        read_timeout: float | None = None,
+        new_container: str | None = None,
+    ) -> Any:
+        """Send one request; return the urllib3 response, unread. Raises podscope errors."""
+        import urllib3
+        from kubernetes.client.exceptions import ApiException
+
+        headers = {"Accept": "application/json"}
+        if content_type:
+            headers["Content-Type"] = content_type
+        timeout = (self.connect_timeout, read_timeout or self.request_timeout)
+        try:
+            method, url, headers, body, _ = self._api.param_serialize(
+                method=method,
+                resource_path=path,
+                query_params=list(query or []),
+                header_params=headers,
+                body=body,
+                auth_settings=["BearerToken"],
+            )
+            response = self._api.call_api(method, url, headers, body, _request_timeout=timeout)
+        except ApiException as exc:
+            raise map_api_error(exc, context, new_container=new_container) from None
+        except (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ProtocolError) as exc:
+            # The request may have been sent before the connection broke.
+            raise unreachable(context, str(exc), maybe_sent=method in _WRITE_METHODS) from None
+        except urllib3.exceptions.MaxRetryError as exc:
+            raise unreachable(context, str(exc.reason or exc)) from None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise unreachable(context, str(exc) or type(exc).__name__) from None
+        if not 200 <= response.status <= 299:
+            response.read()
+            raise map_status(response.status, response.data, context, new_container=new_container)
+        return response.response
+
+    def _json(self, method: str, path: str, context: RequestContext, **kwargs: Any) -> Any:
+        import urllib3
+
+        response = self._send(method, path, context, **kwargs)
+        try:
+            data = response.data
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise unreachable(context, str(exc), maybe_sent=method in _WRITE_METHODS) from None
+        finally:
+            response.release_conn()
+        try:
+            return json.loads(data)
+        except ValueError:
+            raise PodscopeError(
+                f"the API server sent a non-JSON answer to {context.verb} {context.resource_path}"
+            ) from None
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def get_pod(self, namespace: str, name: str) -> dict[str, Any]:
+        context = self._context("get", "pods", namespace, name)
+        pod: dict[str, Any] = self._json(
+            "GET", f"/api/v1/namespaces/{namespace}/pods/{name}", context
+        )
+        return pod
+
+    def list_pods(
+        self,
+        namespace: str | None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Pods of ``namespace`` (``None``: all namespaces), optionally filtered."""
+        context = self._context("list", "pods", namespace)
+        path = f"/api/v1/namespaces/{namespace}/pods" if namespace else "/api/v1/pods"
+        query: list[tuple[str, str]] = []
+        if label_selector:
+            query.append(("labelSelector", label_selector))
+        if field_selector:
+            query.append(("fieldSelector", field_selector))
+        data = self._json("GET", path, context, query=query)
+        return list(data.get("items") or [])
+
+    def get_workload(self, namespace: str, ref: PodRef) -> tuple[dict[str, Any], str]:
+        """A Running Pod of the workload ``ref`` and a sentence saying why it was chosen."""
+        workload = ref.workload
+        if workload is None:
+            return self.get_pod(namespace, ref.name), "named on the command line"
+        context = self._context("get", workload.plural, namespace, ref.name, group=workload.group)
+        obj = self._json(
+            "GET",
+            f"/apis/{workload.group}/v1/namespaces/{namespace}/{workload.plural}/{ref.name}",
+            context,
+        )
+        selector = selector_string((obj.get("spec") or {}).get("selector"))
+        if not selector:
+            raise UnsupportedError(f"{ref} has no Pod selector to find its Pods by")
+        pods = self.list_pods(namespace, label_selector=selector)
+        return pick_running_pod(pods, ref)
+
+    def server_version(self) -> dict[str, Any]:
+        """The ``/version`` document (``gitVersion``, ``major``, ``minor``, ...)."""
+        version: dict[str, Any] = self._json("GET", "/version", self._context("get", "version"))
+        return version
+
+    def get_namespace(self, name: str) -> dict[str, Any]:
+        namespace: dict[str, Any] = self._json(
+            "GET", f"/api/v1/namespaces/{name}", self._context("get", "namespaces", name=name)
+        )
+        return namespace
+
+    def list_nodes(self) -> list[dict[str, Any]]:
+        data = self._json("GET", "/api/v1/nodes", self._context("list", "nodes"))
+        return list(data.get("items") or [])
+
+    def core_resources(self) -> dict[str, Any]:
+        """The ``/api/v1`` discovery document (an APIResourceList)."""
+        resources: dict[str, Any] = self._json("GET", "/api/v1", self._context("get", "api/v1"))
+        return resources
+
+    def ephemeral_shape(self) -> EphemeralShape:
+        """How this server takes ephemeral containers: "pod", "legacy" or "absent" (cached)."""
+        with self._shape_lock:
+            if self._shape is None:
+                self._shape = ephemeral_shape(self.core_resources())
+            return self._shape
+
+    def read_log(
+        self,
+        namespace: str,
+        pod: str,
+        container: str,
+        *,
+        tail_lines: int | None = None,
+        limit_bytes: int | None = None,
+        previous: bool = False,
+        stream: str | None = None,
+    ) -> bytes:
+        """The container's log; both streams interleaved unless ``stream`` is "Stdout" or
+        "Stderr" (servers without split log streams refuse that with a ValidationError)."""
+        context = self._context("get", "pods", namespace, pod, subresource="log")
+        query = [("container", container)]
+        if tail_lines is not None:
+            query.append(("tailLines", str(tail_lines)))
+        if limit_bytes is not None:
+            query.append(("limitBytes", str(limit_bytes)))
+        if previous:
+            query.append(("previous", "true"))
+        if stream:
+            query.append(("stream", stream))
+        response = self._send(
+            "GET", f"/api/v1/namespaces/{namespace}/pods/{pod}/log", context, query=query
+        )
+        try:
+            data: bytes = response.data
+        finally:
+            response.release_conn()
+        return data
+
+    def access_review(
+        self,
+        verb: str,
+        resource: str,
+        subresource: str | None = None,
+        namespace: str | None = None,
+        *,
+        name: str | None = None,
+        group: str = "",
+    ) -> tuple[bool, str]:
+        """Whether the current user may do it (SelfSubjectAccessReview): (allowed, reason)."""
+        attributes: dict[str, str] = {"verb": verb, "resource": resource, "group": group}
+        if subresource:
+            attributes["subresource"] = subresource
+        if namespace:
+            attributes["namespace"] = namespace
+        if name:
+            attributes["name"] = name
+        body = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectAccessReview",
+            "spec": {"resourceAttributes": attributes},
+        }
+        context = self._context("create", "selfsubjectaccessreviews", group="authorization.k8s.io")
+        answer = self._json(
+            "POST",
+            "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+            context,
+            body=body,
+        )
+        status = answer.get("status") or {}
+        return bool(status.get("allowed")), str(status.get("reason") or "")
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def patch_ephemeral_containers(
+        self,
+        namespace: str,
+        name: str,
+        body: dict[str, Any],
+        shape: EphemeralShape,
+        *,
+        new_container: str | None = None,
+        dry_run: bool = False,
+    ) -> dict[str, Any]:
+        """Add ephemeral containers: strategic-merge PATCH (1.22+) or PUT of the list (1.16-1.21).
+
+        Returns what the server answered (the Pod, or the EphemeralContainers object).
+        ``dry_run`` sends ``dryRun=All``: the server validates and admits the change (RBAC,
+        PodSecurity, webhooks) and answers as if it had applied it, but stores nothing.
+        """
+        path = f"/api/v1/namespaces/{namespace}/pods/{name}/ephemeralcontainers"
+        if shape == "pod":
+            context = self._context("patch", "pods", namespace, name, "ephemeralcontainers")
+            method, content_type = "PATCH", "application/strategic-merge-patch+json"
+        elif shape == "legacy":
+            context = self._context("update", "pods", namespace, name, "ephemeralcontainers")
+            method, content_type = "PUT", "application/json"
+        else:
+            raise UnsupportedError(
+                "this API server does not serve pods/ephemeralcontainers (cluster older than "
+                "1.16 or the EphemeralContainers feature gate is off)",
+                remedy="run `podscope doctor`",
+            )
+        result: dict[str, Any] = self._json(
+            method,
+            path,
+            context,
+            body=body,
+            content_type=content_type,
+            new_container=new_container,
+            query=[("dryRun", "All")] if dry_run else None,
+        )
+        return result
+
+    # -- watch ------------------------------------------------------------------------------
+
+    def _watch_request(self, namespace: str, name: str, **kwargs: Any) -> Any:
+        # Called by kubernetes.watch.Watch with its own keyword arguments.
+        context = self._context("watch", "pods", namespace, name)
+        seconds = int(kwargs.get("timeout_seconds") or 60)
+        query = [
+            ("watch", "true"),
+            ("fieldSelector", f"metadata.name={name}"),
+            ("allowWatchBookmarks", "true"),
+            ("timeoutSeconds", str(seconds)),
+        ]
+        if kwargs.get("resource_version"):
+            query.append(("resourceVersion", str(kwargs["resource_version"])))
+        return self._send(
+            "GET",
+            f"/api/v1/namespaces/{namespace}/pods",
+            context,
+            query=query,
+            read_timeout=seconds + self.connect_timeout,
+        )
+
+    def watch_pod(
+        self,
+        namespace: str,
+        name: str,
+        resource_version: str | None,
+        timeout: float,
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Yield ``(event type, pod)`` for one Pod until ``timeout`` seconds have passed.
+
+        Starts after ``resource_version``; after a disconnect it resumes from the last version
+        seen, and when that version has expired (410 Gone) it re-reads the Pod and yields it as
+        a ``MODIFIED`` event. A deleted Pod ends the stream with a ``DELETED`` event.
+        """
+        import urllib3
+        from kubernetes.client.exceptions import ApiException
+        from kubernetes.watch import Watch
+
+        deadline = time.monotonic() + timeout
+        version = resource_version
+        last: dict[str, Any] = {}
+        failures = 0
+        while (remaining := deadline - time.monotonic()) > 0:
+            seconds = max(1, min(int(remaining + 0.999), _MAX_WATCH_SECONDS))
+            events = Watch().stream(
+                lambda **kw: self._watch_request(namespace, name, **kw),
+                resource_version=version,
+                timeout_seconds=seconds,
+            )
+            try:
+                for event in events:
+                    failures = 0
+                    kind = event.get("type")
+                    obj = event.get("raw_object") or {}
+                    obj_version = (obj.get("metadata") or {}).get("resourceVersion")
+                    if obj_version:
+                        version = obj_version
+                    if kind == "BOOKMARK":
+                        continue
+                    last = obj
+                    yield str(kind), obj
+                    if kind == "DELETED":
+                        return
+                    if time.monotonic() >= deadline:
+                        return
+            except ApiException as exc:
+                if exc.status != 410:
+                    raise map_api_error(
+                        exc, self._context("watch", "pods", namespace, name)
+                    ) from None
+                version = None  # re-read below
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                failures += 1
+                if failures > 3:
+                    raise unreachable(
+                        self._context("watch", "pods", namespace, name), str(exc)
+                    ) from None
+                time.sleep(min(0.5 * failures, max(0.0, deadline - time.monotonic())))
+            finally:
+                # Closes the HTTP response now, not whenever the generator is collected.
+                events.close()
+            if version is None:
+                try:
+                    pod = self.get_pod(namespace, name)
+                except PodscopeError as exc:
+                    from podscope.errors import NotFoundError
+
+                    if isinstance(exc, NotFoundError):
+                        yield "DELETED", last
+                        return
+                    raise
+                version = (pod.get("metadata") or {}).get("resourceVersion")
+                last = pod
+                yield "MODIFIED", pod
+
+    # -- streams ----------------------------------------------------------------------------
+
+    def _open(
+        self, path: str, query: list[tuple[str, str]], context: RequestContext
+    ) -> ChannelStream:
+        _, url, headers, _, _ = self._api.param_serialize(
+            method="GET", resource_path=path, header_params={}, auth_settings=["BearerToken"]
+        )
+        return open_stream(
+            self._api.configuration,
+            url,
+            query,
+            headers,
+            context,
+            connect_timeout=self.connect_timeout,
+        )
+
+    def attach(
+        self,
+        namespace: str,
+        pod: str,
+        container: str,
+        *,
+        stdin: bool,
+        tty: bool,
+        stdout: bool = True,
+        stderr: bool = True,
+    ) -> ChannelStream:
+        """Attach to a running container's process. With a TTY, stderr is merged into stdout."""
+        query = [
+            ("container", container),
+            ("stdin", _bool(stdin)),
+            ("stdout", _bool(stdout)),
+            ("stderr", _bool(stderr and not tty)),
+            ("tty", _bool(tty)),
+        ]
+        context = self._context("create", "pods", namespace, pod, subresource="attach")
+        return self._open(f"/api/v1/namespaces/{namespace}/pods/{pod}/attach", query, context)
+
+    def exec(
+        self,
+        namespace: str,
+        pod: str,
+        container: str,
+        command: list[str],
+        *,
+        stdin: bool = False,
+        tty: bool = False,
+    ) -> ChannelStream:
+        """Run ``command`` in a running container; the final Status carries its exit code."""
+        query = [("command", part) for part in command]
+        query += [
+            ("container", container),
+            ("stdin", _bool(stdin)),
+            ("stdout", "true"),
+            ("stderr", _bool(not tty)),
+            ("tty", _bool(tty)),
+        ]
+        context = self._context("create", "pods", namespace, pod, subresource="exec")
+        return self._open(f"/api/v1/namespaces/{namespace}/pods/{pod}/exec", query, context)
+
+    def close(self) -> None:
+        self._api.close()

@@ -1,0 +1,323 @@
+"""The ``podscope debug`` lifecycle: read, check, build, create, wait, attach.
+
+Everything up to the create call is read-only, so any failure there leaves the Pod untouched.
+After it, a container exists for good (ephemeral containers cannot be removed), and every
+message says so.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from podscope.errors import (
+    ConflictError,
+    Interrupted,
+    PodscopeError,
+    UnsupportedError,
+    ValidationError,
+)
+from podscope.kube.client import KubeClient
+from podscope.kube.discovery import EphemeralShape
+from podscope.kube.errors import RequestOutcomeUnknown, is_name_clash
+from podscope.kube.workloads import parse_pod_ref
+from podscope.session.attach import container_spec, stream_container
+from podscope.session.progress import Progress, progress_of
+from podscope.session.reporter import Reporter
+from podscope.session.wait import wait_until_started
+from podscope.spec.container import DebugSpec, build_ephemeral_container
+from podscope.spec.legacy import pod_patch_body, to_legacy_body
+from podscope.spec.target import choose_target
+from podscope.spec.validate import check_pod_can_debug
+from podscope.terminal.pump import LocalIO
+
+MAX_CREATE_ATTEMPTS = 5
+DEFAULT_TIMEOUT = 300.0
+
+
+@dataclass
+class DebugOptions:
+    """One ``podscope debug`` request (the CLI flags, as plain data)."""
+
+    pod: str  # NAME, pod/NAME, deploy/NAME, ...
+    image: str
+    namespace: str | None = None
+    container: str | None = None
+    target: str | None = None
+    profile: str = "legacy"
+    custom: dict[str, Any] | None = None
+    env: list[str] = field(default_factory=list)
+    image_pull_policy: str | None = None
+    stdin: bool = False
+    tty: bool = False
+    attach: bool = True
+    command: list[str] = field(default_factory=list)
+    arguments_only: bool = False
+    timeout: float = DEFAULT_TIMEOUT
+    reuse: bool = False
+
+
+@dataclass
+class DebugResult:
+    """What ``podscope debug`` did. ``created`` is False when ``reuse`` found a container."""
+
+    pod: str
+    namespace: str
+    container: str
+    created: bool
+    exit_code: int | None
+    target: str | None
+    target_reason: str
+    image: str
+    state: str  # waiting / running / terminated, when the command returned
+    attached: bool
+    spec: dict[str, Any]  # the container as the Pod holds it
+    status: dict[str, Any]  # its status, as the kubelet last reported it
+    pod_reason: str = "named on the command line"
+
+
+def _meta(pod: dict[str, Any]) -> dict[str, Any]:
+    return pod.get("metadata") or {}
+
+
+def find_reusable(pod: dict[str, Any], spec: DebugSpec) -> str | None:
+    """A running ephemeral container matching ``spec``'s image and target (newest first)."""
+    for item in reversed((pod.get("spec") or {}).get("ephemeralContainers") or []):
+        name = item.get("name")
+        if item.get("image") != spec.image:
+            continue
+        if (item.get("targetContainerName") or None) != (spec.target or None):
+            continue
+        if spec.name and name != spec.name:
+            continue
+        words = [*spec.command, *spec.args]
+        key = "args" if spec.arguments_only else "command"
+        if words and item.get(key) != words:
+            continue
+        if (spec.stdin and not item.get("stdin")) or (spec.tty and not item.get("tty")):
+            continue
+        if progress_of(pod, str(name)).state == "running":
+            return str(name)
+    return None
+
+
+def _jitter(attempt: int) -> None:
+    # Spread concurrent retries so they stop colliding.
+    time.sleep(random.uniform(0.05, 0.2) * (2**attempt))
+
+
+def create_container(
+    client: KubeClient,
+    pod: dict[str, Any],
+    spec: DebugSpec,
+    container: dict[str, Any],
+    shape: EphemeralShape,
+    report: Reporter,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Add ``container`` to ``pod``; return the Pod as it is afterwards, and the container.
+
+    Conflicts re-read the Pod and retry (a generated name is regenerated if someone took it).
+    When the connection breaks after the request went out, the Pod is re-read to see whether
+    the container was created before anything is sent again: one request, one container.
+    """
+    namespace, pod_name = _meta(pod)["namespace"], _meta(pod)["name"]
+    generated = spec.name is None
+    last_error: PodscopeError | None = None
+    for attempt in range(MAX_CREATE_ATTEMPTS):
+        # 1.16-1.21 replace the whole list, guarded by the Pod's resourceVersion.
+        body = pod_patch_body([container]) if shape == "pod" else to_legacy_body(pod, [container])
+        try:
+            answer = client.patch_ephemeral_containers(
+                namespace,
+                pod_name,
+                body,
+                shape,
+                new_container=container["name"],
+            )
+        except RequestOutcomeUnknown as exc:
+            last_error = exc
+            report(f"no answer to the create request ({exc.message}); checking the Pod")
+            pod = client.get_pod(namespace, pod_name)
+            if container_spec(pod, container["name"]) is not None:
+                return pod, container
+        except (ConflictError, ValidationError) as exc:
+            if isinstance(exc, ValidationError) and not is_name_clash(exc):
+                raise
+            last_error = exc
+            pod = client.get_pod(namespace, pod_name)
+            check_pod_can_debug(pod)
+            if container_spec(pod, container["name"]) is not None:
+                if not generated:
+                    raise ValidationError(
+                        f"Pod {pod_name} already has a container named {container['name']}",
+                        field="name",
+                        remedy="choose another --container name, or attach to it with "
+                        f"podscope attach {pod_name} -c {container['name']} -n {namespace}",
+                    ) from None
+                # Rebuilding against the fresh Pod draws a name nobody holds.
+                container = build_ephemeral_container(pod, spec)
+        else:
+            if shape == "pod" and answer.get("kind") == "Pod":
+                return answer, container
+            # The legacy answer is an EphemeralContainers object: watch needs the Pod.
+            return client.get_pod(namespace, pod_name), container
+        _jitter(attempt)
+    assert last_error is not None
+    raise ConflictError(
+        f"could not add the container to Pod {pod_name} after {MAX_CREATE_ATTEMPTS} attempts: "
+        f"{last_error.message}",
+        remedy="the Pod is changing quickly; run the command again",
+    )
+
+
+def _resolve_pod(
+    client: KubeClient, options: DebugOptions, namespace: str
+) -> tuple[dict[str, Any], str]:
+    ref = parse_pod_ref(options.pod)
+    if ref.workload is None:
+        return client.get_pod(namespace, ref.name), "named on the command line"
+    return client.get_workload(namespace, ref)
+
+
+def _result(
+    pod: dict[str, Any],
+    name: str,
+    *,
+    created: bool,
+    spec: DebugSpec,
+    target_reason: str,
+    pod_reason: str,
+    progress: Progress,
+    attached: bool,
+) -> DebugResult:
+    meta = _meta(pod)
+    return DebugResult(
+        pod=str(meta.get("name")),
+        namespace=str(meta.get("namespace")),
+        container=name,
+        created=created,
+        exit_code=progress.exit_code if progress.state == "terminated" else None,
+        target=spec.target,
+        target_reason=target_reason,
+        image=spec.image,
+        state=progress.state,
+        attached=attached,
+        spec=container_spec(pod, name) or {},
+        status=progress.status,
+        pod_reason=pod_reason,
+    )
+
+
+def _with_stdin_once(options: DebugOptions) -> dict[str, Any] | None:
+    """The custom spec, plus ``stdinOnce: true`` for piped (non-TTY) input.
+
+    Only then does the end of local input reach the process as EOF while its output keeps
+    streaming (the runtime otherwise just detaches). A TTY session keeps stdin open so the
+    shell survives a dropped connection and can be re-attached.
+    """
+    if not options.stdin or options.tty:
+        return options.custom
+    custom = dict(options.custom or {})
+    custom.setdefault("stdinOnce", True)
+    return custom
+
+
+def _reattach_hint(pod_name: str, name: str, namespace: str) -> str:
+    return f"podscope attach {pod_name} -c {name} -n {namespace}"
+
+
+def run_debug(
+    client: KubeClient, options: DebugOptions, io: LocalIO, report: Reporter
+) -> DebugResult:
+    namespace = options.namespace or client.namespace
+    pod, pod_reason = _resolve_pod(client, options, namespace)
+    pod_name = str(_meta(pod).get("name"))
+    if parse_pod_ref(options.pod).workload is not None:
+        report(f"debugging Pod {pod_name} ({pod_reason})")
+    check_pod_can_debug(pod)
+    shape = client.ephemeral_shape()
+    if shape == "absent":
+        raise UnsupportedError(
+            "this API server does not serve pods/ephemeralcontainers (cluster older than 1.16 "
+            "or the EphemeralContainers feature gate is off)",
+            remedy="run `podscope doctor`",
+        )
+    target, target_reason = choose_target(pod, options.target)
+    spec = DebugSpec(
+        image=options.image,
+        name=options.container,
+        target=target,
+        command=list(options.command),
+        arguments_only=options.arguments_only,
+        env=list(options.env),
+        image_pull_policy=options.image_pull_policy,
+        stdin=options.stdin,
+        tty=options.tty,
+        profile=options.profile,
+        custom=_with_stdin_once(options),
+    )
+
+    reused = find_reusable(pod, spec) if options.reuse else None
+    if reused is not None:
+        report(f"reusing running ephemeral container {reused} (same image and target)")
+        name, created = reused, False
+    else:
+        container = build_ephemeral_container(pod, spec)
+        if target:
+            report(f"target container: {target} ({target_reason})")
+        else:
+            report(f"no target container ({target_reason})")
+        pod, container = create_container(client, pod, spec, container, shape, report)
+        name, created = container["name"], True
+        report(f"created ephemeral container {name} (image {spec.image}) in Pod {pod_name}")
+
+    hint = _reattach_hint(pod_name, name, namespace)
+    try:
+        if created:
+            pod, progress = wait_until_started(client, pod, name, options.timeout, report)
+        else:
+            progress = progress_of(pod, name)
+        if not options.attach:
+            if progress.state == "running":
+                report(f"container {name} is running; attach with: {hint}")
+            return _result(
+                pod,
+                name,
+                created=created,
+                spec=replace(spec, name=name),
+                target_reason=target_reason,
+                pod_reason=pod_reason,
+                progress=progress,
+                attached=False,
+            )
+        outcome = stream_container(
+            client, pod, name, stdin=options.stdin, tty=options.tty, io=io, report=report
+        )
+    except (KeyboardInterrupt, Interrupted):
+        report(
+            f"container {name} stays in Pod {pod_name}; if it still runs, re-attach with: {hint}"
+        )
+        raise
+    except PodscopeError as exc:
+        if created and exc.remedy is None:
+            exc.remedy = (
+                f"container {name} stays in Pod {pod_name} (ephemeral containers cannot be removed)"
+            )
+        raise
+    if options.stdin:
+        report(
+            f"session ended; container {name} ({outcome.progress.describe()}) stays in Pod "
+            f"{pod_name}: ephemeral containers cannot be removed or restarted"
+        )
+    return _result(
+        outcome.pod,
+        name,
+        created=created,
+        spec=replace(spec, name=name),
+        target_reason=target_reason,
+        pod_reason=pod_reason,
+        progress=outcome.progress,
+        attached=outcome.attached,
+    )

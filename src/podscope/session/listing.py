@@ -1,0 +1,66 @@
+"""``podscope ls``: the ephemeral containers of one Pod, a namespace, or the whole cluster."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from podscope.kube.client import KubeClient
+from podscope.session.progress import container_status, progress_of
+
+
+@dataclass(frozen=True)
+class EphemeralRow:
+    pod: str
+    namespace: str
+    name: str
+    image: str
+    target: str | None
+    state: str  # running / waiting / terminated / unknown (no status reported yet)
+    reason: str | None
+    started: str | None
+    finished: str | None
+    exit_code: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def rows_for_pod(pod: dict[str, Any]) -> list[EphemeralRow]:
+    meta = pod.get("metadata") or {}
+    rows = []
+    for container in (pod.get("spec") or {}).get("ephemeralContainers") or []:
+        name = str(container.get("name"))
+        status = container_status(pod, name) or {}
+        state = status.get("state") or {}
+        inner = state.get("running") or state.get("terminated") or {}
+        progress = progress_of(pod, name)
+        rows.append(
+            EphemeralRow(
+                pod=str(meta.get("name")),
+                namespace=str(meta.get("namespace")),
+                name=name,
+                image=str(container.get("image")),
+                target=container.get("targetContainerName") or None,
+                state="unknown" if progress.state == "absent" else progress.state,
+                reason=progress.reason,
+                started=inner.get("startedAt"),
+                finished=(state.get("terminated") or {}).get("finishedAt"),
+                exit_code=progress.exit_code,
+            )
+        )
+    return rows
+
+
+def list_ephemeral(
+    client: KubeClient, namespace: str | None, pod: str | None = None
+) -> list[EphemeralRow]:
+    """Rows for ``pod`` in ``namespace``, or for every Pod of ``namespace`` (None: all)."""
+    if pod is not None:
+        pods = [client.get_pod(namespace or client.namespace, pod)]
+    else:
+        pods = client.list_pods(namespace)
+    rows: list[EphemeralRow] = []
+    for item in pods:
+        rows.extend(rows_for_pod(item))
+    return rows

@@ -1,0 +1,64 @@
+"""User defaults: flag > ``$PODSCOPE_IMAGE`` > ``~/.config/podscope/config.yaml`` > built-in."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from podscope.errors import ConfigError
+
+DEFAULT_IMAGE = "docker.io/library/busybox:latest"
+IMAGE_ENV = "PODSCOPE_IMAGE"
+# Set (to anything) to ignore the user config file, e.g. in tests.
+NO_CONFIG_ENV = "PODSCOPE_NO_CONFIG"
+
+
+def config_path(environ: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "podscope" / "config.yaml"
+
+
+def load_user_config(path: Path) -> dict[str, Any]:
+    """The user config file as a mapping (empty when the file does not exist)."""
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        raise ConfigError(f"{path} is not valid YAML", remedy="fix or remove the file") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must be a mapping (e.g. `image: busybox:1.36`)")
+    return data
+
+
+def resolve_image(
+    flag: str | None,
+    environ: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> tuple[str, str]:
+    """The debug image and where it came from (for the progress message)."""
+    if flag:
+        return flag, "--image"
+    env = os.environ if environ is None else environ
+    if env.get(IMAGE_ENV):
+        return env[IMAGE_ENV], f"${IMAGE_ENV}"
+    if env.get(NO_CONFIG_ENV) and config_file is None:
+        return DEFAULT_IMAGE, "default"
+    path = config_file or config_path(env)
+    image = load_user_config(path).get("image")
+    if image is not None:
+        if not isinstance(image, str) or not image.strip():
+            raise ConfigError(f"{path}: `image` must be a non-empty string")
+        return image, str(path)
+    return DEFAULT_IMAGE, "default"

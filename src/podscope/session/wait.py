@@ -1,0 +1,89 @@
+"""Wait for an ephemeral container by watching its Pod (no polling)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from podscope.errors import WaitTimeoutError
+from podscope.kube.client import KubeClient
+from podscope.session.progress import Progress, check_pod_alive, check_started, progress_of
+from podscope.session.reporter import Reporter
+
+
+def _meta(pod: dict[str, Any]) -> dict[str, Any]:
+    return pod.get("metadata") or {}
+
+
+def watch_container(
+    client: KubeClient,
+    pod: dict[str, Any],
+    name: str,
+    timeout: float,
+    done: Callable[[Progress], bool],
+    on_change: Callable[[Progress], None] | None = None,
+) -> tuple[dict[str, Any], Progress, bool]:
+    """Watch ``pod`` from its resourceVersion until ``done(progress)`` or ``timeout``.
+
+    Returns the last Pod seen, the container's progress in it, and whether ``done`` was
+    reached. Raises PodGoneError if the Pod goes away; ``done`` may raise to stop early.
+    """
+    meta = _meta(pod)
+    uid = meta.get("uid")
+    progress = progress_of(pod, name)
+    if done(progress):
+        return pod, progress, True
+    for event, obj in client.watch_pod(
+        meta.get("namespace") or client.namespace,
+        meta["name"],
+        meta.get("resourceVersion"),
+        timeout,
+    ):
+        check_pod_alive(obj, uid, event)
+        pod = obj
+        previous, progress = progress, progress_of(obj, name)
+        if on_change is not None and (progress.state, progress.reason) != (
+            previous.state,
+            previous.reason,
+        ):
+            on_change(progress)
+        if done(progress):
+            return pod, progress, True
+    return pod, progress, False
+
+
+def wait_until_started(
+    client: KubeClient,
+    pod: dict[str, Any],
+    name: str,
+    timeout: float,
+    report: Reporter,
+) -> tuple[dict[str, Any], Progress]:
+    """Wait until container ``name`` runs or has run; fail fast when it never will."""
+    pod_name = _meta(pod).get("name", "?")
+
+    def started(progress: Progress) -> bool:
+        return check_started(pod_name, name, progress)
+
+    def changed(progress: Progress) -> None:
+        if progress.state == "waiting" and progress.reason:
+            report(f"container {name}: {progress.describe()}")
+
+    pod, progress, reached = watch_container(client, pod, name, timeout, started, changed)
+    if not reached:
+        raise WaitTimeoutError(
+            f"container {name} in Pod {pod_name} did not start within {timeout:g}s "
+            f"(last state: {progress.describe()})",
+            remedy="raise --timeout, or look at the Pod's events; the container stays in the Pod",
+        )
+    return pod, progress
+
+
+def wait_until_terminated(
+    client: KubeClient, pod: dict[str, Any], name: str, timeout: float
+) -> tuple[dict[str, Any], Progress]:
+    """Wait up to ``timeout`` for container ``name`` to terminate; return what was seen last."""
+    pod, progress, _ = watch_container(
+        client, pod, name, timeout, lambda p: p.state == "terminated"
+    )
+    return pod, progress

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from podscope.errors import ConfigError
+from podscope.session.ephemeral import find_reusable
+from podscope.session.listing import rows_for_pod
+from podscope.session.settings import DEFAULT_IMAGE, resolve_image
+from podscope.spec.container import DebugSpec
+from podscope.spec.legacy import to_legacy_body
+
+
+def test_image_precedence(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("image: registry.local/tools:1\n")
+    env = {"PODSCOPE_IMAGE": "env/image:2"}
+    assert resolve_image("flag/image:3", env, config) == ("flag/image:3", "--image")
+    assert resolve_image(None, env, config) == ("env/image:2", "$PODSCOPE_IMAGE")
+    assert resolve_image(None, {}, config) == ("registry.local/tools:1", str(config))
+    assert resolve_image(None, {}, tmp_path / "absent.yaml") == (DEFAULT_IMAGE, "default")
+    home = {"XDG_CONFIG_HOME": str(tmp_path / "xdg"), "PODSCOPE_NO_CONFIG": "1"}
+    assert resolve_image(None, home) == (DEFAULT_IMAGE, "default")
+
+
+def test_bad_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("- a list\n")
+    with pytest.raises(ConfigError, match="must be a mapping"):
+        resolve_image(None, {}, config)
+    config.write_text("image: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        resolve_image(None, {}, config)
+
+
+def _pod() -> dict[str, Any]:
+    return {
+        "metadata": {"name": "web", "namespace": "shop", "resourceVersion": "42", "uid": "u"},
+        "spec": {
+            "containers": [{"name": "app", "image": "app:1"}],
+            "ephemeralContainers": [
+                {
+                    "name": "old",
+                    "image": "busybox:1",
+                    "targetContainerName": "app",
+                    "stdin": True,
+                    "tty": True,
+                },
+                {
+                    "name": "done",
+                    "image": "busybox:1",
+                    "targetContainerName": "app",
+                    "stdin": True,
+                    "tty": True,
+                },
+                {"name": "other", "image": "nicolaka/netshoot", "command": ["tcpdump"]},
+            ],
+        },
+        "status": {
+            "ephemeralContainerStatuses": [
+                {"name": "old", "state": {"running": {"startedAt": "2024-01-01T00:00:00Z"}}},
+                {
+                    "name": "done",
+                    "state": {
+                        "terminated": {
+                            "exitCode": 3,
+                            "reason": "Error",
+                            "startedAt": "2024-01-01T00:00:00Z",
+                            "finishedAt": "2024-01-01T00:01:00Z",
+                        }
+                    },
+                },
+            ]
+        },
+    }
+
+
+def test_reuse_picks_a_running_container_with_same_image_and_target() -> None:
+    spec = DebugSpec(image="busybox:1", target="app", stdin=True, tty=True)
+    assert find_reusable(_pod(), spec) == "old"
+    assert find_reusable(_pod(), DebugSpec(image="busybox:2", target="app")) is None
+    assert find_reusable(_pod(), DebugSpec(image="busybox:1", target=None)) is None
+    with_command = DebugSpec(image="busybox:1", target="app", command=["top"])
+    assert find_reusable(_pod(), with_command) is None
+
+
+def test_listing_rows() -> None:
+    rows = {row.name: row for row in rows_for_pod(_pod())}
+    assert rows["old"].state == "running" and rows["old"].started == "2024-01-01T00:00:00Z"
+    assert (rows["done"].state, rows["done"].exit_code, rows["done"].reason) == (
+        "terminated",
+        3,
+        "Error",
+    )
+    assert rows["done"].finished == "2024-01-01T00:01:00Z"
+    assert rows["other"].state == "unknown" and rows["other"].target is None
+    assert rows["old"].to_dict()["namespace"] == "shop"
+
+
+def test_legacy_body_carries_existing_containers_and_the_resource_version() -> None:
+    # 1.16-1.21: PUT replaces the list, so the body must repeat the existing containers, and
+    # the resourceVersion makes a concurrent change answer 409 rather than be overwritten.
+    body = to_legacy_body(_pod(), [{"name": "new", "image": "busybox:1"}])
+    assert body["kind"] == "EphemeralContainers"
+    assert body["metadata"]["resourceVersion"] == "42"
+    assert [c["name"] for c in body["ephemeralContainers"]] == ["old", "done", "other", "new"]
