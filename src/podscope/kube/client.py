@@ -190,6 +190,12 @@ class KubeClient:
         data = self._json("GET", "/api/v1/nodes", self._context("list", "nodes"))
         return list(data.get("items") or [])
 
+    def get_node(self, name: str) -> dict[str, Any]:
+        node: dict[str, Any] = self._json(
+            "GET", f"/api/v1/nodes/{name}", self._context("get", "nodes", name=name)
+        )
+        return node
+
     def core_resources(self) -> dict[str, Any]:
         """The ``/api/v1`` discovery document (an APIResourceList)."""
         resources: dict[str, Any] = self._json("GET", "/api/v1", self._context("get", "api/v1"))
@@ -308,6 +314,47 @@ class KubeClient:
             query=[("dryRun", "All")] if dry_run else None,
         )
         return result
+
+    def create_pod(
+        self, namespace: str, body: dict[str, Any], *, dry_run: bool = False
+    ) -> dict[str, Any]:
+        """Create a Pod; ``dry_run`` has the server validate and admit it without storing it."""
+        name = (body.get("metadata") or {}).get("name")
+        context = self._context("create", "pods", namespace, name)
+        pod: dict[str, Any] = self._json(
+            "POST",
+            f"/api/v1/namespaces/{namespace}/pods",
+            context,
+            body=body,
+            content_type="application/json",
+            query=[("dryRun", "All")] if dry_run else None,
+        )
+        return pod
+
+    def delete_pod(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        uid: str | None = None,
+        grace_period_seconds: int | None = None,
+    ) -> dict[str, Any]:
+        """Delete a Pod (without waiting for it to go). ``uid`` makes the server refuse (409)
+        when the name now belongs to another Pod than the one that was read."""
+        body: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions"}
+        if uid:
+            body["preconditions"] = {"uid": uid}
+        if grace_period_seconds is not None:
+            body["gracePeriodSeconds"] = grace_period_seconds
+        context = self._context("delete", "pods", namespace, name)
+        answer: dict[str, Any] = self._json(
+            "DELETE",
+            f"/api/v1/namespaces/{namespace}/pods/{name}",
+            context,
+            body=body,
+            content_type="application/json",
+        )
+        return answer
 
     # -- watch ------------------------------------------------------------------------------
 

@@ -98,6 +98,7 @@ def stream_container(
     io: LocalIO,
     report: Reporter,
     hint: bool = True,
+    pod_may_finish: bool = False,
 ) -> StreamOutcome:
     """Attach to container ``name`` (running or finished) until its process exits.
 
@@ -142,7 +143,9 @@ def stream_container(
             if progress.state == "running" and attempt < MAX_REATTACH:
                 report(f"connection to {name} lost; re-attaching")
                 continue
-        pod, progress = wait_until_terminated(client, pod, name, EXIT_REPORT_TIMEOUT)
+        pod, progress = wait_until_terminated(
+            client, pod, name, EXIT_REPORT_TIMEOUT, pod_may_finish=pod_may_finish
+        )
         if progress.state != "terminated":
             raise StreamLostError(
                 f"the stream to container {name} closed but the container is still running",

@@ -22,11 +22,15 @@ def watch_container(
     timeout: float,
     done: Callable[[Progress], bool],
     on_change: Callable[[Progress], None] | None = None,
+    *,
+    pod_may_finish: bool = False,
 ) -> tuple[dict[str, Any], Progress, bool]:
     """Watch ``pod`` from its resourceVersion until ``done(progress)`` or ``timeout``.
 
     Returns the last Pod seen, the container's progress in it, and whether ``done`` was
     reached. Raises PodGoneError if the Pod goes away; ``done`` may raise to stop early.
+    ``pod_may_finish``: the Pod ending because this container ended is not an error (Pods
+    podscope creates for one command, e.g. node debugging Pods, stop with it).
     """
     meta = _meta(pod)
     uid = meta.get("uid")
@@ -39,7 +43,11 @@ def watch_container(
         meta.get("resourceVersion"),
         timeout,
     ):
-        check_pod_alive(obj, uid, event)
+        finished = (
+            pod_may_finish and event != "DELETED" and progress_of(obj, name).state == "terminated"
+        )
+        if not finished:
+            check_pod_alive(obj, uid, event)
         pod = obj
         previous, progress = progress, progress_of(obj, name)
         if on_change is not None and (progress.state, progress.reason) != (
@@ -58,6 +66,8 @@ def wait_until_started(
     name: str,
     timeout: float,
     report: Reporter,
+    *,
+    pod_may_finish: bool = False,
 ) -> tuple[dict[str, Any], Progress]:
     """Wait until container ``name`` runs or has run; fail fast when it never will."""
     pod_name = _meta(pod).get("name", "?")
@@ -69,7 +79,9 @@ def wait_until_started(
         if progress.state == "waiting" and progress.reason:
             report(f"container {name}: {progress.describe()}")
 
-    pod, progress, reached = watch_container(client, pod, name, timeout, started, changed)
+    pod, progress, reached = watch_container(
+        client, pod, name, timeout, started, changed, pod_may_finish=pod_may_finish
+    )
     if not reached:
         raise WaitTimeoutError(
             f"container {name} in Pod {pod_name} did not start within {timeout:g}s "
@@ -80,10 +92,20 @@ def wait_until_started(
 
 
 def wait_until_terminated(
-    client: KubeClient, pod: dict[str, Any], name: str, timeout: float
+    client: KubeClient,
+    pod: dict[str, Any],
+    name: str,
+    timeout: float,
+    *,
+    pod_may_finish: bool = False,
 ) -> tuple[dict[str, Any], Progress]:
     """Wait up to ``timeout`` for container ``name`` to terminate; return what was seen last."""
     pod, progress, _ = watch_container(
-        client, pod, name, timeout, lambda p: p.state == "terminated"
+        client,
+        pod,
+        name,
+        timeout,
+        lambda p: p.state == "terminated",
+        pod_may_finish=pod_may_finish,
     )
     return pod, progress

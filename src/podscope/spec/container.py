@@ -7,6 +7,7 @@ invalid is ever sent (an ephemeral container cannot be removed once added).
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,7 @@ from podscope.errors import ValidationError
 from podscope.spec._pod import EPHEMERAL, all_names, containers_of
 from podscope.spec.custom import merge_custom
 from podscope.spec.env import parse_env
+from podscope.spec.inherit import merge_env
 from podscope.spec.names import generate_name
 from podscope.spec.profiles import apply_ephemeral_profile, check_profile
 from podscope.spec.validate import validate_ephemeral_container
@@ -44,6 +46,9 @@ class DebugSpec:
     profile: str = "legacy"
     custom: dict[str, Any] | None = None
     user: tuple[int, int | None] | None = None
+    # Fields taken over from the target (--copy-env, --copy-mounts: env, envFrom,
+    # volumeMounts), applied before the flags so that --env and --custom win over them.
+    inherited: dict[str, Any] | None = None
 
 
 def _apply_user(container: dict[str, Any], user: tuple[int, int | None]) -> None:
@@ -70,8 +75,11 @@ def build_ephemeral_container(pod: dict[str, Any], spec: DebugSpec) -> dict[str,
     words = [*spec.command, *spec.args]
     if words:
         container["args" if spec.arguments_only else "command"] = words
+    for key, value in (spec.inherited or {}).items():
+        if key in ("env", "envFrom", "volumeMounts") and value:
+            container[key] = copy.deepcopy(value)
     if spec.env:
-        container["env"] = parse_env(spec.env)
+        container["env"] = merge_env(container.get("env"), parse_env(spec.env))
     # false stdin/tty are left out, as the API server leaves them out of what it returns:
     # a rebuilt spec then compares equal to the stored one.
     if spec.stdin:

@@ -1,0 +1,120 @@
+"""``podscope debug`` options about the target: its file system, env, mounts and user.
+
+Turns ``--cd``/``--chroot``, ``--copy-env``, ``--copy-mounts``, ``--as-target-user`` and
+``--user`` into a changed :class:`DebugSpec`, before anything is created. Pure apart from the
+reporter; the rules themselves live in ``spec.targetfs`` and ``spec.inherit``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from podscope.errors import UsageError
+from podscope.session.reporter import Reporter
+from podscope.spec.container import DebugSpec, build_ephemeral_container
+from podscope.spec.inherit import (
+    Inherit,
+    check_non_root_user,
+    effective_user,
+    inherited_fields,
+    target_container,
+    target_user,
+)
+from podscope.spec.targetfs import TargetRoot, check_target_root_profile, wrap_command
+
+# Profiles whose debug container holds CAP_SYS_PTRACE (needed to open /proc/PID/root of a
+# process owned by another user).
+_PTRACE_PROFILES = ("general", "sysadmin")
+
+
+@dataclass
+class TargetAccess:
+    """The target-related flags of one ``podscope debug``."""
+
+    root: TargetRoot | None = None
+    inherit: Inherit = field(default_factory=Inherit)
+    user: tuple[int, int | None] | None = None
+    # False when --profile was not given: --cd/--chroot may then pick `general` themselves.
+    profile_chosen: bool = True
+
+
+def _container_id(pod: dict[str, Any], name: str) -> str | None:
+    status = pod.get("status") or {}
+    for key in ("containerStatuses", "initContainerStatuses"):
+        for item in status.get(key) or []:
+            if item.get("name") == name:
+                value = item.get("containerID")
+                return str(value) if value else None
+    return None
+
+
+def _adds_ptrace(custom: dict[str, Any] | None) -> bool:
+    sc = (custom or {}).get("securityContext")
+    caps = sc.get("capabilities") if isinstance(sc, dict) else None
+    added = caps.get("add") if isinstance(caps, dict) else None
+    privileged = isinstance(sc, dict) and sc.get("privileged") is True
+    return privileged or (
+        isinstance(added, list) and any(c in ("SYS_PTRACE", "CAP_SYS_PTRACE") for c in added)
+    )
+
+
+def _choose_profile(
+    pod: dict[str, Any], spec: DebugSpec, access: TargetAccess, report: Reporter
+) -> str:
+    if access.root is None or spec.profile in _PTRACE_PROFILES or _adds_ptrace(spec.custom):
+        return spec.profile
+    target_uid, _ = effective_user(pod, target_container(pod, spec.target))
+    same_user = spec.user is not None and target_uid is not None and spec.user[0] == target_uid
+    if same_user:
+        return spec.profile
+    if not access.profile_chosen:
+        report(
+            "using --profile general (legacy + SYS_PTRACE): reaching the target's file system "
+            "through /proc/PID/root needs it when the target runs as another user"
+        )
+        return "general"
+    report(
+        f"note: with --profile {spec.profile} the debugger can open the target's file system "
+        "only if it runs as the target's user (--as-target-user) or as root over a root target"
+    )
+    return spec.profile
+
+
+def apply_target_access(
+    pod: dict[str, Any], spec: DebugSpec, access: TargetAccess, report: Reporter
+) -> DebugSpec:
+    """``spec`` with the target options applied (and checked) for ``pod``."""
+    if access.user is not None and access.inherit.user:
+        raise UsageError("give --as-target-user or --user, not both")
+    if access.root is not None:
+        if not spec.target:
+            raise UsageError(
+                f"--{access.root.mode} needs a target container (its process is what the "
+                "debugger reaches the file system through)",
+                remedy="name it with --target",
+            )
+        if spec.arguments_only:
+            raise UsageError(
+                f"--{access.root.mode} cannot be combined with --arguments-only: the command "
+                "has to be wrapped to enter the target's root"
+            )
+    user = access.user
+    if access.inherit.user:
+        user = target_user(pod, target_container(pod, spec.target))
+        report(
+            f"running as the target's user: uid {user[0]}"
+            + (f", gid {user[1]}" if user[1] is not None else "")
+        )
+    inherited = inherited_fields(pod, spec.target, access.inherit)
+    spec = replace(spec, user=user if user is not None else spec.user, inherited=inherited or None)
+    profile = _choose_profile(pod, spec, access, report)
+    spec = replace(spec, profile=profile)
+    if access.root is not None:
+        check_target_root_profile(access.root, profile)
+        words = [*spec.command, *spec.args]
+        command = wrap_command(access.root, words, _container_id(pod, str(spec.target)))
+        spec = replace(spec, command=command, args=[])
+    # Built here only to check it (pure): the real build happens in the session.
+    check_non_root_user(pod, build_ephemeral_container(pod, spec))
+    return spec
