@@ -6,6 +6,7 @@ The public Python API lives in :mod:`podscope.api`; it is imported lazily so tha
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 __version__ = "0.1.0"
@@ -18,8 +19,8 @@ def __getattr__(name: str) -> Any:
     # kubernetes client import at `import podscope` time.
     if name.startswith("_"):
         raise AttributeError(name)
-    from podscope import api
-
+    # importlib, not `from podscope import api`: that form would call this hook again.
+    api = importlib.import_module("podscope.api")
     try:
         return getattr(api, name)
     except AttributeError:

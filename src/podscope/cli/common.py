@@ -6,9 +6,13 @@ import argparse
 
 
 def add_cluster_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-n", "--namespace", help="namespace (default: the context's, else 'default')")
+    parser.add_argument(
+        "-n", "--namespace", help="namespace (default: the context's, else 'default')"
+    )
     parser.add_argument("--context", help="kubeconfig context to use")
-    parser.add_argument("--kubeconfig", help="path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config)")
+    parser.add_argument(
+        "--kubeconfig", help="path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config)"
+    )
     parser.add_argument(
         "--request-timeout",
         type=float,
