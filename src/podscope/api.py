@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -26,6 +26,7 @@ from podscope.session.listing import EphemeralRow
 from podscope.session.listing import list_ephemeral as _list_ephemeral
 from podscope.session.reporter import Reporter, silent
 from podscope.session.settings import resolve_image
+from podscope.session.targetctx import TargetAccess
 from podscope.terminal.pump import LocalIO
 
 __all__ = [
@@ -38,9 +39,11 @@ __all__ = [
 ]
 
 
-def _check_timeout(timeout: float) -> float:
-    if not (timeout > 0 and math.isfinite(timeout)):
-        raise UsageError(f"--timeout must be a positive number of seconds, not {timeout!r}")
+def _check_timeout(timeout: float, flag: str = "--timeout") -> float:
+    # argparse hands over a list, unconverted, for `--timeout=--`: check the type too.
+    number = isinstance(timeout, (int, float)) and not isinstance(timeout, bool)
+    if not (number and timeout > 0 and math.isfinite(timeout)):
+        raise UsageError(f"{flag} must be a positive number of seconds, not {timeout!r}")
     return float(timeout)
 
 
@@ -67,7 +70,37 @@ def _load_custom(custom: str | os.PathLike[str] | dict[str, Any] | None) -> dict
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read --custom file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        from podscope.errors import ValidationError
+
+        raise ValidationError(
+            f"--custom file {path} is not UTF-8 text (expected JSON or YAML)", field="--custom"
+        ) from None
     return load_custom(text, str(path))
+
+
+def _preflight(
+    pod: str, namespace: str | None, *, container: str | None = None, env: Sequence[str] = ()
+) -> None:
+    """Check what needs no cluster before connecting, naming the flag at fault.
+
+    Names go into URLs and the spec: a bad one is refused here, before any request, with
+    the same error whether or not the cluster is reachable.
+    """
+    from podscope.kube.workloads import parse_pod_ref
+    from podscope.spec.env import parse_env
+    from podscope.spec.names import (
+        validate_container_name,
+        validate_namespace_name,
+        validate_resource_name,
+    )
+
+    validate_resource_name(parse_pod_ref(pod).name, "POD")
+    if namespace is not None:
+        validate_namespace_name(namespace, "--namespace")
+    if container is not None:
+        validate_container_name(container, "--container")
+    parse_env(env)
 
 
 def _connect(
@@ -76,7 +109,34 @@ def _connect(
     namespace: str | None,
     request_timeout: float | None,
 ) -> KubeClient:
+    if request_timeout is not None:
+        request_timeout = _check_timeout(request_timeout, "--request-timeout")
     return connect(kubeconfig, context, namespace, request_timeout)
+
+
+def _target_access(
+    cd: str | None,
+    chroot: bool,
+    copy_env: bool,
+    copy_mounts: bool,
+    as_target_user: bool,
+    user: str | tuple[int, int | None] | None,
+    profile_chosen: bool,
+) -> TargetAccess:
+    from podscope.spec.inherit import Inherit, parse_user
+    from podscope.spec.targetfs import TargetRoot, normalize_target_path
+
+    if cd is not None and chroot:
+        raise UsageError("give --cd or --chroot, not both (chroot starts at the target's /)")
+    root = None
+    if cd is not None:
+        root = TargetRoot("cd", normalize_target_path(cd))
+    elif chroot:
+        root = TargetRoot("chroot")
+    parsed = parse_user(user) if isinstance(user, str) else user
+    inherit = Inherit(env=copy_env, mounts=copy_mounts, user=as_target_user)
+    # Returned even when no flag is set: it also checks runAsNonRoot against the user.
+    return TargetAccess(root=root, inherit=inherit, user=parsed, profile_chosen=profile_chosen)
 
 
 def debug(
@@ -90,7 +150,7 @@ def debug(
     image: str | None = None,
     container: str | None = None,
     target: str | None = None,
-    profile: str = "legacy",
+    profile: str | None = None,
     custom: str | os.PathLike[str] | dict[str, Any] | None = None,
     env: Sequence[str] = (),
     image_pull_policy: str | None = None,
@@ -100,6 +160,13 @@ def debug(
     arguments_only: bool = False,
     timeout: float = DEFAULT_TIMEOUT,
     reuse: bool = False,
+    reconnect: bool = True,
+    cd: str | None = None,
+    chroot: bool = False,
+    copy_env: bool = False,
+    copy_mounts: bool = False,
+    as_target_user: bool = False,
+    user: str | tuple[int, int | None] | None = None,
     reporter: Reporter | None = None,
     stdin_fd: int | None = None,
     stdout: BinaryIO | None = None,
@@ -113,7 +180,13 @@ def debug(
     ``custom`` is a partial container spec: a dict, or the path of a JSON/YAML file.
     With ``attach=False`` the call returns once the container runs.
     ``reuse`` attaches to a running ephemeral container with the same image and target.
+    ``reconnect=False`` raises StreamLostError on a dropped connection instead of re-attaching.
     The result's ``exit_code`` is the container's, once it has exited.
+    ``profile`` defaults to ``legacy`` (kubectl's default), or ``general`` with ``cd``/``chroot``.
+    ``cd`` starts the command in that directory of the target's file system (debug image's
+    tools); ``chroot`` runs it with the target's root (target's tools first). ``copy_env`` /
+    ``copy_mounts`` copy the target's env/envFrom and volume mounts; ``as_target_user`` runs
+    as its runAsUser/runAsGroup; ``user`` is ``"UID[:GID]"`` or ``(uid, gid or None)``.
     """
     report = reporter or silent
     chosen_image, source = resolve_image(image)
@@ -125,7 +198,7 @@ def debug(
         namespace=namespace,
         container=container,
         target=target,
-        profile=profile,
+        profile=profile or "legacy",
         custom=_load_custom(custom),
         env=list(env),
         image_pull_policy=image_pull_policy,
@@ -136,7 +209,12 @@ def debug(
         arguments_only=arguments_only,
         timeout=_check_timeout(timeout),
         reuse=reuse,
+        reconnect=reconnect,
+        target_access=_target_access(
+            cd, chroot, copy_env, copy_mounts, as_target_user, user, profile is not None
+        ),
     )
+    _preflight(pod, namespace, container=container, env=options.env)
     client = _connect(kubeconfig, context, namespace, request_timeout)
     try:
         return run_debug(client, options, _local_io(stdin, stdin_fd, stdout, stderr), report)
@@ -155,6 +233,7 @@ def attach(
     stdin: bool | None = None,
     tty: bool | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    reconnect: bool = True,
     reporter: Reporter | None = None,
     stdin_fd: int | None = None,
     stdout: BinaryIO | None = None,
@@ -170,6 +249,7 @@ def attach(
     interactive = sys.stdin.isatty() if stdin_fd is None else os.isatty(stdin_fd)
     use_stdin = interactive if stdin is None else stdin
     use_tty = interactive if tty is None else tty
+    _preflight(pod, namespace, container=container)
     client = _connect(kubeconfig, context, namespace, request_timeout)
     try:
         return run_attach(
@@ -182,6 +262,7 @@ def attach(
             io=_local_io(use_stdin, stdin_fd, stdout, stderr),
             report=report,
             timeout=_check_timeout(timeout),
+            reconnect=reconnect,
         )
     finally:
         client.close()
@@ -295,5 +376,265 @@ def apply(
         result.exit_code = outcome.exit_code
         result.states[name] = outcome.state
         return result
+    finally:
+        client.close()
+
+
+# --- copy mode, node debugging and cleanup (issue 6) -----------------------------------------
+
+from podscope.session.cleanup import CleanupResult, ManagedPod  # noqa: E402
+from podscope.session.copy import CopyResult  # noqa: E402
+from podscope.session.node import NodeResult  # noqa: E402
+from podscope.spec.profiles import KeepFlags  # noqa: E402
+
+__all__ += [
+    "CleanupResult",
+    "CopyResult",
+    "KeepFlags",
+    "ManagedPod",
+    "NodeResult",
+    "cleanup",
+    "debug_copy",
+    "debug_node",
+]
+
+
+def debug_copy(
+    pod: str,
+    copy_to: str,
+    command: Sequence[str] = (),
+    *,
+    namespace: str | None = None,
+    context: str | None = None,
+    kubeconfig: str | None = None,
+    request_timeout: float | None = None,
+    image: str | None = None,
+    container: str | None = None,
+    command_override: str | None = None,
+    set_image: Sequence[str] | dict[str, str] = (),
+    share_processes: bool | None = None,
+    same_node: bool = False,
+    replace: bool = False,
+    keep: KeepFlags | None = None,
+    profile: str = "legacy",
+    custom: str | os.PathLike[str] | dict[str, Any] | None = None,
+    env: Sequence[str] = (),
+    image_pull_policy: str | None = None,
+    stdin: bool = False,
+    tty: bool = False,
+    attach: bool = True,
+    arguments_only: bool = False,
+    timeout: float = DEFAULT_TIMEOUT,
+    reporter: Reporter | None = None,
+    stdin_fd: int | None = None,
+    stdout: BinaryIO | None = None,
+    stderr: BinaryIO | None = None,
+) -> CopyResult:
+    """Create ``copy_to``, a copy of ``pod`` to debug, wait for it to run, and attach.
+
+    For Pods that crash: ``command_override="app", command=["sleep", "infinity"]`` keeps
+    container ``app`` up so that its file system can be inspected; ``set_image`` swaps images
+    (``["app=busybox:1.36"]``, ``["*=busybox"]`` or a dict); ``image`` adds a debug container
+    (``container`` names it) that ``command`` runs in unless ``command_override`` is given.
+    With neither ``image``, ``set_image`` nor ``command_override``, a debug container with the
+    default image (as for :func:`debug`) is added. ``keep`` says what the copy keeps of the
+    original (labels, annotations, probes, init containers; kubectl's defaults). ``same_node``
+    pins it to the original's node; ``replace`` deletes the original once the copy runs. The
+    copy is labelled ``app.kubernetes.io/managed-by=podscope`` and stays after the session:
+    remove it with :func:`cleanup` (``result.removal`` is the CLI command).
+    """
+    from podscope.session.copy import CopyOptions, run_copy
+    from podscope.spec.copy import parse_set_images
+
+    report = reporter or silent
+    items = [f"{k}={v}" for k, v in set_image.items()] if isinstance(set_image, dict) else set_image
+    images = parse_set_images(items)
+    chosen_image = image
+    if image is None and not images and command_override is None:
+        chosen_image, source = resolve_image(None)
+        report(f"using image {chosen_image} (from {source}) for the debug container")
+    options = CopyOptions(
+        pod=pod,
+        copy_to=copy_to,
+        namespace=namespace,
+        image=chosen_image,
+        container=container,
+        command_override=command_override,
+        command=list(command),
+        arguments_only=arguments_only,
+        set_images=images,
+        share_processes=share_processes,
+        same_node=same_node,
+        replace=replace,
+        keep=keep if keep is not None else KeepFlags(),
+        profile=profile,
+        custom=_load_custom(custom),
+        env=list(env),
+        image_pull_policy=image_pull_policy,
+        stdin=stdin,
+        tty=tty,
+        attach=attach,
+        timeout=_check_timeout(timeout),
+    )
+    client = _connect(kubeconfig, context, namespace, request_timeout)
+    try:
+        return run_copy(client, options, _local_io(stdin, stdin_fd, stdout, stderr), report)
+    finally:
+        client.close()
+
+
+def debug_node(
+    node: str,
+    command: Sequence[str] = (),
+    *,
+    namespace: str | None = None,
+    context: str | None = None,
+    kubeconfig: str | None = None,
+    request_timeout: float | None = None,
+    image: str | None = None,
+    container: str | None = None,
+    profile: str = "legacy",
+    chroot: bool = False,
+    keep: bool = False,
+    custom: str | os.PathLike[str] | dict[str, Any] | None = None,
+    env: Sequence[str] = (),
+    image_pull_policy: str | None = None,
+    stdin: bool = False,
+    tty: bool = False,
+    attach: bool = True,
+    arguments_only: bool = False,
+    timeout: float = DEFAULT_TIMEOUT,
+    reporter: Reporter | None = None,
+    stdin_fd: int | None = None,
+    stdout: BinaryIO | None = None,
+    stderr: BinaryIO | None = None,
+) -> NodeResult:
+    """Run ``command`` in a Pod on ``node`` (``NAME`` or ``node/NAME``) and attach to it.
+
+    The Pod uses the host's namespaces and has the node's ``/`` at ``/host`` (per
+    ``profile``); ``chroot`` runs the command, or a shell, inside it. The Pod is deleted when
+    the session ends, unless ``keep`` (or ``attach=False``); :func:`cleanup` removes kept ones.
+    """
+    from podscope.session.node import NodeOptions, node_name_of, run_node
+
+    report = reporter or silent
+    chosen_image, source = resolve_image(image)
+    if source != "--image":
+        report(f"using image {chosen_image} (from {source})")
+    options = NodeOptions(
+        node=node_name_of(node) or node,
+        image=chosen_image,
+        namespace=namespace,
+        container=container,
+        command=list(command),
+        arguments_only=arguments_only,
+        chroot=chroot,
+        profile=profile,
+        custom=_load_custom(custom),
+        env=list(env),
+        image_pull_policy=image_pull_policy,
+        stdin=stdin,
+        tty=tty,
+        keep=keep,
+        attach=attach,
+        timeout=_check_timeout(timeout),
+    )
+    client = _connect(kubeconfig, context, namespace, request_timeout)
+    try:
+        return run_node(client, options, _local_io(stdin, stdin_fd, stdout, stderr), report)
+    finally:
+        client.close()
+
+
+def cleanup(
+    pods: Sequence[str] = (),
+    *,
+    namespace: str | None = None,
+    all_namespaces: bool = False,
+    context: str | None = None,
+    kubeconfig: str | None = None,
+    request_timeout: float | None = None,
+    dry_run: bool = False,
+    confirm: Callable[[list[ManagedPod]], bool] | None = None,
+    reporter: Reporter | None = None,
+) -> CleanupResult:
+    """Delete the Pods podscope created (copies and node Pods) in ``namespace`` (or in all
+    namespaces), or only ``pods``, which must be podscope's.
+
+    ``confirm(found)`` is asked first when given (return False to delete nothing);
+    ``dry_run`` only lists. Failed deletions are in ``result.failed``. Ephemeral containers
+    cannot be removed and are not touched (see :func:`list_ephemeral`).
+    """
+    from podscope.session.cleanup import run_cleanup
+
+    if all_namespaces and pods:
+        raise UsageError("name Pods in one namespace (-n), not with --all-namespaces")
+    client = _connect(kubeconfig, context, namespace, request_timeout)
+    try:
+        scope = None if all_namespaces else (namespace or client.namespace)
+        return run_cleanup(
+            client,
+            scope,
+            list(pods),
+            dry_run=dry_run,
+            confirm=confirm,
+            report=reporter or silent,
+        )
+    finally:
+        client.close()
+
+
+# --- cp (issue 6) ---------------------------------------------------------------------------
+
+from podscope.session.cp import CpResult  # noqa: E402
+
+__all__ += ["CpResult", "cp"]
+
+
+def cp(
+    source: str,
+    dest: str,
+    *,
+    namespace: str | None = None,
+    context: str | None = None,
+    kubeconfig: str | None = None,
+    request_timeout: float | None = None,
+    container: str | None = None,
+    image: str | None = None,
+    image_pull_policy: str | None = None,
+    checksum: bool = True,
+    progress: bool = False,
+    timeout: float = DEFAULT_TIMEOUT,
+    reporter: Reporter | None = None,
+) -> CpResult:
+    """Copy ``POD:/path`` (or ``NAMESPACE/POD:/path``) to a local path, or a local path into one.
+
+    Works on containers without tar or a shell: a helper ephemeral container (``image``,
+    default as for :func:`debug`; it must be a static busybox) targeting ``container`` reads
+    and writes the container's file system through ``/proc/PID/root``, and is reused by later
+    copies. Files stream (memory stays flat); each regular file's sha256 is checked unless
+    ``checksum=False`` (a mismatch raises ``podscope.session.cp.ChecksumError``).
+    ``progress`` draws a progress bar on this process's stderr.
+    """
+    from podscope.session.cp import CpOptions, run_cp
+
+    report = reporter or silent
+    chosen_image, source_of_image = resolve_image(image)
+    if source_of_image != "--image":
+        report(f"using image {chosen_image} for the helper (from {source_of_image})")
+    options = CpOptions(
+        source=source,
+        dest=dest,
+        namespace=namespace,
+        container=container,
+        image=chosen_image,
+        image_pull_policy=image_pull_policy,
+        checksum=checksum,
+        progress=progress,
+        timeout=_check_timeout(timeout),
+    )
+    client = _connect(kubeconfig, context, namespace, request_timeout)
+    try:
+        return run_cp(client, options, report)
     finally:
         client.close()

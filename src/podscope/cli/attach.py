@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from podscope.cli.common import add_cluster_flags
-from podscope.cli.debug import reporter
+from podscope.cli.debug import add_reconnect_flag, reporter
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="how long to wait for a container that has not started yet (default 300)",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    add_reconnect_flag(parser)
     parser.set_defaults(func=run)
 
 
@@ -58,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
         stdin=args.stdin,
         tty=args.tty,
         timeout=args.timeout,
+        reconnect=args.reconnect,
         reporter=reporter(args.quiet),
     )
     return result.exit_code if result.exit_code is not None else 0

@@ -6,7 +6,9 @@ import argparse
 import sys
 from dataclasses import asdict
 
+from podscope.cli import debug_modes
 from podscope.cli.common import add_cluster_flags, add_output_flag
+from podscope.cli.targetflags import add_target_flags, target_kwargs
 from podscope.errors import UsageError
 
 PROFILE_NAMES = ("legacy", "general", "baseline", "restricted", "netadmin", "sysadmin")
@@ -50,8 +52,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--profile",
         choices=PROFILE_NAMES,
-        default="legacy",
-        help="security profile, as kubectl's (default: legacy, kubectl 1.34's default)",
+        default=None,
+        help="security profile, as kubectl's (default: legacy, kubectl 1.34's default; "
+        "general with --cd/--chroot)",
     )
     parser.add_argument(
         "--custom", metavar="FILE", help="partial container spec (JSON or YAML) to merge"
@@ -89,12 +92,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="how long to wait for the container to start (default 300)",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    add_reconnect_flag(parser)
     parser.add_argument(
         "--reuse",
         action="store_true",
         help="attach to a running ephemeral container with the same image and target, if any",
     )
+    add_target_flags(parser)
     add_output_flag(parser)
+    debug_modes.add_flags(parser)
     parser.set_defaults(func=run)
     # argparse gives a "*" positional its (empty) value as soon as it sees POD, so words after
     # "--" that follow options would be refused; split them off before argparse sees them.
@@ -115,10 +121,24 @@ class _CommandTailParser(argparse.ArgumentParser):
         return parsed, extras
 
 
+def add_reconnect_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--reconnect",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="re-attach when the connection drops while the container runs (default); "
+        "--no-reconnect exits with code 15 instead",
+    )
+
+
 def reporter(quiet: bool):  # type: ignore[no-untyped-def]
+    # Messages can arrive while the terminal is in raw mode (a Pod watch runs during the
+    # session), where "\n" alone does not return the cursor to the first column.
+    end = "\r\n" if sys.stderr.isatty() else "\n"
+
     def report(message: str) -> None:
         if not quiet:
-            sys.stderr.write(f"podscope: {message}\n")
+            sys.stderr.write(f"podscope: {message}{end}")
             sys.stderr.flush()
 
     return report
@@ -128,6 +148,9 @@ def run(args: argparse.Namespace) -> int:
     import podscope.api as api
     from podscope.spec.output import dump_json, dump_yaml
 
+    code = debug_modes.run_mode(args, reporter(args.quiet))
+    if code is not None:
+        return code
     if args.tty and not args.stdin:
         raise UsageError("-t/--tty needs -i/--stdin")
     if args.output and args.stdin:
@@ -152,6 +175,8 @@ def run(args: argparse.Namespace) -> int:
         arguments_only=args.arguments_only,
         timeout=args.timeout,
         reuse=args.reuse,
+        reconnect=args.reconnect,
+        **target_kwargs(args),
         reporter=reporter(args.quiet),
     )
     if args.output:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -17,7 +18,7 @@ from podscope import __version__
 from podscope.errors import ExitCode, PodscopeError
 
 # Order is the order shown in --help.
-COMMANDS = ("debug", "attach", "ls", "apply", "doctor", "node")
+COMMANDS = ("debug", "attach", "ls", "cleanup", "cp", "apply", "doctor", "node")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,6 +61,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("podscope: interrupted\n")
         return int(ExitCode.INTERRUPTED)
+    except Exception as exc:  # noqa: BLE001
+        # A bug must still end in one readable line, not a traceback over the user's terminal.
+        if os.environ.get("PODSCOPE_TRACEBACK"):
+            raise
+        text = " ".join(str(exc).split())[:200]
+        sys.stderr.write(f"podscope: error: unexpected failure ({type(exc).__name__}: {text})\n")
+        sys.stderr.write(
+            "podscope: hint: this is a bug in podscope; rerun with PODSCOPE_TRACEBACK=1 "
+            "and report the traceback\n"
+        )
+        return int(ExitCode.FAILURE)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from podscope.errors import PodscopeError, UnsupportedError
@@ -23,6 +23,28 @@ from podscope.kube.workloads import PodRef, pick_running_pod, selector_string
 _WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Longest single watch request; the loop re-watches from the last resourceVersion after it.
 _MAX_WATCH_SECONDS = 240
+# How long a watch keeps retrying an unreachable or failing API server (a restart takes
+# seconds to tens of seconds), and the longest pause between two attempts.
+WATCH_OUTAGE_SECONDS = 90.0
+_MAX_WATCH_BACKOFF = 4.0
+
+
+def _check_path_names(context: RequestContext) -> None:
+    """Refuse a namespace or object name that is not a valid Kubernetes name.
+
+    They are put into URL paths as they are: ``../``, ``?``, ``%`` or newlines must never
+    reach a request, whichever command or API call they came from.
+    """
+    from podscope.spec.names import validate_namespace_name, validate_resource_name
+
+    if context.namespace is not None:
+        validate_namespace_name(context.namespace, "namespace")
+    if context.name is not None:
+        validate_resource_name(context.name, f"{_singular_name(context.resource)} name")
+
+
+def _singular_name(resource: str) -> str:
+    return resource[:-1] if resource.endswith("s") else resource
 
 
 def _bool(value: bool) -> str:
@@ -85,6 +107,8 @@ class KubeClient:
     ) -> Any:
         """Send one request; return the urllib3 response, unread. Raises podscope errors."""
         import urllib3
+
+        _check_path_names(context)
         from kubernetes.client.exceptions import ApiException
 
         headers = {"Accept": "application/json"}
@@ -384,21 +408,48 @@ class KubeClient:
         name: str,
         resource_version: str | None,
         timeout: float,
+        *,
+        on_retry: Callable[[str], None] | None = None,
     ) -> Iterator[tuple[str, dict[str, Any]]]:
         """Yield ``(event type, pod)`` for one Pod until ``timeout`` seconds have passed.
 
         Starts after ``resource_version``; after a disconnect it resumes from the last version
         seen, and when that version has expired (410 Gone) it re-reads the Pod and yields it as
         a ``MODIFIED`` event. A deleted Pod ends the stream with a ``DELETED`` event.
+
+        An unreachable or failing API server (a restart, a dropped connection) is retried with
+        backoff for up to ``WATCH_OUTAGE_SECONDS`` (``on_retry`` hears about each retry); a
+        longer outage raises ``UnreachableError``.
         """
         import urllib3
         from kubernetes.client.exceptions import ApiException
         from kubernetes.watch import Watch
 
+        from podscope.errors import NotFoundError, UnreachableError
+        from podscope.kube.errors import ServerError
+
         deadline = time.monotonic() + timeout
         version = resource_version
         last: dict[str, Any] = {}
         failures = 0
+        outage_since: float | None = None
+        context = self._context("watch", "pods", namespace, name)
+
+        def retry_later(reason: str) -> None:
+            # Called on a failed watch or re-read; sleeps, or raises once the outage is too long.
+            nonlocal failures, outage_since
+            now = time.monotonic()
+            failures += 1
+            if outage_since is None:
+                outage_since = now
+            if now - outage_since > WATCH_OUTAGE_SECONDS:
+                raise unreachable(context, reason)
+            pause = min(0.5 * 2 ** (failures - 1), _MAX_WATCH_BACKOFF)
+            # Say so on the first failure and now and then, not on every attempt.
+            if on_retry is not None and (failures == 1 or failures % 5 == 0):
+                on_retry(f"lost the watch on Pod {name} ({reason}); retrying")
+            time.sleep(max(0.0, min(pause, deadline - now)))
+
         while (remaining := deadline - time.monotonic()) > 0:
             seconds = max(1, min(int(remaining + 0.999), _MAX_WATCH_SECONDS))
             events = Watch().stream(
@@ -408,7 +459,7 @@ class KubeClient:
             )
             try:
                 for event in events:
-                    failures = 0
+                    failures, outage_since = 0, None
                     kind = event.get("type")
                     obj = event.get("raw_object") or {}
                     obj_version = (obj.get("metadata") or {}).get("resourceVersion")
@@ -423,31 +474,29 @@ class KubeClient:
                     if time.monotonic() >= deadline:
                         return
             except ApiException as exc:
-                if exc.status != 410:
-                    raise map_api_error(
-                        exc, self._context("watch", "pods", namespace, name)
-                    ) from None
-                version = None  # re-read below
+                if exc.status == 410:
+                    version = None  # re-read below
+                elif exc.status == 429 or (exc.status or 0) >= 500:
+                    retry_later(f"HTTP {exc.status}")
+                else:
+                    raise map_api_error(exc, context) from None
+            except (ServerError, UnreachableError) as exc:
+                # Opening the watch failed: the API server is restarting or out of reach.
+                retry_later(exc.message)
             except (urllib3.exceptions.HTTPError, OSError) as exc:
-                failures += 1
-                if failures > 3:
-                    raise unreachable(
-                        self._context("watch", "pods", namespace, name), str(exc)
-                    ) from None
-                time.sleep(min(0.5 * failures, max(0.0, deadline - time.monotonic())))
+                retry_later(str(exc) or type(exc).__name__)
             finally:
                 # Closes the HTTP response now, not whenever the generator is collected.
                 events.close()
-            if version is None:
+            if version is None and time.monotonic() < deadline:
                 try:
                     pod = self.get_pod(namespace, name)
-                except PodscopeError as exc:
-                    from podscope.errors import NotFoundError
-
-                    if isinstance(exc, NotFoundError):
-                        yield "DELETED", last
-                        return
-                    raise
+                except NotFoundError:
+                    yield "DELETED", last
+                    return
+                except (ServerError, UnreachableError) as exc:
+                    retry_later(exc.message)
+                    continue
                 version = (pod.get("metadata") or {}).get("resourceVersion")
                 last = pod
                 yield "MODIFIED", pod
@@ -457,6 +506,7 @@ class KubeClient:
     def _open(
         self, path: str, query: list[tuple[str, str]], context: RequestContext
     ) -> ChannelStream:
+        _check_path_names(context)
         _, url, headers, _, _ = self._api.param_serialize(
             method="GET", resource_path=path, header_params={}, auth_settings=["BearerToken"]
         )

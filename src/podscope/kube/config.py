@@ -69,6 +69,8 @@ def _read_yaml(path: str) -> dict[str, Any]:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read kubeconfig {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"kubeconfig {path} is not UTF-8 text") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -85,7 +87,9 @@ def _read_yaml(path: str) -> dict[str, Any]:
 
 def _named(items: Any) -> dict[str, dict[str, Any]]:
     named: dict[str, dict[str, Any]] = {}
-    for item in items or []:
+    if not isinstance(items, list):
+        return named  # malformed: reported as "not found; available: ..." by the caller
+    for item in items:
         if isinstance(item, dict) and isinstance(item.get("name"), str):
             named.setdefault(item["name"], item)  # first file wins, like kubectl
     return named
@@ -159,7 +163,8 @@ def connect(
         loader.load_and_set(configuration)
     except ConfigException as exc:
         raise ConfigError(f"kubeconfig context {choice.name!r}: {exc}") from None
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        # The loader indexes and calls string methods on whatever the file holds.
         raise ConfigError(f"kubeconfig context {choice.name!r} is incomplete: {exc}") from None
     if not configuration.host or configuration.host == "http://localhost":
         raise ConfigError(f"kubeconfig context {choice.name!r} names no server for its cluster")

@@ -24,6 +24,13 @@ from podscope.errors import (
 )
 
 
+class ServerError(PodscopeError):
+    """The API server answered 429 or 5xx: overloaded, starting, or shutting down.
+
+    Readers may retry it after a pause (a watch does); the exit code stays FAILURE.
+    """
+
+
 class RequestOutcomeUnknown(UnreachableError):
     """The connection failed after the request was sent: the server may have applied it.
 
@@ -255,7 +262,7 @@ def map_status(
     if status_code == 410:
         return PodscopeError(f"the API server expired the request: {message}")
     if status_code == 429 or status_code >= 500:
-        return PodscopeError(
+        return ServerError(
             f"the API server failed to {context.verb} {context.resource_path} "
             f"(HTTP {status_code}): {message}",
             remedy="try again; if it persists, check the API server's health",

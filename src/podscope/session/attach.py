@@ -5,20 +5,34 @@ Shared by ``podscope debug`` (after creating the container) and ``podscope attac
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
-from podscope.errors import NotFoundError, PodscopeError, StreamLostError, ValidationError
+from podscope.errors import (
+    NotFoundError,
+    PodGoneError,
+    PodscopeError,
+    StreamLostError,
+    UnreachableError,
+    ValidationError,
+)
 from podscope.kube.client import KubeClient
 from podscope.kube.streams import status_failure
-from podscope.session.progress import Progress, container_status, progress_of
+from podscope.session.monitor import SessionMonitor, describe_restart, restart_counts
+from podscope.session.progress import Progress, check_pod_alive, container_status, progress_of
 from podscope.session.reporter import Reporter
-from podscope.session.wait import wait_until_started, wait_until_terminated
+from podscope.session.wait import wait_until_started, wait_until_terminated, watch_container
 from podscope.terminal.pump import LocalIO, pump
 
 # After the stream ends the kubelet needs a moment (its next relist) to report the exit.
 EXIT_REPORT_TIMEOUT = 30.0
-MAX_REATTACH = 3
+# Pauses before each re-attach attempt after a dropped connection (about 15 s in all).
+RECONNECT_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
+# A re-attached stream that then works this long resets the attempt count.
+STABLE_SECONDS = 10.0
+# How long a "container not found" attach waits for the container's exit to be reported.
+NOT_FOUND_SETTLE_SECONDS = 5.0
 PROMPT_HINT = "podscope: if you don't see a command prompt, try pressing enter."
 
 
@@ -99,11 +113,15 @@ def stream_container(
     report: Reporter,
     hint: bool = True,
     pod_may_finish: bool = False,
+    reconnect: bool = True,
 ) -> StreamOutcome:
     """Attach to container ``name`` (running or finished) until its process exits.
 
     A finished container's log is shown instead (stdout and stderr combined, as the runtime
-    keeps them). A dropped connection is re-attached while the container still runs.
+    keeps them). A dropped connection is re-attached while the container still runs (with
+    backoff, ``len(RECONNECT_DELAYS)`` attempts in a row at most), unless ``reconnect`` is
+    False: then a drop raises StreamLostError. While attached, the Pod is watched: its deletion
+    ends the session with PodGoneError, and restarts of its containers are reported.
     """
     namespace, pod_name = _names(pod)
     # The runtime ends an attach whose stdin closes unless the container is stdinOnce (then it
@@ -115,48 +133,204 @@ def stream_container(
         show_log(client, pod, name, io, report)
         return StreamOutcome(pod, progress, attached=False)
 
-    for attempt in range(MAX_REATTACH + 1):
+    monitor = SessionMonitor(client, pod, name, report, pod_may_finish=pod_may_finish).start()
+    try:
+        return _attached_session(
+            client,
+            pod,
+            name,
+            stdin=stdin,
+            tty=tty,
+            io=io,
+            report=report,
+            hint=hint,
+            pod_may_finish=pod_may_finish,
+            reconnect=reconnect,
+            close_on_eof=close_on_eof,
+            monitor=monitor,
+        )
+    finally:
+        monitor.stop()
+
+
+def _reread(
+    client: KubeClient, pod: dict[str, Any], *, pod_may_finish: bool = False
+) -> dict[str, Any]:
+    """The Pod again; its deletion (or replacement) during the session is PodGoneError."""
+    namespace, pod_name = _names(pod)
+    try:
+        fresh = client.get_pod(namespace, pod_name)
+    except NotFoundError:
+        raise PodGoneError(f"Pod {pod_name} was deleted during the session") from None
+    if not pod_may_finish:
+        check_pod_alive(fresh, (pod.get("metadata") or {}).get("uid"), "MODIFIED")
+    return fresh
+
+
+def _attached_session(
+    client: KubeClient,
+    pod: dict[str, Any],
+    name: str,
+    *,
+    stdin: bool,
+    tty: bool,
+    io: LocalIO,
+    report: Reporter,
+    hint: bool,
+    pod_may_finish: bool,
+    reconnect: bool,
+    close_on_eof: bool,
+    monitor: SessionMonitor,
+) -> StreamOutcome:
+    namespace, pod_name = _names(pod)
+    start_pod = pod
+    reattach = f"re-attach with: podscope attach {pod_name} -c {name} -n {namespace}"
+    failures = 0  # failed re-attach attempts in a row
+    reattaching = False
+
+    def pause_or_give_up(why: str) -> None:
+        nonlocal failures
+        if failures >= len(RECONNECT_DELAYS):
+            raise StreamLostError(
+                f"lost the connection to container {name} and could not re-attach "
+                f"after {failures} attempts ({why})",
+                remedy=f"the container may still run; {reattach}",
+            )
+        time.sleep(RECONNECT_DELAYS[failures])
+        failures += 1
+
+    while True:
         try:
             stream = client.attach(namespace, pod_name, name, stdin=stdin, tty=tty)
+        except UnreachableError as exc:
+            if not reattaching:
+                raise
+            report(f"re-attaching to {name} failed ({exc.message}); retrying")
+            pause_or_give_up(exc.message)
+            continue
         except PodscopeError:
             # It may have exited between our last look and the attach.
-            pod = client.get_pod(namespace, pod_name)
+            pod = _reread(client, pod, pod_may_finish=pod_may_finish)
             progress = progress_of(pod, name)
             if progress.state != "terminated":
                 raise
             report(f"container {name} finished before podscope could attach; its log follows")
             show_log(client, pod, name, io, report)
             return StreamOutcome(pod, progress, attached=False)
+        if reattaching:
+            report(f"re-attached to container {name}")
+            reattaching = False
+        monitor.follow(stream)
+        opened = time.monotonic()
         result = pump(
             stream,
             io,
             tty=tty,
-            quiet_hint=PROMPT_HINT if hint and stdin else None,
+            quiet_hint=PROMPT_HINT if hint and stdin and not failures else None,
             close_stdin_on_eof=close_on_eof,
         )
+        if monitor.gone is not None:
+            raise monitor.gone
         failure = status_failure(stream.status)
         if failure:
+            # A deleted Pod explains the failure better than the stream's own message.
+            pod = _reread(client, pod, pod_may_finish=pod_may_finish)
+            if not result.stdout_bytes + result.stderr_bytes:
+                # The kubelet attaches to running containers only: a short command can exit
+                # before the attach reaches it ("not found", "CONTAINER_EXITED") while the
+                # status still says "running".
+                pod, progress = wait_until_terminated(
+                    client, pod, name, NOT_FOUND_SETTLE_SECONDS, pod_may_finish=pod_may_finish
+                )
+                if progress.state == "terminated":
+                    report(
+                        f"container {name} finished before podscope could attach; its log follows"
+                    )
+                    show_log(client, pod, name, io, report)
+                    return StreamOutcome(pod, progress, attached=False)
+                if "not found" in failure:
+                    # Still running: the kubelet had not caught up with its start yet.
+                    pause_or_give_up(failure)
+                    reattaching = True
+                    continue
             raise StreamLostError(f"the attach stream to {name} failed: {failure}")
         if stream.lost:
-            pod = client.get_pod(namespace, pod_name)
-            progress = progress_of(pod, name)
-            if progress.state == "running" and attempt < MAX_REATTACH:
-                report(f"connection to {name} lost; re-attaching")
+            if not reconnect:
+                raise StreamLostError(
+                    f"the connection to container {name} was lost (--no-reconnect)",
+                    remedy=f"the container may still run; {reattach}",
+                )
+            if time.monotonic() - opened > STABLE_SECONDS:
+                failures = 0  # it had been working: this is a new outage
+            report(f"connection to container {name} lost; re-attaching")
+            while True:
+                pause_or_give_up("connection lost")
+                try:
+                    pod = _reread(client, pod, pod_may_finish=pod_may_finish)
+                except UnreachableError as exc:
+                    report(f"the API server is unreachable ({exc.message}); retrying")
+                    continue
+                break
+            if progress_of(pod, name).state == "running":
+                reattaching = True
                 continue
+            # It ended while we were away: report its exit code below.
         pod, progress = wait_until_terminated(
             client, pod, name, EXIT_REPORT_TIMEOUT, pod_may_finish=pod_may_finish
         )
         if progress.state != "terminated":
             raise StreamLostError(
                 f"the stream to container {name} closed but the container is still running",
-                remedy=f"re-attach with: podscope attach {pod_name} -c {name} -n {namespace}",
+                remedy=reattach,
             )
         if not tty and not stdin:
             _note_missed_output(
                 client, pod, name, result.stdout_bytes + result.stderr_bytes, io, report
             )
+        _explain_kill_by_target(client, start_pod, pod, name, progress, report)
         return StreamOutcome(pod, progress, attached=True)
-    raise StreamLostError(f"lost the connection to container {name} {MAX_REATTACH + 1} times")
+
+
+# How long to wait for the kubelet to report a target's stop after the debug container's.
+TARGET_SETTLE_SECONDS = 10.0
+
+
+def _explain_kill_by_target(
+    client: KubeClient,
+    start_pod: dict[str, Any],
+    pod: dict[str, Any],
+    name: str,
+    progress: Progress,
+    report: Reporter,
+) -> None:
+    """Say so when the debug container died (SIGKILL) because its target stopped.
+
+    Without ``shareProcessNamespace`` the debug container joins the target's own PID
+    namespace; when the target's PID 1 exits, the kernel kills every process in it.
+    """
+    if progress.exit_code != 137:
+        return
+    target = (container_spec(start_pod, name) or {}).get("targetContainerName")
+    if not target or (start_pod.get("spec") or {}).get("shareProcessNamespace"):
+        return
+    before = restart_counts(start_pod).get(target, 0)
+
+    def target_stopped(p: Progress) -> bool:
+        return p.state != "running" or int(p.status.get("restartCount") or 0) > before
+
+    try:
+        pod, _, stopped = watch_container(
+            client, pod, target, TARGET_SETTLE_SECONDS, target_stopped, pod_may_finish=True
+        )
+    except PodscopeError:
+        return
+    if stopped:
+        why = describe_restart(pod, target) or progress_of(pod, target).describe()
+        report(
+            f"debug container {name} was killed with its target: container {target} stopped "
+            f"({why}) and took every process of its PID namespace with it; debug a Pod with "
+            "shareProcessNamespace: true, or pass --target '', to outlive target restarts"
+        )
 
 
 def _note_missed_output(
@@ -191,6 +365,7 @@ def run_attach(
     io: LocalIO,
     report: Reporter,
     timeout: float,
+    reconnect: bool = True,
 ) -> AttachResult:
     """``podscope attach``: attach to an existing (usually ephemeral) container."""
     pod = client.get_pod(namespace, pod_name)
@@ -215,7 +390,9 @@ def run_attach(
     if container_status(pod, container) is None or progress_of(pod, container).state == "waiting":
         report(f"waiting for container {container} to start")
         pod, _ = wait_until_started(client, pod, container, timeout, report)
-    outcome = stream_container(client, pod, container, stdin=stdin, tty=tty, io=io, report=report)
+    outcome = stream_container(
+        client, pod, container, stdin=stdin, tty=tty, io=io, report=report, reconnect=reconnect
+    )
     return AttachResult(
         pod=pod_name,
         namespace=namespace,

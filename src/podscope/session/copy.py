@@ -11,6 +11,7 @@ the copy exists, and every message says so and how to remove it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +28,7 @@ from podscope.kube.client import KubeClient
 from podscope.kube.errors import RequestOutcomeUnknown
 from podscope.kube.workloads import parse_pod_ref
 from podscope.session.attach import stream_container
-from podscope.session.progress import Progress, check_started, progress_of
+from podscope.session.progress import Progress, check_started
 from podscope.session.reporter import Reporter
 from podscope.session.wait import watch_container
 from podscope.spec.copy import CopySpec, PodCopy, build_pod_copy
@@ -37,7 +38,9 @@ from podscope.terminal.pump import LocalIO
 
 DEFAULT_TIMEOUT = 300.0
 # check_started's remedies speak of ephemeral containers, which cannot be removed; a copy can.
-_EPHEMERAL_SUFFIX = "; the failed container stays in the Pod (ephemeral containers cannot be removed)"
+_EPHEMERAL_SUFFIX = (
+    "; the failed container stays in the Pod (ephemeral containers cannot be removed)"
+)
 
 
 @dataclass
@@ -99,7 +102,9 @@ def _meta(pod: dict[str, Any]) -> dict[str, Any]:
     return pod.get("metadata") or {}
 
 
-def _resolve(client: KubeClient, options: CopyOptions, namespace: str) -> tuple[dict[str, Any], str]:
+def _resolve(
+    client: KubeClient, options: CopyOptions, namespace: str
+) -> tuple[dict[str, Any], str]:
     ref = parse_pod_ref(options.pod)
     if ref.workload is None:
         return client.get_pod(namespace, ref.name), "named on the command line"
@@ -177,6 +182,7 @@ def wait_for_container(
     ``running_only``, has run). Fails fast on start errors and on a crash loop."""
     pod_name = str(_meta(pod).get("name"))
     namespace = str(_meta(pod).get("namespace"))
+    restarts = (pod.get("spec") or {}).get("restartPolicy") or "Always"
 
     def done(progress: Progress) -> bool:
         if progress.state == "waiting" and progress.reason == "CrashLoopBackOff":
@@ -185,12 +191,17 @@ def wait_for_container(
                 remedy=f"see why with `kubectl logs {pod_name} -c {name} -n {namespace} "
                 f"--previous`; keep it up with --command-override {name} -- sleep infinity",
             )
-        if running_only and progress.state == "terminated" and progress.reason not in (
-            "StartError",
-            "ContainerCannotRun",
-        ):
-            return False  # restarts follow; a crash loop shows up as CrashLoopBackOff
         started = check_started(pod_name, name, progress)
+        if running_only and progress.state == "terminated":
+            if restarts == "Always" or (restarts == "OnFailure" and progress.exit_code != 0):
+                return False  # it restarts; a crash loop shows up as CrashLoopBackOff
+            if progress.exit_code != 0:
+                raise StartFailedError(
+                    f"container {name} in Pod {pod_name} exited with code {progress.exit_code} "
+                    f"and will not be restarted (restartPolicy {restarts})",
+                    remedy=f"see why with `kubectl logs {pod_name} -c {name} -n {namespace}`",
+                )
+            return True
         return started and (progress.state == "running" or not running_only)
 
     def changed(progress: Progress) -> None:
@@ -250,14 +261,18 @@ def _describe(plan: PodCopy, options: CopyOptions) -> str:
     return "; ".join(parts)
 
 
-def _warn_adoption(original: dict[str, Any], options: CopyOptions, report: Reporter) -> None:
+def _warn_owner(original: dict[str, Any], options: CopyOptions, report: Reporter) -> None:
     owners = _meta(original).get("ownerReferences") or []
-    if options.keep.labels and owners:
-        owner = owners[0]
+    if not owners:
+        return
+    owner = f"{owners[0].get('kind')} {owners[0].get('name')}"
+    if options.keep.labels:
         report(
-            f"warning: the copy keeps the labels of a Pod owned by {owner.get('kind')} "
-            f"{owner.get('name')}: that controller may adopt the copy, and delete it"
+            f"warning: the copy keeps the labels of a Pod owned by {owner}: that controller "
+            "may adopt the copy, and delete it"
         )
+    if options.replace:
+        report(f"note: {owner} will replace the original Pod once --replace deletes it")
 
 
 def _wait_for_copy(
@@ -265,9 +280,7 @@ def _wait_for_copy(
 ) -> tuple[dict[str, Any], Progress]:
     if plan.container is not None:
         return wait_for_container(client, pod, plan.container, timeout, report)
-    # Only images changed: the copy runs once each app container runs (and keeps running).
-    import time
-
+    # Only images changed: the copy runs once each app container runs.
     deadline = time.monotonic() + timeout
     progress = Progress("absent")
     for container in pod["spec"].get("containers") or []:
@@ -278,9 +291,7 @@ def _wait_for_copy(
     return pod, progress
 
 
-def run_copy(
-    client: KubeClient, options: CopyOptions, io: LocalIO, report: Reporter
-) -> CopyResult:
+def run_copy(client: KubeClient, options: CopyOptions, io: LocalIO, report: Reporter) -> CopyResult:
     namespace = options.namespace or client.namespace
     original, pod_reason = _resolve(client, options, namespace)
     original_name = str(_meta(original).get("name"))
@@ -288,13 +299,16 @@ def run_copy(
         report(f"copying Pod {original_name} ({pod_reason})")
     plan = build_pod_copy(original, _copy_spec(options))
     _ensure_free(client, namespace, options.copy_to)
-    _warn_adoption(original, options, report)
+    _warn_owner(original, options, report)
     grants = describe_grants(options.profile)
     if grants and plan.container:
         report(grants)
     # The server checks the whole Pod (validation, PodSecurity, webhooks, quota) without
     # storing it, so a copy that would be refused fails here with nothing created.
-    client.create_pod(namespace, plan.pod, dry_run=True)
+    try:
+        client.create_pod(namespace, plan.pod, dry_run=True)
+    except ConflictError:
+        raise _name_taken(options.copy_to, namespace, None) from None
     created = _create(client, namespace, plan.pod, report)
     copy_name = str(_meta(created).get("name"))
     removal = removal_command(copy_name, namespace)
@@ -325,13 +339,15 @@ def run_copy(
             manifest=plan.pod,
         )
         if plan.container is None or not options.attach:
-            if plan.container is not None and progress.state == "running":
+            if plan.container is None:
+                report(f"the copy {copy_name} is running")
+            elif progress.state == "running":
                 report(
                     f"container {plan.container} is running; attach with: podscope attach "
                     f"{copy_name} -c {plan.container} -n {namespace}"
                 )
             else:
-                report(f"the copy {copy_name} is running")
+                report(f"container {plan.container} is {progress.describe()}")
             report(stays)
             return result
         outcome = stream_container(

@@ -26,6 +26,7 @@ from podscope.kube.workloads import parse_pod_ref
 from podscope.session.attach import container_spec, stream_container
 from podscope.session.progress import Progress, progress_of
 from podscope.session.reporter import Reporter
+from podscope.session.targetctx import TargetAccess, apply_target_access
 from podscope.session.wait import wait_until_started
 from podscope.spec.container import DebugSpec, build_ephemeral_container
 from podscope.spec.legacy import pod_patch_body, to_legacy_body
@@ -57,6 +58,10 @@ class DebugOptions:
     arguments_only: bool = False
     timeout: float = DEFAULT_TIMEOUT
     reuse: bool = False
+    # --cd/--chroot, --copy-env, --copy-mounts, --as-target-user, --user (session.targetctx).
+    target_access: TargetAccess | None = None
+    # Re-attach after a dropped connection (--no-reconnect: give up with STREAM_LOST).
+    reconnect: bool = True
 
 
 @dataclass
@@ -228,8 +233,35 @@ def _reattach_hint(pod_name: str, name: str, namespace: str) -> str:
     return f"podscope attach {pod_name} -c {name} -n {namespace}"
 
 
+@dataclass
+class _Phase:
+    """How far run_debug got, so an interruption can say whether the Pod was changed."""
+
+    name: str = "before-create"  # -> "creating" -> "created"
+    pod: str | None = None
+    namespace: str | None = None
+
+
 def run_debug(
     client: KubeClient, options: DebugOptions, io: LocalIO, report: Reporter
+) -> DebugResult:
+    phase = _Phase()
+    try:
+        return _run_debug(client, options, io, report, phase)
+    except (KeyboardInterrupt, Interrupted):
+        # Ephemeral containers cannot be removed: the user must know whether one was added.
+        if phase.name == "before-create":
+            report("interrupted before the debug container was created: the Pod is unchanged")
+        elif phase.name == "creating":
+            report(
+                "interrupted while the create request was in flight: a debug container may "
+                f"have been added; check with: podscope ls {phase.pod} -n {phase.namespace}"
+            )
+        raise
+
+
+def _run_debug(
+    client: KubeClient, options: DebugOptions, io: LocalIO, report: Reporter, phase: _Phase
 ) -> DebugResult:
     namespace = options.namespace or client.namespace
     pod, pod_reason = _resolve_pod(client, options, namespace)
@@ -258,6 +290,8 @@ def run_debug(
         profile=options.profile,
         custom=_with_stdin_once(options),
     )
+    if options.target_access is not None:
+        spec = apply_target_access(pod, spec, options.target_access, report)
 
     reused = find_reusable(pod, spec) if options.reuse else None
     if reused is not None:
@@ -269,10 +303,12 @@ def run_debug(
             report(f"target container: {target} ({target_reason})")
         else:
             report(f"no target container ({target_reason})")
+        phase.name, phase.pod, phase.namespace = "creating", pod_name, namespace
         pod, container = create_container(client, pod, spec, container, shape, report)
         name, created = container["name"], True
         report(f"created ephemeral container {name} (image {spec.image}) in Pod {pod_name}")
 
+    phase.name = "created"
     hint = _reattach_hint(pod_name, name, namespace)
     try:
         if created:
@@ -293,11 +329,20 @@ def run_debug(
                 attached=False,
             )
         outcome = stream_container(
-            client, pod, name, stdin=options.stdin, tty=options.tty, io=io, report=report
+            client,
+            pod,
+            name,
+            stdin=options.stdin,
+            tty=options.tty,
+            io=io,
+            report=report,
+            reconnect=options.reconnect,
         )
     except (KeyboardInterrupt, Interrupted):
+        made = "was created and stays" if created else "(reused) stays"
         report(
-            f"container {name} stays in Pod {pod_name}; if it still runs, re-attach with: {hint}"
+            f"interrupted: debug container {name} {made} in Pod {pod_name} (ephemeral "
+            f"containers cannot be removed); if it still runs, re-attach with: {hint}"
         )
         raise
     except PodscopeError as exc:

@@ -121,6 +121,9 @@ def check_pod_alive(pod: dict[str, Any], uid: str | None, event: str) -> None:
         raise PodGoneError(f"Pod {name} was deleted")
     if uid and meta.get("uid") and meta.get("uid") != uid:
         raise PodGoneError(f"Pod {name} was deleted and recreated (new uid)")
+    if meta.get("deletionTimestamp"):
+        # Its containers are being killed: whatever they report now is the deletion's doing.
+        raise PodGoneError(f"Pod {name} is being deleted")
     status = pod.get("status") or {}
     phase = status.get("phase")
     if phase in ("Failed", "Succeeded"):

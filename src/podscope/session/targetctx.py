@@ -102,10 +102,13 @@ def apply_target_access(
     user = access.user
     if access.inherit.user:
         user = target_user(pod, target_container(pod, spec.target))
-        report(
-            f"running as the target's user: uid {user[0]}"
-            + (f", gid {user[1]}" if user[1] is not None else "")
-        )
+        if user[1] is not None:
+            report(f"running as the target's user: uid {user[0]}, gid {user[1]}")
+        else:
+            report(
+                f"running as the target's uid {user[0]}; its group comes from its image (the "
+                "API does not show it): if you need it too, use --user UID:GID"
+            )
     inherited = inherited_fields(pod, spec.target, access.inherit)
     spec = replace(spec, user=user if user is not None else spec.user, inherited=inherited or None)
     profile = _choose_profile(pod, spec, access, report)

@@ -24,6 +24,7 @@ def watch_container(
     on_change: Callable[[Progress], None] | None = None,
     *,
     pod_may_finish: bool = False,
+    report: Reporter | None = None,
 ) -> tuple[dict[str, Any], Progress, bool]:
     """Watch ``pod`` from its resourceVersion until ``done(progress)`` or ``timeout``.
 
@@ -42,6 +43,7 @@ def watch_container(
         meta["name"],
         meta.get("resourceVersion"),
         timeout,
+        on_retry=report,
     ):
         finished = (
             pod_may_finish and event != "DELETED" and progress_of(obj, name).state == "terminated"
@@ -80,15 +82,42 @@ def wait_until_started(
             report(f"container {name}: {progress.describe()}")
 
     pod, progress, reached = watch_container(
-        client, pod, name, timeout, started, changed, pod_may_finish=pod_may_finish
+        client,
+        pod,
+        name,
+        timeout,
+        started,
+        changed,
+        pod_may_finish=pod_may_finish,
+        report=report,
     )
     if not reached:
         raise WaitTimeoutError(
             f"container {name} in Pod {pod_name} did not start within {timeout:g}s "
-            f"(last state: {progress.describe()})",
-            remedy="raise --timeout, or look at the Pod's events; the container stays in the Pod",
+            f"(last state: {_last_state(progress)})",
+            remedy=_timeout_remedy(pod, progress),
         )
     return pod, progress
+
+
+def _last_state(progress: Progress) -> str:
+    if progress.state == "absent":
+        return "no status reported by the kubelet yet"
+    return progress.describe()
+
+
+def _timeout_remedy(pod: dict[str, Any], progress: Progress) -> str:
+    stays = "the container stays in the Pod (ephemeral containers cannot be removed)"
+    node = (pod.get("spec") or {}).get("nodeName")
+    if progress.state == "absent" or (progress.state == "waiting" and not progress.reason):
+        # Nothing came back from the node: its kubelet is down, overloaded or partitioned.
+        where = f"node {node}" if node else "the Pod's node"
+        return (
+            f"the kubelet on {where} has not acted on the container: check that the node is "
+            f"Ready (kubectl get node {node or 'NODE'}) and look at the Pod's events, or raise "
+            f"--timeout; {stays}"
+        )
+    return f"raise --timeout, or look at the Pod's events; {stays}"
 
 
 def wait_until_terminated(

@@ -34,6 +34,7 @@ from podscope.spec.names import generate_name, validate_container_name, validate
 from podscope.spec.profiles import KeepFlags, apply_copy_profile, check_profile
 
 ALL_CONTAINERS = "*"
+_KUBELET_CONFIG_ANNOTATION = "kubernetes.io/config."
 PULL_POLICIES = ("Always", "IfNotPresent", "Never")
 
 # The image reference grammar of the container runtimes (distribution's reference package):
@@ -58,9 +59,12 @@ def is_image_reference(image: str) -> bool:
 def check_image_reference(image: str, flag: str) -> str:
     """Return ``image`` if it is a valid reference, else raise ``UsageError`` naming ``flag``."""
     if not isinstance(image, str) or not is_image_reference(image):
-        hint = " (repository names are lowercase)" if isinstance(image, str) and (
-            image.lower() != image and is_image_reference(image.lower())
-        ) else ""
+        hint = (
+            " (repository names are lowercase)"
+            if isinstance(image, str)
+            and (image.lower() != image and is_image_reference(image.lower()))
+            else ""
+        )
         raise UsageError(
             f"{flag}: invalid image name {quote(image)}: not a valid image reference{hint}",
             remedy="use the form [REGISTRY/]REPOSITORY[:TAG][@DIGEST], e.g. busybox:1.36",
@@ -163,8 +167,7 @@ def _check_request(pod: dict[str, Any], spec: CopySpec) -> None:
         )
     if spec.command_override is not None and not spec.command:
         raise UsageError(
-            f"--command-override {quote(spec.command_override, 63)} needs the new command "
-            "after --",
+            f"--command-override {quote(spec.command_override, 63)} needs the new command after --",
             remedy=f"e.g. --command-override {spec.command_override} -- sleep infinity",
         )
     if spec.container is not None and spec.image is None:
@@ -224,6 +227,14 @@ def _base_copy(pod: dict[str, Any], spec: CopySpec) -> dict[str, Any]:
     for key in ("labels", "annotations"):
         if isinstance(meta.get(key), dict) and meta[key]:
             new_meta[key] = dict(meta[key])
+    annotations = new_meta.get("annotations")
+    if annotations:
+        # A static Pod's mirror carries kubelet bookkeeping (config.mirror/hash/source/seen);
+        # the API server refuses to create a Pod with the mirror annotation.
+        for name in [n for n in annotations if str(n).startswith(_KUBELET_CONFIG_ANNOTATION)]:
+            del annotations[name]
+        if not annotations:
+            del new_meta["annotations"]
     new_spec = copy.deepcopy(spec_of(pod))
     # A new Pod cannot be created with ephemeral containers.
     new_spec.pop("ephemeralContainers", None)
@@ -246,9 +257,7 @@ def _base_copy(pod: dict[str, Any], spec: CopySpec) -> dict[str, Any]:
 
 def _merge_env(existing: Any, extra: list[dict[str, str]]) -> list[Any]:
     env = list(existing) if isinstance(existing, list) else []
-    positions = {
-        item.get("name"): i for i, item in enumerate(env) if isinstance(item, dict)
-    }
+    positions = {item.get("name"): i for i, item in enumerate(env) if isinstance(item, dict)}
     for item in extra:
         if item["name"] in positions:
             env[positions[item["name"]]] = item
@@ -265,9 +274,7 @@ def _find(pod: dict[str, Any], name: str) -> dict[str, Any]:
     raise NotFoundError(f"container {quote(name, 63)} not found in the copy")
 
 
-def _apply_profile(
-    new: dict[str, Any], spec: CopySpec, container: str | None
-) -> dict[str, Any]:
+def _apply_profile(new: dict[str, Any], spec: CopySpec, container: str | None) -> dict[str, Any]:
     if container is not None:
         return apply_copy_profile(spec.profile, new, container, spec.keep)
     # Only images change, so no container is the debug one; the profile's Pod-level edits
@@ -277,7 +284,7 @@ def _apply_profile(
     new["spec"].setdefault(REGULAR, []).append({"name": placeholder})
     result = apply_copy_profile(spec.profile, new, placeholder, spec.keep)
     result["spec"][REGULAR] = [
-        c for c in result["spec"][REGULAR] if not (isinstance(c, dict) and c.get("name") == placeholder)
+        c for c in result["spec"][REGULAR] if not (isinstance(c, dict) and c["name"] == placeholder)
     ]
     return result
 

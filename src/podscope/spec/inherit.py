@@ -98,9 +98,7 @@ def _security_context(holder: dict[str, Any]) -> dict[str, Any]:
     return sc if isinstance(sc, dict) else {}
 
 
-def effective_user(
-    pod: dict[str, Any], container: dict[str, Any]
-) -> tuple[int | None, int | None]:
+def effective_user(pod: dict[str, Any], container: dict[str, Any]) -> tuple[int | None, int | None]:
     """``(runAsUser, runAsGroup)`` the container runs with, as far as the API knows.
 
     ``None`` means the image decides (its USER), which the API does not show.
@@ -127,7 +125,9 @@ def target_user(pod: dict[str, Any], container: dict[str, Any]) -> tuple[int, in
     return uid, gid
 
 
-def merge_env(base: list[dict[str, Any]] | None, extra: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def merge_env(
+    base: list[dict[str, Any]] | None, extra: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """``base`` with ``extra`` applied: a variable of ``extra`` replaces one of the same name
     in place (so ``--env`` wins over a copied variable); new ones are appended."""
     result = [copy.deepcopy(item) for item in base or []]

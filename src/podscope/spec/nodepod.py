@@ -80,8 +80,9 @@ def _check(spec: NodePodSpec) -> None:
             remedy=f"use --profile {' / '.join(HOST_ROOT_PROFILES)}, or drop --chroot",
         )
     if spec.chroot and spec.arguments_only:
-        raise UsageError("--chroot replaces the image's entrypoint; it cannot be used with "
-                         "--arguments-only")
+        raise UsageError(
+            "--chroot replaces the image's entrypoint; it cannot be used with --arguments-only"
+        )
     if spec.tty and not spec.stdin:
         raise UsageError("-t/--tty needs -i/--stdin")
     if spec.image_pull_policy is not None and spec.image_pull_policy not in PULL_POLICIES:

@@ -1,0 +1,145 @@
+"""`podscope cp` against the real cluster: a distroless target (no tar, no shell)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests.e2e.conftest import APP_IMAGE, Kubectl
+
+
+def podscope(
+    env: dict[str, str], *args: str, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "podscope", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def helpers(kubectl: Kubectl, namespace: str, pod: str) -> list[str]:
+    spec = kubectl.pod(namespace, pod)["spec"]
+    return [c["name"] for c in spec.get("ephemeralContainers") or []]
+
+
+def test_100mib_round_trip_through_a_distroless_pod(
+    make_pod: Callable[..., dict[str, Any]],
+    kubectl: Kubectl,
+    namespace: str,
+    podscope_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    make_pod("app", APP_IMAGE)
+    original = tmp_path / "random.bin"
+    with original.open("wb") as f:
+        for _ in range(100):
+            f.write(os.urandom(1 << 20))
+    result = podscope(podscope_env, "cp", "-n", namespace, str(original), "app:/tmp/random.bin")
+    assert result.returncode == 0, result.stderr
+    assert "sha256 verified" in result.stderr
+    back = tmp_path / "back.bin"
+    result = podscope(podscope_env, "cp", f"{namespace}/app:/tmp/random.bin", str(back))
+    assert result.returncode == 0, result.stderr
+    assert sha256(back) == sha256(original)
+    # Written as the target's user, so the application can use it.
+    owner = podscope(
+        podscope_env,
+        "debug",
+        "app",
+        "-n",
+        namespace,
+        "-q",
+        "--image-pull-policy",
+        "IfNotPresent",
+        "--cd",
+        "/tmp",
+        "--",
+        "stat",
+        "-c",
+        "%u:%g",
+        "random.bin",
+    )
+    assert owner.stdout.strip() == "65532:65532", owner.stderr
+    # One helper served both copies (ephemeral containers cannot be removed).
+    assert len([n for n in helpers(kubectl, namespace, "app") if n.startswith("podscope-cp-")]) == 1
+
+
+def test_directory_with_symlink_and_modes(
+    make_pod: Callable[..., dict[str, Any]],
+    kubectl: Kubectl,
+    namespace: str,
+    podscope_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    make_pod("app", APP_IMAGE)
+    tree = tmp_path / "tree"
+    (tree / "sub").mkdir(parents=True)
+    (tree / "run.sh").write_text("#!/bin/sh\necho hi\n")
+    (tree / "run.sh").chmod(0o750)
+    (tree / "secret").write_text("s3cret\n")
+    (tree / "secret").chmod(0o600)
+    (tree / "sub" / "data.txt").write_text("data\n")
+    (tree / "link").symlink_to("sub/data.txt")
+    (tree / "abs").symlink_to("/etc/os-release")
+    result = podscope(podscope_env, "cp", "-n", namespace, str(tree), "app:/tmp")
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "out"
+    result = podscope(podscope_env, "cp", "-n", namespace, "app:/tmp/tree", str(out))
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE((out / "run.sh").stat().st_mode) == 0o750
+    assert stat.S_IMODE((out / "secret").stat().st_mode) == 0o600
+    assert (out / "sub" / "data.txt").read_text() == "data\n"
+    assert os.readlink(out / "link") == "sub/data.txt"
+    assert os.readlink(out / "abs") == "/etc/os-release"  # a link, never followed
+
+
+def test_absolute_symlink_resolves_inside_the_target(
+    make_pod: Callable[..., dict[str, Any]],
+    namespace: str,
+    podscope_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    make_pod("app", APP_IMAGE)
+    link_dir = tmp_path / "d"
+    link_dir.mkdir()
+    (link_dir / "etc-link").symlink_to("/etc")
+    result = podscope(
+        podscope_env, "cp", "-n", namespace, str(link_dir / "etc-link"), "app:/tmp/etc-link"
+    )
+    assert result.returncode == 0, result.stderr
+    # Reading through the link gets the target's /etc, not the helper's (busybox) /etc.
+    got = tmp_path / "conf"
+    result = podscope(
+        podscope_env, "cp", "-n", namespace, "app:/tmp/etc-link/podscope-app.conf", str(got)
+    )
+    assert result.returncode == 0, result.stderr
+    assert "port = 8080" in got.read_text()
+
+
+def test_missing_remote_file_is_not_found(
+    make_pod: Callable[..., dict[str, Any]],
+    namespace: str,
+    podscope_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    make_pod("app", APP_IMAGE)
+    result = podscope(podscope_env, "cp", "-n", namespace, "app:/nope", str(tmp_path / "x"))
+    assert result.returncode == 5, result.stderr
+    assert "/nope: no such file or directory in the target" in result.stderr
