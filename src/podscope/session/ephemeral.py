@@ -30,6 +30,7 @@ from podscope.session.targetctx import TargetAccess, apply_target_access
 from podscope.session.wait import wait_until_started
 from podscope.spec.container import DebugSpec, build_ephemeral_container
 from podscope.spec.legacy import pod_patch_body, to_legacy_body
+from podscope.spec.profiles import describe_grants
 from podscope.spec.target import choose_target
 from podscope.spec.validate import check_pod_can_debug
 from podscope.terminal.pump import LocalIO
@@ -299,6 +300,10 @@ def _run_debug(
         name, created = reused, False
     else:
         container = build_ephemeral_container(pod, spec)
+        grants = describe_grants(spec.profile)
+        if grants:
+            # Elevated access is never silent: say what it hands out before asking for it.
+            report(grants)
         if target:
             report(f"target container: {target} ({target_reason})")
         else:
