@@ -168,6 +168,7 @@ def connect(
         raise ConfigError(f"kubeconfig context {choice.name!r} is incomplete: {exc}") from None
     if not configuration.host or configuration.host == "http://localhost":
         raise ConfigError(f"kubeconfig context {choice.name!r} names no server for its cluster")
+    check_client_certificate(configuration.cert_file, choice.name)
     return KubeClient(
         ApiClient(configuration),
         namespace=namespace or choice.namespace,
@@ -175,3 +176,34 @@ def connect(
         request_timeout=request_timeout or DEFAULT_REQUEST_TIMEOUT,
         connect_timeout=connect_timeout,
     )
+
+
+def check_client_certificate(path: str | None, context: str, now: float | None = None) -> None:
+    """Refuse a client certificate that has expired or is not valid yet, before connecting.
+
+    The API server would only answer 401 without saying why; the dates are known here.
+    """
+    if not path:
+        return
+    import ssl
+    import time
+
+    try:
+        # CPython's own certificate decoder (used by its test suite); absent elsewhere.
+        decoded = ssl._ssl._test_decode_cert(path)  # type: ignore[attr-defined]
+        not_before = ssl.cert_time_to_seconds(decoded["notBefore"])
+        not_after = ssl.cert_time_to_seconds(decoded["notAfter"])
+    except Exception:  # noqa: BLE001
+        return  # cannot tell: let the server decide
+    current = time.time() if now is None else now
+    if current > not_after:
+        raise ConfigError(
+            f"the client certificate of kubeconfig context {context!r} expired on "
+            f"{decoded['notAfter']}",
+            remedy="get a new certificate (or log in again) and update the kubeconfig",
+        )
+    if current < not_before:
+        raise ConfigError(
+            f"the client certificate of kubeconfig context {context!r} is not valid before "
+            f"{decoded['notBefore']} (check this machine's clock)"
+        )
