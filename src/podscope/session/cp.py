@@ -528,13 +528,24 @@ def write_archive(
 # --- checksums -----------------------------------------------------------------------------
 
 
-def _verify(remote: _Remote, directory: str, digests: dict[str, str], direction: str) -> None:
+def _remote_sums(remote: _Remote, directory: str, names: list[str]) -> list[str]:
+    listing = ("\n".join(names) + "\n").encode("utf-8", "surrogateescape")
+    answer = remote.run("computing checksums in the target", "sum", directory, data=listing)
+    return answer.decode("ascii", "replace").split()
+
+
+def _verify(
+    remote: _Remote,
+    directory: str,
+    digests: dict[str, str],
+    direction: str,
+    got: list[str] | None = None,
+) -> None:
     names = [n for n in digests if "\n" not in n]
     if not names:
         return
-    listing = ("\n".join(names) + "\n").encode("utf-8", "surrogateescape")
-    answer = remote.run("computing checksums in the target", "sum", directory, data=listing)
-    got = answer.decode("ascii", "replace").split()
+    if got is None:
+        got = _remote_sums(remote, directory, names)
     if len(got) != len(names):
         raise ChecksumError(
             f"checksum check failed: expected {len(names)} sums from the target, got {len(got)}",
@@ -570,6 +581,21 @@ def _copy_out(
             raise NotFoundError(f"{base}: no such local directory")
         rename = os.path.basename(local)
     bar = ProgressBar(f"{source} -> {local}", probe.size, options.progress)
+    # A single file's remote checksum does not depend on the transfer: compute it meanwhile,
+    # so the check costs no extra time (the target reads the file from its page cache).
+    early_sums: list[str] = []
+    early_errors: list[BaseException] = []
+    summer = None
+    if options.checksum and probe.kind == "file" and "\n" not in name:
+
+        def remote_sum() -> None:
+            try:
+                early_sums.extend(_remote_sums(remote, directory, [name]))
+            except BaseException as exc:  # handed to the main thread, which re-raises
+                early_errors.append(exc)
+
+        summer = threading.Thread(target=remote_sum, daemon=True)
+        summer.start()
     ex = remote.open(f"reading {source.path} from the target", "out", directory, name)
     ex.on_data = bar.add
     try:
@@ -587,7 +613,13 @@ def _copy_out(
         extracted.skipped,
     )
     if options.checksum:
-        _verify(remote, directory, extracted.digests, "out")
+        got = None
+        if summer is not None:
+            summer.join()
+            if early_errors:
+                raise early_errors[0]
+            got = early_sums
+        _verify(remote, directory, extracted.digests, "out", got)
         result.checksum = "verified"
 
 
