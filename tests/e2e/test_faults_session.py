@@ -46,7 +46,7 @@ def _env_for(
 # --- 2. API server unreachable at start -----------------------------------------------------
 
 
-@pytest.mark.parametrize("how", ["closed-port", "proxy-refuses"])
+@pytest.mark.parametrize("how", ["closed-port", "proxy-refuses", "hung-server"])
 def test_unreachable_at_start_is_one_clear_line_and_exit_4(
     how: str,
     kubeconfig: str,
@@ -54,14 +54,20 @@ def test_unreachable_at_start_is_one_clear_line_and_exit_4(
     proxy: TcpProxy,
     tmp_path: Path,
 ) -> None:
+    hole = BlackHole()  # accepts, never answers: only the connect timeout ends the wait
     if how == "closed-port":
         port = closed_port()
+    elif how == "hung-server":
+        port = hole.port
     else:
         proxy.refuse = True
         port = proxy.port
     env = _env_for(podscope_env, kubeconfig, f"https://127.0.0.1:{port}", tmp_path / "kc")
     started = time.monotonic()
-    result = podscope(env, "debug", "web", "-n", "default", *PULL, "--", "true", timeout=60)
+    try:
+        result = podscope(env, "debug", "web", "-n", "default", *PULL, "--", "true", timeout=60)
+    finally:
+        hole.close()
     elapsed = time.monotonic() - started
     assert result.returncode == 4, result.stderr
     assert "Traceback" not in result.stderr
@@ -89,6 +95,9 @@ def test_dropped_stream_reattaches_to_the_same_shell(
         child = session.child
         child.expect(PROMPT)
         child.sendline("export MARK=set-before-the-drop")
+        # Proof the shell has it before the drop (prompt redraws alone prove nothing).
+        child.sendline("echo ready-$MARK")
+        child.expect("ready-set-before-the-drop")
         child.expect(PROMPT)
         assert proxy.drop() >= 1
         child.expect("connection to container debugger-[a-z0-9]+ lost; re-attaching")

@@ -43,6 +43,9 @@ def required_permissions(shape: str) -> list[Permission]:
         Permission("watch", "pods", None, "wait for the debug container to start"),
         Permission(write, "pods", "ephemeralcontainers", "add the debug container"),
         Permission("create", "pods", "attach", "attach to the debug container"),
+        # podscope attaches over WebSocket, an HTTP GET: the API server authorizes that upgrade
+        # as `get pods/attach` (1.35+ checks `create` as well). Found by tests/e2e/test_security.
+        Permission("get", "pods", "attach", "attach over WebSocket (an HTTP GET upgrade)"),
         Permission("get", "pods", "log", "show the output of a finished container"),
         Permission("create", "pods", None, "debug a copy of the Pod (--copy-to)", required=False),
     ]

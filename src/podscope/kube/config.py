@@ -169,6 +169,7 @@ def connect(
     if not configuration.host or configuration.host == "http://localhost":
         raise ConfigError(f"kubeconfig context {choice.name!r} names no server for its cluster")
     check_client_certificate(configuration.cert_file, choice.name)
+    configuration.retries = _retry_policy()
     return KubeClient(
         ApiClient(configuration),
         namespace=namespace or choice.namespace,
@@ -207,3 +208,23 @@ def check_client_certificate(path: str | None, context: str, now: float | None =
             f"the client certificate of kubeconfig context {context!r} is not valid before "
             f"{decoded['notBefore']} (check this machine's clock)"
         )
+
+
+def _retry_policy() -> Any:
+    """urllib3's retries, minus retrying timeouts.
+
+    By default urllib3 retries a timed-out request three times: 40 s against a hung server
+    with the 10 s connect timeout. Refused connections and stale pooled connections are still
+    retried (they fail fast); a timeout ends the request at once. Watches retry on their own.
+    """
+    from urllib3.exceptions import ConnectTimeoutError, ReadTimeoutError
+    from urllib3.util.retry import Retry
+
+    class NoTimeoutRetry(Retry):
+        def increment(self, *args: Any, **kwargs: Any) -> Retry:  # type: ignore[override]
+            error = kwargs.get("error")
+            if isinstance(error, (ReadTimeoutError, ConnectTimeoutError)):
+                raise error
+            return super().increment(*args, **kwargs)
+
+    return NoTimeoutRetry(total=3, redirect=0, status=0)
