@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tests.e2e.conftest import BUSYBOX_IMAGE, Kubectl
+from tests.e2e.helpers import podscope
 
 PULL = ["--image-pull-policy", "IfNotPresent"]
 SLEEPER = ["sleep", "3600"]
@@ -19,18 +18,6 @@ MANAGED = "app.kubernetes.io/managed-by"
 COPY_OF = "podscope.dev/copy-of"
 
 
-def podscope(
-    env: dict[str, str], *args: str, timeout: float = 120, input: str | None = ""
-) -> subprocess.CompletedProcess[str]:
-    """Run the CLI; stdin is a pipe (not a terminal) unless ``input`` is None."""
-    return subprocess.run(
-        [sys.executable, "-m", "podscope", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        input=input,
-    )
 
 
 def pod_names(kubectl: Kubectl, namespace: str) -> set[str]:

@@ -5,25 +5,12 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tests.e2e.conftest import APP_IMAGE, Kubectl
-
-
-def podscope(
-    env: dict[str, str], *args: str, timeout: float = 300
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "podscope", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+from tests.e2e.helpers import podscope
 
 
 def sha256(path: Path) -> str:

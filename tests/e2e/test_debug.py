@@ -10,26 +10,14 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.e2e.conftest import APP_IMAGE, BUSYBOX_IMAGE, Kubectl
+from tests.e2e.helpers import ephemeral, podscope
 
 PULL = ["--image-pull-policy", "IfNotPresent"]
 SLEEPER = ["sleep", "3600"]
 
 
-def podscope(
-    env: dict[str, str], *args: str, timeout: float = 120, input: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "podscope", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        input=input,
-    )
 
 
-def ephemeral(pod: dict[str, Any]) -> list[dict[str, Any]]:
-    return list(pod["spec"].get("ephemeralContainers") or [])
 
 
 def test_command_exit_code_and_streams(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -14,22 +12,13 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import APP_IMAGE, BUSYBOX_IMAGE, Kubectl
+from tests.e2e.helpers import podscope
 
 DOCTOR_FAILED = 17
 STATIC_MANIFESTS = Path("/var/lib/podscope-devcluster/manifests")
 NODE_NAME = "podscope-node"
 
 
-def podscope(
-    env: dict[str, str], *args: str, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "podscope", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-    )
 
 
 def doctor_json(env: dict[str, str], *args: str) -> tuple[int, dict[str, Any]]:
