@@ -18,8 +18,13 @@ class Run:
 
 def run(cmd: list[str], env: dict[str, str] | None = None, stdin: bytes | None = None) -> Run:
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     if stdin is not None and proc.stdin:
         proc.stdin.write(stdin)
         proc.stdin.close()

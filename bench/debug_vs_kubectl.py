@@ -25,34 +25,74 @@ APP = "docker.io/podscope/distroless-app:1.0"
 
 
 def kubectl(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
-    return subprocess.run(["kubectl", *args], env=env, input=stdin, capture_output=True, text=True,
-                          check=True).stdout
+    return subprocess.run(
+        ["kubectl", *args], env=env, input=stdin, capture_output=True, text=True, check=True
+    ).stdout
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("-n", type=int, default=10)
-    parser.add_argument("--settle", type=float, default=2.0,
-                        help="seconds between runs, so the kubelet has finished with the last one")
-    parser.add_argument("--kubeconfig", default=os.environ.get(
-        "KUBECONFIG", "/var/lib/podscope-devcluster/admin.kubeconfig"))
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=2.0,
+        help="seconds between runs, so the kubelet has finished with the last one",
+    )
+    parser.add_argument(
+        "--kubeconfig",
+        default=os.environ.get("KUBECONFIG", "/var/lib/podscope-devcluster/admin.kubeconfig"),
+    )
     args = parser.parse_args()
     env = {**os.environ, "KUBECONFIG": args.kubeconfig, "PODSCOPE_NO_CONFIG": "1"}
     ns = f"bench-{uuid.uuid4().hex[:6]}"
     kubectl(env, "create", "namespace", ns)
     try:
-        while subprocess.run(["kubectl", "get", "sa", "default", "-n", ns], env=env,
-                             capture_output=True).returncode != 0:
+        while (
+            subprocess.run(
+                ["kubectl", "get", "sa", "default", "-n", ns], env=env, capture_output=True
+            ).returncode
+            != 0
+        ):
             time.sleep(0.1)
-        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "app", "namespace": ns},
-               "spec": {"containers": [{"name": "app", "image": APP, "imagePullPolicy": "IfNotPresent"}],
-                        "terminationGracePeriodSeconds": 1}}
+        pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "app", "namespace": ns},
+            "spec": {
+                "containers": [{"name": "app", "image": APP, "imagePullPolicy": "IfNotPresent"}],
+                "terminationGracePeriodSeconds": 1,
+            },
+        }
         kubectl(env, "apply", "-f", "-", stdin=json.dumps(pod))
         kubectl(env, "wait", "--for=condition=Ready", "pod/app", "-n", ns, "--timeout=60s")
-        podscope = [str(Path(sys.executable).parent / "podscope"), "debug", "app", "-n", ns,
-                    "--image", IMAGE, "--image-pull-policy", "IfNotPresent", "-q", "--", "true"]
-        reference = ["kubectl", "debug", "app", "-n", ns, f"--image={IMAGE}",
-                     "--image-pull-policy=IfNotPresent", "--attach=true", "-q", "--", "true"]
+        podscope = [
+            str(Path(sys.executable).parent / "podscope"),
+            "debug",
+            "app",
+            "-n",
+            ns,
+            "--image",
+            IMAGE,
+            "--image-pull-policy",
+            "IfNotPresent",
+            "-q",
+            "--",
+            "true",
+        ]
+        reference = [
+            "kubectl",
+            "debug",
+            "app",
+            "-n",
+            ns,
+            f"--image={IMAGE}",
+            "--image-pull-policy=IfNotPresent",
+            "--attach=true",
+            "-q",
+            "--",
+            "true",
+        ]
         p_runs, k_runs = [], []
         for _ in range(args.n):
             # Each run's container exits at once; the kubelet then re-syncs the Pod. A run that
@@ -64,12 +104,21 @@ def main() -> None:
             k_runs.append(run(reference, env=env))
         p = summary("podscope debug -- true", p_runs)
         k = summary("kubectl debug --attach -- true", k_runs)
-        print(json.dumps({"date": time.strftime("%Y-%m-%d"), "podscope": p, "kubectl": k,
-                          "ratio_median": round(float(p["median_s"]) / float(k["median_s"]), 3)},
-                         indent=2))
+        print(
+            json.dumps(
+                {
+                    "date": time.strftime("%Y-%m-%d"),
+                    "podscope": p,
+                    "kubectl": k,
+                    "ratio_median": round(float(p["median_s"]) / float(k["median_s"]), 3),
+                },
+                indent=2,
+            )
+        )
     finally:
-        subprocess.run(["kubectl", "delete", "namespace", ns, "--wait=false"], env=env,
-                       capture_output=True)
+        subprocess.run(
+            ["kubectl", "delete", "namespace", ns, "--wait=false"], env=env, capture_output=True
+        )
 
 
 if __name__ == "__main__":

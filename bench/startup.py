@@ -25,8 +25,16 @@ def main() -> None:
         p_runs.append(run(podscope))
         k_runs.append(run(kubectl))
     p, k = summary("podscope --version", p_runs), summary("kubectl version --client", k_runs)
-    print(json.dumps({"podscope": p, "kubectl": k,
-                      "ratio_median": round(float(p["median_s"]) / float(k["median_s"]), 3)}, indent=2))
+    print(
+        json.dumps(
+            {
+                "podscope": p,
+                "kubectl": k,
+                "ratio_median": round(float(p["median_s"]) / float(k["median_s"]), 3),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":
