@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import shutil
+import socket
 import ssl
 import subprocess
 import time
@@ -301,9 +302,12 @@ def up(build_first: bool = True) -> float:
     configs.cni_config()
     configs.kubelet_config()
 
+    # A containerd killed without warning leaves its socket file behind: it must not be taken
+    # for a live one.
+    paths.CONTAINERD_SOCK.unlink(missing_ok=True)
     processes.start("containerd", ["containerd", "--config", str(configs.containerd_config())])
     processes.start("etcd", configs.etcd_command())
-    wait_for("containerd's socket", paths.CONTAINERD_SOCK.exists, ("containerd",), 20, "containerd")
+    wait_for("containerd's socket", _containerd_answers, ("containerd",), 20, "containerd")
     imported = images.import_all()
     if imported:
         say("imported images: " + ", ".join(imported))
@@ -342,6 +346,15 @@ def up(build_first: bool = True) -> float:
     )
     say(f"export KUBECONFIG={paths.ADMIN_KUBECONFIG}")
     return elapsed
+
+
+def _containerd_answers() -> bool:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        try:
+            sock.connect(str(paths.CONTAINERD_SOCK))
+        except OSError:
+            return False
+    return True
 
 
 def _http_ok(url: str) -> bool:

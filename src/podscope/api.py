@@ -13,28 +13,50 @@ from __future__ import annotations
 import math
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from podscope.doctor import DoctorReport, doctor
 from podscope.errors import UsageError
 from podscope.kube.client import KubeClient
 from podscope.kube.config import connect
+from podscope.session.apply import ApplyResult
 from podscope.session.attach import AttachResult, run_attach
+from podscope.session.cleanup import CleanupResult, ManagedPod
+from podscope.session.copy import CopyResult
+from podscope.session.cp import CpResult
 from podscope.session.ephemeral import DEFAULT_TIMEOUT, DebugOptions, DebugResult, run_debug
 from podscope.session.listing import EphemeralRow
 from podscope.session.listing import list_ephemeral as _list_ephemeral
+from podscope.session.node import NodeResult
 from podscope.session.reporter import Reporter, silent
 from podscope.session.settings import resolve_image
 from podscope.session.targetctx import TargetAccess
+from podscope.spec.profiles import KeepFlags
 from podscope.terminal.pump import LocalIO
 
 __all__ = [
+    "ApplyResult",
     "AttachResult",
+    "CleanupResult",
+    "CopyResult",
+    "CpResult",
     "DebugResult",
+    "DoctorReport",
     "EphemeralRow",
+    "KeepFlags",
+    "ManagedPod",
+    "NodeResult",
+    "apply",
     "attach",
+    "cleanup",
+    "cp",
     "debug",
+    "debug_copy",
+    "debug_node",
+    "doctor",
     "list_ephemeral",
 ]
 
@@ -103,15 +125,29 @@ def _preflight(
     parse_env(env)
 
 
-def _connect(
+@contextmanager
+def _client(
     kubeconfig: str | None,
     context: str | None,
     namespace: str | None,
     request_timeout: float | None,
-) -> KubeClient:
+) -> Iterator[KubeClient]:
+    """A connected client for the length of one call; its connections are closed after."""
     if request_timeout is not None:
         request_timeout = _check_timeout(request_timeout, "--request-timeout")
-    return connect(kubeconfig, context, namespace, request_timeout)
+    client = connect(kubeconfig, context, namespace, request_timeout)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def _image(image: str | None, report: Reporter, purpose: str = "") -> str:
+    """The image to use, saying where it came from when the caller did not name it."""
+    chosen, source = resolve_image(image)
+    if source != "--image":
+        report(f"using image {chosen}{purpose} (from {source})")
+    return chosen
 
 
 def _target_access(
@@ -188,10 +224,12 @@ def debug(
     ``copy_mounts`` copy the target's env/envFrom and volume mounts; ``as_target_user`` runs
     as its runAsUser/runAsGroup; ``user`` is ``"UID[:GID]"`` or ``(uid, gid or None)``.
     """
+    if pod.partition("/")[0].lower() in ("node", "nodes"):
+        raise UsageError(
+            f"{pod} names a node, not a Pod", remedy=f"call podscope.debug_node({pod!r}, ...)"
+        )
     report = reporter or silent
-    chosen_image, source = resolve_image(image)
-    if source != "--image":
-        report(f"using image {chosen_image} (from {source})")
+    chosen_image = _image(image, report)
     options = DebugOptions(
         pod=pod,
         image=chosen_image,
@@ -215,11 +253,8 @@ def debug(
         ),
     )
     _preflight(pod, namespace, container=container, env=options.env)
-    client = _connect(kubeconfig, context, namespace, request_timeout)
-    try:
+    with _client(kubeconfig, context, namespace, request_timeout) as client:
         return run_debug(client, options, _local_io(stdin, stdin_fd, stdout, stderr), report)
-    finally:
-        client.close()
 
 
 def attach(
@@ -250,8 +285,7 @@ def attach(
     use_stdin = interactive if stdin is None else stdin
     use_tty = interactive if tty is None else tty
     _preflight(pod, namespace, container=container)
-    client = _connect(kubeconfig, context, namespace, request_timeout)
-    try:
+    with _client(kubeconfig, context, namespace, request_timeout) as client:
         return run_attach(
             client,
             namespace or client.namespace,
@@ -264,8 +298,6 @@ def attach(
             timeout=_check_timeout(timeout),
             reconnect=reconnect,
         )
-    finally:
-        client.close()
 
 
 def list_ephemeral(
@@ -280,20 +312,9 @@ def list_ephemeral(
     """The ephemeral containers of ``pod``, or of every Pod in the namespace (or cluster)."""
     if all_namespaces and pod is not None:
         raise UsageError("name a Pod or use --all-namespaces, not both")
-    client = _connect(kubeconfig, context, namespace, request_timeout)
-    try:
+    with _client(kubeconfig, context, namespace, request_timeout) as client:
         scope = None if all_namespaces else (namespace or client.namespace)
         return _list_ephemeral(client, scope, pod)
-    finally:
-        client.close()
-
-
-# --- apply and doctor (issue 4) -------------------------------------------------------------
-
-from podscope.doctor import DoctorReport, doctor  # noqa: E402  (re-export)
-from podscope.session.apply import ApplyResult  # noqa: E402
-
-__all__ += ["ApplyResult", "DoctorReport", "apply", "doctor"]
 
 
 def apply(
@@ -351,8 +372,7 @@ def apply(
         timeout=_check_timeout(timeout),
         single=attach,
     )
-    client = _connect(kubeconfig, context, namespace, request_timeout)
-    try:
+    with _client(kubeconfig, context, namespace, request_timeout) as client:
         result = run_apply(client, options, report)
         if not attach:
             return result
@@ -376,27 +396,6 @@ def apply(
         result.exit_code = outcome.exit_code
         result.states[name] = outcome.state
         return result
-    finally:
-        client.close()
-
-
-# --- copy mode, node debugging and cleanup (issue 6) -----------------------------------------
-
-from podscope.session.cleanup import CleanupResult, ManagedPod  # noqa: E402
-from podscope.session.copy import CopyResult  # noqa: E402
-from podscope.session.node import NodeResult  # noqa: E402
-from podscope.spec.profiles import KeepFlags  # noqa: E402
-
-__all__ += [
-    "CleanupResult",
-    "CopyResult",
-    "KeepFlags",
-    "ManagedPod",
-    "NodeResult",
-    "cleanup",
-    "debug_copy",
-    "debug_node",
-]
 
 
 def debug_copy(
@@ -451,8 +450,7 @@ def debug_copy(
     images = parse_set_images(items)
     chosen_image = image
     if image is None and not images and command_override is None:
-        chosen_image, source = resolve_image(None)
-        report(f"using image {chosen_image} (from {source}) for the debug container")
+        chosen_image = _image(None, report, " for the debug container")
     options = CopyOptions(
         pod=pod,
         copy_to=copy_to,
@@ -476,11 +474,8 @@ def debug_copy(
         attach=attach,
         timeout=_check_timeout(timeout),
     )
-    client = _connect(kubeconfig, context, namespace, request_timeout)
-    try:
+    with _client(kubeconfig, context, namespace, request_timeout) as client:
         return run_copy(client, options, _local_io(stdin, stdin_fd, stdout, stderr), report)
-    finally:
-        client.close()
 
 
 def debug_node(
@@ -518,9 +513,7 @@ def debug_node(
     from podscope.session.node import NodeOptions, node_name_of, run_node
 
     report = reporter or silent
-    chosen_image, source = resolve_image(image)
-    if source != "--image":
-        report(f"using image {chosen_image} (from {source})")
+    chosen_image = _image(image, report)
     options = NodeOptions(
         node=node_name_of(node) or node,
         image=chosen_image,
@@ -539,11 +532,8 @@ def debug_node(
         attach=attach,
         timeout=_check_timeout(timeout),
     )
-    client = _connect(kubeconfig, context, namespace, request_timeout)
-    try:
+    with _client(kubeconfig, context, namespace, request_timeout) as client:
         return run_node(client, options, _local_io(stdin, stdin_fd, stdout, stderr), report)
-    finally:
-        client.close()
 
 
 def cleanup(
@@ -569,8 +559,7 @@ def cleanup(
 
     if all_namespaces and pods:
         raise UsageError("name Pods in one namespace (-n), not with --all-namespaces")
-    client = _connect(kubeconfig, context, namespace, request_timeout)
-    try:
+    with _client(kubeconfig, context, namespace, request_timeout) as client:
         scope = None if all_namespaces else (namespace or client.namespace)
         return run_cleanup(
             client,
@@ -580,15 +569,6 @@ def cleanup(
             confirm=confirm,
             report=reporter or silent,
         )
-    finally:
-        client.close()
-
-
-# --- cp (issue 6) ---------------------------------------------------------------------------
-
-from podscope.session.cp import CpResult  # noqa: E402
-
-__all__ += ["CpResult", "cp"]
 
 
 def cp(
@@ -619,9 +599,7 @@ def cp(
     from podscope.session.cp import CpOptions, run_cp
 
     report = reporter or silent
-    chosen_image, source_of_image = resolve_image(image)
-    if source_of_image != "--image":
-        report(f"using image {chosen_image} for the helper (from {source_of_image})")
+    chosen_image = _image(image, report, " for the helper")
     options = CpOptions(
         source=source,
         dest=dest,
@@ -633,8 +611,5 @@ def cp(
         progress=progress,
         timeout=_check_timeout(timeout),
     )
-    client = _connect(kubeconfig, context, namespace, request_timeout)
-    try:
+    with _client(kubeconfig, context, namespace, request_timeout) as client:
         return run_cp(client, options, report)
-    finally:
-        client.close()
