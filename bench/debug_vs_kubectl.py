@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import subprocess
 import sys
 import time
@@ -33,10 +34,11 @@ def kubectl(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("-n", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--settle",
         type=float,
-        default=2.0,
+        default=1.5,
         help="seconds between runs, so the kubelet has finished with the last one",
     )
     parser.add_argument(
@@ -93,14 +95,17 @@ def main() -> None:
             "--",
             "true",
         ]
+        rng = random.Random(args.seed)
         p_runs, k_runs = [], []
         for _ in range(args.n):
             # Each run's container exits at once; the kubelet then re-syncs the Pod. A run that
-            # starts during that sync waits for the next one (about a second), whichever tool it
-            # is: a pause between runs keeps that out of the comparison.
-            time.sleep(args.settle)
+            # starts during that sync waits for the next one, whichever tool it is: a pause
+            # between runs keeps that out of the comparison. The kubelet reports a started
+            # container on its next relist (every second), so the pause is random too: a
+            # fixed one would give each tool a fixed phase against that clock, a bias.
+            time.sleep(args.settle + rng.random())
             p_runs.append(run(podscope, env=env))
-            time.sleep(args.settle)
+            time.sleep(args.settle + rng.random())
             k_runs.append(run(reference, env=env))
         p = summary("podscope debug -- true", p_runs)
         k = summary("kubectl debug --attach -- true", k_runs)

@@ -10,32 +10,56 @@ Progress messages go to ``reporter`` (default: dropped); container output goes t
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from podscope.doctor import DoctorReport, doctor
 from podscope.errors import UsageError
 from podscope.kube.client import KubeClient
 from podscope.kube.config import connect
-from podscope.session.apply import ApplyResult
 from podscope.session.attach import AttachResult, run_attach
-from podscope.session.cleanup import CleanupResult, ManagedPod
-from podscope.session.copy import CopyResult
-from podscope.session.cp import CpResult
 from podscope.session.ephemeral import DEFAULT_TIMEOUT, DebugOptions, DebugResult, run_debug
 from podscope.session.listing import EphemeralRow
 from podscope.session.listing import list_ephemeral as _list_ephemeral
-from podscope.session.node import NodeResult
 from podscope.session.reporter import Reporter, silent
 from podscope.session.settings import resolve_image
 from podscope.session.targetctx import TargetAccess
-from podscope.spec.profiles import KeepFlags
 from podscope.terminal.pump import LocalIO
+
+if TYPE_CHECKING:
+    from podscope.doctor import DoctorReport, doctor
+    from podscope.session.apply import ApplyResult
+    from podscope.session.cleanup import CleanupResult, ManagedPod
+    from podscope.session.copy import CopyResult
+    from podscope.session.cp import CpResult
+    from podscope.session.node import NodeResult
+    from podscope.spec.profiles import KeepFlags
+
+# The other commands' modules load when first used, so that `podscope debug` (and
+# `import podscope.api`) does not pay for doctor, apply, copy mode, node mode, cleanup and cp.
+_LAZY = {
+    "doctor": "podscope.doctor",
+    "DoctorReport": "podscope.doctor",
+    "ApplyResult": "podscope.session.apply",
+    "CleanupResult": "podscope.session.cleanup",
+    "ManagedPod": "podscope.session.cleanup",
+    "CopyResult": "podscope.session.copy",
+    "CpResult": "podscope.session.cp",
+    "NodeResult": "podscope.session.node",
+    "KeepFlags": "podscope.spec.profiles",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'podscope.api' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
 
 __all__ = [
     "ApplyResult",
@@ -444,6 +468,7 @@ def debug_copy(
     """
     from podscope.session.copy import CopyOptions, run_copy
     from podscope.spec.copy import parse_set_images
+    from podscope.spec.profiles import KeepFlags
 
     report = reporter or silent
     items = [f"{k}={v}" for k, v in set_image.items()] if isinstance(set_image, dict) else set_image

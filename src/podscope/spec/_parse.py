@@ -14,8 +14,6 @@ import io
 import json
 from typing import Any
 
-from ruamel.yaml import YAML
-
 from podscope.errors import ValidationError
 from podscope.spec._fmt import clean
 
@@ -111,6 +109,9 @@ def load_text(text: str, source: str) -> Any:
         json_error = exc
     except RecursionError:
         raise _fail(source, "the document is nested too deeply") from None
+    # Imported here: most inputs are JSON, and `podscope debug` should not pay for a YAML parser.
+    from ruamel.yaml import YAML
+
     try:
         documents = list(YAML(typ="safe", pure=True).load_all(io.StringIO(text)))
     except RecursionError:
