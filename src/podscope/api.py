@@ -23,10 +23,11 @@ from podscope.errors import UsageError
 from podscope.kube.client import KubeClient
 from podscope.kube.config import connect
 from podscope.session.attach import AttachResult, run_attach
-from podscope.session.ephemeral import DEFAULT_TIMEOUT, DebugOptions, DebugResult, run_debug
+from podscope.session.ephemeral import DebugOptions, DebugResult, run_debug
 from podscope.session.listing import EphemeralRow
 from podscope.session.listing import list_ephemeral as _list_ephemeral
 from podscope.session.reporter import Reporter, silent
+from podscope.session.request import DEFAULT_TIMEOUT
 from podscope.session.settings import resolve_image
 from podscope.session.targetctx import TargetAccess
 from podscope.terminal.pump import LocalIO
@@ -60,6 +61,7 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module 'podscope.api' has no attribute {name!r}")
     return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "ApplyResult",

@@ -28,6 +28,7 @@ from podscope.kube.discovery import EphemeralShape
 from podscope.kube.errors import RequestOutcomeUnknown, is_name_clash
 from podscope.session.progress import progress_of
 from podscope.session.reporter import Reporter
+from podscope.session.request import DEFAULT_TIMEOUT
 from podscope.session.wait import wait_until_started
 from podscope.spec.documents import ApplyPlan, EphemeralDocument, parse_document, plan_apply
 from podscope.spec.legacy import pod_patch_body, to_legacy_body
@@ -37,7 +38,6 @@ from podscope.spec.validate import check_pod_can_debug
 DryRun = Literal["client", "server"]
 DRY_RUN_MODES: tuple[str, ...] = ("client", "server")
 MAX_APPLY_ATTEMPTS = 5
-DEFAULT_TIMEOUT = 300.0
 
 
 @dataclass

@@ -30,21 +30,21 @@ from podscope.kube.workloads import parse_pod_ref
 from podscope.session.attach import stream_container
 from podscope.session.progress import Progress, check_started
 from podscope.session.reporter import Reporter
+from podscope.session.request import ContainerRequest
 from podscope.session.wait import watch_container
 from podscope.spec.copy import CopySpec, PodCopy, build_pod_copy
 from podscope.spec.managed import COPY_OF_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE
 from podscope.spec.profiles import KeepFlags, describe_grants
 from podscope.terminal.pump import LocalIO
 
-DEFAULT_TIMEOUT = 300.0
 # check_started's remedies speak of ephemeral containers, which cannot be removed; a copy can.
 _EPHEMERAL_SUFFIX = (
     "; the failed container stays in the Pod (ephemeral containers cannot be removed)"
 )
 
 
-@dataclass
-class CopyOptions:
+@dataclass(kw_only=True)
+class CopyOptions(ContainerRequest):
     """One ``podscope debug POD --copy-to NEW`` request (the CLI flags, as plain data).
 
     ``image=None`` adds no debug container. ``set_images`` maps a container name (or ``*``)
@@ -55,23 +55,12 @@ class CopyOptions:
     copy_to: str
     namespace: str | None = None
     image: str | None = None
-    container: str | None = None
     command_override: str | None = None
-    command: list[str] = field(default_factory=list)
-    arguments_only: bool = False
     set_images: Mapping[str, str] = field(default_factory=dict)
     share_processes: bool | None = None
     same_node: bool = False
     replace: bool = False
     keep: KeepFlags = field(default_factory=KeepFlags)
-    profile: str = "legacy"
-    custom: dict[str, Any] | None = None
-    env: list[str] = field(default_factory=list)
-    image_pull_policy: str | None = None
-    stdin: bool = False
-    tty: bool = False
-    attach: bool = True
-    timeout: float = DEFAULT_TIMEOUT
 
 
 @dataclass

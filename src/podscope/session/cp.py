@@ -36,6 +36,7 @@ from podscope.kube.streams import STDERR, STDOUT, ChannelStream
 from podscope.session.ephemeral import create_container
 from podscope.session.progress import progress_of
 from podscope.session.reporter import Reporter
+from podscope.session.request import DEFAULT_TIMEOUT
 from podscope.session.wait import wait_until_started
 from podscope.spec._pod import all_names
 from podscope.spec.container import DebugSpec, build_ephemeral_container
@@ -48,7 +49,6 @@ from podscope.spec.validate import check_pod_can_debug
 HELPER_PREFIX = "podscope-cp"
 CHUNK = 256 * 1024
 _STDERR_KEEP = 16 * 1024
-DEFAULT_TIMEOUT = 300.0
 
 
 class ChecksumError(PodscopeError):

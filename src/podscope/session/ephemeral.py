@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from podscope.errors import (
@@ -26,6 +26,7 @@ from podscope.kube.workloads import parse_pod_ref
 from podscope.session.attach import container_spec, stream_container
 from podscope.session.progress import Progress, progress_of
 from podscope.session.reporter import Reporter
+from podscope.session.request import ContainerRequest
 from podscope.session.targetctx import TargetAccess, apply_target_access
 from podscope.session.wait import wait_until_started
 from podscope.spec.container import DebugSpec, build_ephemeral_container
@@ -36,28 +37,16 @@ from podscope.spec.validate import check_pod_can_debug
 from podscope.terminal.pump import LocalIO
 
 MAX_CREATE_ATTEMPTS = 5
-DEFAULT_TIMEOUT = 300.0
 
 
-@dataclass
-class DebugOptions:
+@dataclass(kw_only=True)
+class DebugOptions(ContainerRequest):
     """One ``podscope debug`` request (the CLI flags, as plain data)."""
 
     pod: str  # NAME, pod/NAME, deploy/NAME, ...
     image: str
     namespace: str | None = None
-    container: str | None = None
     target: str | None = None
-    profile: str = "legacy"
-    custom: dict[str, Any] | None = None
-    env: list[str] = field(default_factory=list)
-    image_pull_policy: str | None = None
-    stdin: bool = False
-    tty: bool = False
-    attach: bool = True
-    command: list[str] = field(default_factory=list)
-    arguments_only: bool = False
-    timeout: float = DEFAULT_TIMEOUT
     reuse: bool = False
     # --cd/--chroot, --copy-env, --copy-mounts, --as-target-user, --user (session.targetctx).
     target_access: TargetAccess | None = None

@@ -12,8 +12,9 @@ from typing import Any
 from podscope.errors import NotFoundError, PodscopeError
 from podscope.kube.client import KubeClient
 from podscope.session.attach import stream_container
-from podscope.session.copy import DEFAULT_TIMEOUT, removal_command, wait_for_container
+from podscope.session.copy import removal_command, wait_for_container
 from podscope.session.reporter import Reporter
+from podscope.session.request import ContainerRequest
 from podscope.spec.nodepod import HOST_ROOT_PROFILES, NodePodSpec, build_node_pod
 from podscope.spec.profiles import HOST_ROOT_MOUNT, describe_grants
 from podscope.terminal.pump import LocalIO
@@ -30,26 +31,15 @@ def node_name_of(ref: str) -> str | None:
     return None
 
 
-@dataclass
-class NodeOptions:
+@dataclass(kw_only=True)
+class NodeOptions(ContainerRequest):
     """One ``podscope debug node/NAME`` request (the CLI flags, as plain data)."""
 
     node: str
     image: str
     namespace: str | None = None
-    container: str | None = None
-    command: list[str] = field(default_factory=list)
-    arguments_only: bool = False
     chroot: bool = False
-    profile: str = "legacy"
-    custom: dict[str, Any] | None = None
-    env: list[str] = field(default_factory=list)
-    image_pull_policy: str | None = None
-    stdin: bool = False
-    tty: bool = False
     keep: bool = False
-    attach: bool = True
-    timeout: float = DEFAULT_TIMEOUT
 
 
 @dataclass
