@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from podscope.doctor.findings import Finding, fail, ok, warn
 from podscope.doctor.podsecurity import container_violations
 from podscope.errors import PodscopeError
+from podscope.kube.errors import split_psa_rules
 from podscope.spec.container import DebugSpec, build_ephemeral_container
 from podscope.spec.profiles import PROFILES
 
@@ -30,21 +32,11 @@ def rule_names(rules: str) -> list[str]:
     The admission message explains each rule in parentheses, naming every container; the
     checklist needs only the rules (the containers are reported separately).
     """
-    names: list[str] = []
-    depth = 0
-    current: list[str] = []
-    for char in rules:
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth = max(0, depth - 1)
-        elif depth == 0 and char in ";,":
-            names.append("".join(current).strip())
-            current = []
-        elif depth == 0:
-            current.append(char)
-    names.append("".join(current).strip())
-    return [n for n in names if n]
+    names = (
+        re.sub(r"\([^()]*(?:\([^()]*\)[^()]*)*\)", "", rule).strip()
+        for rule in split_psa_rules(rules)
+    )
+    return [name for name in names if name]
 
 
 def candidate(

@@ -93,7 +93,11 @@ _PROFILE_FOR_LEVEL = {"baseline": "baseline", "restricted": "restricted"}
 
 
 def split_psa_rules(rules: str) -> list[str]:
-    """Split the rule list of a PodSecurity message at top-level commas (not inside parens)."""
+    """Split the rule list of a PodSecurity message at top-level commas (not inside parens).
+
+    The API server separates rules with commas; semicolons are accepted too, as some
+    renderings of the same list (and the clauses inside each explanation) use them.
+    """
     parts: list[str] = []
     depth = 0
     current: list[str] = []
@@ -102,7 +106,7 @@ def split_psa_rules(rules: str) -> list[str]:
             depth += 1
         elif char == ")":
             depth = max(0, depth - 1)
-        if char == "," and depth == 0:
+        if char in ",;" and depth == 0:
             parts.append("".join(current).strip())
             current = []
             continue
