@@ -10,9 +10,7 @@ from hypothesis import HealthCheck, settings
 
 # Wall-clock deadlines make property tests flaky on a loaded 2-core machine (a cluster runs
 # beside them); correctness, not speed, is what they check.
-settings.register_profile(
-    "podscope", deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+settings.register_profile("podscope", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("podscope")
 
 REPO = Path(__file__).resolve().parent.parent

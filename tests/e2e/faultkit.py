@@ -21,7 +21,6 @@ from pathlib import Path
 import pexpect
 
 PROMPT = r"/ # "
-PULL = ["--image-pull-policy", "IfNotPresent"]
 
 
 def podscope_command(*args: str) -> str:

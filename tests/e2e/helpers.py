@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
-from typing import Any
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tests.e2e.conftest import Kubectl
+
+# Images are imported locally; a `:latest` tag would otherwise make the kubelet try to pull.
+PULL = ["--image-pull-policy", "IfNotPresent"]
+SLEEPER = ["sleep", "3600"]
 
 
 def podscope(
@@ -28,3 +38,60 @@ def podscope(
 def ephemeral(pod: dict[str, Any]) -> list[dict[str, Any]]:
     """The Pod's ephemeral containers (an empty list when it has none)."""
     return list(pod["spec"].get("ephemeralContainers") or [])
+
+
+def service_account_kubeconfig(
+    kubectl: Kubectl, namespace: str, rules: list[dict[str, Any]], out: Path, name: str = "limited"
+) -> tuple[Path, str]:
+    """A ServiceAccount bound to a Role with exactly ``rules``; its kubeconfig and token.
+
+    The kubeconfig uses the admin's cluster entry (same server and CA) and the SA's token; it is
+    written 0600, and the token is returned for leak checks, never to be printed.
+    """
+    kubectl.run("create", "serviceaccount", name, "-n", namespace)
+    kubectl.apply(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": {"name": name, "namespace": namespace},
+            "rules": rules,
+        }
+    )
+    kubectl.run(
+        *("create", "rolebinding", name, "-n", namespace, "--role", name),
+        f"--serviceaccount={namespace}:{name}",
+    )
+    token = kubectl.run("create", "token", name, "-n", namespace, "--duration=10m").stdout.strip()
+    cluster = kubectl.json("config", "view", "--raw", "--minify")["clusters"][0]
+    doc = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "test", "cluster": cluster["cluster"]}],
+        "users": [{"name": name, "user": {"token": token}}],
+        "contexts": [
+            {"name": name, "context": {"cluster": "test", "user": name, "namespace": namespace}}
+        ],
+        "current-context": name,
+    }
+    out.touch(mode=0o600)
+    out.write_text(json.dumps(doc), encoding="utf-8")
+    return out, token
+
+
+def pod_names(kubectl: Kubectl, namespace: str) -> set[str]:
+    """Names of the namespace's Pods that are not being deleted."""
+    pods = kubectl.json("get", "pods", "-n", namespace)["items"]
+    return {p["metadata"]["name"] for p in pods if not p["metadata"].get("deletionTimestamp")}
+
+
+def wait_gone(kubectl: Kubectl, namespace: str, name: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while kubectl.run("get", "pod", name, "-n", namespace, check=False).returncode == 0:
+        assert time.monotonic() < deadline, f"pod {name} still exists"
+        time.sleep(0.3)
+
+
+def pod_fingerprint(kubectl: Kubectl, namespace: str, name: str) -> tuple[str, Any]:
+    """What must not change when podscope refuses before writing."""
+    pod = kubectl.pod(namespace, name)
+    return pod["metadata"]["resourceVersion"], pod["spec"].get("ephemeralContainers")

@@ -11,7 +11,7 @@ from typing import Any
 import pexpect
 
 from tests.e2e.conftest import NGINX_IMAGE, Kubectl
-from tests.e2e.test_doctor import pod_fingerprint, podscope, sa_kubeconfig
+from tests.e2e.helpers import pod_fingerprint, podscope, service_account_kubeconfig
 
 EC_JSON = Path(__file__).resolve().parents[1] / "data" / "ec.json"
 CONFLICT = 13
@@ -155,7 +155,12 @@ def test_dry_run_client_sends_nothing(
     make_pod("nginx", NGINX_IMAGE, share_processes=True)
     before = pod_fingerprint(kubectl, namespace, "nginx")
     rules = [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]
-    env = {**podscope_env, "KUBECONFIG": sa_kubeconfig(kubectl, namespace, rules, tmp_path)}
+    env = {
+        **podscope_env,
+        "KUBECONFIG": str(
+            service_account_kubeconfig(kubectl, namespace, rules, tmp_path / "sa")[0]
+        ),
+    }
 
     client = podscope(env, "apply", str(EC_JSON), "--dry-run=client")
     assert client.returncode == 0, client.stderr

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.e2e.conftest import Kubectl
-from tests.e2e.test_debug import PULL, SLEEPER, ephemeral, podscope
+from tests.e2e.helpers import PULL, SLEEPER, ephemeral, podscope
 
 
 def _keep_shell(env: dict[str, str], namespace: str, name: str) -> None:

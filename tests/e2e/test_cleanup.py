@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.e2e.conftest import BUSYBOX_IMAGE, Kubectl
-from tests.e2e.test_copy import SLEEPER, pod_names, podscope, wait_gone
+from tests.e2e.helpers import SLEEPER, pod_names, podscope, wait_gone
 
 MANAGED = {"app.kubernetes.io/managed-by": "podscope"}
 

@@ -9,20 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e.conftest import BUSYBOX_IMAGE, Kubectl
-from tests.e2e.helpers import podscope
+from tests.e2e.helpers import PULL, SLEEPER, pod_names, podscope, wait_gone
 
-PULL = ["--image-pull-policy", "IfNotPresent"]
-SLEEPER = ["sleep", "3600"]
 CRASHER = ["sh", "-c", "echo starting; exit 1"]
 MANAGED = "app.kubernetes.io/managed-by"
 COPY_OF = "podscope.dev/copy-of"
-
-
-
-
-def pod_names(kubectl: Kubectl, namespace: str) -> set[str]:
-    pods = kubectl.json("get", "pods", "-n", namespace)["items"]
-    return {p["metadata"]["name"] for p in pods if not p["metadata"].get("deletionTimestamp")}
 
 
 def wait_crashlooping(kubectl: Kubectl, namespace: str, name: str) -> dict[str, Any]:
@@ -33,13 +24,6 @@ def wait_crashlooping(kubectl: Kubectl, namespace: str, name: str) -> dict[str, 
         if statuses and statuses[0].get("restartCount", 0) >= 1:
             return pod
         assert time.monotonic() < deadline, f"{name} never restarted: {pod.get('status')}"
-        time.sleep(0.3)
-
-
-def wait_gone(kubectl: Kubectl, namespace: str, name: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while kubectl.run("get", "pod", name, "-n", namespace, check=False).returncode == 0:
-        assert time.monotonic() < deadline, f"pod {name} still exists"
         time.sleep(0.3)
 
 

@@ -10,14 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.e2e.conftest import APP_IMAGE, BUSYBOX_IMAGE, Kubectl
-from tests.e2e.helpers import ephemeral, podscope
-
-PULL = ["--image-pull-policy", "IfNotPresent"]
-SLEEPER = ["sleep", "3600"]
-
-
-
-
+from tests.e2e.helpers import PULL, SLEEPER, ephemeral, podscope
 
 
 def test_command_exit_code_and_streams(

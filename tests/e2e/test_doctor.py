@@ -12,13 +12,11 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import APP_IMAGE, BUSYBOX_IMAGE, Kubectl
-from tests.e2e.helpers import podscope
+from tests.e2e.helpers import pod_fingerprint, podscope, service_account_kubeconfig
 
 DOCTOR_FAILED = 17
 STATIC_MANIFESTS = Path("/var/lib/podscope-devcluster/manifests")
 NODE_NAME = "podscope-node"
-
-
 
 
 def doctor_json(env: dict[str, str], *args: str) -> tuple[int, dict[str, Any]]:
@@ -59,56 +57,6 @@ def restricted_pod(name: str, namespace: str) -> dict[str, Any]:
             ],
         },
     }
-
-
-def sa_kubeconfig(
-    kubectl: Kubectl, namespace: str, rules: list[dict[str, Any]], directory: Path
-) -> str:
-    """A kubeconfig for a new ServiceAccount bound to a Role with ``rules``.
-
-    The token is written to a 0600 file and never printed (not even in an assertion).
-    """
-    name = "limited"
-    kubectl.run("create", "serviceaccount", name, "-n", namespace)
-    kubectl.apply(
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "Role",
-            "metadata": {"name": name, "namespace": namespace},
-            "rules": rules,
-        }
-    )
-    kubectl.apply(
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "RoleBinding",
-            "metadata": {"name": name, "namespace": namespace},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
-            "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}],
-        }
-    )
-    token = kubectl.run("create", "token", name, "-n", namespace, "--duration=10m").stdout.strip()
-    admin = kubectl.json("config", "view", "--raw", "--minify")
-    cluster = admin["clusters"][0]
-    config = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": "test", "cluster": cluster["cluster"]}],
-        "users": [{"name": name, "user": {"token": token}}],
-        "contexts": [
-            {"name": name, "context": {"cluster": "test", "user": name, "namespace": namespace}}
-        ],
-        "current-context": name,
-    }
-    path = directory / "limited.kubeconfig"
-    path.touch(mode=0o600)
-    path.write_text(json.dumps(config), encoding="utf-8")
-    return str(path)
-
-
-def pod_fingerprint(kubectl: Kubectl, namespace: str, name: str) -> tuple[str, Any]:
-    pod = kubectl.pod(namespace, name)
-    return pod["metadata"]["resourceVersion"], pod["spec"].get("ephemeralContainers")
 
 
 def test_ready_for_running_pod(
@@ -167,7 +115,7 @@ def test_user_without_ephemeralcontainers_rights(
         {"apiGroups": [""], "resources": ["pods/attach", "pods/exec"], "verbs": ["create"]},
         {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
     ]
-    config = sa_kubeconfig(kubectl, namespace, rules, tmp_path)
+    config = str(service_account_kubeconfig(kubectl, namespace, rules, tmp_path / "sa")[0])
     env = {**podscope_env, "KUBECONFIG": config}
     result = podscope(env, "doctor", "web", "-o", "json")
     token_file = json.loads(Path(config).read_text())["users"][0]["user"]["token"]

@@ -18,8 +18,7 @@ from typing import Any
 from devcluster import cluster
 
 from tests.e2e.conftest import Kubectl
-from tests.e2e.faultkit import PULL
-from tests.e2e.test_debug import SLEEPER, ephemeral, podscope
+from tests.e2e.helpers import PULL, SLEEPER, ephemeral, podscope
 
 
 @contextmanager

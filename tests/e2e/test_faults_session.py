@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import NGINX_IMAGE, Kubectl
-from tests.e2e.faultkit import PROMPT, PULL, BlackHole, closed_port, pty_podscope
+from tests.e2e.faultkit import PROMPT, BlackHole, closed_port, pty_podscope
+from tests.e2e.helpers import PULL, SLEEPER, ephemeral, podscope
 from tests.e2e.tcpproxy import TcpProxy, kubeconfig_via
-from tests.e2e.test_debug import SLEEPER, ephemeral, podscope
 
 API = ("127.0.0.1", 6443)
 

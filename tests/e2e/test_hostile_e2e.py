@@ -16,9 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from tests.e2e.conftest import Kubectl
-from tests.e2e.faultkit import PULL
+from tests.e2e.helpers import PULL, SLEEPER, ephemeral, podscope
 from tests.e2e.tcpproxy import TcpProxy, kubeconfig_via
-from tests.e2e.test_debug import SLEEPER, ephemeral, podscope
 
 PKI = Path("/var/lib/podscope-devcluster/pki")
 

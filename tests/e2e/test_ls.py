@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from tests.e2e.test_debug import PULL, SLEEPER, podscope
+from tests.e2e.helpers import PULL, SLEEPER, podscope
 
 
 def test_ls_shows_states_exit_codes_and_targets(

@@ -10,7 +10,7 @@ from typing import Any
 import pexpect
 
 from tests.e2e.conftest import Kubectl
-from tests.e2e.test_copy import PULL, pod_names, podscope, wait_gone
+from tests.e2e.helpers import PULL, pod_names, podscope, wait_gone
 
 NODE = "podscope-node"
 NODE_LABEL = "podscope.dev/node-debug"

@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Kubectl
-from tests.e2e.faultkit import PULL
-from tests.e2e.test_debug import SLEEPER, ephemeral, podscope
+from tests.e2e.helpers import PULL, SLEEPER, ephemeral, podscope, service_account_kubeconfig
 
 # Exactly the rules docs/security.md gives for `podscope debug` (and attach).
 DEBUG_RULES = [
@@ -26,47 +25,6 @@ DEBUG_RULES = [
 ]
 
 
-def sa_kubeconfig(
-    kubectl: Kubectl, admin_kubeconfig: str, namespace: str, rules: list[dict[str, Any]], out: Path
-) -> tuple[Path, str]:
-    """A ServiceAccount bound to a Role with ``rules``; its kubeconfig (token) and token."""
-    kubectl.run("create", "serviceaccount", "debugger", "-n", namespace)
-    kubectl.apply(
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "Role",
-            "metadata": {"name": "debugger", "namespace": namespace},
-            "rules": rules,
-        }
-    )
-    kubectl.run(
-        *("create", "rolebinding", "debugger", "-n", namespace, "--role", "debugger"),
-        f"--serviceaccount={namespace}:debugger",
-    )
-    token = kubectl.run("create", "token", "debugger", "-n", namespace).stdout.strip()
-    admin = json.loads(Path(admin_kubeconfig).read_text())
-    doc = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": admin["clusters"],
-        "users": [{"name": "sa", "user": {"token": token}}],
-        "contexts": [
-            {
-                "name": "sa",
-                "context": {
-                    "cluster": admin["clusters"][0]["name"],
-                    "user": "sa",
-                    "namespace": namespace,
-                },
-            }
-        ],
-        "current-context": "sa",
-    }
-    out.write_text(json.dumps(doc))
-    out.chmod(0o600)
-    return out, token
-
-
 def test_minimal_role_runs_debug_and_attach_end_to_end(
     make_pod: Callable[..., dict[str, Any]],
     namespace: str,
@@ -76,7 +34,7 @@ def test_minimal_role_runs_debug_and_attach_end_to_end(
     tmp_path: Path,
 ) -> None:
     make_pod("web", command=SLEEPER)
-    config, _ = sa_kubeconfig(kubectl, kubeconfig, namespace, DEBUG_RULES, tmp_path / "sa")
+    config, _ = service_account_kubeconfig(kubectl, namespace, DEBUG_RULES, tmp_path / "sa")
     env = {**podscope_env, "KUBECONFIG": str(config)}
     result = podscope(env, "debug", "web", *PULL, "--", "sh", "-c", "sleep 2; echo as-sa; exit 3")
     assert result.returncode == 3, result.stderr
@@ -120,7 +78,7 @@ def test_each_missing_permission_is_named(
         rules[2]["verbs"] = ["create"]  # the Role kubectl's SPDY attach would need
     else:
         rules = [r for r in rules if r["resources"] != [missing]]
-    config, _ = sa_kubeconfig(kubectl, kubeconfig, namespace, rules, tmp_path / "sa")
+    config, _ = service_account_kubeconfig(kubectl, namespace, rules, tmp_path / "sa")
     env = {**podscope_env, "KUBECONFIG": str(config)}
     result = podscope(env, "debug", "web", *PULL, "--", "sh", "-c", "sleep 2; echo x")
     assert result.returncode == 6, result.stderr
@@ -163,7 +121,7 @@ def test_no_credential_appears_in_any_output(
     tmp_path: Path,
 ) -> None:
     make_pod("web", command=SLEEPER)
-    sa_config, token = sa_kubeconfig(kubectl, kubeconfig, namespace, DEBUG_RULES, tmp_path / "sa")
+    sa_config, token = service_account_kubeconfig(kubectl, namespace, DEBUG_RULES, tmp_path / "sa")
     admin = {**podscope_env, "KUBECONFIG": kubeconfig}
     sa = {**podscope_env, "KUBECONFIG": str(sa_config)}
     closed = tmp_path / "closed"

@@ -7,11 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.e2e.conftest import APP_IMAGE, BUSYBOX_IMAGE, Kubectl
-from tests.e2e.helpers import podscope
-
-PULL = ["--image-pull-policy", "IfNotPresent"]
-
-
+from tests.e2e.helpers import PULL, podscope
 
 
 def test_cd_lists_the_targets_etc(
