@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from tests.e2e.helpers import PULL, SLEEPER, podscope
@@ -67,3 +71,28 @@ def test_ls_of_a_missing_pod(namespace: str, podscope_env: dict[str, str]) -> No
     result = podscope(podscope_env, "ls", "ghost", "-n", namespace)
     assert result.returncode == 5
     assert "pod ghost not found" in result.stderr
+
+
+def test_kubectl_plugin_alias_runs_podscope(
+    make_pod: Callable[..., dict[str, Any]], namespace: str, podscope_env: dict[str, str]
+) -> None:
+    """`kubectl podscope ...` finds the `kubectl-podscope` console script on PATH."""
+    make_pod("web", command=SLEEPER)
+    created = podscope(
+        podscope_env, "debug", "web", "-n", namespace, "-c", "dbg", *PULL, "--", "true"
+    )
+    assert created.returncode == 0, created.stderr
+    scripts = Path(sys.executable).parent
+    assert (scripts / "kubectl-podscope").exists()
+    env = {**podscope_env, "PATH": f"{scripts}{os.pathsep}{podscope_env.get('PATH', '')}"}
+    via_kubectl = subprocess.run(
+        ["kubectl", "podscope", "ls", "web", "-n", namespace, "-o", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert via_kubectl.returncode == 0, via_kubectl.stderr
+    direct = podscope(podscope_env, "ls", "web", "-n", namespace, "-o", "json")
+    assert json.loads(via_kubectl.stdout) == json.loads(direct.stdout)
+    assert "dbg" in via_kubectl.stdout
