@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from podscope.cli.common import add_cluster_flags, add_output_flag
+from podscope.cli.common import add_cluster_flags, add_output_flag, cluster_kwargs, print_document
 from podscope.errors import UsageError
 
 _DESCRIPTION = """\
@@ -71,7 +71,6 @@ def _reporter(quiet: bool):  # type: ignore[no-untyped-def]
 
 def run(args: argparse.Namespace) -> int:
     import podscope.api as api
-    from podscope.spec.output import dump_json, dump_yaml
 
     if (args.stdin or args.tty) and not args.attach:
         raise UsageError("-i/-t apply to --attach; add --attach")
@@ -93,9 +92,7 @@ def run(args: argparse.Namespace) -> int:
         text=text,
         pod=args.pod,
         namespace=args.namespace,
-        context=args.context,
-        kubeconfig=args.kubeconfig,
-        request_timeout=args.request_timeout,
+        **cluster_kwargs(args),
         dry_run=args.dry_run,
         diff=args.diff,
         wait=args.wait,
@@ -107,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.output:
         document = result.to_dict()
-        sys.stdout.write(dump_json(document) if args.output == "json" else dump_yaml(document))
+        print_document(document, args.output)
         return 0
     if args.diff and result.diff is not None:
         sys.stdout.write(result.diff)

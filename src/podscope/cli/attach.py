@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from podscope.cli.common import add_cluster_flags
+from podscope.cli.common import add_cluster_flags, cluster_kwargs
 from podscope.cli.debug import add_reconnect_flag, reporter
 
 
@@ -53,9 +53,7 @@ def run(args: argparse.Namespace) -> int:
         args.pod,
         args.container,
         namespace=args.namespace,
-        context=args.context,
-        kubeconfig=args.kubeconfig,
-        request_timeout=args.request_timeout,
+        **cluster_kwargs(args),
         stdin=args.stdin,
         tty=args.tty,
         timeout=args.timeout,

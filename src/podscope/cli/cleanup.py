@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, TextIO
 
-from podscope.cli.common import add_cluster_flags, add_output_flag
+from podscope.cli.common import add_cluster_flags, add_output_flag, cluster_kwargs, print_document
 from podscope.errors import UsageError
 
 if TYPE_CHECKING:
@@ -78,7 +78,6 @@ def _ask(pods: list[ManagedPod], args: argparse.Namespace, listing: TextIO | Non
 def run(args: argparse.Namespace) -> int:
     import podscope.api as api
     from podscope.cli.debug import reporter
-    from podscope.spec.output import dump_json, dump_yaml
 
     if args.all_namespaces and args.namespace:
         raise UsageError("give -n NAMESPACE or -A, not both")
@@ -88,16 +87,14 @@ def run(args: argparse.Namespace) -> int:
         args.pods,
         namespace=args.namespace,
         all_namespaces=args.all_namespaces,
-        context=args.context,
-        kubeconfig=args.kubeconfig,
-        request_timeout=args.request_timeout,
+        **cluster_kwargs(args),
         dry_run=args.dry_run,
         confirm=lambda pods: _ask(pods, args, listing),
         reporter=report,
     )
     if args.output:
         document = result.to_dict()
-        sys.stdout.write(dump_json(document) if args.output == "json" else dump_yaml(document))
+        print_document(document, args.output)
     elif not result.found:
         where = "in any namespace" if args.all_namespaces else "in this namespace"
         report(f"no Pods created by podscope {where}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from podscope.cli.common import add_cluster_flags, add_output_flag
+from podscope.cli.common import add_cluster_flags, add_output_flag, cluster_kwargs, print_document
 
 PULL_POLICIES = ("Always", "IfNotPresent", "Never")
 
@@ -59,7 +59,6 @@ def run(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     import podscope.api as api
-    from podscope.spec.output import dump_json, dump_yaml
 
     def report(message: str) -> None:
         if not args.quiet:
@@ -70,9 +69,7 @@ def run(args: argparse.Namespace) -> int:
         args.source,
         args.dest,
         namespace=args.namespace,
-        context=args.context,
-        kubeconfig=args.kubeconfig,
-        request_timeout=args.request_timeout,
+        **cluster_kwargs(args),
         container=args.container,
         image=args.image,
         image_pull_policy=args.image_pull_policy,
@@ -83,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.output:
         document = asdict(result)
-        sys.stdout.write(dump_json(document) if args.output == "json" else dump_yaml(document))
+        print_document(document, args.output)
         return 0
     rate = result.bytes / result.seconds / 1e6 if result.seconds > 0 else 0.0
     check = "sha256 verified" if result.checksum == "verified" else "checksum skipped"

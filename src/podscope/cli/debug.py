@@ -7,7 +7,7 @@ import sys
 from dataclasses import asdict
 
 from podscope.cli import debug_modes
-from podscope.cli.common import add_cluster_flags, add_output_flag
+from podscope.cli.common import add_cluster_flags, add_output_flag, cluster_kwargs, print_document
 from podscope.cli.targetflags import add_target_flags, target_kwargs
 from podscope.errors import UsageError
 
@@ -146,7 +146,6 @@ def reporter(quiet: bool):  # type: ignore[no-untyped-def]
 
 def run(args: argparse.Namespace) -> int:
     import podscope.api as api
-    from podscope.spec.output import dump_json, dump_yaml
 
     code = debug_modes.run_mode(args, reporter(args.quiet))
     if code is not None:
@@ -159,9 +158,7 @@ def run(args: argparse.Namespace) -> int:
         args.pod,
         args.words,
         namespace=args.namespace,
-        context=args.context,
-        kubeconfig=args.kubeconfig,
-        request_timeout=args.request_timeout,
+        **cluster_kwargs(args),
         image=args.image,
         container=args.container,
         target=args.target,
@@ -181,6 +178,6 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.output:
         document = asdict(result)
-        sys.stdout.write(dump_json(document) if args.output == "json" else dump_yaml(document))
+        print_document(document, args.output)
         return 0
     return result.exit_code if result.exit_code is not None else 0

@@ -7,10 +7,10 @@ when one of the modes is asked for; the ephemeral-container path never sees them
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import asdict
 from typing import Any
 
+from podscope.cli.common import cluster_kwargs, print_document
 from podscope.errors import UsageError
 
 # flag -> argparse dest, for "may only be used with" checks.
@@ -158,19 +158,10 @@ def check_mode_flags(args: argparse.Namespace, node: str | None) -> None:
         raise UsageError("-o prints the result instead of attaching; it cannot be used with -i")
 
 
-def _print(result: Any, output: str) -> None:
-    from podscope.spec.output import dump_json, dump_yaml
-
-    document = asdict(result)
-    sys.stdout.write(dump_json(document) if output == "json" else dump_yaml(document))
-
-
 def _common(args: argparse.Namespace, report: Any) -> dict[str, Any]:
     return {
         "namespace": args.namespace,
-        "context": args.context,
-        "kubeconfig": args.kubeconfig,
-        "request_timeout": args.request_timeout,
+        **cluster_kwargs(args),
         "image": args.image,
         "container": args.container,
         "profile": args.profile or "legacy",
@@ -227,6 +218,6 @@ def run_mode(args: argparse.Namespace, report: Any) -> int | None:
             **_common(args, report),
         )
     if args.output:
-        _print(result, args.output)
+        print_document(asdict(result), args.output)
         return 0
     return result.exit_code if result.exit_code is not None else 0

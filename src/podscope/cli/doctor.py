@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from podscope.cli.common import add_cluster_flags, add_output_flag
+from podscope.cli.common import add_cluster_flags, add_output_flag, cluster_kwargs, print_document
 
 PROFILE_NAMES = ("legacy", "general", "baseline", "restricted", "netadmin", "sysadmin")
 PULL_POLICIES = ("Always", "IfNotPresent", "Never")
@@ -43,14 +43,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from podscope.doctor import doctor
-    from podscope.spec.output import dump_json, dump_yaml, render_table
+    from podscope.spec.output import render_table
 
     report = doctor(
         args.pod,
         namespace=args.namespace,
-        context=args.context,
-        kubeconfig=args.kubeconfig,
-        request_timeout=args.request_timeout,
+        **cluster_kwargs(args),
         image=args.image,
         profile=args.profile,
         target=args.target,
@@ -58,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.output:
         document = report.to_dict()
-        sys.stdout.write(dump_json(document) if args.output == "json" else dump_yaml(document))
+        print_document(document, args.output)
         return int(report.exit_code)
     rows = [[f.check, f.result.upper(), f.evidence, f.remedy or "-"] for f in report.findings]
     sys.stdout.write(render_table(["CHECK", "RESULT", "EVIDENCE", "REMEDY"], rows))

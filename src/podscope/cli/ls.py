@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from podscope.cli.common import add_cluster_flags, add_output_flag
+from podscope.cli.common import add_cluster_flags, add_output_flag, cluster_kwargs, print_document
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,19 +25,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import podscope.api as api
-    from podscope.spec.output import dump_json, dump_yaml, render_table
+    from podscope.spec.output import render_table
 
     rows = api.list_ephemeral(
         args.pod,
         namespace=args.namespace,
         all_namespaces=args.all_namespaces,
-        context=args.context,
-        kubeconfig=args.kubeconfig,
-        request_timeout=args.request_timeout,
+        **cluster_kwargs(args),
     )
     if args.output:
         documents = [row.to_dict() for row in rows]
-        sys.stdout.write(dump_json(documents) if args.output == "json" else dump_yaml(documents))
+        print_document(documents, args.output)
         return 0
     if not rows:
         where = "in any namespace" if args.all_namespaces else "found"
