@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import time
 
@@ -53,7 +54,18 @@ def _stamp_ok() -> bool:
     )
 
 
+def _go_binary() -> str:
+    # The machine's Go; a minimal environment (CI) may lack its folder on PATH.
+    found = shutil.which("go") or next(
+        (p for p in ("/usr/local/go/bin/go", "/usr/lib/go/bin/go") if os.access(p, os.X_OK)), None
+    )
+    if found is None:
+        raise ClusterError("Go is not installed (needed once, to build Kubernetes)", command=["go"])
+    return found
+
+
 def _go(args: list[str]) -> None:
+    args = [_go_binary(), *args[1:]]
     env = dict(os.environ, CGO_ENABLED=os.environ.get("CGO_ENABLED", "1"))
     result = subprocess.run(args, cwd=paths.GOBUILD, env=env, capture_output=True, text=True)
     if result.returncode != 0:
