@@ -4,7 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x .venv/bin/python ]; then
-  python3 -m venv .venv
+  # Debian's python3 needs python3-venv for this; install it when the first try fails.
+  python3 -m venv .venv 2>/dev/null || {
+    rm -rf .venv
+    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv
+    python3 -m venv .venv
+  }
 fi
 .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]'
 .venv/bin/python -m devcluster up
