@@ -47,6 +47,14 @@ def _singular_name(resource: str) -> str:
     return resource[:-1] if resource.endswith("s") else resource
 
 
+def _no_ephemeral_containers() -> UnsupportedError:
+    return UnsupportedError(
+        "this API server does not serve pods/ephemeralcontainers (cluster older than 1.16 or "
+        "the EphemeralContainers feature gate is off)",
+        remedy="run `podscope doctor`",
+    )
+
+
 def _bool(value: bool) -> str:
     return "true" if value else "false"
 
@@ -232,6 +240,13 @@ class KubeClient:
                 self._shape = ephemeral_shape(self.core_resources())
             return self._shape
 
+    def writable_ephemeral_shape(self) -> EphemeralShape:
+        """``ephemeral_shape()``, refusing a server that cannot take ephemeral containers."""
+        shape = self.ephemeral_shape()
+        if shape == "absent":
+            raise _no_ephemeral_containers()
+        return shape
+
     def read_log(
         self,
         namespace: str,
@@ -323,11 +338,7 @@ class KubeClient:
             context = self._context("update", "pods", namespace, name, "ephemeralcontainers")
             method, content_type = "PUT", "application/json"
         else:
-            raise UnsupportedError(
-                "this API server does not serve pods/ephemeralcontainers (cluster older than "
-                "1.16 or the EphemeralContainers feature gate is off)",
-                remedy="run `podscope doctor`",
-            )
+            raise _no_ephemeral_containers()
         result: dict[str, Any] = self._json(
             method,
             path,

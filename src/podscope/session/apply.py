@@ -19,7 +19,6 @@ from typing import Any, Literal
 from podscope.errors import (
     ConflictError,
     PodscopeError,
-    UnsupportedError,
     UsageError,
     ValidationError,
 )
@@ -230,13 +229,7 @@ def run_apply(client: KubeClient, options: ApplyOptions, report: Reporter) -> Ap
             remedy="apply without --attach, then: podscope attach POD -c NAME",
         )
     check_pod_can_debug(pod)
-    shape = client.ephemeral_shape()
-    if shape == "absent":
-        raise UnsupportedError(
-            "this API server does not serve pods/ephemeralcontainers (cluster older than 1.16 "
-            "or the EphemeralContainers feature gate is off)",
-            remedy="run `podscope doctor`",
-        )
+    shape = client.writable_ephemeral_shape()
 
     if options.dry_run == "client":
         result.added = [str(c["name"]) for c in plan.new]

@@ -27,7 +27,6 @@ from podscope.errors import (
     NotFoundError,
     PodscopeError,
     StreamLostError,
-    UnsupportedError,
     UsageError,
     ValidationError,
 )
@@ -123,12 +122,7 @@ def ensure_helper(
     if found is not None:
         report(f"reusing helper container {found}")
         return pod, found, False
-    shape = client.ephemeral_shape()
-    if shape == "absent":
-        raise UnsupportedError(
-            "this API server does not serve pods/ephemeralcontainers, which podscope cp needs",
-            remedy="run `podscope doctor`",
-        )
+    shape = client.writable_ephemeral_shape()
     spec = DebugSpec(
         image=options.image,
         name=generate_name(all_names(pod), prefix=HELPER_PREFIX),

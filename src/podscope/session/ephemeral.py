@@ -16,7 +16,6 @@ from podscope.errors import (
     ConflictError,
     Interrupted,
     PodscopeError,
-    UnsupportedError,
     ValidationError,
 )
 from podscope.kube.client import KubeClient
@@ -259,13 +258,7 @@ def _run_debug(
     if parse_pod_ref(options.pod).workload is not None:
         report(f"debugging Pod {pod_name} ({pod_reason})")
     check_pod_can_debug(pod)
-    shape = client.ephemeral_shape()
-    if shape == "absent":
-        raise UnsupportedError(
-            "this API server does not serve pods/ephemeralcontainers (cluster older than 1.16 "
-            "or the EphemeralContainers feature gate is off)",
-            remedy="run `podscope doctor`",
-        )
+    shape = client.writable_ephemeral_shape()
     target, target_reason = choose_target(pod, options.target)
     spec = DebugSpec(
         image=options.image,
