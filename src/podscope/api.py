@@ -34,12 +34,12 @@ from podscope.terminal.pump import LocalIO
 
 if TYPE_CHECKING:
     from podscope.doctor import DoctorReport, doctor
+    from podscope.rules.profiles import KeepFlags
     from podscope.session.apply import ApplyResult
     from podscope.session.cleanup import CleanupResult, ManagedPod
-    from podscope.session.copy import CopyResult
     from podscope.session.cp import CpResult
-    from podscope.session.node import NodeResult
-    from podscope.spec.profiles import KeepFlags
+    from podscope.session.node_debug import NodeResult
+    from podscope.session.pod_copy import CopyResult
 
 # The other commands' modules load when first used, so that `podscope debug` (and
 # `import podscope.api`) does not pay for doctor, apply, copy mode, node mode, cleanup and cp.
@@ -49,10 +49,10 @@ _LAZY = {
     "ApplyResult": "podscope.session.apply",
     "CleanupResult": "podscope.session.cleanup",
     "ManagedPod": "podscope.session.cleanup",
-    "CopyResult": "podscope.session.copy",
+    "CopyResult": "podscope.session.pod_copy",
     "CpResult": "podscope.session.cp",
-    "NodeResult": "podscope.session.node",
-    "KeepFlags": "podscope.spec.profiles",
+    "NodeResult": "podscope.session.node_debug",
+    "KeepFlags": "podscope.rules.profiles",
 }
 
 
@@ -111,7 +111,7 @@ def _load_custom(custom: str | os.PathLike[str] | dict[str, Any] | None) -> dict
     if custom is None or isinstance(custom, dict):
         return custom
     from podscope.errors import ConfigError
-    from podscope.spec.custom import load_custom
+    from podscope.rules.custom import load_custom
 
     path = Path(custom)
     try:
@@ -136,8 +136,8 @@ def _preflight(
     the same error whether or not the cluster is reachable.
     """
     from podscope.kube.workloads import parse_pod_ref
-    from podscope.spec.env import parse_env
-    from podscope.spec.names import (
+    from podscope.rules.env import parse_env
+    from podscope.rules.names import (
         validate_container_name,
         validate_namespace_name,
         validate_resource_name,
@@ -185,8 +185,8 @@ def _target_access(
     user: str | tuple[int, int | None] | None,
     profile_chosen: bool,
 ) -> TargetAccess:
-    from podscope.spec.inherit import Inherit, parse_user
-    from podscope.spec.targetfs import TargetRoot, normalize_target_path
+    from podscope.rules.inherit import Inherit, parse_user
+    from podscope.rules.targetfs import TargetRoot, normalize_target_path
 
     if cd is not None and chroot:
         raise UsageError("give --cd or --chroot, not both (chroot starts at the target's /)")
@@ -366,7 +366,7 @@ def apply(
 ) -> ApplyResult:
     """Add the ephemeral containers of a document (``file``, or ``text``) that the Pod lacks.
 
-    The document is the seed's ``EphemeralContainers`` object, a Pod-shaped object, or a bare
+    The document is an ``EphemeralContainers`` object (1.16-1.21), a Pod-shaped object, or a bare
     list of containers (then ``pod`` names the Pod). Containers the Pod already has unchanged
     are skipped; a changed one raises ``ConflictError``. ``dry_run="client"`` sends nothing
     (the result's ``request`` is what would be sent); ``"server"`` sends with ``dryRun=All``.
@@ -468,9 +468,9 @@ def debug_copy(
     copy is labelled ``app.kubernetes.io/managed-by=podscope`` and stays after the session:
     remove it with :func:`cleanup` (``result.removal`` is the CLI command).
     """
-    from podscope.session.copy import CopyOptions, run_copy
-    from podscope.spec.copy import parse_set_images
-    from podscope.spec.profiles import KeepFlags
+    from podscope.rules.pod_copy import parse_set_images
+    from podscope.rules.profiles import KeepFlags
+    from podscope.session.pod_copy import CopyOptions, run_copy
 
     report = reporter or silent
     items = [f"{k}={v}" for k, v in set_image.items()] if isinstance(set_image, dict) else set_image
@@ -537,7 +537,7 @@ def debug_node(
     ``profile``); ``chroot`` runs the command, or a shell, inside it. The Pod is deleted when
     the session ends, unless ``keep`` (or ``attach=False``); :func:`cleanup` removes kept ones.
     """
-    from podscope.session.node import NodeOptions, node_name_of, run_node
+    from podscope.session.node_debug import NodeOptions, node_name_of, run_node
 
     report = reporter or silent
     chosen_image = _image(image, report)

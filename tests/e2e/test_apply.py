@@ -1,4 +1,4 @@
-"""`podscope apply` against the real cluster (issue 4): the seed's ec.json, verbatim."""
+"""`podscope apply` against the real cluster: the guide's ec.json, verbatim."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def test_ec_json_is_the_seeds() -> None:
 def test_seed_walkthrough_apply_attach(
     kubectl: Kubectl, namespace: str, make_pod: Any, podscope_env: dict[str, str]
 ) -> None:
-    """The seed's five manual steps in one command: create, wait, attach, ps."""
+    """The guide's five manual steps in one command: create, wait, attach, ps."""
     make_pod("nginx", NGINX_IMAGE, share_processes=True)
     session = pexpect.spawn(
         sys.executable,

@@ -1,4 +1,4 @@
-"""Acceptance of the local cluster itself (issue 2), with the real kubectl as the client."""
+"""Acceptance of the local cluster itself, with the real kubectl as the client."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def test_api_serves_ephemeralcontainers_subresource(kubectl: Kubectl) -> None:
 
 
 def test_seed_walkthrough_with_kubectl(kubectl: Kubectl, namespace: str, make_pod: Any) -> None:
-    """The seed's five steps, by hand, on 1.34 (where the subresource takes a whole Pod)."""
+    """The guide's five steps, by hand, on 1.34 (where the subresource takes a whole Pod)."""
     make_pod("nginx", "nginx:1.17.1", share_processes=True)
     pod = kubectl.pod(namespace, "nginx")
     pod["spec"]["ephemeralContainers"] = [

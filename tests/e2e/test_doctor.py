@@ -1,4 +1,4 @@
-"""`podscope doctor` against the real cluster (issue 4): ready, and each blocking problem."""
+"""`podscope doctor` against the real cluster: ready, and each blocking problem."""
 
 from __future__ import annotations
 

@@ -131,7 +131,7 @@ def test_pod_names_are_refused_before_any_request_or_pass(
 ) -> None:
     code, _, err = run("debug", name, "--kubeconfig", closed_kubeconfig, "--", "true")
     errors = check_clean(code, err)
-    from podscope.spec.names import is_subdomain
+    from podscope.rules.names import is_subdomain
 
     plain = name.partition("/")[2] if name.lower().startswith(("pod/", "po/", "pods/")) else name
     if not is_subdomain(plain) or "/" in plain:
@@ -147,7 +147,7 @@ def test_pod_names_are_refused_before_any_request_or_pass(
 def test_namespaces_are_refused_before_any_request(closed_kubeconfig: str, namespace: str) -> None:
     code, _, err = debug(closed_kubeconfig, "-n", namespace, "--", "true")
     errors = check_clean(code, err)
-    from podscope.spec.names import is_label
+    from podscope.rules.names import is_label
 
     if namespace.startswith("-") and namespace not in ("-",):
         return  # argparse reads it as an option: exit 2 checked by check_clean
@@ -163,7 +163,7 @@ def test_namespaces_are_refused_before_any_request(closed_kubeconfig: str, names
 def test_container_names(closed_kubeconfig: str, name: str) -> None:
     code, _, err = debug(closed_kubeconfig, "-c", name, "--", "true")
     errors = check_clean(code, err)
-    from podscope.spec.names import is_label
+    from podscope.rules.names import is_label
 
     if not name.startswith("-") and not is_label(name):
         assert code == 7, err
@@ -192,7 +192,7 @@ def test_env_items(closed_kubeconfig: str, items: list[str]) -> None:
 
 
 def test_env_value_with_shell_syntax_is_data(closed_kubeconfig: str) -> None:
-    from podscope.spec.env import parse_env
+    from podscope.rules.env import parse_env
 
     value = "$(touch /tmp/pwned); `id` && rm -rf /"
     assert parse_env([f"X={value}"]) == [{"name": "X", "value": value}]

@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _table(pods: list[ManagedPod], all_namespaces: bool) -> str:
-    from podscope.spec.output import render_table
+    from podscope.rules.output import render_table
 
     headers = ["NAMESPACE"] if all_namespaces else []
     headers += ["POD", "PURPOSE", "OF", "PHASE", "NODE", "CREATED"]

@@ -39,6 +39,6 @@ def cluster_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
 def print_document(document: Any, output: str) -> None:
     """Write `document` to stdout as JSON or YAML (`-o json|yaml`)."""
-    from podscope.spec.output import dump_json, dump_yaml
+    from podscope.rules.output import dump_json, dump_yaml
 
     sys.stdout.write(dump_json(document) if output == "json" else dump_yaml(document))

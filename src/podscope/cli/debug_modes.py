@@ -179,7 +179,7 @@ def _common(args: argparse.Namespace, report: Any) -> dict[str, Any]:
 
 def run_mode(args: argparse.Namespace, report: Any) -> int | None:
     """Run copy or node mode if asked for; None means: an ordinary ephemeral debug."""
-    from podscope.session.node import node_name_of
+    from podscope.session.node_debug import node_name_of
 
     node = node_name_of(args.pod)
     check_mode_flags(args, node)

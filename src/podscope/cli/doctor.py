@@ -43,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from podscope.doctor import doctor
-    from podscope.spec.output import render_table
+    from podscope.rules.output import render_table
 
     report = doctor(
         args.pod,

@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import podscope.api as api
-    from podscope.spec.output import render_table
+    from podscope.rules.output import render_table
 
     rows = api.list_ephemeral(
         args.pod,

@@ -42,8 +42,8 @@ def doctor(
     ``exit_code`` is 0 when ``ready``, else ``ExitCode.DOCTOR_FAILED``.
     """
     from podscope.kube.config import connect
+    from podscope.rules.names import validate_namespace_name, validate_resource_name
     from podscope.session.settings import resolve_image
-    from podscope.spec.names import validate_namespace_name, validate_resource_name
 
     # Names go into URLs: refuse a malformed one before anything is sent.
     if pod is not None:

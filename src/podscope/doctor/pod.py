@@ -7,8 +7,8 @@ from typing import Any
 
 from podscope.doctor.findings import Finding, fail, ok, warn
 from podscope.errors import NotFoundError, PodStateError, ValidationError
-from podscope.spec.target import choose_target
-from podscope.spec.validate import MIRROR_ANNOTATION, check_pod_can_debug
+from podscope.rules.target import choose_target
+from podscope.rules.validate import MIRROR_ANNOTATION, check_pod_can_debug
 
 
 def _mapping(value: Any) -> dict[str, Any]:

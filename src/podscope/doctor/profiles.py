@@ -11,8 +11,8 @@ from podscope.doctor.findings import Finding, fail, ok, warn
 from podscope.doctor.podsecurity import container_violations
 from podscope.errors import PodscopeError
 from podscope.kube.errors import split_psa_rules
-from podscope.spec.container import DebugSpec, build_ephemeral_container
-from podscope.spec.profiles import PROFILES
+from podscope.rules.container import DebugSpec, build_ephemeral_container
+from podscope.rules.profiles import PROFILES
 
 # When several profiles work, suggest the least powerful one that does.
 _PREFERENCE = ("legacy", "baseline", "restricted", "general", "netadmin", "sysadmin")

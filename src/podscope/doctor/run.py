@@ -39,8 +39,8 @@ from podscope.errors import (
 from podscope.kube.client import KubeClient
 from podscope.kube.discovery import ephemeral_verbs
 from podscope.kube.errors import psa_violating_containers
-from podscope.spec.legacy import pod_patch_body, to_legacy_body
-from podscope.spec.profiles import PROFILES, check_profile
+from podscope.rules.legacy import pod_patch_body, to_legacy_body
+from podscope.rules.profiles import PROFILES, check_profile
 
 T = TypeVar("T")
 

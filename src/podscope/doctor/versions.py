@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from podscope.doctor.findings import Finding, fail, ok, warn, worst
-from podscope.node.versions import KubeVersion, parse_version
+from podscope.gate.versions import KubeVersion, parse_version
 
 # The kubelet may be at most this many minors older than kube-apiserver (the skew policy
 # since 1.28; it was 2 before). Newer than the API server is never supported.

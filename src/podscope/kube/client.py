@@ -35,7 +35,7 @@ def _check_path_names(context: RequestContext) -> None:
     They are put into URL paths as they are: ``../``, ``?``, ``%`` or newlines must never
     reach a request, whichever command or API call they came from.
     """
-    from podscope.spec.names import validate_namespace_name, validate_resource_name
+    from podscope.rules.names import validate_namespace_name, validate_resource_name
 
     if context.namespace is not None:
         validate_namespace_name(context.namespace, "namespace")

@@ -1,8 +1,8 @@
 """``podscope apply FILE``: add the ephemeral containers a document describes, idempotently.
 
-The document (the seed's ``EphemeralContainers`` object, a Pod-shaped object or a bare list)
-is parsed and compared with the live Pod before anything is sent: containers the Pod already
-has, unchanged, are skipped; a changed one is a conflict (ephemeral containers can be neither
+The document (an ``EphemeralContainers`` object as 1.16-1.21 take it, a Pod-shaped object
+or a bare list) is parsed and compared with the live Pod before anything is sent: containers
+the Pod already has, unchanged, are skipped; a changed one is a conflict (ephemeral containers can be neither
 changed nor removed); only the new ones are validated with the rules of ``podscope debug``
 and sent, in the shape this server takes (PATCH of the Pod on 1.22+, PUT of the whole
 ``EphemeralContainers`` list on 1.16-1.21).
@@ -25,14 +25,14 @@ from podscope.errors import (
 from podscope.kube.client import KubeClient
 from podscope.kube.discovery import EphemeralShape
 from podscope.kube.errors import RequestOutcomeUnknown, is_name_clash
-from podscope.session.progress import progress_of
+from podscope.rules.documents import ApplyPlan, EphemeralDocument, parse_document, plan_apply
+from podscope.rules.legacy import pod_patch_body, to_legacy_body
+from podscope.rules.output import dump_yaml
+from podscope.rules.validate import check_pod_can_debug
+from podscope.session.container_state import container_state_of
 from podscope.session.reporter import Reporter
 from podscope.session.request import DEFAULT_TIMEOUT
 from podscope.session.wait import wait_until_started
-from podscope.spec.documents import ApplyPlan, EphemeralDocument, parse_document, plan_apply
-from podscope.spec.legacy import pod_patch_body, to_legacy_body
-from podscope.spec.output import dump_yaml
-from podscope.spec.validate import check_pod_can_debug
 
 DryRun = Literal["client", "server"]
 DRY_RUN_MODES: tuple[str, ...] = ("client", "server")
@@ -216,7 +216,7 @@ def run_apply(client: KubeClient, options: ApplyOptions, report: Reporter) -> Ap
     plan = _plan(pod, document, pod_name)
     result.unchanged = list(plan.unchanged)
     for name in plan.unchanged:
-        result.states[name] = progress_of(pod, name).state
+        result.states[name] = container_state_of(pod, name).state
     if not plan.new:
         if options.diff:
             result.diff = ""
@@ -262,7 +262,7 @@ def run_apply(client: KubeClient, options: ApplyOptions, report: Reporter) -> Ap
             live, progress = wait_until_started(client, live, name, options.timeout, report)
             result.states[name] = progress.state
         else:
-            result.states[name] = progress_of(live, name).state
+            result.states[name] = container_state_of(live, name).state
     return result
 
 

@@ -19,8 +19,13 @@ from podscope.errors import (
 )
 from podscope.kube.client import KubeClient
 from podscope.kube.streams import status_failure
+from podscope.session.container_state import (
+    ContainerState,
+    check_pod_alive,
+    container_state_of,
+    container_status,
+)
 from podscope.session.monitor import SessionMonitor, describe_restart, restart_counts
-from podscope.session.progress import Progress, check_pod_alive, container_status, progress_of
 from podscope.session.reporter import Reporter
 from podscope.session.wait import wait_until_started, wait_until_terminated, watch_container
 from podscope.terminal.pump import LocalIO, pump
@@ -39,7 +44,7 @@ PROMPT_HINT = "podscope: if you don't see a command prompt, try pressing enter."
 @dataclass
 class StreamOutcome:
     pod: dict[str, Any]
-    progress: Progress
+    progress: ContainerState
     attached: bool  # False when the container had finished and its log was shown instead
 
     @property
@@ -127,7 +132,7 @@ def stream_container(
     # The runtime ends an attach whose stdin closes unless the container is stdinOnce (then it
     # closes the process's stdin and keeps its output flowing), so EOF is passed on only then.
     close_on_eof = bool((container_spec(pod, name) or {}).get("stdinOnce"))
-    progress = progress_of(pod, name)
+    progress = container_state_of(pod, name)
     if progress.state == "terminated":
         report(f"container {name} has already finished ({progress.describe()}); its log follows")
         show_log(client, pod, name, io, report)
@@ -211,7 +216,7 @@ def _attached_session(
         except PodscopeError:
             # It may have exited between our last look and the attach.
             pod = _reread(client, pod, pod_may_finish=pod_may_finish)
-            progress = progress_of(pod, name)
+            progress = container_state_of(pod, name)
             if progress.state != "terminated":
                 raise
             report(f"container {name} finished before podscope could attach; its log follows")
@@ -271,7 +276,7 @@ def _attached_session(
                     report(f"the API server is unreachable ({exc.message}); retrying")
                     continue
                 break
-            if progress_of(pod, name).state == "running":
+            if container_state_of(pod, name).state == "running":
                 reattaching = True
                 continue
             # It ended while we were away: report its exit code below.
@@ -300,7 +305,7 @@ def _explain_kill_by_target(
     start_pod: dict[str, Any],
     pod: dict[str, Any],
     name: str,
-    progress: Progress,
+    progress: ContainerState,
     report: Reporter,
 ) -> None:
     """Say so when the debug container died (SIGKILL) because its target stopped.
@@ -315,7 +320,7 @@ def _explain_kill_by_target(
         return
     before = restart_counts(start_pod).get(target, 0)
 
-    def target_stopped(p: Progress) -> bool:
+    def target_stopped(p: ContainerState) -> bool:
         return p.state != "running" or int(p.status.get("restartCount") or 0) > before
 
     try:
@@ -325,7 +330,7 @@ def _explain_kill_by_target(
     except PodscopeError:
         return
     if stopped:
-        why = describe_restart(pod, target) or progress_of(pod, target).describe()
+        why = describe_restart(pod, target) or container_state_of(pod, target).describe()
         report(
             f"debug container {name} was killed with its target: container {target} stopped "
             f"({why}) and took every process of its PID namespace with it; debug a Pod with "
@@ -387,7 +392,10 @@ def run_attach(
         if stdin:
             report(f"container {container} has no TTY; attaching without one")
         tty = False
-    if container_status(pod, container) is None or progress_of(pod, container).state == "waiting":
+    if (
+        container_status(pod, container) is None
+        or container_state_of(pod, container).state == "waiting"
+    ):
         report(f"waiting for container {container} to start")
         pod, _ = wait_until_started(client, pod, container, timeout, report)
     outcome = stream_container(

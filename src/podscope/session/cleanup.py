@@ -14,15 +14,15 @@ from typing import Any
 
 from podscope.errors import ConflictError, NotFoundError, PodscopeError, UsageError
 from podscope.kube.client import KubeClient
-from podscope.session.reporter import Reporter
-from podscope.spec.managed import (
+from podscope.rules.managed import (
     COPY_OF_KEY,
     MANAGED_BY_KEY,
     MANAGED_BY_VALUE,
     MANAGED_SELECTOR,
     NODE_DEBUG_KEY,
 )
-from podscope.spec.names import validate_resource_name
+from podscope.rules.names import validate_resource_name
+from podscope.session.reporter import Reporter
 
 EPHEMERAL_NOTE = (
     "ephemeral containers cannot be removed from their Pods (the Kubernetes API does not "

@@ -32,18 +32,18 @@ from podscope.errors import (
 )
 from podscope.kube.client import KubeClient
 from podscope.kube.streams import STDERR, STDOUT, ChannelStream
+from podscope.rules._pod import all_names
+from podscope.rules.container import DebugSpec, build_ephemeral_container
+from podscope.rules.cppath import RemotePath, plan_copy, split_remote
+from podscope.rules.names import generate_name
+from podscope.rules.target import choose_target
+from podscope.rules.targetfs import HELPER_COMMAND, cp_command
+from podscope.rules.validate import check_pod_can_debug
+from podscope.session.container_state import container_state_of
 from podscope.session.ephemeral import create_container
-from podscope.session.progress import progress_of
 from podscope.session.reporter import Reporter
 from podscope.session.request import DEFAULT_TIMEOUT
 from podscope.session.wait import wait_until_started
-from podscope.spec._pod import all_names
-from podscope.spec.container import DebugSpec, build_ephemeral_container
-from podscope.spec.cppath import RemotePath, plan_copy, split_remote
-from podscope.spec.names import generate_name
-from podscope.spec.target import choose_target
-from podscope.spec.targetfs import HELPER_COMMAND, cp_command
-from podscope.spec.validate import check_pod_can_debug
 
 HELPER_PREFIX = "podscope-cp"
 CHUNK = 256 * 1024
@@ -101,7 +101,7 @@ def find_helper(pod: dict[str, Any], image: str, target: str) -> str | None:
         name = str(item.get("name"))
         if item.get("image") != image or item.get("targetContainerName") != target:
             continue
-        if progress_of(pod, name).state != "running":
+        if container_state_of(pod, name).state != "running":
             continue
         if list(item.get("command") or []) == list(HELPER_COMMAND):
             candidates.append((0, name))

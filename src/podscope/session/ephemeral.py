@@ -22,17 +22,17 @@ from podscope.kube.client import KubeClient
 from podscope.kube.discovery import EphemeralShape
 from podscope.kube.errors import RequestOutcomeUnknown, is_name_clash
 from podscope.kube.workloads import parse_pod_ref
+from podscope.rules.container import DebugSpec, build_ephemeral_container
+from podscope.rules.legacy import pod_patch_body, to_legacy_body
+from podscope.rules.profiles import describe_grants
+from podscope.rules.target import choose_target
+from podscope.rules.validate import check_pod_can_debug
 from podscope.session.attach import container_spec, stream_container
-from podscope.session.progress import Progress, progress_of
+from podscope.session.container_state import ContainerState, container_state_of
 from podscope.session.reporter import Reporter
 from podscope.session.request import ContainerRequest
 from podscope.session.targetctx import TargetAccess, apply_target_access
 from podscope.session.wait import wait_until_started
-from podscope.spec.container import DebugSpec, build_ephemeral_container
-from podscope.spec.legacy import pod_patch_body, to_legacy_body
-from podscope.spec.profiles import describe_grants
-from podscope.spec.target import choose_target
-from podscope.spec.validate import check_pod_can_debug
 from podscope.terminal.pump import LocalIO
 
 MAX_CREATE_ATTEMPTS = 5
@@ -92,7 +92,7 @@ def find_reusable(pod: dict[str, Any], spec: DebugSpec) -> str | None:
             continue
         if (spec.stdin and not item.get("stdin")) or (spec.tty and not item.get("tty")):
             continue
-        if progress_of(pod, str(name)).state == "running":
+        if container_state_of(pod, str(name)).state == "running":
             return str(name)
     return None
 
@@ -183,7 +183,7 @@ def _result(
     spec: DebugSpec,
     target_reason: str,
     pod_reason: str,
-    progress: Progress,
+    progress: ContainerState,
     attached: bool,
 ) -> DebugResult:
     meta = _meta(pod)
@@ -301,7 +301,7 @@ def _run_debug(
         if created:
             pod, progress = wait_until_started(client, pod, name, options.timeout, report)
         else:
-            progress = progress_of(pod, name)
+            progress = container_state_of(pod, name)
         if not options.attach:
             if progress.state == "running":
                 report(f"container {name} is running; attach with: {hint}")

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from podscope.kube.client import KubeClient
-from podscope.session.progress import container_status, progress_of
+from podscope.session.container_state import container_state_of, container_status
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ def rows_for_pod(pod: dict[str, Any]) -> list[EphemeralRow]:
         status = container_status(pod, name) or {}
         state = status.get("state") or {}
         inner = state.get("running") or state.get("terminated") or {}
-        progress = progress_of(pod, name)
+        progress = container_state_of(pod, name)
         rows.append(
             EphemeralRow(
                 pod=str(meta.get("name")),

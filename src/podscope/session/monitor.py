@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from podscope.errors import PodGoneError, PodscopeError
 from podscope.kube.client import KubeClient
-from podscope.session.progress import check_pod_alive
+from podscope.session.container_state import check_pod_alive
 from podscope.session.reporter import Reporter
 
 # Each watch request is this short so that a stopped monitor's thread (and its connection)

@@ -11,9 +11,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from podscope.errors import UsageError
-from podscope.session.reporter import Reporter
-from podscope.spec.container import DebugSpec, build_ephemeral_container
-from podscope.spec.inherit import (
+from podscope.rules.container import DebugSpec, build_ephemeral_container
+from podscope.rules.inherit import (
     Inherit,
     check_non_root_user,
     effective_user,
@@ -21,7 +20,8 @@ from podscope.spec.inherit import (
     target_container,
     target_user,
 )
-from podscope.spec.targetfs import TargetRoot, check_target_root_profile, wrap_command
+from podscope.rules.targetfs import TargetRoot, check_target_root_profile, wrap_command
+from podscope.session.reporter import Reporter
 
 # Profiles whose debug container holds CAP_SYS_PTRACE (needed to open /proc/PID/root of a
 # process owned by another user).

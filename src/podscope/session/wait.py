@@ -7,7 +7,12 @@ from typing import Any
 
 from podscope.errors import WaitTimeoutError
 from podscope.kube.client import KubeClient
-from podscope.session.progress import Progress, check_pod_alive, check_started, progress_of
+from podscope.session.container_state import (
+    ContainerState,
+    check_pod_alive,
+    check_started,
+    container_state_of,
+)
 from podscope.session.reporter import Reporter
 
 
@@ -20,12 +25,12 @@ def watch_container(
     pod: dict[str, Any],
     name: str,
     timeout: float,
-    done: Callable[[Progress], bool],
-    on_change: Callable[[Progress], None] | None = None,
+    done: Callable[[ContainerState], bool],
+    on_change: Callable[[ContainerState], None] | None = None,
     *,
     pod_may_finish: bool = False,
     report: Reporter | None = None,
-) -> tuple[dict[str, Any], Progress, bool]:
+) -> tuple[dict[str, Any], ContainerState, bool]:
     """Watch ``pod`` from its resourceVersion until ``done(progress)`` or ``timeout``.
 
     Returns the last Pod seen, the container's progress in it, and whether ``done`` was
@@ -35,7 +40,7 @@ def watch_container(
     """
     meta = _meta(pod)
     uid = meta.get("uid")
-    progress = progress_of(pod, name)
+    progress = container_state_of(pod, name)
     if done(progress):
         return pod, progress, True
     for event, obj in client.watch_pod(
@@ -46,12 +51,14 @@ def watch_container(
         on_retry=report,
     ):
         finished = (
-            pod_may_finish and event != "DELETED" and progress_of(obj, name).state == "terminated"
+            pod_may_finish
+            and event != "DELETED"
+            and container_state_of(obj, name).state == "terminated"
         )
         if not finished:
             check_pod_alive(obj, uid, event)
         pod = obj
-        previous, progress = progress, progress_of(obj, name)
+        previous, progress = progress, container_state_of(obj, name)
         if on_change is not None and (progress.state, progress.reason) != (
             previous.state,
             previous.reason,
@@ -70,14 +77,14 @@ def wait_until_started(
     report: Reporter,
     *,
     pod_may_finish: bool = False,
-) -> tuple[dict[str, Any], Progress]:
+) -> tuple[dict[str, Any], ContainerState]:
     """Wait until container ``name`` runs or has run; fail fast when it never will."""
     pod_name = _meta(pod).get("name", "?")
 
-    def started(progress: Progress) -> bool:
+    def started(progress: ContainerState) -> bool:
         return check_started(pod_name, name, progress)
 
-    def changed(progress: Progress) -> None:
+    def changed(progress: ContainerState) -> None:
         if progress.state == "waiting" and progress.reason:
             report(f"container {name}: {progress.describe()}")
 
@@ -100,13 +107,13 @@ def wait_until_started(
     return pod, progress
 
 
-def _last_state(progress: Progress) -> str:
+def _last_state(progress: ContainerState) -> str:
     if progress.state == "absent":
         return "no status reported by the kubelet yet"
     return progress.describe()
 
 
-def _timeout_remedy(pod: dict[str, Any], progress: Progress) -> str:
+def _timeout_remedy(pod: dict[str, Any], progress: ContainerState) -> str:
     stays = "the container stays in the Pod (ephemeral containers cannot be removed)"
     node = (pod.get("spec") or {}).get("nodeName")
     if progress.state == "absent" or (progress.state == "waiting" and not progress.reason):
@@ -127,7 +134,7 @@ def wait_until_terminated(
     timeout: float,
     *,
     pod_may_finish: bool = False,
-) -> tuple[dict[str, Any], Progress]:
+) -> tuple[dict[str, Any], ContainerState]:
     """Wait up to ``timeout`` for container ``name`` to terminate; return what was seen last."""
     pod, progress, _ = watch_container(
         client,

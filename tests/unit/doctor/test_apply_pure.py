@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from podscope.errors import UsageError
+from podscope.rules.documents import EphemeralDocument
 from podscope.session.apply import (
     ApplyResult,
     attach_target,
@@ -17,7 +18,6 @@ from podscope.session.apply import (
     resolve_namespace,
     unified_diff,
 )
-from podscope.spec.documents import EphemeralDocument
 
 POD: dict[str, Any] = {
     "metadata": {"name": "nginx", "namespace": "shop", "resourceVersion": "42", "uid": "u"},

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from podscope.doctor.podsecurity import container_violations, parse_labels, violating_ephemeral
-from podscope.spec.profiles import apply_ephemeral_profile
+from podscope.rules.profiles import apply_ephemeral_profile
 
 P = "pod-security.kubernetes.io/"
 

@@ -13,7 +13,7 @@ from podscope.doctor.versions import (
     kubelet_versions,
     server_version_of,
 )
-from podscope.node.versions import KubeVersion
+from podscope.gate.versions import KubeVersion
 
 
 def v(minor: int, patch: int = 0) -> KubeVersion:

@@ -10,7 +10,7 @@ from podscope.cli.debug_modes import check_mode_flags
 from podscope.cli.main import build_parser
 from podscope.errors import UsageError
 from podscope.session.cleanup import EPHEMERAL_NOTE, CleanupResult, describe, is_managed
-from podscope.session.node import node_name_of
+from podscope.session.node_debug import node_name_of
 
 
 def parse(*argv: str) -> argparse.Namespace:

@@ -6,11 +6,11 @@ from typing import Any
 import pytest
 
 from podscope.errors import ConfigError
+from podscope.rules.container import DebugSpec
+from podscope.rules.legacy import to_legacy_body
 from podscope.session.ephemeral import find_reusable
 from podscope.session.listing import rows_for_pod
 from podscope.session.settings import DEFAULT_IMAGE, resolve_image
-from podscope.spec.container import DebugSpec
-from podscope.spec.legacy import to_legacy_body
 
 
 def test_image_precedence(tmp_path: Path) -> None:

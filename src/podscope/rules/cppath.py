@@ -1,0 +1,91 @@
+"""``podscope cp`` operands: ``POD:/path``, ``NAMESPACE/POD:/path`` or a local path (pure).
+
+An operand is remote when the part before the first ``:`` is a Pod name (optionally with a
+namespace): a local path with a colon can always be written ``./a:b``. Remote paths are
+absolute paths as the application sees them; ``..`` is refused.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import shlex
+from dataclasses import dataclass
+
+from podscope.errors import UsageError
+from podscope.rules._fmt import quote
+
+_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+_POD_RE = re.compile(rf"(?:(?P<ns>{_LABEL})/)?(?P<pod>{_LABEL}(\.{_LABEL})*)")
+
+
+@dataclass(frozen=True)
+class RemotePath:
+    pod: str
+    path: str  # absolute, normalized, never "/.." anything
+    namespace: str | None = None
+
+    def __str__(self) -> str:
+        prefix = f"{self.namespace}/" if self.namespace else ""
+        return f"{prefix}{self.pod}:{self.path}"
+
+
+def parse_operand(text: str) -> RemotePath | str:
+    """A :class:`RemotePath`, or the local path (unchanged) when ``text`` is not remote."""
+    if not isinstance(text, str) or text == "":
+        raise UsageError("cp needs a source and a destination, e.g. mypod:/tmp/file ./file")
+    head, colon, tail = text.partition(":")
+    if not colon or text.startswith(("/", ".", "~")):
+        return text
+    match = _POD_RE.fullmatch(head)
+    if match is None or len(match.group("pod")) > 253:
+        return text
+    return RemotePath(
+        pod=match.group("pod"),
+        path=normalize_remote(tail, text),
+        namespace=match.group("ns"),
+    )
+
+
+def normalize_remote(path: str, operand: str) -> str:
+    if not path:
+        raise UsageError(f"{quote(operand)}: give the path after ':', e.g. mypod:/tmp/file")
+    if any(not ch.isprintable() for ch in path):
+        raise UsageError(f"{quote(operand)}: the path contains control characters")
+    if not path.startswith("/"):
+        raise UsageError(
+            f"{quote(operand)}: the path in the Pod must be absolute",
+            remedy=f"write {shlex.quote(operand.replace(':', ':/', 1))}",
+        )
+    parts = [p for p in path.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        raise UsageError(f"{quote(operand)}: the path in the Pod must not contain '..'")
+    return "/" + "/".join(parts)
+
+
+def split_remote(path: str) -> tuple[str, str]:
+    """``(directory, name)`` of a normalized remote path; ``/`` has no name."""
+    if path == "/":
+        return "/", ""
+    directory, name = posixpath.split(path)
+    return directory or "/", name
+
+
+def plan_copy(source: str, dest: str) -> tuple[str, RemotePath, str]:
+    """``("out" | "in", the remote operand, the local path)``; exactly one side is remote."""
+    src, dst = parse_operand(source), parse_operand(dest)
+    if isinstance(src, RemotePath) and isinstance(dst, RemotePath):
+        raise UsageError(
+            "copying from one Pod to another is not supported; copy through a local file"
+        )
+    if isinstance(src, RemotePath):
+        assert isinstance(dst, str)
+        if src.path == "/":
+            raise UsageError(f"{quote(source)}: name a file or directory, not the whole root")
+        return "out", src, dst
+    if isinstance(dst, RemotePath):
+        return "in", dst, src
+    raise UsageError(
+        "one of source and destination must be in a Pod (POD:/path or NAMESPACE/POD:/path)",
+        remedy="e.g. podscope cp mypod:/etc/app.conf ./app.conf",
+    )

@@ -1,0 +1,393 @@
+"""Client-side checks for an ephemeral container, worded like the API server's.
+
+The server validates ephemeral containers in ``validateEphemeralContainers`` (k8s.io/kubernetes
+pkg/apis/core/validation): an allow-list of fields ("cannot be set for an Ephemeral
+Container"), no subPath/subPathExpr mounts, a name unique across every container of the Pod,
+a ``targetContainerName`` naming a regular or init container. Checking here means a bad spec
+fails before anything is written (an ephemeral container can never be removed), and we also
+catch what the server would silently drop: unknown keys such as ``imagePullPolicyy``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from podscope.errors import PodStateError, ValidationError
+from podscope.rules import _fields as F
+from podscope.rules._fmt import (
+    child,
+    duplicate,
+    forbidden,
+    index,
+    invalid,
+    names,
+    not_found,
+    not_supported,
+    quote,
+    required,
+    type_name,
+    wrong_type,
+)
+from podscope.rules._pod import (
+    EPHEMERAL,
+    INIT,
+    REGULAR,
+    annotations_of,
+    metadata_of,
+    names_of,
+    pod_name,
+    spec_of,
+    volume_names,
+)
+from podscope.rules.env import validate_env_name
+from podscope.rules.names import validate_container_name
+
+MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
+_INT32_MAX = 2_147_483_647
+_EPHEMERAL_DETAIL = "cannot be set for an Ephemeral Container"
+
+
+def _unknown_key(path: str, key: object, valid: frozenset[str], what: str) -> ValidationError:
+    close = difflib.get_close_matches(str(key), sorted(valid), n=1)
+    guess = f" (did you mean {close[0]!r}?)" if close else ""
+    listed = ", ".join(sorted(valid))
+    return ValidationError(
+        f"{child(path, key)}: unknown {what} field{guess}; valid fields: {listed}",
+        field=child(path, key),
+    )
+
+
+def _check_keys(value: dict[str, Any], path: str, valid: frozenset[str], what: str) -> None:
+    for key in value:
+        if key not in valid:
+            raise _unknown_key(path, key, valid, what)
+
+
+def _check_string(value: Any, path: str) -> None:
+    if not isinstance(value, str):
+        raise wrong_type(path, value, "a string")
+
+
+def _check_bool(value: Any, path: str) -> None:
+    if not isinstance(value, bool):
+        raise invalid(path, value, f"must be true or false, not a {type_name(value)}")
+
+
+def _check_string_list(value: Any, path: str) -> None:
+    if not isinstance(value, list):
+        raise wrong_type(path, value, "a list of strings")
+    for i, item in enumerate(value):
+        _check_string(item, index(path, i))
+
+
+def _check_mapping_list(value: Any, path: str) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        raise wrong_type(path, value, "a list")
+    for i, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise wrong_type(index(path, i), item, "a mapping")
+    return value
+
+
+def _check_enum(value: Any, path: str, supported: tuple[str, ...], allow_empty: bool) -> None:
+    if allow_empty and value == "":
+        return
+    if not isinstance(value, str) or value not in supported:
+        raise not_supported(path, value, supported)
+
+
+def _is_set(value: Any) -> bool:
+    # The API server forbids a field when its Go value is not the zero value; an empty
+    # mapping or list is what the server itself returns for an unset struct (resources: {}).
+    if value is None or value is False or value == "" or value == 0:
+        return False
+    if isinstance(value, dict):
+        return any(_is_set(v) for v in value.values())
+    if isinstance(value, list):
+        return bool(value)
+    return True
+
+
+def _check_int(value: Any, path: str, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise wrong_type(path, value, "an integer")
+    if not low <= value <= high:
+        raise invalid(path, value, f"must be between {low} and {high}, inclusive")
+
+
+def _check_env(env: Any, path: str) -> None:
+    for i, entry in enumerate(_check_mapping_list(env, path)):
+        item = index(path, i)
+        if "name" not in entry or entry["name"] in (None, ""):
+            raise required(child(item, "name"))
+        validate_env_name(entry["name"], child(item, "name"))
+        _check_keys(entry, item, frozenset({"name", "value", "valueFrom"}), "env var")
+        if entry.get("value") is not None:
+            _check_string(entry["value"], child(item, "value"))
+        value_from = entry.get("valueFrom")
+        if value_from is not None:
+            if not isinstance(value_from, dict):
+                raise wrong_type(child(item, "valueFrom"), value_from, "a mapping")
+            if entry.get("value"):
+                raise invalid(
+                    child(item, "valueFrom"),
+                    "",
+                    "may not be specified when `value` is not empty",
+                )
+
+
+def _check_security_context(sc: Any, path: str) -> None:
+    if not isinstance(sc, dict):
+        raise wrong_type(path, sc, "a mapping")
+    _check_keys(sc, path, F.SECURITY_CONTEXT_FIELDS, "securityContext")
+    for flag in (
+        "allowPrivilegeEscalation",
+        "privileged",
+        "readOnlyRootFilesystem",
+        "runAsNonRoot",
+    ):
+        if sc.get(flag) is not None:
+            _check_bool(sc[flag], child(path, flag))
+    for ident in ("runAsUser", "runAsGroup"):
+        if sc.get(ident) is not None:
+            _check_int(sc[ident], child(path, ident), 0, _INT32_MAX)
+    caps = sc.get("capabilities")
+    if caps is not None:
+        cpath = child(path, "capabilities")
+        if not isinstance(caps, dict):
+            raise wrong_type(cpath, caps, "a mapping")
+        _check_keys(caps, cpath, frozenset({"add", "drop"}), "capabilities")
+        for key in ("add", "drop"):
+            if caps.get(key) is not None:
+                _check_string_list(caps[key], child(cpath, key))
+    seccomp = sc.get("seccompProfile")
+    if seccomp is not None:
+        spath = child(path, "seccompProfile")
+        if not isinstance(seccomp, dict):
+            raise wrong_type(spath, seccomp, "a mapping")
+        _check_keys(seccomp, spath, frozenset({"type", "localhostProfile"}), "seccompProfile")
+        _check_enum(seccomp.get("type"), child(spath, "type"), F.SECCOMP_TYPES, False)
+        if seccomp["type"] == "Localhost" and not seccomp.get("localhostProfile"):
+            raise required(
+                child(spath, "localhostProfile"), "must be set when seccomp type is Localhost"
+            )
+    if sc.get("privileged") is True and sc.get("allowPrivilegeEscalation") is False:
+        raise invalid(
+            path, "", "cannot set `allowPrivilegeEscalation` to false and `privileged` to true"
+        )
+    added = caps.get("add") if isinstance(caps, dict) else None
+    sys_admin = isinstance(added, list) and any(c in ("SYS_ADMIN", "CAP_SYS_ADMIN") for c in added)
+    if sc.get("allowPrivilegeEscalation") is False and sys_admin:
+        raise invalid(
+            path,
+            "",
+            "cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN",
+        )
+    # Not an API-server rule but the kubelet's: it refuses to start such a container
+    # ("container's runAsUser breaks non-root policy"), which is only seen after creation.
+    if sc.get("runAsNonRoot") is True and sc.get("runAsUser") == 0:
+        raise invalid(
+            child(path, "runAsUser"),
+            0,
+            "runAsNonRoot is true, so the kubelet would refuse to start the container as root",
+            remedy="choose a non-zero user, or a profile other than restricted",
+        )
+
+
+def _check_volume_mounts(mounts: Any, path: str, pod: dict[str, Any], sc: Any) -> None:
+    volumes = volume_names(pod)
+    seen: set[str] = set()
+    for i, mount in enumerate(_check_mapping_list(mounts, path)):
+        item = index(path, i)
+        _check_keys(mount, item, F.VOLUME_MOUNT_FIELDS, "volumeMount")
+        for sub in ("subPath", "subPathExpr"):
+            if mount.get(sub):
+                raise forbidden(child(item, sub), _EPHEMERAL_DETAIL)
+        name = mount.get("name")
+        if not name:
+            raise required(child(item, "name"))
+        _check_string(name, child(item, "name"))
+        if name not in volumes:
+            raise not_found(
+                child(item, "name"),
+                name,
+                remedy="an ephemeral container can mount only the Pod's volumes: "
+                f"{names(sorted(volumes))}",
+            )
+        mount_path = mount.get("mountPath")
+        if not mount_path:
+            raise required(child(item, "mountPath"))
+        _check_string(mount_path, child(item, "mountPath"))
+        if mount_path in seen:
+            raise invalid(child(item, "mountPath"), mount_path, "must be unique")
+        seen.add(mount_path)
+        if mount.get("readOnly") is not None:
+            _check_bool(mount["readOnly"], child(item, "readOnly"))
+        if mount.get("recursiveReadOnly") is not None:
+            _check_enum(
+                mount["recursiveReadOnly"],
+                child(item, "recursiveReadOnly"),
+                F.RECURSIVE_READ_ONLY,
+                True,
+            )
+        propagation = mount.get("mountPropagation")
+        if propagation is not None:
+            ppath = child(item, "mountPropagation")
+            _check_enum(propagation, ppath, F.MOUNT_PROPAGATIONS, False)
+            privileged = isinstance(sc, dict) and sc.get("privileged") is True
+            if propagation == "Bidirectional" and not privileged:
+                raise forbidden(
+                    ppath,
+                    "Bidirectional mount propagation is available only to privileged containers",
+                )
+
+
+def _check_volume_devices(devices: Any, path: str, pod: dict[str, Any]) -> None:
+    for i, device in enumerate(_check_mapping_list(devices, path)):
+        item = index(path, i)
+        _check_string(device.get("name"), child(item, "name"))
+        if device["name"] not in volume_names(pod):
+            raise not_found(child(item, "name"), device["name"])
+        if not device.get("devicePath"):
+            raise required(child(item, "devicePath"))
+
+
+def _check_image(image: Any, path: str) -> None:
+    if image is None or image == "":
+        raise required(path, "the debug container needs an image (e.g. busybox)")
+    _check_string(image, path)
+    if any(ch.isspace() or not ch.isprintable() for ch in image):
+        raise invalid(path, image, "must not contain whitespace or control characters")
+
+
+def _check_target(target: Any, path: str, pod: dict[str, Any]) -> None:
+    _check_string(target, path)
+    regular, init = names_of(pod, REGULAR), names_of(pod, INIT)
+    if target in regular or target in init:
+        return
+    what = "an ephemeral container" if target in names_of(pod, EPHEMERAL) else "not in the Pod"
+    raise not_found(
+        path,
+        target,
+        remedy=f"{quote(target, 63)} is {what}; "
+        f"target one of the Pod's containers: {names(regular)}",
+    )
+
+
+def find_problem(container: Any, pod: dict[str, Any], field: str) -> ValidationError | None:
+    """The first problem with ``container`` as a new ephemeral container of ``pod``, or None."""
+    try:
+        validate_ephemeral_container(container, pod, field)
+    except ValidationError as exc:
+        return exc
+    return None
+
+
+def validate_ephemeral_container(
+    container: dict[str, Any], pod: dict[str, Any], field: str = "spec.ephemeralContainers[0]"
+) -> None:
+    """Raise ``ValidationError`` (field = JSON path) for the first problem found.
+
+    ``field`` should be the path the server would use: ``spec.ephemeralContainers[N]`` with N
+    the index the container will have (the number of existing ephemeral containers).
+    """
+    if not isinstance(container, dict):
+        raise wrong_type(field, container, "a mapping (a container spec)")
+    _check_keys(container, field, F.EPHEMERAL_FIELDS, "container")
+
+    name = container.get("name")
+    if name is None or name == "":
+        raise required(child(field, "name"))
+    validate_container_name(name, child(field, "name"))
+    others = {n for kind in (REGULAR, INIT, EPHEMERAL) for n in names_of(pod, kind)}
+    if name in others:
+        raise duplicate(
+            child(field, "name"),
+            name,
+            remedy="container names are unique across a Pod's containers, init containers and "
+            "ephemeral containers; choose another name or let podscope generate one",
+        )
+
+    _check_image(container.get("image"), child(field, "image"))
+
+    for key in F.EPHEMERAL_FORBIDDEN_POINTERS:
+        if container.get(key) is not None:
+            raise forbidden(child(field, key), _EPHEMERAL_DETAIL)
+    for key in F.EPHEMERAL_FORBIDDEN_VALUES:
+        if _is_set(container.get(key)):
+            raise forbidden(child(field, key), _EPHEMERAL_DETAIL)
+
+    for key in ("command", "args"):
+        if container.get(key) is not None:
+            _check_string_list(container[key], child(field, key))
+    for key in ("workingDir", "terminationMessagePath"):
+        if container.get(key) is not None:
+            _check_string(container[key], child(field, key))
+    for key in ("stdin", "stdinOnce", "tty"):
+        if container.get(key) is not None:
+            _check_bool(container[key], child(field, key))
+    if container.get("imagePullPolicy") is not None:
+        _check_enum(
+            container["imagePullPolicy"], child(field, "imagePullPolicy"), F.PULL_POLICIES, True
+        )
+    if container.get("terminationMessagePolicy") is not None:
+        _check_enum(
+            container["terminationMessagePolicy"],
+            child(field, "terminationMessagePolicy"),
+            F.TERMINATION_MESSAGE_POLICIES,
+            True,
+        )
+    if container.get("env") is not None:
+        _check_env(container["env"], child(field, "env"))
+    if container.get("envFrom") is not None:
+        _check_mapping_list(container["envFrom"], child(field, "envFrom"))
+    if container.get("securityContext") is not None:
+        _check_security_context(container["securityContext"], child(field, "securityContext"))
+    if container.get("volumeMounts") is not None:
+        _check_volume_mounts(
+            container["volumeMounts"],
+            child(field, "volumeMounts"),
+            pod,
+            container.get("securityContext"),
+        )
+    if container.get("volumeDevices") is not None:
+        _check_volume_devices(container["volumeDevices"], child(field, "volumeDevices"), pod)
+    if container.get("targetContainerName") not in (None, ""):
+        _check_target(container["targetContainerName"], child(field, "targetContainerName"), pod)
+
+
+def check_pod_can_debug(pod: dict[str, Any]) -> None:
+    """Raise ``PodStateError`` if ``pod`` cannot take an ephemeral container now."""
+    name = quote(pod_name(pod), 253)
+    node = spec_of(pod).get("nodeName")
+    if MIRROR_ANNOTATION in annotations_of(pod):
+        on_node = f" on node {quote(node, 253)}" if isinstance(node, str) and node else ""
+        raise PodStateError(
+            f"Pod {name} is a static Pod (the API only mirrors a manifest the kubelet{on_node} "
+            "runs), and static Pods cannot have ephemeral containers",
+            remedy="debug the node instead (podscope debug node/NODE), or copy the Pod with "
+            "--copy-to NEW",
+        )
+    if metadata_of(pod).get("deletionTimestamp"):
+        raise PodStateError(
+            f"Pod {name} is being deleted; an ephemeral container would die with it",
+            remedy="debug the Pod that replaces it, or copy this one with --copy-to NEW",
+        )
+    status = pod.get("status") if isinstance(pod, dict) else None
+    phase = status.get("phase") if isinstance(status, dict) else None
+    if phase == "Running":
+        return
+    shown = quote(phase, 40) if isinstance(phase, str) and phase else "unknown"
+    if phase == "Pending":
+        raise PodStateError(
+            f"Pod {name} is Pending (phase {shown}): its containers have not started, and an "
+            "ephemeral container starts only in a running Pod",
+            remedy=f"wait for it to run, or debug a copy: podscope debug {pod_name(pod)} "
+            "--copy-to NEW",
+        )
+    raise PodStateError(
+        f"Pod {name} is not running (phase {shown}): an ephemeral container cannot start in it",
+        remedy=f"debug a copy of the crashed Pod instead: podscope debug {pod_name(pod)} "
+        "--copy-to NEW",
+    )

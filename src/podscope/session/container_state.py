@@ -1,0 +1,133 @@
+"""Where an ephemeral container is in its life, read from a Pod (pure functions)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from podscope.errors import PodGoneError, StartFailedError
+
+# Waiting reasons after which the kubelet will not start the container without a change
+# (ephemeral containers are never restarted, and their spec cannot be changed).
+START_FAILURES = frozenset(
+    {
+        "ErrImagePull",
+        "ImagePullBackOff",
+        "ErrImageNeverPull",
+        "InvalidImageName",
+        "ImageInspectError",
+        "RegistryUnavailable",
+        "SignatureValidationFailed",
+        "CreateContainerError",
+        "CreateContainerConfigError",
+        "PreCreateHookError",
+        "PreStartHookError",
+        "RunContainerError",
+    }
+)
+# Terminated reasons meaning the process never ran.
+NEVER_RAN = frozenset({"StartError", "ContainerCannotRun"})
+
+State = Literal["absent", "waiting", "running", "terminated"]
+
+
+@dataclass(frozen=True)
+class ContainerState:
+    state: State
+    reason: str | None = None
+    message: str | None = None
+    exit_code: int | None = None
+    status: dict[str, Any] = field(default_factory=dict)  # the raw container status
+
+    def describe(self) -> str:
+        text: str = self.state
+        if self.reason:
+            text += f" ({self.reason})"
+        if self.state == "terminated" and self.exit_code is not None:
+            text += f", exit code {self.exit_code}"
+        return text
+
+
+def container_status(pod: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """The status of container ``name``, ephemeral or not, from ``pod``."""
+    status = pod.get("status") or {}
+    for key in ("ephemeralContainerStatuses", "containerStatuses", "initContainerStatuses"):
+        for item in status.get(key) or []:
+            if item.get("name") == name:
+                return dict(item)
+    return None
+
+
+def container_state_of(pod: dict[str, Any], name: str) -> ContainerState:
+    status = container_status(pod, name)
+    if status is None:
+        return ContainerState("absent")
+    state = status.get("state") or {}
+    if "running" in state:
+        return ContainerState("running", status=status)
+    if "terminated" in state:
+        term = state["terminated"] or {}
+        code = term.get("exitCode")
+        return ContainerState(
+            "terminated",
+            reason=term.get("reason"),
+            message=term.get("message"),
+            exit_code=int(code) if code is not None else None,
+            status=status,
+        )
+    waiting = state.get("waiting") or {}
+    return ContainerState(
+        "waiting", reason=waiting.get("reason"), message=waiting.get("message"), status=status
+    )
+
+
+def check_started(pod_name: str, name: str, progress: ContainerState) -> bool:
+    """True once the container runs or has run; raise if it never will."""
+    if progress.state == "waiting" and progress.reason in START_FAILURES:
+        detail = f": {progress.message}" if progress.message else ""
+        raise StartFailedError(
+            f"container {name} in Pod {pod_name} cannot start: {progress.reason}{detail}",
+            remedy=_start_remedy(progress.reason),
+        )
+    if progress.state == "terminated" and progress.reason in NEVER_RAN:
+        detail = f": {progress.message}" if progress.message else ""
+        raise StartFailedError(
+            f"container {name} in Pod {pod_name} failed to start: {progress.reason}{detail}",
+            remedy="check the command exists in the image; the failed container stays in the "
+            "Pod (ephemeral containers cannot be removed)",
+        )
+    return progress.state in ("running", "terminated")
+
+
+def _start_remedy(reason: str | None) -> str:
+    stays = "; the failed container stays in the Pod (ephemeral containers cannot be removed)"
+    if reason in ("ErrImagePull", "ImagePullBackOff", "RegistryUnavailable"):
+        return (
+            "check the image name and that the node can pull it (or set --image-pull-policy "
+            "IfNotPresent for a local image)" + stays
+        )
+    if reason == "ErrImageNeverPull":
+        return "the image is not on the node and --image-pull-policy is Never" + stays
+    if reason == "InvalidImageName":
+        return "fix the --image reference" + stays
+    return "check the container spec (--custom, --env, profile)" + stays
+
+
+def check_pod_alive(pod: dict[str, Any], uid: str | None, event: str) -> None:
+    """Raise PodGoneError if the Pod was deleted, replaced, or stopped for good."""
+    meta = pod.get("metadata") or {}
+    name = meta.get("name") or "?"
+    if event == "DELETED":
+        raise PodGoneError(f"Pod {name} was deleted")
+    if uid and meta.get("uid") and meta.get("uid") != uid:
+        raise PodGoneError(f"Pod {name} was deleted and recreated (new uid)")
+    if meta.get("deletionTimestamp"):
+        # Its containers are being killed: whatever they report now is the deletion's doing.
+        raise PodGoneError(f"Pod {name} is being deleted")
+    status = pod.get("status") or {}
+    phase = status.get("phase")
+    if phase in ("Failed", "Succeeded"):
+        why = status.get("reason") or phase
+        message = status.get("message")
+        detail = f": {message}" if message else ""
+        raise PodGoneError(f"Pod {name} stopped ({why}){detail}")
