@@ -1,10 +1,10 @@
 """``podscope apply FILE``: add the ephemeral containers a document describes, idempotently.
 
-The document (an ``EphemeralContainers`` object as 1.16-1.21 take it, a Pod-shaped object
-or a bare list) is parsed and compared with the live Pod before anything is sent: containers
-the Pod already has, unchanged, are skipped; a changed one is a conflict (ephemeral containers can be neither
-changed nor removed); only the new ones are validated with the rules of ``podscope debug``
-and sent, in the shape this server takes (PATCH of the Pod on 1.22+, PUT of the whole
+The document (an ``EphemeralContainers`` object as 1.16-1.21 take it, a Pod-shaped object or a
+bare list) is parsed and compared with the live Pod before anything is sent: containers the Pod
+already has, unchanged, are skipped; a changed one is a conflict (ephemeral containers can be
+neither changed nor removed); only the new ones are validated with the rules of ``podscope
+debug`` and sent, in the shape this server takes (PATCH of the Pod on 1.22+, PUT of the whole
 ``EphemeralContainers`` list on 1.16-1.21).
 """
 
