@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Debug running Kubernetes Pods with ephemeral containers.",
     )
     parser.add_argument("--version", action="version", version=f"podscope {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command_name", metavar="COMMAND")
     for name in COMMANDS:
         try:
             module = importlib.import_module(f"podscope.cli.{name}")

@@ -18,7 +18,7 @@ from podscope.errors import PodscopeError, UnsupportedError
 from podscope.kube.discovery import EphemeralShape, ephemeral_shape
 from podscope.kube.errors import RequestContext, map_api_error, map_status, unreachable
 from podscope.kube.streams import ChannelStream, open_stream
-from podscope.kube.workloads import PodRef, pick_running_pod, selector_string
+from podscope.rules.workloads import PodRef, pick_running_pod, selector_string
 
 _WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Longest single watch request; the loop re-watches from the last resourceVersion after it.

@@ -22,16 +22,16 @@ from podscope.errors import (
     UsageError,
     ValidationError,
 )
+from podscope.events import Events
 from podscope.kube.client import KubeClient
 from podscope.kube.discovery import EphemeralShape
 from podscope.kube.errors import RequestOutcomeUnknown, is_name_clash
 from podscope.rules.documents import ApplyPlan, EphemeralDocument, parse_document, plan_apply
 from podscope.rules.legacy import pod_patch_body, to_legacy_body
 from podscope.rules.output import dump_yaml
+from podscope.rules.requests import DEFAULT_TIMEOUT
 from podscope.rules.validate import check_pod_can_debug
 from podscope.session.container_state import container_state_of
-from podscope.session.reporter import Reporter
-from podscope.session.request import DEFAULT_TIMEOUT
 from podscope.session.wait import wait_until_started
 
 DryRun = Literal["client", "server"]
@@ -53,7 +53,7 @@ class ApplyOptions:
 
 
 @dataclass
-class ApplyRequest:
+class ApplyWrite:
     """The write podscope sends (or, with ``--dry-run=client``, would send)."""
 
     method: str
@@ -69,7 +69,7 @@ class ApplyResult:
     added: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     dry_run: str | None = None
-    request: ApplyRequest | None = None
+    request: ApplyWrite | None = None
     diff: str | None = None
     states: dict[str, str] = field(default_factory=dict)  # container -> state after waiting
     specs: dict[str, dict[str, Any]] = field(default_factory=dict)  # the document's containers
@@ -133,12 +133,12 @@ def unified_diff(before: list[dict[str, Any]], after: list[dict[str, Any]], pod:
 
 def build_request(
     pod: dict[str, Any], containers: list[dict[str, Any]], shape: EphemeralShape
-) -> ApplyRequest:
+) -> ApplyWrite:
     meta = pod.get("metadata") or {}
     path = f"/api/v1/namespaces/{meta.get('namespace')}/pods/{meta.get('name')}/ephemeralcontainers"
     if shape == "pod":
-        return ApplyRequest("PATCH", path, pod_patch_body(containers))
-    return ApplyRequest("PUT", path, to_legacy_body(pod, containers))
+        return ApplyWrite("PATCH", path, pod_patch_body(containers))
+    return ApplyWrite("PUT", path, to_legacy_body(pod, containers))
 
 
 def _plan(pod: dict[str, Any], document: EphemeralDocument, pod_name: str) -> ApplyPlan:
@@ -157,8 +157,8 @@ def _send(
     plan: ApplyPlan,
     shape: EphemeralShape,
     dry_run: bool,
-    report: Reporter,
-) -> tuple[dict[str, Any], ApplyPlan, ApplyRequest, dict[str, Any]]:
+    report: Events,
+) -> tuple[dict[str, Any], ApplyPlan, ApplyWrite, dict[str, Any]]:
     """Send the plan; on a race re-read the Pod and re-plan. Returns answer, plan, request, pod.
 
     A 409 (the legacy PUT carries the Pod's resourceVersion) or a lost answer means the Pod
@@ -198,7 +198,7 @@ def _send(
     )
 
 
-def run_apply(client: KubeClient, options: ApplyOptions, report: Reporter) -> ApplyResult:
+def run_apply(client: KubeClient, options: ApplyOptions, report: Events) -> ApplyResult:
     if options.dry_run is not None and options.dry_run not in DRY_RUN_MODES:
         raise UsageError(f"--dry-run must be client or server, not {options.dry_run!r}")
     document = parse_document(options.text, options.source, options.pod)

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from podscope.errors import ConflictError, NotFoundError, PodscopeError, UsageError
+from podscope.events import Events
 from podscope.kube.client import KubeClient
 from podscope.rules.managed import (
     COPY_OF_KEY,
@@ -22,7 +23,6 @@ from podscope.rules.managed import (
     NODE_DEBUG_KEY,
 )
 from podscope.rules.names import validate_resource_name
-from podscope.session.reporter import Reporter
 
 EPHEMERAL_NOTE = (
     "ephemeral containers cannot be removed from their Pods (the Kubernetes API does not "
@@ -131,7 +131,7 @@ def run_cleanup(
     *,
     dry_run: bool = False,
     confirm: Confirm | None = None,
-    report: Reporter,
+    report: Events,
 ) -> CleanupResult:
     """Delete podscope's Pods (after ``confirm(pods)`` says yes, when given)."""
     found = find_managed(client, namespace, names)

@@ -30,19 +30,19 @@ from podscope.errors import (
     UsageError,
     ValidationError,
 )
+from podscope.events import Events
 from podscope.kube.client import KubeClient
 from podscope.kube.streams import STDERR, STDOUT, ChannelStream
 from podscope.rules._pod import all_names
 from podscope.rules.container import DebugSpec, build_ephemeral_container
 from podscope.rules.cppath import RemotePath, plan_copy, split_remote
 from podscope.rules.names import generate_name
+from podscope.rules.requests import DEFAULT_TIMEOUT
 from podscope.rules.target import choose_target
 from podscope.rules.targetfs import HELPER_COMMAND, cp_command
 from podscope.rules.validate import check_pod_can_debug
 from podscope.session.container_state import container_state_of
 from podscope.session.ephemeral import create_container
-from podscope.session.reporter import Reporter
-from podscope.session.request import DEFAULT_TIMEOUT
 from podscope.session.wait import wait_until_started
 
 HELPER_PREFIX = "podscope-cp"
@@ -115,7 +115,7 @@ def ensure_helper(
     pod: dict[str, Any],
     target: str,
     options: CpOptions,
-    report: Reporter,
+    report: Events,
 ) -> tuple[dict[str, Any], str, bool]:
     """The Pod, the helper's name, and whether it was created now."""
     found = find_helper(pod, options.image, target)
@@ -659,7 +659,7 @@ def _copy_in(
         result.checksum = "verified"
 
 
-def run_cp(client: KubeClient, options: CpOptions, report: Reporter) -> CpResult:
+def run_cp(client: KubeClient, options: CpOptions, report: Events) -> CpResult:
     direction, remote_path, local = plan_copy(options.source, options.dest)
     if remote_path.namespace and options.namespace and remote_path.namespace != options.namespace:
         raise UsageError(

@@ -137,3 +137,15 @@ def pick_running_pod(pods: list[dict[str, Any]], ref: PodRef) -> tuple[dict[str,
     ready = "Ready" if _is_ready(chosen) else "not Ready"
     reason = f"Running, {ready}; {len(running)} of {len(pods)} Pod(s) of {ref} are Running"
     return chosen, reason
+
+
+NODE_PREFIXES = ("node/", "nodes/", "no/")
+
+
+def node_name_of(ref: str) -> str | None:
+    """``NAME`` when ``ref`` is ``node/NAME`` (also ``nodes/``, ``no/``), else None."""
+    lowered = ref.lower()
+    for prefix in NODE_PREFIXES:
+        if lowered.startswith(prefix):
+            return ref[len(prefix) :]
+    return None
