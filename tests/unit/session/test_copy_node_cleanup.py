@@ -9,9 +9,9 @@ import pytest
 from podscope.cli.debug import build_request
 from podscope.cli.main import build_parser
 from podscope.errors import UsageError
-from podscope.session.cleanup import EPHEMERAL_NOTE, CleanupResult, describe, is_managed
 from podscope.rules.requests import NodeDebugRequest, PodCopyRequest
 from podscope.rules.workloads import node_name_of
+from podscope.session.cleanup import EPHEMERAL_NOTE, CleanupResult, describe, is_managed
 
 
 def parse(*argv: str) -> argparse.Namespace:
