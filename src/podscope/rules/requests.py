@@ -37,7 +37,7 @@ def check_timeout(value: object, flag: str = "--timeout") -> float:
 
 def _check_choice(value: str | None, choices: tuple[str, ...], flag: str) -> None:
     if value is not None and value not in choices:
-        raise UsageError(f"{flag} must be one of {', '.join(choices)}, not {value!r}")
+        raise UsageError(f"{flag}: unsupported value {value!r}; use one of {', '.join(choices)}")
 
 
 def _check_not_empty(value: object, flag: str) -> None:
@@ -103,7 +103,10 @@ class ContainerRequest:
         _check_not_empty(self.container, "--container")
         if isinstance(self.custom, str):
             _check_not_empty(self.custom, "--custom")
-        _check_choice(self.profile, PROFILE_NAMES, "--profile")
+        if self.profile is not None:
+            from podscope.rules.profiles import check_profile
+
+            check_profile(self.profile)
         _check_choice(self.image_pull_policy, PULL_POLICIES, "--image-pull-policy")
         if self.tty and not self.stdin:
             raise UsageError("-t/--tty needs -i/--stdin")
@@ -113,7 +116,7 @@ class ContainerRequest:
         if self.container is not None:
             validate_container_name(self.container, "--container")
         if self.image is not None:
-            from podscope.rules.pod_copy import check_image_reference
+            from podscope.rules.images import check_image_reference
 
             check_image_reference(self.image, "--image")
         parse_env(self.env)
@@ -199,8 +202,8 @@ class PodCopyRequest(ContainerRequest):
         _tupled(self, "set_image")
 
     def validate(self) -> None:
+        from podscope.rules.images import parse_set_images
         from podscope.rules.names import validate_resource_name
-        from podscope.rules.pod_copy import parse_set_images
         from podscope.rules.workloads import parse_pod_ref
 
         super().validate()
@@ -240,8 +243,9 @@ class NodeDebugRequest(ContainerRequest):
         from podscope.rules.names import validate_resource_name
 
         super().validate()
-        name = self.node.split("/", 1)[1] if "/" in self.node else self.node
-        validate_resource_name(name, "node name")
+        from podscope.rules.workloads import node_name_of
+
+        validate_resource_name(node_name_of(self.node) or self.node, "node name")
 
 
 @dataclass(frozen=True, kw_only=True)

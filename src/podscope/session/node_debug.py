@@ -12,7 +12,7 @@ from typing import Any
 from podscope.errors import NotFoundError, PodscopeError
 from podscope.events import Events
 from podscope.kube.client import KubeClient
-from podscope.rules.node_pod import HOST_ROOT_PROFILES, NodePodSpec, build_node_pod
+from podscope.rules.node_pod import HOST_ROOT_PROFILES, build_node_pod
 from podscope.rules.profiles import HOST_ROOT_MOUNT, describe_grants
 from podscope.rules.requests import NodeDebugRequest
 from podscope.rules.results import ResultDict
@@ -90,13 +90,13 @@ def _delete(client: KubeClient, pod: dict[str, Any], report: Events) -> bool:
     return True
 
 
-def _describe(spec: NodePodSpec) -> str:
-    if spec.profile in HOST_ROOT_PROFILES:
+def _describe(profile: str, chroot: bool) -> str:
+    if profile in HOST_ROOT_PROFILES:
         where = f"the node's / is at {HOST_ROOT_MOUNT}"
-        if spec.chroot:
+        if chroot:
             where += f", and the command runs in it (chroot {HOST_ROOT_MOUNT})"
         return where
-    return f"profile {spec.profile}: the node's file system is not mounted"
+    return f"profile {profile}: the node's file system is not mounted"
 
 
 def run_node(client: KubeClient, request: NodeDebugRequest, io: SessionIO) -> NodeResult:
@@ -108,22 +108,7 @@ def run_node(client: KubeClient, request: NodeDebugRequest, io: SessionIO) -> No
     node_name = node_name_of(options.node) or options.node
     profile = options.profile or "legacy"
     namespace = options.namespace or client.namespace
-    spec = NodePodSpec(
-        node=node_name,
-        image=options.image,
-        namespace=namespace,
-        container=options.container,
-        command=list(options.command),
-        arguments_only=options.arguments_only,
-        chroot=options.chroot,
-        profile=profile,
-        env=list(options.env),
-        image_pull_policy=options.image_pull_policy,
-        stdin=options.stdin,
-        tty=options.tty,
-        custom=dict(options.custom) if options.custom is not None else None,
-    )
-    body = build_node_pod(spec)
+    body = build_node_pod(options, namespace)
     node = _get_node(client, node_name)
     _node_warnings(node, report)
     grants = describe_grants(profile)
@@ -132,7 +117,7 @@ def run_node(client: KubeClient, request: NodeDebugRequest, io: SessionIO) -> No
     created = client.create_pod(namespace, body)
     name = str(_meta(created).get("name"))
     container = str(body["spec"]["containers"][0]["name"])
-    report(f"created Pod {name} on node {node_name} ({_describe(spec)})")
+    report(f"created Pod {name} on node {node_name} ({_describe(profile, options.chroot)})")
     # Without attaching, deleting at once would make the Pod pointless: it stays.
     keep = options.keep or not options.attach
     result = NodeResult(

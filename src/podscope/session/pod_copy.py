@@ -12,7 +12,6 @@ the copy exists, and every message says so and how to remove it.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -27,8 +26,9 @@ from podscope.errors import (
 from podscope.events import Events
 from podscope.kube.client import KubeClient
 from podscope.kube.errors import RequestOutcomeUnknown
+from podscope.rules.images import parse_set_images
 from podscope.rules.managed import COPY_OF_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE
-from podscope.rules.pod_copy import CopySpec, PodCopy, build_pod_copy, parse_set_images
+from podscope.rules.pod_copy import PodCopy, build_pod_copy
 from podscope.rules.profiles import describe_grants
 from podscope.rules.requests import PodCopyRequest
 from podscope.rules.results import ResultDict
@@ -199,27 +199,6 @@ def _own_pod_remedy(exc: PodscopeError, stays: str) -> None:
     exc.remedy = f"{remedy}; {stays}" if remedy else stays
 
 
-def _copy_spec(options: PodCopyRequest) -> CopySpec:
-    return CopySpec(
-        name=options.copy_to,
-        image=options.image,
-        container=options.container,
-        command_override=options.command_override,
-        command=list(options.command),
-        arguments_only=options.arguments_only,
-        set_images=parse_set_images(options.set_image),
-        share_processes=options.share_processes,
-        same_node=options.same_node,
-        keep=options.keep,
-        profile=options.profile or "legacy",
-        env=list(options.env),
-        image_pull_policy=options.image_pull_policy,
-        stdin=options.stdin,
-        tty=options.tty,
-        custom=_loaded(options.custom),
-    )
-
-
 def _describe(plan: PodCopy, options: PodCopyRequest) -> str:
     parts = []
     if plan.added:
@@ -262,11 +241,6 @@ def _wait_for_copy(
     return pod, progress
 
 
-def _loaded(custom: Mapping[str, Any] | str | None) -> dict[str, Any] | None:
-    assert not isinstance(custom, str), "custom is loaded before the session starts"
-    return dict(custom) if custom is not None else None
-
-
 def run_copy(client: KubeClient, request: PodCopyRequest, io: SessionIO) -> CopyResult:
     """Create a copy of the request's Pod, wait for it, attach to its debug container.
 
@@ -278,7 +252,7 @@ def run_copy(client: KubeClient, request: PodCopyRequest, io: SessionIO) -> Copy
     original_name = str(_meta(original).get("name"))
     if parse_pod_ref(options.pod).workload is not None:
         report(f"copying Pod {original_name} ({pod_reason})")
-    plan = build_pod_copy(original, _copy_spec(options))
+    plan = build_pod_copy(original, options)
     _ensure_free(client, namespace, options.copy_to)
     _warn_owner(original, options, report)
     grants = describe_grants(options.profile or "legacy")

@@ -21,6 +21,7 @@ def _enable(**kwargs: Any) -> GateReport:
     extra = {k: kwargs.pop(k) for k in ("kubelet_version_probe", "now") if k in kwargs}
     return enable_gate(EnableGateRequest(**kwargs), **extra)
 
+
 NOW = datetime(2021, 7, 14, 9, 30, 5, tzinfo=timezone.utc)
 STAMP = "20210714T093005Z"
 GATE_OFF_CONFIG = (
