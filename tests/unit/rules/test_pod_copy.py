@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from podscope.errors import NotFoundError, PodscopeError, UsageError, ValidationError
-from podscope.rules.managed import COPY_OF_KEY, MANAGED_BY_KEY, label_value
 from podscope.rules.images import check_image_reference, is_image_reference, parse_set_images
+from podscope.rules.managed import COPY_OF_KEY, MANAGED_BY_KEY, label_value
 from podscope.rules.pod_copy import build_pod_copy
 from podscope.rules.profiles import KeepFlags
 from podscope.rules.requests import PodCopyRequest
