@@ -7,194 +7,91 @@ kubeconfig and obtains credentials once.
                             capture_output=True)
     print(result.container, result.exit_code, result.stdout)
 
-The request is validated before any connection is opened, so a bad one fails with nothing
-sent. Errors are :class:`podscope.errors.PodscopeError` subclasses.
+Every function takes the request, then the keyword arguments of :class:`podscope.Client`
+(``kubeconfig``, ``context``, ``request_timeout``, ``on_event``), then those of the method it
+calls (``streams``, ``capture_output``, ``confirm``, ``on_progress``). The request is
+validated before any connection is opened, so a bad one fails with nothing sent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from podscope.client import Client, LocalStreams
-from podscope.events import EventHandler
-from podscope.rules.requests import (
-    ApplyRequest,
-    AttachRequest,
-    CleanupRequest,
-    CpRequest,
-    DebugRequest,
-    DoctorRequest,
-    ListRequest,
-    NodeDebugRequest,
-    PodCopyRequest,
-)
+from podscope.client import Client
 
 if TYPE_CHECKING:
+    from podscope import rules
     from podscope.doctor import DoctorReport
-    from podscope.session.apply import ApplyResult
-    from podscope.session.attach import AttachResult
-    from podscope.session.cleanup import CleanupResult, ManagedPod
-    from podscope.session.cp import CpResult
-    from podscope.session.ephemeral import DebugResult
-    from podscope.session.listing import EphemeralRow
-    from podscope.session.node_debug import NodeResult
-    from podscope.session.pod_copy import CopyResult
+    from podscope.session import apply as _apply
+    from podscope.session import attach as _attach
+    from podscope.session import cleanup as _cleanup
+    from podscope.session import cp as _cp
+    from podscope.session import ephemeral, listing, node_debug, pod_copy
 
-T = TypeVar("T")
+_CLIENT_OPTIONS = ("kubeconfig", "context", "request_timeout", "on_event")
 
 
-def _once(
-    request: Any,
-    kubeconfig: str | None,
-    context: str | None,
-    on_event: EventHandler | None,
-    call: Callable[[Client], T],
-) -> T:
+def _once(method: str, request: Any, options: dict[str, Any]) -> Any:
     if request is not None:
         request.validate()  # before connecting: a bad request sends nothing
-    with Client(kubeconfig=kubeconfig, context=context, on_event=on_event) as client:
-        return call(client)
+    client_options = {k: options.pop(k) for k in _CLIENT_OPTIONS if k in options}
+    with Client(**client_options) as client:
+        return getattr(client, method)(request, **options)
 
 
-def debug(
-    request: DebugRequest,
-    *,
-    kubeconfig: str | None = None,
-    context: str | None = None,
-    on_event: EventHandler | None = None,
-    streams: LocalStreams | None = None,
-    capture_output: bool = False,
-) -> DebugResult:
+def debug(request: rules.requests.DebugRequest, **options: Any) -> ephemeral.DebugResult:
     """:meth:`Client.debug` on a one-shot client."""
-    return _once(
-        request,
-        kubeconfig,
-        context,
-        on_event,
-        lambda c: c.debug(request, streams=streams, capture_output=capture_output),
-    )
+    result: ephemeral.DebugResult = _once("debug", request, options)
+    return result
 
 
-def debug_copy(
-    request: PodCopyRequest,
-    *,
-    kubeconfig: str | None = None,
-    context: str | None = None,
-    on_event: EventHandler | None = None,
-    streams: LocalStreams | None = None,
-    capture_output: bool = False,
-) -> CopyResult:
+def debug_copy(request: rules.requests.PodCopyRequest, **options: Any) -> pod_copy.CopyResult:
     """:meth:`Client.debug_copy` on a one-shot client."""
-    return _once(
-        request,
-        kubeconfig,
-        context,
-        on_event,
-        lambda c: c.debug_copy(request, streams=streams, capture_output=capture_output),
-    )
+    result: pod_copy.CopyResult = _once("debug_copy", request, options)
+    return result
 
 
-def debug_node(
-    request: NodeDebugRequest,
-    *,
-    kubeconfig: str | None = None,
-    context: str | None = None,
-    on_event: EventHandler | None = None,
-    streams: LocalStreams | None = None,
-    capture_output: bool = False,
-) -> NodeResult:
+def debug_node(request: rules.requests.NodeDebugRequest, **options: Any) -> node_debug.NodeResult:
     """:meth:`Client.debug_node` on a one-shot client."""
-    return _once(
-        request,
-        kubeconfig,
-        context,
-        on_event,
-        lambda c: c.debug_node(request, streams=streams, capture_output=capture_output),
-    )
+    result: node_debug.NodeResult = _once("debug_node", request, options)
+    return result
 
 
-def attach(
-    request: AttachRequest,
-    *,
-    kubeconfig: str | None = None,
-    context: str | None = None,
-    on_event: EventHandler | None = None,
-    streams: LocalStreams | None = None,
-    capture_output: bool = False,
-) -> AttachResult:
+def attach(request: rules.requests.AttachRequest, **options: Any) -> _attach.AttachResult:
     """:meth:`Client.attach` on a one-shot client."""
-    return _once(
-        request,
-        kubeconfig,
-        context,
-        on_event,
-        lambda c: c.attach(request, streams=streams, capture_output=capture_output),
-    )
+    result: _attach.AttachResult = _once("attach", request, options)
+    return result
 
 
 def list_ephemeral(
-    request: ListRequest | None = None,
-    *,
-    kubeconfig: str | None = None,
-    context: str | None = None,
-) -> list[EphemeralRow]:
+    request: rules.requests.ListRequest | None = None, **options: Any
+) -> list[listing.EphemeralRow]:
     """:meth:`Client.list_ephemeral` on a one-shot client."""
-    return _once(request, kubeconfig, context, None, lambda c: c.list_ephemeral(request))
+    rows: list[listing.EphemeralRow] = _once("list_ephemeral", request, options)
+    return rows
 
 
-def cp(
-    request: CpRequest,
-    *,
-    kubeconfig: str | None = None,
-    context: str | None = None,
-    on_event: EventHandler | None = None,
-    on_progress: Callable[[Any], None] | None = None,
-) -> CpResult:
+def cp(request: rules.requests.CpRequest, **options: Any) -> _cp.CpResult:
     """:meth:`Client.cp` on a one-shot client."""
-    return _once(
-        request, kubeconfig, context, on_event, lambda c: c.cp(request, on_progress=on_progress)
-    )
+    result: _cp.CpResult = _once("cp", request, options)
+    return result
 
 
-def apply(
-    request: ApplyRequest,
-    *,
-    kubeconfig: str | None = None,
-    context: str | None = None,
-    on_event: EventHandler | None = None,
-    streams: LocalStreams | None = None,
-    capture_output: bool = False,
-) -> ApplyResult:
+def apply(request: rules.requests.ApplyRequest, **options: Any) -> _apply.ApplyResult:
     """:meth:`Client.apply` on a one-shot client."""
-    return _once(
-        request,
-        kubeconfig,
-        context,
-        on_event,
-        lambda c: c.apply(request, streams=streams, capture_output=capture_output),
-    )
+    result: _apply.ApplyResult = _once("apply", request, options)
+    return result
 
 
 def cleanup(
-    request: CleanupRequest | None = None,
-    *,
-    kubeconfig: str | None = None,
-    context: str | None = None,
-    on_event: EventHandler | None = None,
-    confirm: Callable[[list[ManagedPod]], bool] | None = None,
-) -> CleanupResult:
+    request: rules.requests.CleanupRequest | None = None, **options: Any
+) -> _cleanup.CleanupResult:
     """:meth:`Client.cleanup` on a one-shot client."""
-    return _once(
-        request, kubeconfig, context, on_event, lambda c: c.cleanup(request, confirm=confirm)
-    )
+    result: _cleanup.CleanupResult = _once("cleanup", request, options)
+    return result
 
 
-def doctor(
-    request: DoctorRequest | None = None,
-    *,
-    kubeconfig: str | None = None,
-    context: str | None = None,
-) -> DoctorReport:
+def doctor(request: rules.requests.DoctorRequest | None = None, **options: Any) -> DoctorReport:
     """:meth:`Client.doctor` on a one-shot client."""
-    return _once(request, kubeconfig, context, None, lambda c: c.doctor(request))
+    report: DoctorReport = _once("doctor", request, options)
+    return report

@@ -21,14 +21,15 @@ like `podscope debug` containers, sent in the shape the server takes, and waited
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    flags.add_command(
+        subparsers,
         "apply",
+        ApplyRequest,
+        run,
         help="add the ephemeral containers of a document (ec.json) to a Pod, idempotently",
         description=_DESCRIPTION,
     )
-    flags.add_flags(parser, "apply", ApplyRequest)
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,17 +10,18 @@ from podscope.errors import UsageError
 from podscope.rules.requests import AttachRequest
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    flags.add_command(
+        subparsers,
         "attach",
+        AttachRequest,
+        run,
         help="attach to a container of a Pod, e.g. a debug container left running",
         description=(
             "Attach to a running container (a finished one shows its log) and exit with its "
             "exit code once it ends."
         ),
     )
-    flags.add_flags(parser, "attach", AttachRequest)
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

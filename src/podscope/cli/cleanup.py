@@ -15,9 +15,12 @@ if TYPE_CHECKING:
     from podscope.session.cleanup import ManagedPod
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    flags.add_command(
+        subparsers,
         "cleanup",
+        CleanupRequest,
+        run,
         help="delete the Pod copies and node debugging Pods podscope created",
         description=(
             "List and delete the Pods podscope created (copies from `debug --copy-to`, and node "
@@ -26,8 +29,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "Ephemeral containers cannot be removed from their Pods; `podscope ls` lists them."
         ),
     )
-    flags.add_flags(parser, "cleanup", CleanupRequest)
-    parser.set_defaults(func=run)
 
 
 def _table(pods: list[ManagedPod], all_namespaces: bool) -> str:
@@ -81,22 +82,21 @@ def run(args: argparse.Namespace) -> int:
         result = client.cleanup(
             request, confirm=lambda pods: _ask(pods, request, bool(values.get("yes")), listing)
         )
-    report = lambda message: say(args, message)  # noqa: E731
     if output:
         print_document(result.to_dict(), output)
     elif not result.found:
         where = "in any namespace" if request.all_namespaces else "in this namespace"
-        report(f"no Pods created by podscope {where}")
+        say(args, f"no Pods created by podscope {where}")
     elif request.dry_run:
         sys.stdout.write(_table(result.found, request.all_namespaces))
-        report(f"dry run: {len(result.found)} Pod(s) would be deleted")
+        say(args, f"dry run: {len(result.found)} Pod(s) would be deleted")
     elif not result.confirmed:
-        report("nothing deleted")
+        say(args, "nothing deleted")
     else:
         for pod in result.deleted:
             where = f" -n {pod.namespace}" if request.all_namespaces else ""
             sys.stdout.write(f"pod/{pod.name} deleted{where}\n")
-    report(f"note: {result.note}")
+    say(args, f"note: {result.note}")
     for pod, error in result.failed:
         sys.stderr.write(f"podscope: error: could not delete Pod {pod.name}: {error.message}\n")
     if result.failed:

@@ -18,7 +18,8 @@ def event_printer(quiet: bool) -> EventHandler:
     end = "\r\n" if sys.stderr.isatty() else "\n"
 
     def show(event: Event) -> None:
-        if quiet:
+        # Phases mark timings for a status line; the plain sentences already say the same.
+        if quiet or event.kind == "phase":
             return
         prefix = "warning: " if event.kind == "warning" else ""
         sys.stderr.write(f"podscope: {prefix}{event.message}{end}")

@@ -10,9 +10,12 @@ from podscope.cli.common import open_client, print_document, say
 from podscope.rules.requests import CpRequest
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    flags.add_command(
+        subparsers,
         "cp",
+        CpRequest,
+        run,
         help="copy files between a container and here (works without tar or a shell in it)",
         description=(
             "Copy POD:/path (or NAMESPACE/POD:/path) to a local path, or a local path into a "
@@ -22,8 +25,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "each file's sha256 is checked at the end."
         ),
     )
-    flags.add_flags(parser, "cp", CpRequest)
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -24,9 +24,12 @@ from podscope.rules.requests import (
 from podscope.rules.workloads import node_name_of
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = flags.add_command(
+        subparsers,
         "debug",
+        DebugRequest,
+        run,
         help="add an ephemeral debug container to a running Pod and attach to it",
         description=(
             "Add an ephemeral container to a running Pod, wait for it to start (failing fast on "
@@ -34,8 +37,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "streamed until it exits and podscope exits with its exit code."
         ),
     )
-    flags.add_flags(parser, "debug", DebugRequest)
-    parser.set_defaults(func=run)
     parser.__class__ = _CommandTailParser
 
 
@@ -89,7 +90,9 @@ def build_request(args: argparse.Namespace) -> DebugRequest | PodCopyRequest | N
         raise UsageError("-o prints the result instead of attaching; it cannot be used with -i")
     if output:
         values["attach"] = False
-    request = flags.build(request_type, values, command="debug", refuse=_refusal(mode))
+    request: DebugRequest | PodCopyRequest | NodeDebugRequest = flags.build(
+        request_type, values, command="debug", refuse=_refusal(mode)
+    )
     request.validate()
     return request
 

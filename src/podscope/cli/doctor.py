@@ -18,14 +18,15 @@ proven with server-side dry-runs. Exits 0 when debugging can work, 17 when a che
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    flags.add_command(
+        subparsers,
         "doctor",
+        DoctorRequest,
+        run,
         help="check whether debugging can work here, and say what to fix",
         description=_DESCRIPTION,
     )
-    flags.add_flags(parser, "doctor", DoctorRequest)
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -776,6 +776,24 @@ def add_flags(
         _add(target, flag, request_type)
 
 
+def add_command(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    command: str,
+    request_type: type,
+    run: Callable[[argparse.Namespace], int],
+    *,
+    help: str,
+    description: str,
+) -> argparse.ArgumentParser:
+    """The parser of one command, with its flags from the table and ``run`` as its action."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        command, help=help, description=description
+    )
+    add_flags(parser, command, request_type)
+    parser.set_defaults(func=run)
+    return parser
+
+
 def add_one(parser: argparse.ArgumentParser, key: str) -> None:
     """Register one flag of the table on a parser that is not in ``COMMAND_FLAGS``."""
     _add(parser, FLAGS[key], None)

@@ -10,14 +10,15 @@ from podscope.cli.common import open_client, print_document
 from podscope.rules.requests import ListRequest
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    flags.add_command(
+        subparsers,
         "ls",
+        ListRequest,
+        run,
         help="list ephemeral containers",
         description="List the ephemeral containers of a Pod, of a namespace, or of all namespaces.",
     )
-    flags.add_flags(parser, "ls", ListRequest)
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -95,7 +95,7 @@ def selector_string(selector: dict[str, Any] | None) -> str:
 def _is_ready(pod: dict[str, Any]) -> bool:
     for condition in (pod.get("status") or {}).get("conditions") or []:
         if condition.get("type") == "Ready":
-            return condition.get("status") == "True"
+            return bool(condition.get("status") == "True")
     return False
 
 

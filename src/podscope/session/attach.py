@@ -113,18 +113,20 @@ def _emit(out: Any, data: bytes) -> None:
         out.flush()
 
 
+@dataclass(frozen=True)
+class StreamMode:
+    """How to attach: with stdin and a TTY or not, whether to re-attach after a drop, and
+    whether the Pod may finish (a Pod podscope made, with ``restartPolicy: Never``)."""
+
+    stdin: bool
+    tty: bool
+    reconnect: bool = True
+    pod_may_finish: bool = False
+    hint: bool = True
+
+
 def stream_container(
-    client: KubeClient,
-    pod: dict[str, Any],
-    name: str,
-    *,
-    stdin: bool,
-    tty: bool,
-    io: LocalIO,
-    report: Events,
-    hint: bool = True,
-    pod_may_finish: bool = False,
-    reconnect: bool = True,
+    client: KubeClient, pod: dict[str, Any], name: str, io: SessionIO, mode: StreamMode
 ) -> StreamOutcome:
     """Attach to container ``name`` (running or finished) until its process exits.
 
@@ -134,14 +136,16 @@ def stream_container(
     False: then a drop raises StreamLostError. While attached, the Pod is watched: its deletion
     ends the session with PodGoneError, and restarts of its containers are reported.
     """
-    namespace, pod_name = _names(pod)
+    report, local = io.events, io.streams
+    stdin, tty, hint, reconnect = mode.stdin, mode.tty, mode.hint, mode.reconnect
+    pod_may_finish = mode.pod_may_finish
     # The runtime ends an attach whose stdin closes unless the container is stdinOnce (then it
     # closes the process's stdin and keeps its output flowing), so EOF is passed on only then.
     close_on_eof = bool((container_spec(pod, name) or {}).get("stdinOnce"))
     progress = container_state_of(pod, name)
     if progress.state == "terminated":
         report(f"container {name} has already finished ({progress.describe()}); its log follows")
-        show_log(client, pod, name, io, report)
+        show_log(client, pod, name, local, report)
         return StreamOutcome(pod, progress, attached=False)
 
     monitor = SessionMonitor(client, pod, name, report, pod_may_finish=pod_may_finish).start()
@@ -152,7 +156,7 @@ def stream_container(
             name,
             stdin=stdin,
             tty=tty,
-            io=io,
+            io=local,
             report=report,
             hint=hint,
             pod_may_finish=pod_may_finish,
@@ -400,14 +404,7 @@ def run_attach(client: KubeClient, request: AttachRequest, io: SessionIO) -> Att
         report(f"waiting for container {container} to start")
         pod, _ = wait_until_started(client, pod, container, timeout, report)
     outcome = stream_container(
-        client,
-        pod,
-        container,
-        stdin=stdin,
-        tty=tty,
-        io=io.streams,
-        report=report,
-        reconnect=request.reconnect,
+        client, pod, container, io, StreamMode(stdin, tty, reconnect=request.reconnect)
     )
     return AttachResult(
         pod=pod_name,

@@ -30,12 +30,11 @@ from podscope.rules.results import ResultDict
 from podscope.rules.target import choose_target
 from podscope.rules.validate import check_pod_can_debug
 from podscope.rules.workloads import parse_pod_ref
-from podscope.session.attach import container_spec, stream_container
+from podscope.session.attach import StreamMode, container_spec, stream_container
 from podscope.session.container_state import ContainerState, StateName, container_state_of
 from podscope.session.io import SessionIO
 from podscope.session.targetctx import apply_target_access, target_access_of
 from podscope.session.wait import wait_until_started
-from podscope.terminal.pump import LocalIO
 
 MAX_CREATE_ATTEMPTS = 5
 
@@ -230,7 +229,7 @@ def run_debug(client: KubeClient, request: DebugRequest, io: SessionIO) -> Debug
     phase = _Phase()
     report = io.events
     try:
-        return _run_debug(client, request, io.streams, report, phase)
+        return _run_debug(client, request, io, phase)
     except (KeyboardInterrupt, Interrupted):
         # Ephemeral containers cannot be removed: the user must know whether one was added.
         if phase.name == "before-create":
@@ -244,8 +243,9 @@ def run_debug(client: KubeClient, request: DebugRequest, io: SessionIO) -> Debug
 
 
 def _run_debug(
-    client: KubeClient, options: DebugRequest, io: LocalIO, report: Events, phase: _Phase
+    client: KubeClient, options: DebugRequest, io: SessionIO, phase: _Phase
 ) -> DebugResult:
+    report = io.events
     assert options.image is not None, "the image is resolved before the session starts"
     namespace = options.namespace or client.namespace
     pod, pod_reason = _resolve_pod(client, options, namespace)
@@ -285,6 +285,7 @@ def _run_debug(
         else:
             report(f"no target container ({target_reason})")
         phase.name, phase.pod, phase.namespace = "creating", pod_name, namespace
+        report.phase("write", f"adding ephemeral container {container['name']} to Pod {pod_name}")
         pod, container = create_container(client, pod, spec, container, shape, report)
         name, created = container["name"], True
         report(f"created ephemeral container {name} (image {spec.image}) in Pod {pod_name}")
@@ -293,6 +294,7 @@ def _run_debug(
     hint = _reattach_hint(pod_name, name, namespace)
     try:
         if created:
+            report.phase("start", f"waiting for container {name} to start")
             pod, progress = wait_until_started(client, pod, name, options.timeout, report)
         else:
             progress = container_state_of(pod, name)
@@ -309,15 +311,13 @@ def _run_debug(
                 progress=progress,
                 attached=False,
             )
+        report.phase("attach", f"attaching to container {name}")
         outcome = stream_container(
             client,
             pod,
             name,
-            stdin=options.stdin,
-            tty=options.tty,
-            io=io,
-            report=report,
-            reconnect=options.reconnect,
+            io,
+            StreamMode(options.stdin, options.tty, reconnect=options.reconnect),
         )
     except (KeyboardInterrupt, Interrupted):
         made = "was created and stays" if created else "(reused) stays"

@@ -17,7 +17,7 @@ from podscope.rules.profiles import HOST_ROOT_MOUNT, describe_grants
 from podscope.rules.requests import NodeDebugRequest
 from podscope.rules.results import ResultDict
 from podscope.rules.workloads import node_name_of
-from podscope.session.attach import stream_container
+from podscope.session.attach import StreamMode, stream_container
 from podscope.session.container_state import StateName
 from podscope.session.io import SessionIO
 from podscope.session.pod_copy import removal_command, wait_for_container
@@ -151,14 +151,7 @@ def run_node(client: KubeClient, request: NodeDebugRequest, io: SessionIO) -> No
             )
             return result
         outcome = stream_container(
-            client,
-            pod,
-            container,
-            stdin=options.stdin,
-            tty=options.tty,
-            io=io.streams,
-            report=report,
-            pod_may_finish=True,
+            client, pod, container, io, StreamMode(options.stdin, options.tty, pod_may_finish=True)
         )
         result = replace(
             result,

@@ -33,7 +33,7 @@ from podscope.rules.profiles import describe_grants
 from podscope.rules.requests import PodCopyRequest
 from podscope.rules.results import ResultDict
 from podscope.rules.workloads import parse_pod_ref
-from podscope.session.attach import stream_container
+from podscope.session.attach import StreamMode, stream_container
 from podscope.session.container_state import ContainerState, StateName, check_started
 from podscope.session.io import SessionIO
 from podscope.session.wait import watch_container
@@ -309,11 +309,8 @@ def run_copy(client: KubeClient, request: PodCopyRequest, io: SessionIO) -> Copy
             client,
             created,
             plan.container,
-            stdin=options.stdin,
-            tty=options.tty,
-            io=io.streams,
-            report=report,
-            pod_may_finish=True,
+            io,
+            StreamMode(options.stdin, options.tty, pod_may_finish=True),
         )
     except (KeyboardInterrupt, Interrupted):
         report(stays)
