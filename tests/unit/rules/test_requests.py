@@ -67,7 +67,11 @@ def refused(request: Any) -> PodscopeError:
         (DebugRequest(pod="web", env=("noequals",)), ExitCode.USAGE, "NAME=VALUE"),
         (DebugRequest(pod="web", image="Bad Image"), ExitCode.USAGE, "invalid image name"),
         (PodCopyRequest(pod="web", copy_to=""), ExitCode.INVALID, "--copy-to needs a value"),
-        (PodCopyRequest(pod="web", copy_to="x", set_image=("a",)), ExitCode.USAGE, "CONTAINER=IMAGE"),
+        (
+            PodCopyRequest(pod="web", copy_to="x", set_image=("a",)),
+            ExitCode.USAGE,
+            "CONTAINER=IMAGE",
+        ),
         (NodeDebugRequest(node="bad/node"), ExitCode.INVALID, "node name"),
         (AttachRequest(pod="web", container=""), ExitCode.INVALID, "--container needs a value"),
         (ListRequest(pod="web", all_namespaces=True), ExitCode.USAGE, "not both"),
