@@ -40,7 +40,7 @@ _EXPORTS = {
     "CopyResult": "podscope.session.pod_copy",
     "CpResult": "podscope.session.cp",
     "DebugResult": "podscope.session.ephemeral",
-    "DoctorReport": "podscope.doctor",
+    "DoctorReport": "podscope.doctor.run",
     "EphemeralRow": "podscope.session.listing",
     "NodeResult": "podscope.session.node_debug",
     "GateReport": "podscope.gate.enable",
@@ -112,7 +112,7 @@ if TYPE_CHECKING:
         list_ephemeral,
     )
     from podscope.client import Client, LocalStreams
-    from podscope.doctor import DoctorReport
+    from podscope.doctor.run import DoctorReport
     from podscope.errors import ExitCode, PodscopeError
     from podscope.events import Event, EventLog, Events
     from podscope.gate import enable_gate
