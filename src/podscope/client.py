@@ -208,12 +208,12 @@ class Client:
 
     def list_ephemeral(self, request: ListRequest | None = None) -> list[EphemeralRow]:
         """The ephemeral containers of a Pod, of a namespace, or of every namespace."""
-        from podscope.session.listing import list_ephemeral
+        from podscope.session.io import SessionIO
+        from podscope.session.listing import run_list
 
         request = request or ListRequest()
         request.validate()
-        scope = None if request.all_namespaces else (request.namespace or self.namespace)
-        return list_ephemeral(self.kube, scope, request.pod)
+        return run_list(self.kube, request, SessionIO(events=self.events))
 
     def cp(
         self,
@@ -247,23 +247,12 @@ class Client:
         capture_output: bool = False,
     ) -> ApplyResult:
         """Add the ephemeral containers of a document that the Pod lacks (idempotent)."""
-        from podscope.session.apply import ApplyOptions, attach_target, run_apply
+        from podscope.session.apply import attach_target, run_apply
         from podscope.session.attach import run_attach
+        from podscope.session.io import SessionIO
 
         request.validate()
-        text, source = _document_text(request)
-        options = ApplyOptions(
-            text=text,
-            source=source,
-            pod=request.pod,
-            namespace=request.namespace,
-            dry_run=request.dry_run,
-            diff=request.diff,
-            wait=request.wait or request.attach,
-            timeout=request.timeout,
-            single=request.attach,
-        )
-        result = run_apply(self.kube, options, self.events)
+        result = run_apply(self.kube, request, SessionIO(events=self.events))
         if not request.attach:
             return result
         name = attach_target(result)
@@ -302,18 +291,11 @@ class Client:
         """Delete the Pods podscope made (copies, kept node Pods); ``confirm(found)`` is
         asked first when given. Ephemeral containers cannot be removed and are not touched."""
         from podscope.session.cleanup import run_cleanup
+        from podscope.session.io import SessionIO
 
         request = request or CleanupRequest()
         request.validate()
-        scope = None if request.all_namespaces else (request.namespace or self.namespace)
-        return run_cleanup(
-            self.kube,
-            scope,
-            list(request.pods),
-            dry_run=request.dry_run,
-            confirm=confirm,
-            report=self.events,
-        )
+        return run_cleanup(self.kube, request, SessionIO(events=self.events), confirm=confirm)
 
     def doctor(self, request: DoctorRequest | None = None) -> DoctorReport:
         """Why debugging cannot work here and how to fix it; changes nothing."""
@@ -397,19 +379,3 @@ def _load_custom(custom: Mapping[str, Any] | str | None) -> dict[str, Any] | Non
             f"--custom file {path} is not UTF-8 text (expected JSON or YAML)", field="--custom"
         ) from None
     return load_custom(text, str(path))
-
-
-def _document_text(request: ApplyRequest) -> tuple[str, str]:
-    from podscope.errors import UsageError
-
-    if request.text is not None:
-        return request.text, "<document>"
-    assert request.file is not None
-    if request.file == "-":
-        return sys.stdin.read(), "<stdin>"
-    try:
-        return Path(request.file).read_text(encoding="utf-8"), request.file
-    except OSError as exc:
-        raise UsageError(f"cannot read {request.file}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{request.file} is not UTF-8 text") from None

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import difflib
 import random
+import sys
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any
 
 from podscope.errors import (
     ConflictError,
@@ -29,27 +31,13 @@ from podscope.kube.errors import RequestOutcomeUnknown, is_name_clash
 from podscope.rules.documents import ApplyPlan, EphemeralDocument, parse_document, plan_apply
 from podscope.rules.legacy import pod_patch_body, to_legacy_body
 from podscope.rules.output import dump_yaml
-from podscope.rules.requests import DEFAULT_TIMEOUT
+from podscope.rules.requests import ApplyRequest
 from podscope.rules.validate import check_pod_can_debug
 from podscope.session.container_state import container_state_of
+from podscope.session.io import SessionIO
 from podscope.session.wait import wait_until_started
 
-DryRun = Literal["client", "server"]
-DRY_RUN_MODES: tuple[str, ...] = ("client", "server")
 MAX_APPLY_ATTEMPTS = 5
-
-
-@dataclass
-class ApplyOptions:
-    text: str
-    source: str  # file name, or "<stdin>", for messages
-    pod: str | None = None  # --pod (needed for a bare list)
-    namespace: str | None = None  # -n; else the document's; else the context's
-    dry_run: DryRun | None = None
-    diff: bool = False
-    wait: bool = True
-    timeout: float = DEFAULT_TIMEOUT
-    single: bool = False  # --attach: refuse, before sending, a document adding several
 
 
 @dataclass
@@ -198,10 +186,29 @@ def _send(
     )
 
 
-def run_apply(client: KubeClient, options: ApplyOptions, report: Events) -> ApplyResult:
-    if options.dry_run is not None and options.dry_run not in DRY_RUN_MODES:
-        raise UsageError(f"--dry-run must be client or server, not {options.dry_run!r}")
-    document = parse_document(options.text, options.source, options.pod)
+def read_document(request: ApplyRequest) -> tuple[str, str]:
+    """The document's text and a name for it in messages (the file, or ``<stdin>``)."""
+    if request.text is not None:
+        return request.text, "<document>"
+    assert request.file is not None
+    if request.file == "-":
+        return sys.stdin.read(), "<stdin>"
+    try:
+        return Path(request.file).read_text(encoding="utf-8"), request.file
+    except OSError as exc:
+        raise UsageError(f"cannot read {request.file}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{request.file} is not UTF-8 text") from None
+
+
+def run_apply(client: KubeClient, request: ApplyRequest, io: SessionIO) -> ApplyResult:
+    """Add the document's containers the Pod lacks; with ``request.attach``, refuse a document
+    that adds several (the caller attaches to the one added)."""
+    options, report = request, io.events
+    request.validate()
+    text, source = read_document(request)
+    wait, single = request.wait or request.attach, request.attach
+    document = parse_document(text, source, options.pod)
     namespace = resolve_namespace(document, options.namespace, client.namespace)
     pod_name = document.pod_name
     pod = client.get_pod(namespace, pod_name)
@@ -222,7 +229,7 @@ def run_apply(client: KubeClient, options: ApplyOptions, report: Events) -> Appl
             result.diff = ""
         return result
 
-    if options.single and len(plan.new) > 1:
+    if single and len(plan.new) > 1:
         raise UsageError(
             f"--attach needs one new container, but the document adds {len(plan.new)}: "
             + ", ".join(str(c["name"]) for c in plan.new),
@@ -239,10 +246,10 @@ def run_apply(client: KubeClient, options: ApplyOptions, report: Events) -> Appl
         return result
 
     server_dry_run = options.dry_run == "server"
-    answer, plan, request, pod = _send(
+    answer, plan, write, pod = _send(
         client, namespace, pod_name, pod, document, plan, shape, server_dry_run, report
     )
-    result.request = request
+    result.request = write
     result.added = [str(c["name"]) for c in plan.new]
     for name in sorted(set(result.specs) - set(result.added) - set(result.unchanged)):
         # Someone (or our own lost request) added it while we retried: it is there now.
@@ -258,7 +265,7 @@ def run_apply(client: KubeClient, options: ApplyOptions, report: Events) -> Appl
         "the Pod (ephemeral containers cannot be removed)"
     )
     for name in result.added:
-        if options.wait:
+        if wait:
             live, progress = wait_until_started(client, live, name, options.timeout, report)
             result.states[name] = progress.state
         else:
