@@ -218,6 +218,23 @@ class KubeClient:
         )
         return namespace
 
+    def list_namespaces(self) -> list[dict[str, Any]]:
+        data = self._json("GET", "/api/v1/namespaces", self._context("list", "namespaces"))
+        return list(data.get("items") or [])
+
+    def workload_names(self, namespace: str, kind: str) -> list[str]:
+        """Names of the workloads of ``kind`` (``deploy``, ``sts``, ...) in ``namespace``."""
+        from podscope.rules.workloads import WORKLOAD_KINDS
+
+        workload = WORKLOAD_KINDS.get(kind.lower())
+        if workload is None:
+            return []
+        context = self._context("list", workload.plural, namespace, group=workload.group)
+        data = self._json(
+            "GET", f"/apis/{workload.group}/v1/namespaces/{namespace}/{workload.plural}", context
+        )
+        return [str((i.get("metadata") or {}).get("name")) for i in data.get("items") or []]
+
     def list_nodes(self) -> list[dict[str, Any]]:
         data = self._json("GET", "/api/v1/nodes", self._context("list", "nodes"))
         return list(data.get("items") or [])
