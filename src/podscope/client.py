@@ -38,6 +38,7 @@ from podscope.rules.requests import (
     PodCopyRequest,
     check_timeout,
 )
+from podscope.rules.results import ResultDict
 
 if TYPE_CHECKING:
     from podscope.doctor import DoctorReport
@@ -66,6 +67,23 @@ class LocalStreams:
     stdin: int | None = None
     stdout: BinaryIO | None = None
     stderr: BinaryIO | None = None
+
+
+# How each shape of the ephemeralcontainers subresource is described to users.
+_SHAPES = {
+    "pod": "Pod (1.22+: PATCH of the Pod)",
+    "legacy": "EphemeralContainers kind (1.16-1.21: PUT of the list)",
+    "absent": "not served (older than 1.16, or the EphemeralContainers feature gate is off)",
+}
+
+
+@dataclass(frozen=True)
+class VersionInfo(ResultDict):
+    client: str
+    server: str
+    platform: str
+    shape: str  # how the server takes ephemeral containers: pod, legacy or absent
+    ephemeral_containers: str  # the same, in words
 
 
 class Client:
@@ -314,6 +332,20 @@ class Client:
             image_pull_policy=request.image_pull_policy,
         )
         return run_doctor(self.kube, options)
+
+    def version(self) -> VersionInfo:
+        """podscope's version and the server's, and how it takes ephemeral containers."""
+        from podscope import __version__
+
+        server = self.kube.server_version()
+        shape = self.kube.ephemeral_shape()
+        return VersionInfo(
+            client=__version__,
+            server=str(server.get("gitVersion") or "unknown"),
+            platform=str(server.get("platform") or ""),
+            shape=shape,
+            ephemeral_containers=_SHAPES[shape],
+        )
 
     # -- plumbing ---------------------------------------------------------------------------
 

@@ -91,7 +91,6 @@ class Kubectl:
                 raise AssertionError(f"pod {namespace}/{name} not running: {pod.get('status')}")
             time.sleep(0.2)
 
-
     def wait_ephemeral_running(
         self, namespace: str, name: str, container: str, timeout: float = 60
     ) -> dict[str, Any]:

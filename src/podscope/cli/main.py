@@ -18,7 +18,18 @@ from podscope import __version__
 from podscope.errors import ExitCode, PodscopeError
 
 # Order is the order shown in --help.
-COMMANDS = ("debug", "attach", "ls", "cleanup", "cp", "apply", "doctor", "gate", "completion")
+COMMANDS = (
+    "debug",
+    "attach",
+    "ls",
+    "cleanup",
+    "cp",
+    "apply",
+    "doctor",
+    "gate",
+    "completion",
+    "version",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
