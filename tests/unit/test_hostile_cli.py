@@ -248,7 +248,7 @@ def test_attach_refuses_a_path_as_pod_name(closed_kubeconfig: str) -> None:
 
 
 @FAST
-@given(items=st.lists(NASTY, min_size=1, max_size=4))
+@given(items=st.lists(NASTY | st.tuples(NASTY, NASTY).map("=".join), min_size=1, max_size=4))
 def test_env_items(closed_kubeconfig: str, items: list[str]) -> None:
     args = [f"--env={item}" for item in items]
     code, _, err = debug(closed_kubeconfig, *args, "--", "true")
