@@ -75,7 +75,7 @@ _PSA_CONTAINER_RE = re.compile(r'containers? ((?:"[^"]+"(?:, )?)+)')
 # The field of a name that clashes: ``spec.ephemeralContainers[3].name`` (the path has no
 # ``spec.`` when the server validates a bare list).
 _EPHEMERAL_NAME_FIELD = re.compile(r"(?:^|\.)ephemeralContainers\[\d+\]\.name$")
-_EPHEMERAL_LIST_FIELDS = frozenset({"spec.ephemeralContainers", "ephemeralContainers"})
+_EPHEMERAL_LIST = frozenset({"spec.ephemeralContainers", "ephemeralContainers"})
 
 # Which podscope profile satisfies each PodSecurity level (for the remedy).
 _PROFILE_FOR_LEVEL = {"baseline": "baseline", "restricted": "restricted"}
@@ -213,20 +213,23 @@ def is_name_clash(error: PodscopeError) -> bool:
     Decided on the server's field causes (``pkg/apis/core/validation``), never its prose:
 
     - a name used by another container of the Pod is ``FieldValueDuplicate`` on
-      ``spec.ephemeralContainers[N].name`` (every shape: PUT of the list, 1.16-1.21, and
-      strategic-merge PATCH, 1.22+);
-    - a strategic-merge PATCH merges ephemeral containers by name, so a name already used by
-      an ephemeral container turns the write into a change of that container, which the
-      server refuses as ``FieldValueForbidden`` on the list itself, ``spec.ephemeralContainers``
-      (the same cause says a PUT dropped one; podscope always sends the whole current list).
+      ``spec.ephemeralContainers[N].name``, whatever the shape of the write (the PUT of the
+      whole list, 1.16-1.21, or the strategic-merge PATCH, 1.22+);
+    - a PATCH merges ephemeral containers by name, so a name already used by an ephemeral
+      container turns the write into a change of that container: the server refuses it as
+      ``FieldValueForbidden`` on the list itself, ``spec.ephemeralContainers``. A PUT can get
+      that cause for a container it dropped, so it counts only for a PATCH (a PUT that reuses
+      a name always gets the ``FieldValueDuplicate`` too).
     """
     if not isinstance(error, ValidationError) or error.status != 422:
         return False
-    return any(
-        (cause.type == "FieldValueDuplicate" and _EPHEMERAL_NAME_FIELD.search(cause.field))
-        or (cause.type == "FieldValueForbidden" and cause.field in _EPHEMERAL_LIST_FIELDS)
-        for cause in error.causes
-    )
+    patched = error.request is not None and error.request.verb == "patch"
+    for cause in error.causes:
+        if cause.type == "FieldValueDuplicate" and _EPHEMERAL_NAME_FIELD.search(cause.field):
+            return True
+        if patched and cause.type == "FieldValueForbidden" and cause.field in _EPHEMERAL_LIST:
+            return True
+    return False
 
 
 def map_status(
