@@ -500,3 +500,13 @@ def test_name_clash_is_decided_on_fields_not_on_the_text() -> None:
     assert is_name_clash(quiet)
     init = [{"reason": "FieldValueDuplicate", "field": "spec.initContainers[0].name"}]
     assert not is_name_clash(map_status(422, status_body(422, "Invalid", "", causes=init), PUT_EC))
+
+
+def test_the_old_import_paths_still_work() -> None:
+    import podscope.errors as errors
+    import podscope.kube.errors as kube_errors
+    import podscope.session.cp as cp
+
+    assert cp.ChecksumError is errors.ChecksumError
+    for name in ("RequestContext", "RequestOutcomeUnknown", "ServerError"):
+        assert getattr(kube_errors, name) is getattr(errors, name)
