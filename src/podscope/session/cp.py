@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from podscope.errors import (
+    ChecksumError,
     NotFoundError,
     PodscopeError,
     StreamLostError,
@@ -48,10 +49,6 @@ from podscope.session.wait import wait_until_started
 HELPER_PREFIX = "podscope-cp"
 CHUNK = 256 * 1024
 _STDERR_KEEP = 16 * 1024
-
-
-class ChecksumError(PodscopeError):
-    """A copied file's sha256 differs from the source's."""
 
 
 @dataclass
