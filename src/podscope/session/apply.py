@@ -22,9 +22,9 @@ from podscope.errors import (
     UsageError,
     ValidationError,
 )
-from podscope.kube.client import KubeClient
 from podscope.kube.discovery import EphemeralShape
 from podscope.kube.errors import RequestOutcomeUnknown, is_name_clash
+from podscope.kube.protocol import KubeAPI
 from podscope.rules.documents import ApplyPlan, EphemeralDocument, parse_document, plan_apply
 from podscope.rules.legacy import pod_patch_body, to_legacy_body
 from podscope.rules.output import dump_yaml
@@ -149,7 +149,7 @@ def _plan(pod: dict[str, Any], document: EphemeralDocument, pod_name: str) -> Ap
 
 
 def _send(
-    client: KubeClient,
+    client: KubeAPI,
     namespace: str,
     pod_name: str,
     pod: dict[str, Any],
@@ -198,7 +198,7 @@ def _send(
     )
 
 
-def run_apply(client: KubeClient, options: ApplyOptions, report: Reporter) -> ApplyResult:
+def run_apply(client: KubeAPI, options: ApplyOptions, report: Reporter) -> ApplyResult:
     if options.dry_run is not None and options.dry_run not in DRY_RUN_MODES:
         raise UsageError(f"--dry-run must be client or server, not {options.dry_run!r}")
     document = parse_document(options.text, options.source, options.pod)

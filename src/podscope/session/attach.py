@@ -17,7 +17,7 @@ from podscope.errors import (
     UnreachableError,
     ValidationError,
 )
-from podscope.kube.client import KubeClient
+from podscope.kube.protocol import KubeAPI
 from podscope.kube.streams import status_failure
 from podscope.session.container_state import (
     ContainerState,
@@ -79,7 +79,7 @@ def container_spec(pod: dict[str, Any], name: str) -> dict[str, Any] | None:
 
 
 def show_log(
-    client: KubeClient, pod: dict[str, Any], name: str, io: LocalIO, report: Reporter
+    client: KubeAPI, pod: dict[str, Any], name: str, io: LocalIO, report: Reporter
 ) -> int:
     """Write the container's log to stdout/stderr; return how many bytes it holds.
 
@@ -108,7 +108,7 @@ def _emit(out: Any, data: bytes) -> None:
 
 
 def stream_container(
-    client: KubeClient,
+    client: KubeAPI,
     pod: dict[str, Any],
     name: str,
     *,
@@ -159,7 +159,7 @@ def stream_container(
 
 
 def _reread(
-    client: KubeClient, pod: dict[str, Any], *, pod_may_finish: bool = False
+    client: KubeAPI, pod: dict[str, Any], *, pod_may_finish: bool = False
 ) -> dict[str, Any]:
     """The Pod again; its deletion (or replacement) during the session is PodGoneError."""
     namespace, pod_name = _names(pod)
@@ -173,7 +173,7 @@ def _reread(
 
 
 def _attached_session(
-    client: KubeClient,
+    client: KubeAPI,
     pod: dict[str, Any],
     name: str,
     *,
@@ -301,7 +301,7 @@ TARGET_SETTLE_SECONDS = 10.0
 
 
 def _explain_kill_by_target(
-    client: KubeClient,
+    client: KubeAPI,
     start_pod: dict[str, Any],
     pod: dict[str, Any],
     name: str,
@@ -339,7 +339,7 @@ def _explain_kill_by_target(
 
 
 def _note_missed_output(
-    client: KubeClient, pod: dict[str, Any], name: str, received: int, io: LocalIO, report: Reporter
+    client: KubeAPI, pod: dict[str, Any], name: str, received: int, io: LocalIO, report: Reporter
 ) -> None:
     # Output written before the attach opened is not replayed by the kubelet; it is only in
     # the log. When nothing came through, the log is the whole story: show it.
@@ -360,7 +360,7 @@ def _note_missed_output(
 
 
 def run_attach(
-    client: KubeClient,
+    client: KubeAPI,
     namespace: str,
     pod_name: str,
     container: str,

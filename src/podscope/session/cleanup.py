@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from podscope.errors import ConflictError, NotFoundError, PodscopeError, UsageError
-from podscope.kube.client import KubeClient
+from podscope.kube.protocol import KubeAPI
 from podscope.rules.managed import (
     COPY_OF_KEY,
     MANAGED_BY_KEY,
@@ -101,7 +101,7 @@ def describe(pod: dict[str, Any]) -> ManagedPod:
 
 
 def find_managed(
-    client: KubeClient, namespace: str | None, names: Sequence[str] = ()
+    client: KubeAPI, namespace: str | None, names: Sequence[str] = ()
 ) -> list[ManagedPod]:
     """podscope's Pods in ``namespace`` (None: every namespace), or the ones ``names``
     names (which must be podscope's: anything else is refused, not skipped)."""
@@ -125,7 +125,7 @@ def find_managed(
 
 
 def run_cleanup(
-    client: KubeClient,
+    client: KubeAPI,
     namespace: str | None,
     names: Sequence[str] = (),
     *,

@@ -18,9 +18,9 @@ from podscope.errors import (
     PodscopeError,
     ValidationError,
 )
-from podscope.kube.client import KubeClient
 from podscope.kube.discovery import EphemeralShape
 from podscope.kube.errors import RequestOutcomeUnknown, is_name_clash
+from podscope.kube.protocol import KubeAPI
 from podscope.kube.workloads import parse_pod_ref
 from podscope.rules.container import DebugSpec, build_ephemeral_container
 from podscope.rules.legacy import pod_patch_body, to_legacy_body
@@ -103,7 +103,7 @@ def _jitter(attempt: int) -> None:
 
 
 def create_container(
-    client: KubeClient,
+    client: KubeAPI,
     pod: dict[str, Any],
     spec: DebugSpec,
     container: dict[str, Any],
@@ -167,7 +167,7 @@ def create_container(
 
 
 def _resolve_pod(
-    client: KubeClient, options: DebugOptions, namespace: str
+    client: KubeAPI, options: DebugOptions, namespace: str
 ) -> tuple[dict[str, Any], str]:
     ref = parse_pod_ref(options.pod)
     if ref.workload is None:
@@ -232,7 +232,7 @@ class _Phase:
 
 
 def run_debug(
-    client: KubeClient, options: DebugOptions, io: LocalIO, report: Reporter
+    client: KubeAPI, options: DebugOptions, io: LocalIO, report: Reporter
 ) -> DebugResult:
     phase = _Phase()
     try:
@@ -250,7 +250,7 @@ def run_debug(
 
 
 def _run_debug(
-    client: KubeClient, options: DebugOptions, io: LocalIO, report: Reporter, phase: _Phase
+    client: KubeAPI, options: DebugOptions, io: LocalIO, report: Reporter, phase: _Phase
 ) -> DebugResult:
     namespace = options.namespace or client.namespace
     pod, pod_reason = _resolve_pod(client, options, namespace)

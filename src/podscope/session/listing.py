@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from podscope.kube.client import KubeClient
+from podscope.kube.protocol import KubeAPI
 from podscope.session.container_state import container_state_of, container_status
 
 
@@ -53,7 +53,7 @@ def rows_for_pod(pod: dict[str, Any]) -> list[EphemeralRow]:
 
 
 def list_ephemeral(
-    client: KubeClient, namespace: str | None, pod: str | None = None
+    client: KubeAPI, namespace: str | None, pod: str | None = None
 ) -> list[EphemeralRow]:
     """Rows for ``pod`` in ``namespace``, or for every Pod of ``namespace`` (None: all)."""
     if pod is not None:

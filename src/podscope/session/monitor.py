@@ -11,7 +11,7 @@ import threading
 from typing import Any, Protocol
 
 from podscope.errors import PodGoneError, PodscopeError
-from podscope.kube.client import KubeClient
+from podscope.kube.protocol import KubeAPI
 from podscope.session.container_state import check_pod_alive
 from podscope.session.reporter import Reporter
 
@@ -81,7 +81,7 @@ class SessionMonitor:
 
     def __init__(
         self,
-        client: KubeClient,
+        client: KubeAPI,
         pod: dict[str, Any],
         container: str,
         report: Reporter,

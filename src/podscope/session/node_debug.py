@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from podscope.errors import NotFoundError, PodscopeError
-from podscope.kube.client import KubeClient
+from podscope.kube.protocol import KubeAPI
 from podscope.rules.node_pod import HOST_ROOT_PROFILES, NodePodSpec, build_node_pod
 from podscope.rules.profiles import HOST_ROOT_MOUNT, describe_grants
 from podscope.session.attach import stream_container
@@ -63,7 +63,7 @@ def _meta(pod: dict[str, Any]) -> dict[str, Any]:
     return pod.get("metadata") or {}
 
 
-def _get_node(client: KubeClient, name: str) -> dict[str, Any]:
+def _get_node(client: KubeAPI, name: str) -> dict[str, Any]:
     try:
         return client.get_node(name)
     except NotFoundError as exc:
@@ -90,7 +90,7 @@ def _node_warnings(node: dict[str, Any], report: Reporter) -> None:
             )
 
 
-def _delete(client: KubeClient, pod: dict[str, Any], report: Reporter) -> bool:
+def _delete(client: KubeAPI, pod: dict[str, Any], report: Reporter) -> bool:
     meta = _meta(pod)
     name, namespace = str(meta.get("name")), str(meta.get("namespace"))
     try:
@@ -116,7 +116,7 @@ def _describe(spec: NodePodSpec) -> str:
     return f"profile {spec.profile}: the node's file system is not mounted"
 
 
-def run_node(client: KubeClient, options: NodeOptions, io: LocalIO, report: Reporter) -> NodeResult:
+def run_node(client: KubeAPI, options: NodeOptions, io: LocalIO, report: Reporter) -> NodeResult:
     namespace = options.namespace or client.namespace
     spec = NodePodSpec(
         node=options.node,

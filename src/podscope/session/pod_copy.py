@@ -24,8 +24,8 @@ from podscope.errors import (
     StartFailedError,
     WaitTimeoutError,
 )
-from podscope.kube.client import KubeClient
 from podscope.kube.errors import RequestOutcomeUnknown
+from podscope.kube.protocol import KubeAPI
 from podscope.kube.workloads import parse_pod_ref
 from podscope.rules.managed import COPY_OF_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE
 from podscope.rules.pod_copy import CopySpec, PodCopy, build_pod_copy
@@ -92,7 +92,7 @@ def _meta(pod: dict[str, Any]) -> dict[str, Any]:
 
 
 def _resolve(
-    client: KubeClient, options: CopyOptions, namespace: str
+    client: KubeAPI, options: CopyOptions, namespace: str
 ) -> tuple[dict[str, Any], str]:
     ref = parse_pod_ref(options.pod)
     if ref.workload is None:
@@ -119,7 +119,7 @@ def _name_taken(name: str, namespace: str, existing: dict[str, Any] | None) -> C
     )
 
 
-def _ensure_free(client: KubeClient, namespace: str, name: str) -> None:
+def _ensure_free(client: KubeAPI, namespace: str, name: str) -> None:
     try:
         existing = client.get_pod(namespace, name)
     except NotFoundError:
@@ -128,7 +128,7 @@ def _ensure_free(client: KubeClient, namespace: str, name: str) -> None:
 
 
 def _create(
-    client: KubeClient, namespace: str, body: dict[str, Any], report: Reporter
+    client: KubeAPI, namespace: str, body: dict[str, Any], report: Reporter
 ) -> dict[str, Any]:
     name = str(_meta(body).get("name"))
     try:
@@ -159,7 +159,7 @@ def _crash_message(pod_name: str, name: str, progress: ContainerState) -> str:
 
 
 def wait_for_container(
-    client: KubeClient,
+    client: KubeAPI,
     pod: dict[str, Any],
     name: str,
     deadline_seconds: float,
@@ -265,7 +265,7 @@ def _warn_owner(original: dict[str, Any], options: CopyOptions, report: Reporter
 
 
 def _wait_for_copy(
-    client: KubeClient, pod: dict[str, Any], plan: PodCopy, timeout: float, report: Reporter
+    client: KubeAPI, pod: dict[str, Any], plan: PodCopy, timeout: float, report: Reporter
 ) -> tuple[dict[str, Any], ContainerState]:
     if plan.container is not None:
         return wait_for_container(client, pod, plan.container, timeout, report)
@@ -280,7 +280,7 @@ def _wait_for_copy(
     return pod, progress
 
 
-def run_copy(client: KubeClient, options: CopyOptions, io: LocalIO, report: Reporter) -> CopyResult:
+def run_copy(client: KubeAPI, options: CopyOptions, io: LocalIO, report: Reporter) -> CopyResult:
     namespace = options.namespace or client.namespace
     original, pod_reason = _resolve(client, options, namespace)
     original_name = str(_meta(original).get("name"))
