@@ -702,6 +702,9 @@ class FakeKube:
 
     def _create(self, pod: dict[str, Any]) -> dict[str, Any]:
         self._uids += 1
+        # What the server returns always names its kind (create_container relies on it).
+        pod.setdefault("apiVersion", "v1")
+        pod.setdefault("kind", "Pod")
         meta = pod["metadata"]
         meta["uid"] = f"uid-{self._uids}"
         meta.setdefault("creationTimestamp", "2026-12-01T09:00:00Z")
