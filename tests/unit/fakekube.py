@@ -579,7 +579,11 @@ class FakeKube:
         return pod
 
     def fail(self, method: str, *faults: Fault) -> None:
-        """Make the next calls of ``method`` ("get_pod", "watch", "create_pod", ...) fail."""
+        """Make the next calls of ``method`` ("get_pod", "watch", "create_pod", ...) fail.
+
+        ``method[detail]`` picks calls by their recorded detail: ``create_pod[]`` is a real
+        create, ``create_pod[dry-run]`` a dry run.
+        """
         self._faults.setdefault(method, deque()).extend(faults)
 
     def when_idle(self, *actions: Callable[[], Any]) -> None:
@@ -627,7 +631,7 @@ class FakeKube:
         """Record the call, check the names, raise an injected fault (or return LostAnswer)."""
         self.calls.append((method, context.namespace, context.name, detail))
         _check_path_names(context)
-        queue = self._faults.get(method)
+        queue = self._faults.get(f"{method}[{detail}]") or self._faults.get(method)
         if not queue:
             return None
         fault = queue.popleft()
