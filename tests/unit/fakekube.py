@@ -261,6 +261,12 @@ class _WatchResponse:
             if isinstance(self._fault, WatchError):
                 yield self._error_line(self._fault)
                 return
+            if threading.current_thread() is not fake.owner:
+                # A background watch (the session monitor) waits in real time for a write,
+                # and leaves the test's clock and idle actions to the test's own thread.
+                if fake._wait_for_write(position):
+                    continue
+                return
             if fake._run_idle_hook():
                 continue
             # Nothing more happens: a bookmark, then the server holds the watch to its end.
@@ -293,8 +299,9 @@ def _line(kind: str, obj: dict[str, Any]) -> bytes:
 # -- streams ------------------------------------------------------------------------------------
 
 # What runs behind an exec or attach: (command, stdin) -> (stdout, stderr, exit code). None as
-# the exit code: the connection drops without a Status (a lost stream).
-Program = Callable[[list[str], bytes], tuple[bytes, bytes, int | None]]
+# the exit code: the connection drops without a Status (a lost stream). None instead of the
+# tuple: the process keeps running and the stream stays open until it is closed.
+Program = Callable[[list[str], bytes], "tuple[bytes, bytes, int | None] | None"]
 
 
 class _Frame:
@@ -318,9 +325,12 @@ class FakeSocket:
             self._run()
 
     def _run(self) -> None:
-        stdout, stderr, code = self._program(self._command, bytes(self.stdin))
+        answer = self._program(self._command, bytes(self.stdin))
         with self._ready:
             self._ran = True
+            if answer is None:
+                return
+            stdout, stderr, code = answer
             if stdout:
                 self._out.append(bytes([STDOUT]) + stdout)
             if stderr:
@@ -549,6 +559,9 @@ class FakeKube:
         # Admission (PodSecurity, webhooks): pod -> (HTTP status, message) to refuse, or None.
         self.admission: Callable[[dict[str, Any]], tuple[int, str] | None] | None = None
         self._lock = threading.RLock()
+        self._written = threading.Condition(self._lock)
+        self._closed = False
+        self.owner = threading.current_thread()  # the test's thread: it alone runs idle actions
 
     # -- test controls ------------------------------------------------------------------------
 
@@ -702,6 +715,7 @@ class FakeKube:
             else:
                 self._pods[key] = pod
             self._events.append(_Event(self._version, kind, key[0], key[1], copy.deepcopy(pod)))
+            self._written.notify_all()
             return copy.deepcopy(pod)
 
     def _create(self, pod: dict[str, Any]) -> dict[str, Any]:
@@ -716,6 +730,19 @@ class FakeKube:
 
     def _remove(self, namespace: str, name: str) -> dict[str, Any]:
         return self._write(self._stored(namespace, name), "DELETED")
+
+    def _wait_for_write(self, position: int) -> bool:
+        """Block until a write after ``position`` (True) or ``close()`` (False)."""
+        with self._written:
+            while not self._closed and self._version <= position:
+                self._written.wait(0.5)
+            return not self._closed
+
+    def close(self) -> None:
+        """End background watches (called when a test ends)."""
+        with self._written:
+            self._closed = True
+            self._written.notify_all()
 
     def _run_idle_hook(self) -> bool:
         with self._lock:

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from tests.unit.fakekube import FakeKube, install_clock
 
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> FakeKube:
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeKube]:
     kube = FakeKube()
     install_clock(monkeypatch, kube.clock)
-    return kube
+    yield kube
+    kube.close()
 
 
 @pytest.fixture
-def legacy(monkeypatch: pytest.MonkeyPatch) -> FakeKube:
+def legacy(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeKube]:
     """A 1.16-1.21 server: ephemeral containers are a PUT of an EphemeralContainers list."""
     kube = FakeKube(shape="legacy")
     install_clock(monkeypatch, kube.clock)
-    return kube
+    yield kube
+    kube.close()
 
 
 class Messages(list[str]):
