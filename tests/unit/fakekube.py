@@ -550,7 +550,8 @@ class FakeKube:
         self.workloads: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.nodes: dict[str, dict[str, Any]] = {}
         self.logs: dict[tuple[str, str, str], bytes] = {}
-        self.programs: dict[str, Program] = {}  # container name -> what exec/attach runs
+        # Container name (or "*": any) -> what exec/attach runs in it.
+        self.programs: dict[str, Program] = {}
         self.sockets: list[FakeSocket] = []
         # Every request, in order: (method, namespace, name, detail).
         self.calls: list[tuple[str, str | None, str | None, str]] = []
@@ -1077,7 +1078,7 @@ class FakeKube:
         self._request(method, context, " ".join([container, *command]))
         if (namespace, pod) not in self._pods:
             raise self._not_found(context)
-        program = self.programs.get(container)
+        program = self.programs.get(container) or self.programs.get("*")
         if program is None:
             raise self._error(
                 400,
