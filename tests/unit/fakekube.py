@@ -549,7 +549,9 @@ class FakeKube:
         self.compacted = 0  # versions below this are gone from the watch history (410)
         self.workloads: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.nodes: dict[str, dict[str, Any]] = {}
-        self.logs: dict[tuple[str, str, str], bytes] = {}
+        self.logs: dict[tuple[str, str, str], bytes] = {}  # (ns, pod, container) -> both streams
+        self.log_streams: dict[tuple[str, str, str], tuple[bytes, bytes]] = {}  # stdout, stderr
+        self.split_logs = True  # whether read_log takes stream=Stdout/Stderr
         # Container name (or "*": any) -> what exec/attach runs in it.
         self.programs: dict[str, Program] = {}
         self.sockets: list[FakeSocket] = []
@@ -834,7 +836,30 @@ class FakeKube:
         self._request("read_log", context, f"{container} {stream or ''}".strip())
         if (namespace, pod) not in self._pods:
             raise self._not_found(context)
-        data = self.logs.get((namespace, pod, container), b"")
+        key = (namespace, pod, container)
+        if stream is not None:
+            if not self.split_logs:
+                # Servers without split log streams refuse the parameter.
+                raise self._error(
+                    422,
+                    context,
+                    f'PodLogOptions "{pod}" is invalid: stream: Forbidden: may not be specified',
+                    details={
+                        "name": pod,
+                        "kind": "PodLogOptions",
+                        "causes": [
+                            {
+                                "reason": "FieldValueForbidden",
+                                "field": "stream",
+                                "message": "Forbidden: may not be specified",
+                            }
+                        ],
+                    },
+                )
+            out, err = self.log_streams.get(key, (self.logs.get(key, b""), b""))
+            data = out if stream == "Stdout" else err
+        else:
+            data = self.logs.get(key, b"")
         return data[:limit_bytes] if limit_bytes is not None else data
 
     # -- writes -------------------------------------------------------------------------------
