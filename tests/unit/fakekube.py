@@ -270,7 +270,7 @@ class _WatchResponse:
             if fake._run_idle_hook():
                 continue
             # Nothing more happens: a bookmark, then the server holds the watch to its end.
-            bookmark = {"kind": "Pod", "apiVersion": "v1"}
+            bookmark: dict[str, Any] = {"kind": "Pod", "apiVersion": "v1"}
             bookmark["metadata"] = {"resourceVersion": str(fake._version)}
             yield _line("BOOKMARK", bookmark)
             fake.clock.advance_to(self._end)
@@ -475,7 +475,7 @@ class Kubelet:
     ) -> dict[str, Any]:
         pod = self._fake._stored(namespace, name)
         statuses = (pod.get("status") or {}).get("containerStatuses") or []
-        item = next((s for s in statuses if s.get("name") == container), {})
+        item: dict[str, Any] = next((s for s in statuses if s.get("name") == container), {})
         return self._set(
             name,
             container,
