@@ -148,7 +148,14 @@ class WatchError:
     after: int = 0
 
 
-Fault = Http | Unreachable | LostAnswer | DropWatch | WatchError
+@dataclass(frozen=True)
+class Raise:
+    """The call raises this (e.g. KeyboardInterrupt: the user pressed Ctrl-C during it)."""
+
+    error: BaseException
+
+
+Fault = Http | Unreachable | LostAnswer | DropWatch | WatchError | Raise
 
 _REASONS = {
     400: "BadRequest",
@@ -658,6 +665,8 @@ class FakeKube:
             )
         if isinstance(fault, Unreachable):
             raise unreachable(context, fault.reason, maybe_sent=fault.maybe_sent and write)
+        if isinstance(fault, Raise):
+            raise fault.error
         return fault
 
     @staticmethod
