@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from podscope.errors import NotFoundError
+from podscope.errors import NotFoundError, PodscopeError, StreamLostError, UsageError
 from podscope.session.cp import ChecksumError, CpOptions, CpResult, run_cp
 from tests.unit.fakekube import FakeKube
 from tests.unit.session.conftest import Messages
@@ -132,3 +132,91 @@ def test_a_missing_remote_file(
     with pytest.raises(NotFoundError, match="/etc/nope: no such file or directory"):
         _cp(fake, messages, "web:/etc/nope", str(tmp_path / "x"))
     assert not os.path.exists(tmp_path / "x")
+
+
+def test_copy_out_a_directory(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    (target.root / "etc" / "sub").mkdir()
+    (target.root / "etc" / "sub" / "b.txt").write_bytes(b"b")
+    local = tmp_path / "got"
+    result = _cp(fake, messages, "web:/etc", str(local))
+    assert (local / "app.conf").read_bytes() == b"listen 8080\n"
+    assert (local / "sub" / "b.txt").read_bytes() == b"b"
+    assert (result.files, result.checksum) == (2, "verified")
+
+
+def test_copy_without_checksum_skips_the_sum(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    result = _cp(fake, messages, "web:/etc/app.conf", str(tmp_path / "a"), checksum=False)
+    assert result.checksum == "skipped" and "sum" not in target.ops
+
+
+def test_copy_in_a_directory(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    local = tmp_path / "conf.d"
+    local.mkdir()
+    (local / "one.conf").write_bytes(b"1")
+    result = _cp(fake, messages, str(local), "web:/etc/conf.d")
+    assert (target.root / "etc" / "conf.d" / "one.conf").read_bytes() == b"1"
+    assert result.files == 1 and result.checksum == "verified"
+
+
+def test_copy_in_refusals(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    local = tmp_path / "d"
+    local.mkdir()
+    with pytest.raises(UsageError, match="cannot copy directory"):
+        _cp(fake, messages, str(local), "web:/etc/app.conf")
+    with pytest.raises(NotFoundError, match="/nope: no such directory in the target"):
+        _cp(fake, messages, str(local), "web:/nope/x")
+    with pytest.raises(NotFoundError, match="no such local file or directory"):
+        _cp(fake, messages, str(tmp_path / "missing"), "web:/etc/")
+
+
+def test_a_failing_remote_step_reports_its_stderr(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    def broken(command: list[str], stdin: bytes) -> tuple[bytes, bytes, int]:
+        if command[4] == "out":
+            return b"", b"tar: short read\n", 2
+        return target(command, stdin)
+
+    fake.programs["*"] = broken
+    with pytest.raises(PodscopeError, match=r"failed: tar: short read|exit code 2"):
+        _cp(fake, messages, "web:/etc/app.conf", str(tmp_path / "a"), checksum=False)
+
+
+def test_a_dropped_exec_is_a_lost_stream(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    def dropped(command: list[str], stdin: bytes) -> tuple[bytes, bytes, int | None]:
+        if command[4] == "probe":
+            return b"", b"", None
+        return target(command, stdin)
+
+    fake.programs["*"] = dropped
+    with pytest.raises(StreamLostError, match="the connection broke while inspecting"):
+        _cp(fake, messages, "web:/etc/app.conf", str(tmp_path / "a"))
+
+
+def test_cp_needs_a_target_and_one_namespace(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    with pytest.raises(UsageError, match="names namespace other but -n says default"):
+        _cp(fake, messages, "other/web:/etc/app.conf", str(tmp_path / "a"), namespace="default")
+    assert "patch_ephemeral_containers" not in fake.methods()
+
+
+def test_progress_bar_draws_on_stderr(
+    fake: FakeKube,
+    target: TargetRoot,
+    tmp_path: Path,
+    messages: Messages,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _cp(fake, messages, "web:/etc/app.conf", str(tmp_path / "a"), progress=True)
+    assert "web:/etc/app.conf ->" in capsys.readouterr().err
