@@ -308,7 +308,9 @@ def _line(kind: str, obj: dict[str, Any]) -> bytes:
 # What runs behind an exec or attach: (command, stdin) -> (stdout, stderr, exit code). None as
 # the exit code: the connection drops without a Status (a lost stream). None instead of the
 # tuple: the process keeps running and the stream stays open until it is closed.
-Program = Callable[[list[str], bytes], "tuple[bytes, bytes, int | None] | None"]
+# A dict as the exit code is sent as the stream's final Status as it is (a failure that is no
+# exit code, e.g. the kubelet's "container not found").
+Program = Callable[[list[str], bytes], "tuple[bytes, bytes, int | dict[str, Any] | None] | None"]
 
 
 class _Frame:
@@ -345,7 +347,9 @@ class FakeSocket:
             if code is None:
                 self._out.append(None)  # dropped: no Status, no close frame
             else:
-                if code == 0:
+                if isinstance(code, dict):
+                    status = code
+                elif code == 0:
                     status: dict[str, Any] = {"metadata": {}, "status": "Success"}
                 else:
                     status = {

@@ -12,7 +12,9 @@ import pytest
 from podscope.errors import (
     ConflictError,
     PodGoneError,
+    PodscopeError,
     StreamLostError,
+    UnreachableError,
     UsageError,
 )
 from podscope.session.apply import MAX_APPLY_ATTEMPTS, ApplyOptions, ApplyResult, run_apply
@@ -337,3 +339,82 @@ def test_cleanup_keeps_going_after_a_failure(fake: FakeKube, messages: Messages)
     result = run_cleanup(fake, "default", report=messages)
     assert [p.name for p, _ in result.failed] == ["copy-1"]
     assert [p.name for p in result.deleted] == ["copy-2"]
+
+
+def test_attach_to_an_unreachable_server_is_not_retried(fake: FakeKube, messages: Messages) -> None:
+    pod = _running_debugger(fake)
+    fake.fail("attach", Unreachable())
+    with pytest.raises(UnreachableError):
+        _attach(fake, pod, messages)
+
+
+def test_attach_refused_because_the_container_just_exited_shows_the_log(
+    fake: FakeKube, messages: Messages
+) -> None:
+    pod = _running_debugger(fake)  # podscope saw it running...
+    fake.kubelet.terminate("web", DEBUGGER, 0)  # ...but it exits before the attach
+    fake.fail("attach", Http(400, "container dbg is not running"))
+    fake.logs[("default", "web", DEBUGGER)] = b"bye\n"
+    local = _local()
+    outcome = _attach(fake, pod, messages, io=local)
+    assert not outcome.attached and b"bye\n" in _output(local)
+    assert (
+        f"container {DEBUGGER} finished before podscope could attach; its log follows" in messages
+    )
+
+
+def test_attach_refused_while_still_running_is_an_error(fake: FakeKube, messages: Messages) -> None:
+    pod = _running_debugger(fake)
+    fake.fail("attach", Http(400, "bad request"))
+    with pytest.raises(PodscopeError, match="bad request"):
+        _attach(fake, pod, messages)
+
+
+NOT_FOUND = {"status": "Failure", "message": 'container not found ("dbg")', "reason": "NotFound"}
+
+
+def test_not_found_stream_of_a_command_that_already_ended(
+    fake: FakeKube, messages: Messages
+) -> None:
+    pod = _running_debugger(fake)
+
+    def program(command: list[str], stdin: bytes) -> tuple[bytes, bytes, dict[str, Any]]:
+        fake.when_idle(lambda: fake.kubelet.terminate("web", DEBUGGER, 0))
+        return b"", b"", NOT_FOUND
+
+    fake.programs[DEBUGGER] = program
+    fake.logs[("default", "web", DEBUGGER)] = b"quick\n"
+    local = _local()
+    outcome = _attach(fake, pod, messages, io=local)
+    assert not outcome.attached and b"quick\n" in _output(local)
+
+
+def test_not_found_stream_while_it_runs_is_retried(fake: FakeKube, messages: Messages) -> None:
+    pod = _running_debugger(fake)
+    runs = {"n": 0}
+
+    def program(command: list[str], stdin: bytes) -> tuple[bytes, bytes, Any]:
+        runs["n"] += 1
+        if runs["n"] == 1:
+            return b"", b"", NOT_FOUND  # the kubelet has not caught up with the start
+        fake.kubelet.terminate("web", DEBUGGER, 0)
+        return b"up\n", b"", 0
+
+    fake.programs[DEBUGGER] = program
+    outcome = _attach(fake, pod, messages)
+    assert outcome.attached and outcome.exit_code == 0 and runs["n"] == 2
+
+
+def test_a_failed_stream_after_output_is_lost(fake: FakeKube, messages: Messages) -> None:
+    pod = _running_debugger(fake)
+    failure = {"status": "Failure", "message": "error: unexpected EOF", "reason": "InternalError"}
+    fake.programs[DEBUGGER] = lambda command, stdin: (b"partial", b"", failure)
+    with pytest.raises(StreamLostError, match="the attach stream to dbg failed: error: unexpected"):
+        _attach(fake, pod, messages)
+
+
+def test_a_closed_stream_of_a_running_container(fake: FakeKube, messages: Messages) -> None:
+    pod = _running_debugger(fake)
+    fake.programs[DEBUGGER] = lambda command, stdin: (b"x", b"", 0)  # but it keeps running
+    with pytest.raises(StreamLostError, match="closed but the container is still running"):
+        _attach(fake, pod, messages)
