@@ -560,6 +560,7 @@ class FakeKube:
         self.compacted = 0  # versions below this are gone from the watch history (410)
         self.workloads: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.nodes: dict[str, dict[str, Any]] = {}
+        self.added: dict[tuple[str, str], list[str]] = {}  # ephemeral names, in order added
         self.logs: dict[tuple[str, str, str], bytes] = {}  # (ns, pod, container) -> both streams
         self.log_streams: dict[tuple[str, str, str], tuple[bytes, bytes]] = {}  # stdout, stderr
         self.split_logs = True  # whether read_log takes stream=Stdout/Stderr
@@ -624,6 +625,10 @@ class FakeKube:
     def pod(self, name: str, namespace: str | None = None) -> dict[str, Any]:
         """The stored Pod (a copy), without recording a request."""
         return copy.deepcopy(self._stored(namespace or self.namespace, name))
+
+    def newest_ephemeral(self, pod: str, namespace: str | None = None) -> str:
+        """The ephemeral container added last to ``pod`` (whatever its place in the list)."""
+        return self.added[(namespace or self.namespace, pod)][-1]
 
     def has_pod(self, name: str, namespace: str | None = None) -> bool:
         return (namespace or self.namespace, name) in self._pods
@@ -908,8 +913,10 @@ class FakeKube:
             c.get("name") for key in ("containers", "initContainers") for c in spec.get(key) or []
         }
         if shape == "pod":
-            changed = False
-            for item in (body.get("spec") or {}).get("ephemeralContainers") or []:
+            # The merge puts the patch's new containers first (checked on a 1.34 API server:
+            # each PATCH adding one container makes it spec.ephemeralContainers[0]).
+            added: list[dict[str, Any]] = []
+            for index, item in enumerate((body.get("spec") or {}).get("ephemeralContainers") or []):
                 old = next((c for c in existing if c.get("name") == item.get("name")), None)
                 if old is not None:
                     if {**old, **item} != old:
@@ -929,7 +936,6 @@ class FakeKube:
                         )
                     continue
                 if item.get("name") in regular:
-                    index = len(existing)
                     raise self._invalid(
                         context,
                         "Pod",
@@ -942,12 +948,14 @@ class FakeKube:
                         ],
                         new_container,
                     )
-                existing.append(copy.deepcopy(item))
-                changed = True
+                added.append(copy.deepcopy(item))
+            spec["ephemeralContainers"] = added + existing
             self._admit(pod, context, new_container)
             if dry_run:
                 return pod
-            answer = self._write(pod, "MODIFIED") if changed else copy.deepcopy(stored)
+            # Re-sending a container exactly as it is changes nothing (no write, same version).
+            answer = self._write(pod, "MODIFIED") if added else copy.deepcopy(stored)
+            self.added.setdefault((namespace, name), []).extend(str(c["name"]) for c in added)
             self._lost(fault, context)
             return answer
         # legacy: PUT of the whole list, guarded by the Pod's resourceVersion
@@ -994,10 +1002,14 @@ class FakeKube:
                     ],
                     new_container,
                 )
+        old_names = {c.get("name") for c in existing}
         spec["ephemeralContainers"] = copy.deepcopy(wanted)
         self._admit(pod, context, new_container)
         if not dry_run:
             pod = self._write(pod, "MODIFIED")
+            self.added.setdefault((namespace, name), []).extend(
+                str(c["name"]) for c in wanted if c.get("name") not in old_names
+            )
             self._lost(fault, context)
         return {
             "apiVersion": "v1",
@@ -1071,8 +1083,9 @@ class FakeKube:
             raise self._error(
                 409,
                 context,
-                f'Operation cannot be fulfilled on Pod "{name}": Precondition failed: UID in '
-                f"precondition: {uid}, UID in object meta: {stored['metadata']['uid']}",
+                f'Operation cannot be fulfilled on Pod "{name}": the UID in the precondition '
+                f"({uid}) does not match the UID in record ({stored['metadata']['uid']}). The "
+                "object might have been deleted and then recreated",
                 details={"name": name, "kind": "Pod"},
             )
         gone = self._remove(namespace, name)

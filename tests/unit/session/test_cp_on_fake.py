@@ -73,8 +73,7 @@ def target(fake: FakeKube, tmp_path: Path) -> TargetRoot:
     fake.programs["*"] = target
 
     def start_helper() -> None:
-        names = [c["name"] for c in fake.pod("web")["spec"].get("ephemeralContainers") or []]
-        fake.kubelet.start("web", names[-1])
+        fake.kubelet.start("web", fake.newest_ephemeral("web"))
 
     fake.when_idle(start_helper)
     return target

@@ -97,7 +97,8 @@ def test_generated_name_taken_meanwhile_gets_a_new_name(fake: FakeKube, messages
     fake.calls.clear()
     _, made = create_container(fake, pod, spec, container, "pod", messages)
     assert made["name"] != container["name"] and made["name"].startswith("debugger-")
-    assert _ephemeral_names(fake) == [container["name"], made["name"]]
+    # Newest first: a strategic-merge PATCH puts the containers it adds at the front.
+    assert _ephemeral_names(fake) == [made["name"], container["name"]]
     assert fake.methods() == [
         "patch_ephemeral_containers",
         "get_pod",
@@ -211,7 +212,7 @@ def _debug(fake: FakeKube, messages: Messages, **options: Any) -> DebugResult:
 
 def test_debug_creates_waits_and_reports(fake: FakeKube, messages: Messages) -> None:
     fake.running_pod("web")
-    fake.when_idle(lambda: fake.kubelet.start("web", _ephemeral_names(fake)[-1]))
+    fake.when_idle(lambda: fake.kubelet.start("web", fake.newest_ephemeral("web")))
     result = _debug(fake, messages)
     assert result.created and result.state == "running" and result.target == "app"
     assert _ephemeral_names(fake) == [result.container]
@@ -229,7 +230,7 @@ def test_debug_refuses_a_server_without_the_subresource(messages: Messages) -> N
 
 def test_debug_reuses_a_running_container(fake: FakeKube, messages: Messages) -> None:
     fake.running_pod("web")
-    fake.when_idle(lambda: fake.kubelet.start("web", _ephemeral_names(fake)[-1]))
+    fake.when_idle(lambda: fake.kubelet.start("web", fake.newest_ephemeral("web")))
     first = _debug(fake, messages, target=None)
     again = _debug(fake, messages, reuse=True)
     assert not again.created and again.container == first.container
@@ -240,7 +241,7 @@ def test_debug_failure_after_create_says_the_container_stays(
     fake: FakeKube, messages: Messages
 ) -> None:
     fake.running_pod("web")
-    fake.when_idle(lambda: fake.kubelet.fail_pull("web", _ephemeral_names(fake)[-1]))
+    fake.when_idle(lambda: fake.kubelet.fail_pull("web", fake.newest_ephemeral("web")))
     with pytest.raises(Exception) as info:
         _debug(fake, messages)
     assert "stays in the Pod" in (getattr(info.value, "remedy", "") or "")
@@ -251,7 +252,7 @@ def test_debug_of_a_workload_picks_its_running_pod(fake: FakeKube, messages: Mes
     fake.workloads[("default", "deployments", "web")] = {
         "spec": {"selector": {"matchLabels": {"app": "web"}}}
     }
-    fake.when_idle(lambda: fake.kubelet.start("web-1", _ephemeral_names(fake, "web-1")[-1]))
+    fake.when_idle(lambda: fake.kubelet.start("web-1", fake.newest_ephemeral("web-1")))
     result = _debug(fake, messages, pod="deploy/web")
     assert result.pod == "web-1"
     assert messages[0].startswith("debugging Pod web-1 (")

@@ -71,8 +71,9 @@ def _target_pod(fake: FakeKube, security: dict[str, Any] | None = None) -> None:
 
 
 def _last(fake: FakeKube) -> dict[str, Any]:
+    name = fake.newest_ephemeral("web")
     containers: list[dict[str, Any]] = fake.pod("web")["spec"]["ephemeralContainers"]
-    return containers[-1]
+    return next(c for c in containers if c["name"] == name)
 
 
 def test_chroot_picks_the_ptrace_profile_when_none_was_chosen(
