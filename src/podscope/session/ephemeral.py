@@ -77,7 +77,10 @@ def _meta(pod: dict[str, Any]) -> dict[str, Any]:
 
 
 def find_reusable(pod: dict[str, Any], spec: DebugSpec) -> str | None:
-    """A running ephemeral container matching ``spec``'s image and target (newest first)."""
+    """A running ephemeral container matching ``spec``'s image and target: the one started
+    last. The list's order cannot tell which is newest (a PATCH puts what it adds first, the
+    1.16-1.21 PUT last)."""
+    best: tuple[str, str] | None = None
     for item in reversed((pod.get("spec") or {}).get("ephemeralContainers") or []):
         name = item.get("name")
         if item.get("image") != spec.image:
@@ -92,9 +95,14 @@ def find_reusable(pod: dict[str, Any], spec: DebugSpec) -> str | None:
             continue
         if (spec.stdin and not item.get("stdin")) or (spec.tty and not item.get("tty")):
             continue
-        if container_state_of(pod, str(name)).state == "running":
-            return str(name)
-    return None
+        progress = container_state_of(pod, str(name))
+        if progress.state == "running":
+            started = str(
+                ((progress.status.get("state") or {}).get("running") or {}).get("startedAt") or ""
+            )
+            if best is None or started > best[0]:
+                best = (started, str(name))
+    return best[1] if best is not None else None
 
 
 def _jitter(attempt: int) -> None:
