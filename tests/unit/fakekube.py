@@ -29,6 +29,7 @@ clock to the end of its window, so timeouts take no real time.
 from __future__ import annotations
 
 import copy
+import datetime
 import json
 import threading
 from collections import deque
@@ -405,6 +406,12 @@ class Kubelet:
     def __init__(self, fake: FakeKube) -> None:
         self._fake = fake
 
+    def _now(self) -> str:
+        """The fake clock as the RFC 3339 time a kubelet reports (second precision)."""
+        start = datetime.datetime(2026, 12, 1, 10, 0, 0, tzinfo=datetime.timezone.utc)
+        moment = start + datetime.timedelta(seconds=self._fake.clock.monotonic() - 1000.0)
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
     def _set(
         self,
         name: str,
@@ -446,7 +453,7 @@ class Kubelet:
         return self._set(
             name,
             container,
-            {"running": {"startedAt": "2026-12-01T10:00:00Z"}},
+            {"running": {"startedAt": self._now()}},
             namespace,
             ready=True,
         )

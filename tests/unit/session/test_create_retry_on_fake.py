@@ -237,6 +237,19 @@ def test_debug_reuses_a_running_container(fake: FakeKube, messages: Messages) ->
     assert _ephemeral_names(fake) == [first.container]
 
 
+def test_debug_reuses_the_most_recently_started_match(fake: FakeKube, messages: Messages) -> None:
+    # Two matching debuggers run; --reuse promises the newest. A PATCH puts each new container
+    # first in spec.ephemeralContainers, a PUT (1.16-1.21) last: list order cannot tell.
+    fake.running_pod("web")
+    fake.when_idle(lambda: fake.kubelet.start("web", fake.newest_ephemeral("web")))
+    _debug(fake, messages, target=None)
+    fake.clock.sleep(60)
+    fake.when_idle(lambda: fake.kubelet.start("web", fake.newest_ephemeral("web")))
+    newer = _debug(fake, messages, target=None)
+    again = _debug(fake, messages, target=None, reuse=True)
+    assert not again.created and again.container == newer.container
+
+
 def test_debug_failure_after_create_says_the_container_stays(
     fake: FakeKube, messages: Messages
 ) -> None:
