@@ -154,8 +154,8 @@ class DebugRequest(ContainerRequest):
         if self.pod.partition("/")[0].lower() in ("node", "nodes"):
             raise UsageError(f"{self.pod} names a node, not a Pod", remedy="use a NodeDebugRequest")
         validate_resource_name(parse_pod_ref(self.pod).name, "POD")
-        _check_not_empty(self.target, "--target")
-        if self.target is not None:
+        # An empty --target is meaningful: no target (no shared process namespace).
+        if self.target:
             validate_container_name(self.target, "--target")
         if self.cd is not None and self.chroot:
             raise UsageError("give --cd or --chroot, not both (chroot starts at the target's /)")
@@ -262,7 +262,6 @@ class AttachRequest:
 
     def validate(self) -> None:
         from podscope.rules.names import validate_container_name, validate_resource_name
-
         from podscope.rules.workloads import parse_pod_ref
 
         check_timeout(self.timeout)
@@ -397,7 +396,6 @@ class DoctorRequest:
         if self.pod is not None:
             validate_resource_name(self.pod, "POD")
         _check_not_empty(self.image, "--image")
-        _check_not_empty(self.target, "--target")
         _check_choice(self.profile, PROFILE_NAMES, "--profile")
         _check_choice(self.image_pull_policy, PULL_POLICIES, "--image-pull-policy")
         _check_namespace(self.namespace)

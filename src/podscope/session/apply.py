@@ -25,9 +25,9 @@ from podscope.errors import (
     ValidationError,
 )
 from podscope.events import Events
-from podscope.kube.client import KubeClient
 from podscope.kube.discovery import EphemeralShape
 from podscope.kube.errors import RequestOutcomeUnknown, is_name_clash
+from podscope.kube.protocol import KubeAPI
 from podscope.rules.documents import ApplyPlan, EphemeralDocument, parse_document, plan_apply
 from podscope.rules.legacy import pod_patch_body, to_legacy_body
 from podscope.rules.output import dump_yaml
@@ -137,7 +137,7 @@ def _plan(pod: dict[str, Any], document: EphemeralDocument, pod_name: str) -> Ap
 
 
 def _send(
-    client: KubeClient,
+    client: KubeAPI,
     namespace: str,
     pod_name: str,
     pod: dict[str, Any],
@@ -201,7 +201,7 @@ def read_document(request: ApplyRequest) -> tuple[str, str]:
         raise UsageError(f"{request.file} is not UTF-8 text") from None
 
 
-def run_apply(client: KubeClient, request: ApplyRequest, io: SessionIO) -> ApplyResult:
+def run_apply(client: KubeAPI, request: ApplyRequest, io: SessionIO) -> ApplyResult:
     """Add the document's containers the Pod lacks; with ``request.attach``, refuse a document
     that adds several (the caller attaches to the one added)."""
     options, report = request, io.events

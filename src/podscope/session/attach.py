@@ -18,7 +18,7 @@ from podscope.errors import (
     ValidationError,
 )
 from podscope.events import Events
-from podscope.kube.client import KubeClient
+from podscope.kube.protocol import KubeAPI
 from podscope.kube.streams import status_failure
 from podscope.rules.requests import AttachRequest
 from podscope.rules.results import ResultDict
@@ -85,7 +85,7 @@ def container_spec(pod: dict[str, Any], name: str) -> dict[str, Any] | None:
 
 
 def show_log(
-    client: KubeClient, pod: dict[str, Any], name: str, io: LocalIO, report: Events
+    client: KubeAPI, pod: dict[str, Any], name: str, io: LocalIO, report: Events
 ) -> int:
     """Write the container's log to stdout/stderr; return how many bytes it holds.
 
@@ -126,7 +126,7 @@ class StreamMode:
 
 
 def stream_container(
-    client: KubeClient, pod: dict[str, Any], name: str, io: SessionIO, mode: StreamMode
+    client: KubeAPI, pod: dict[str, Any], name: str, io: SessionIO, mode: StreamMode
 ) -> StreamOutcome:
     """Attach to container ``name`` (running or finished) until its process exits.
 
@@ -169,7 +169,7 @@ def stream_container(
 
 
 def _reread(
-    client: KubeClient, pod: dict[str, Any], *, pod_may_finish: bool = False
+    client: KubeAPI, pod: dict[str, Any], *, pod_may_finish: bool = False
 ) -> dict[str, Any]:
     """The Pod again; its deletion (or replacement) during the session is PodGoneError."""
     namespace, pod_name = _names(pod)
@@ -183,7 +183,7 @@ def _reread(
 
 
 def _attached_session(
-    client: KubeClient,
+    client: KubeAPI,
     pod: dict[str, Any],
     name: str,
     *,
@@ -311,7 +311,7 @@ TARGET_SETTLE_SECONDS = 10.0
 
 
 def _explain_kill_by_target(
-    client: KubeClient,
+    client: KubeAPI,
     start_pod: dict[str, Any],
     pod: dict[str, Any],
     name: str,
@@ -349,7 +349,7 @@ def _explain_kill_by_target(
 
 
 def _note_missed_output(
-    client: KubeClient, pod: dict[str, Any], name: str, received: int, io: LocalIO, report: Events
+    client: KubeAPI, pod: dict[str, Any], name: str, received: int, io: LocalIO, report: Events
 ) -> None:
     # Output written before the attach opened is not replayed by the kubelet; it is only in
     # the log. When nothing came through, the log is the whole story: show it.
@@ -369,12 +369,13 @@ def _note_missed_output(
         )
 
 
-def run_attach(client: KubeClient, request: AttachRequest, io: SessionIO) -> AttachResult:
+def run_attach(client: KubeAPI, request: AttachRequest, io: SessionIO) -> AttachResult:
     """``podscope attach``: attach to an existing (usually ephemeral) container.
 
     ``request.stdin``/``tty`` of None mean False here: the caller decides them from its
     terminal first.
     """
+    request.validate()
     namespace = request.namespace or client.namespace
     pod_name, container, report = request.pod, request.container, io.events
     stdin, tty, timeout = bool(request.stdin), bool(request.tty), request.timeout

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from podscope.errors import ConflictError, NotFoundError, PodscopeError, UsageError
-from podscope.kube.client import KubeClient
+from podscope.kube.protocol import KubeAPI
 from podscope.rules.managed import (
     COPY_OF_KEY,
     MANAGED_BY_KEY,
@@ -102,7 +102,7 @@ def describe(pod: dict[str, Any]) -> ManagedPod:
 
 
 def find_managed(
-    client: KubeClient, namespace: str | None, names: Sequence[str] = ()
+    client: KubeAPI, namespace: str | None, names: Sequence[str] = ()
 ) -> list[ManagedPod]:
     """podscope's Pods in ``namespace`` (None: every namespace), or the ones ``names``
     names (which must be podscope's: anything else is refused, not skipped)."""
@@ -126,13 +126,14 @@ def find_managed(
 
 
 def run_cleanup(
-    client: KubeClient,
+    client: KubeAPI,
     request: CleanupRequest,
     io: SessionIO,
     *,
     confirm: Confirm | None = None,
 ) -> CleanupResult:
     """Delete podscope's Pods (after ``confirm(pods)`` says yes, when given)."""
+    request.validate()
     report, dry_run = io.events, request.dry_run
     namespace = None if request.all_namespaces else (request.namespace or client.namespace)
     found = find_managed(client, namespace, request.pods)

@@ -32,7 +32,7 @@ from podscope.errors import (
     ValidationError,
 )
 from podscope.events import Events
-from podscope.kube.client import KubeClient
+from podscope.kube.protocol import KubeAPI
 from podscope.kube.streams import STDERR, STDOUT, ChannelStream
 from podscope.rules._pod import all_names
 from podscope.rules.container import DebugSpec, build_ephemeral_container
@@ -108,7 +108,7 @@ def find_helper(pod: dict[str, Any], image: str, target: str) -> str | None:
 
 
 def ensure_helper(
-    client: KubeClient,
+    client: KubeAPI,
     pod: dict[str, Any],
     target: str,
     options: CpOptions,
@@ -219,7 +219,7 @@ def _one_line(data: bytes | bytearray) -> str:
 
 
 class _Remote:
-    def __init__(self, client: KubeClient, namespace: str, pod: str, helper: str, cid: str | None):
+    def __init__(self, client: KubeAPI, namespace: str, pod: str, helper: str, cid: str | None):
         self.client, self.namespace, self.pod, self.helper, self.cid = (
             client,
             namespace,
@@ -656,7 +656,7 @@ def _copy_in(
         result.checksum = "verified"
 
 
-def run_cp(client: KubeClient, options: CpOptions, report: Events) -> CpResult:
+def run_cp(client: KubeAPI, options: CpOptions, report: Events) -> CpResult:
     direction, remote_path, local = plan_copy(options.source, options.dest)
     if remote_path.namespace and options.namespace and remote_path.namespace != options.namespace:
         raise UsageError(

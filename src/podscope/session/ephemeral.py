@@ -19,9 +19,9 @@ from podscope.errors import (
     ValidationError,
 )
 from podscope.events import Events
-from podscope.kube.client import KubeClient
 from podscope.kube.discovery import EphemeralShape
 from podscope.kube.errors import RequestOutcomeUnknown, is_name_clash
+from podscope.kube.protocol import KubeAPI
 from podscope.rules.container import DebugSpec, build_ephemeral_container
 from podscope.rules.legacy import pod_patch_body, to_legacy_body
 from podscope.rules.profiles import describe_grants
@@ -65,7 +65,10 @@ def _meta(pod: dict[str, Any]) -> dict[str, Any]:
 
 
 def find_reusable(pod: dict[str, Any], spec: DebugSpec) -> str | None:
-    """A running ephemeral container matching ``spec``'s image and target (newest first)."""
+    """A running ephemeral container matching ``spec``'s image and target: the one started
+    last. The list's order cannot tell which is newest (a PATCH puts what it adds first, the
+    1.16-1.21 PUT last)."""
+    best: tuple[str, str] | None = None
     for item in reversed((pod.get("spec") or {}).get("ephemeralContainers") or []):
         name = item.get("name")
         if item.get("image") != spec.image:
@@ -80,9 +83,14 @@ def find_reusable(pod: dict[str, Any], spec: DebugSpec) -> str | None:
             continue
         if (spec.stdin and not item.get("stdin")) or (spec.tty and not item.get("tty")):
             continue
-        if container_state_of(pod, str(name)).state == "running":
-            return str(name)
-    return None
+        progress = container_state_of(pod, str(name))
+        if progress.state == "running":
+            started = str(
+                ((progress.status.get("state") or {}).get("running") or {}).get("startedAt") or ""
+            )
+            if best is None or started > best[0]:
+                best = (started, str(name))
+    return best[1] if best is not None else None
 
 
 def _jitter(attempt: int) -> None:
@@ -91,7 +99,7 @@ def _jitter(attempt: int) -> None:
 
 
 def create_container(
-    client: KubeClient,
+    client: KubeAPI,
     pod: dict[str, Any],
     spec: DebugSpec,
     container: dict[str, Any],
@@ -155,7 +163,7 @@ def create_container(
 
 
 def _resolve_pod(
-    client: KubeClient, options: DebugRequest, namespace: str
+    client: KubeAPI, options: DebugRequest, namespace: str
 ) -> tuple[dict[str, Any], str]:
     ref = parse_pod_ref(options.pod)
     if ref.workload is None:
@@ -220,12 +228,13 @@ class _Phase:
     namespace: str | None = None
 
 
-def run_debug(client: KubeClient, request: DebugRequest, io: SessionIO) -> DebugResult:
+def run_debug(client: KubeAPI, request: DebugRequest, io: SessionIO) -> DebugResult:
     """Add a debug container to the request's Pod (or reuse one), wait for it, attach.
 
     ``request.image`` and ``request.custom`` must be resolved (an image name, a mapping):
     :class:`podscope.Client` does that before calling.
     """
+    request.validate()
     phase = _Phase()
     report = io.events
     try:
@@ -243,7 +252,7 @@ def run_debug(client: KubeClient, request: DebugRequest, io: SessionIO) -> Debug
 
 
 def _run_debug(
-    client: KubeClient, options: DebugRequest, io: SessionIO, phase: _Phase
+    client: KubeAPI, options: DebugRequest, io: SessionIO, phase: _Phase
 ) -> DebugResult:
     report = io.events
     assert options.image is not None, "the image is resolved before the session starts"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from podscope.kube.client import KubeClient
+from podscope.kube.protocol import KubeAPI
 from podscope.rules.requests import ListRequest
 from podscope.session.container_state import container_state_of, container_status
 from podscope.session.io import SessionIO
@@ -54,8 +54,9 @@ def rows_for_pod(pod: dict[str, Any]) -> list[EphemeralRow]:
     return rows
 
 
-def run_list(client: KubeClient, request: ListRequest, io: SessionIO) -> list[EphemeralRow]:
+def run_list(client: KubeAPI, request: ListRequest, io: SessionIO) -> list[EphemeralRow]:
     """Rows for the request's Pod, or for every Pod of its namespace (or of all of them)."""
+    request.validate()
     pod = request.pod
     namespace = None if request.all_namespaces else (request.namespace or client.namespace)
     if pod is not None:

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from podscope.errors import PodGoneError, PodscopeError
 from podscope.events import Events
-from podscope.kube.client import KubeClient
+from podscope.kube.protocol import KubeAPI
 from podscope.session.container_state import check_pod_alive
 
 # Each watch request is this short so that a stopped monitor's thread (and its connection)
@@ -81,7 +81,7 @@ class SessionMonitor:
 
     def __init__(
         self,
-        client: KubeClient,
+        client: KubeAPI,
         pod: dict[str, Any],
         container: str,
         report: Events,

@@ -11,7 +11,7 @@ from typing import Any
 
 from podscope.errors import NotFoundError, PodscopeError
 from podscope.events import Events
-from podscope.kube.client import KubeClient
+from podscope.kube.protocol import KubeAPI
 from podscope.rules.node_pod import HOST_ROOT_PROFILES, build_node_pod
 from podscope.rules.profiles import HOST_ROOT_MOUNT, describe_grants
 from podscope.rules.requests import NodeDebugRequest
@@ -46,7 +46,7 @@ def _meta(pod: dict[str, Any]) -> dict[str, Any]:
     return pod.get("metadata") or {}
 
 
-def _get_node(client: KubeClient, name: str) -> dict[str, Any]:
+def _get_node(client: KubeAPI, name: str) -> dict[str, Any]:
     try:
         return client.get_node(name)
     except NotFoundError as exc:
@@ -73,7 +73,7 @@ def _node_warnings(node: dict[str, Any], report: Events) -> None:
             )
 
 
-def _delete(client: KubeClient, pod: dict[str, Any], report: Events) -> bool:
+def _delete(client: KubeAPI, pod: dict[str, Any], report: Events) -> bool:
     meta = _meta(pod)
     name, namespace = str(meta.get("name")), str(meta.get("namespace"))
     try:
@@ -99,9 +99,10 @@ def _describe(profile: str, chroot: bool) -> str:
     return f"profile {profile}: the node's file system is not mounted"
 
 
-def run_node(client: KubeClient, request: NodeDebugRequest, io: SessionIO) -> NodeResult:
+def run_node(client: KubeAPI, request: NodeDebugRequest, io: SessionIO) -> NodeResult:
     """Run the request's command in a new Pod on its node and attach; delete the Pod after
     (unless ``keep``). ``request.image`` and ``request.custom`` must be resolved."""
+    request.validate()
     options, report = request, io.events
     assert options.image is not None, "the image is resolved before the session starts"
     assert not isinstance(options.custom, str), "custom is loaded before the session starts"

@@ -24,8 +24,8 @@ from podscope.errors import (
     WaitTimeoutError,
 )
 from podscope.events import Events
-from podscope.kube.client import KubeClient
 from podscope.kube.errors import RequestOutcomeUnknown
+from podscope.kube.protocol import KubeAPI
 from podscope.rules.images import parse_set_images
 from podscope.rules.managed import COPY_OF_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE
 from podscope.rules.pod_copy import PodCopy, build_pod_copy
@@ -75,7 +75,7 @@ def _meta(pod: dict[str, Any]) -> dict[str, Any]:
 
 
 def _resolve(
-    client: KubeClient, options: PodCopyRequest, namespace: str
+    client: KubeAPI, options: PodCopyRequest, namespace: str
 ) -> tuple[dict[str, Any], str]:
     ref = parse_pod_ref(options.pod)
     if ref.workload is None:
@@ -102,7 +102,7 @@ def _name_taken(name: str, namespace: str, existing: dict[str, Any] | None) -> C
     )
 
 
-def _ensure_free(client: KubeClient, namespace: str, name: str) -> None:
+def _ensure_free(client: KubeAPI, namespace: str, name: str) -> None:
     try:
         existing = client.get_pod(namespace, name)
     except NotFoundError:
@@ -111,7 +111,7 @@ def _ensure_free(client: KubeClient, namespace: str, name: str) -> None:
 
 
 def _create(
-    client: KubeClient, namespace: str, body: dict[str, Any], report: Events
+    client: KubeAPI, namespace: str, body: dict[str, Any], report: Events
 ) -> dict[str, Any]:
     name = str(_meta(body).get("name"))
     try:
@@ -142,7 +142,7 @@ def _crash_message(pod_name: str, name: str, progress: ContainerState) -> str:
 
 
 def wait_for_container(
-    client: KubeClient,
+    client: KubeAPI,
     pod: dict[str, Any],
     name: str,
     deadline_seconds: float,
@@ -226,7 +226,7 @@ def _warn_owner(original: dict[str, Any], options: PodCopyRequest, report: Event
 
 
 def _wait_for_copy(
-    client: KubeClient, pod: dict[str, Any], plan: PodCopy, timeout: float, report: Events
+    client: KubeAPI, pod: dict[str, Any], plan: PodCopy, timeout: float, report: Events
 ) -> tuple[dict[str, Any], ContainerState]:
     if plan.container is not None:
         return wait_for_container(client, pod, plan.container, timeout, report)
@@ -241,11 +241,12 @@ def _wait_for_copy(
     return pod, progress
 
 
-def run_copy(client: KubeClient, request: PodCopyRequest, io: SessionIO) -> CopyResult:
+def run_copy(client: KubeAPI, request: PodCopyRequest, io: SessionIO) -> CopyResult:
     """Create a copy of the request's Pod, wait for it, attach to its debug container.
 
     ``request.custom`` must be loaded (a mapping); ``image=None`` adds no debug container.
     """
+    request.validate()
     options, report = request, io.events
     namespace = options.namespace or client.namespace
     original, pod_reason = _resolve(client, options, namespace)

@@ -7,7 +7,7 @@ from typing import Any
 
 from podscope.errors import WaitTimeoutError
 from podscope.events import Events
-from podscope.kube.client import KubeClient
+from podscope.kube.protocol import KubeAPI
 from podscope.session.container_state import (
     ContainerState,
     check_pod_alive,
@@ -21,7 +21,7 @@ def _meta(pod: dict[str, Any]) -> dict[str, Any]:
 
 
 def watch_container(
-    client: KubeClient,
+    client: KubeAPI,
     pod: dict[str, Any],
     name: str,
     timeout: float,
@@ -70,7 +70,7 @@ def watch_container(
 
 
 def wait_until_started(
-    client: KubeClient,
+    client: KubeAPI,
     pod: dict[str, Any],
     name: str,
     timeout: float,
@@ -128,7 +128,7 @@ def _timeout_remedy(pod: dict[str, Any], progress: ContainerState) -> str:
 
 
 def wait_until_terminated(
-    client: KubeClient,
+    client: KubeAPI,
     pod: dict[str, Any],
     name: str,
     timeout: float,

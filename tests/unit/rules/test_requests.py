@@ -36,7 +36,6 @@ def refused(request: Any) -> PodscopeError:
         (DebugRequest(pod="web", image=""), ExitCode.INVALID, "--image needs a value"),
         (DebugRequest(pod="web", image="  "), ExitCode.INVALID, "--image needs a value"),
         (DebugRequest(pod="web", container=""), ExitCode.INVALID, "--container needs a value"),
-        (DebugRequest(pod="web", target=""), ExitCode.INVALID, "--target needs a value"),
         (DebugRequest(pod="web", custom=""), ExitCode.INVALID, "--custom needs a value"),
         (DebugRequest(pod="web", user=""), ExitCode.INVALID, "--user needs a value"),
         (DebugRequest(pod="web", timeout=0), ExitCode.USAGE, "positive number"),

@@ -1,0 +1,221 @@
+"""``podscope cp`` on the in-memory API server, with the helper's steps run against a local
+directory standing in for the target container's root file system."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from podscope.errors import NotFoundError, PodscopeError, StreamLostError, UsageError
+from podscope.session.cp import ChecksumError, CpOptions, CpResult, run_cp
+from tests.unit.fakekube import FakeKube
+from tests.unit.session.conftest import Messages
+
+
+class TargetRoot:
+    """The helper script's operations (probe, out, in, sum), done on a local directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.corrupt: set[str] = set()  # names whose reported sha256 is wrong
+        self.ops: list[str] = []
+
+    def _path(self, path: str) -> Path:
+        return self.root / path.lstrip("/")
+
+    def __call__(self, command: list[str], stdin: bytes) -> tuple[bytes, bytes, int]:
+        op, args = command[4], command[6:]
+        self.ops.append(op)
+        if op == "probe":
+            path = self._path(args[0])
+            if path.is_dir():
+                kind = "dir 4"
+            elif path.is_file():
+                kind = f"file {path.stat().st_size}"
+            else:
+                kind = "none"
+            parent = "dir" if path.parent.is_dir() else "none"
+            return f"owner 1000 1000\n{kind}\nparent {parent}\n".encode(), b"", 0
+        if op == "out":
+            buffer = io.BytesIO()
+            with tarfile.open(fileobj=buffer, mode="w") as archive:
+                archive.add(str(self._path(args[0]) / args[1]), arcname=args[1])
+            return buffer.getvalue(), b"", 0
+        if op == "in":
+            with tarfile.open(fileobj=io.BytesIO(stdin), mode="r") as archive:
+                archive.extractall(self._path(args[0]), filter="data")
+            return b"", b"", 0
+        if op == "sum":
+            sums = []
+            for name in stdin.decode().split("\n"):
+                if not name:
+                    continue
+                file = self._path(args[0]) / name
+                digest = hashlib.sha256(file.read_bytes()).hexdigest() if file.is_file() else "?"
+                sums.append("0" * 64 if name in self.corrupt else digest)
+            return ("\n".join(sums) + "\n").encode(), b"", 0
+        return b"", f"unknown operation {op}".encode(), 2
+
+
+@pytest.fixture
+def target(fake: FakeKube, tmp_path: Path) -> TargetRoot:
+    root = tmp_path / "target"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc" / "app.conf").write_bytes(b"listen 8080\n")
+    fake.running_pod("web")
+    target = TargetRoot(root)
+    fake.programs["*"] = target
+
+    def start_helper() -> None:
+        fake.kubelet.start("web", fake.newest_ephemeral("web"))
+
+    fake.when_idle(start_helper)
+    return target
+
+
+def _cp(fake: FakeKube, messages: Messages, source: str, dest: str, **options: Any) -> CpResult:
+    """run_cp with the request built in one place (the request types are being reshaped)."""
+    request = CpOptions(source=source, dest=dest)
+    for key, value in options.items():
+        setattr(request, key, value)
+    return run_cp(fake, request, messages)
+
+
+def test_copy_out_verifies_the_checksum(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    local = tmp_path / "app.conf"
+    result = _cp(fake, messages, "web:/etc/app.conf", str(local))
+    assert local.read_bytes() == b"listen 8080\n"
+    assert (result.files, result.checksum, result.helper_created) == (1, "verified", True)
+    assert sorted(target.ops) == ["out", "probe", "sum"]
+
+
+def test_copy_in_verifies_the_checksum(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    local = tmp_path / "new.conf"
+    local.write_bytes(b"workers 4\n")
+    result = _cp(fake, messages, str(local), "web:/etc/")
+    assert (target.root / "etc" / "new.conf").read_bytes() == b"workers 4\n"
+    assert result.checksum == "verified" and result.direction == "in"
+
+
+def test_a_checksum_mismatch_is_detected(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    target.corrupt.add("app.conf")
+    with pytest.raises(ChecksumError, match="checksum mismatch for app.conf"):
+        _cp(fake, messages, "web:/etc/app.conf", str(tmp_path / "app.conf"))
+
+
+def test_a_later_copy_reuses_the_helper(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    first = _cp(fake, messages, "web:/etc/app.conf", str(tmp_path / "a"))
+    again = _cp(fake, messages, "web:/etc/app.conf", str(tmp_path / "b"))
+    assert not again.helper_created and again.helper == first.helper
+    assert len(fake.pod("web")["spec"]["ephemeralContainers"]) == 1
+    assert f"reusing helper container {first.helper}" in messages
+
+
+def test_a_missing_remote_file(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    with pytest.raises(NotFoundError, match="/etc/nope: no such file or directory"):
+        _cp(fake, messages, "web:/etc/nope", str(tmp_path / "x"))
+    assert not os.path.exists(tmp_path / "x")
+
+
+def test_copy_out_a_directory(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    (target.root / "etc" / "sub").mkdir()
+    (target.root / "etc" / "sub" / "b.txt").write_bytes(b"b")
+    local = tmp_path / "got"
+    result = _cp(fake, messages, "web:/etc", str(local))
+    assert (local / "app.conf").read_bytes() == b"listen 8080\n"
+    assert (local / "sub" / "b.txt").read_bytes() == b"b"
+    assert (result.files, result.checksum) == (2, "verified")
+
+
+def test_copy_without_checksum_skips_the_sum(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    result = _cp(fake, messages, "web:/etc/app.conf", str(tmp_path / "a"), checksum=False)
+    assert result.checksum == "skipped" and "sum" not in target.ops
+
+
+def test_copy_in_a_directory(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    local = tmp_path / "conf.d"
+    local.mkdir()
+    (local / "one.conf").write_bytes(b"1")
+    result = _cp(fake, messages, str(local), "web:/etc/conf.d")
+    assert (target.root / "etc" / "conf.d" / "one.conf").read_bytes() == b"1"
+    assert result.files == 1 and result.checksum == "verified"
+
+
+def test_copy_in_refusals(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    local = tmp_path / "d"
+    local.mkdir()
+    with pytest.raises(UsageError, match="cannot copy directory"):
+        _cp(fake, messages, str(local), "web:/etc/app.conf")
+    with pytest.raises(NotFoundError, match="/nope: no such directory in the target"):
+        _cp(fake, messages, str(local), "web:/nope/x")
+    with pytest.raises(NotFoundError, match="no such local file or directory"):
+        _cp(fake, messages, str(tmp_path / "missing"), "web:/etc/")
+
+
+def test_a_failing_remote_step_reports_its_stderr(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    def broken(command: list[str], stdin: bytes) -> tuple[bytes, bytes, int]:
+        if command[4] == "out":
+            return b"", b"tar: short read\n", 2
+        return target(command, stdin)
+
+    fake.programs["*"] = broken
+    with pytest.raises(PodscopeError, match=r"failed: tar: short read|exit code 2"):
+        _cp(fake, messages, "web:/etc/app.conf", str(tmp_path / "a"), checksum=False)
+
+
+def test_a_dropped_exec_is_a_lost_stream(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    def dropped(command: list[str], stdin: bytes) -> tuple[bytes, bytes, int | None]:
+        if command[4] == "probe":
+            return b"", b"", None
+        return target(command, stdin)
+
+    fake.programs["*"] = dropped
+    with pytest.raises(StreamLostError, match="the connection broke while inspecting"):
+        _cp(fake, messages, "web:/etc/app.conf", str(tmp_path / "a"))
+
+
+def test_cp_needs_a_target_and_one_namespace(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    with pytest.raises(UsageError, match="names namespace other but -n says default"):
+        _cp(fake, messages, "other/web:/etc/app.conf", str(tmp_path / "a"), namespace="default")
+    assert "patch_ephemeral_containers" not in fake.methods()
+
+
+def test_progress_bar_draws_on_stderr(
+    fake: FakeKube,
+    target: TargetRoot,
+    tmp_path: Path,
+    messages: Messages,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _cp(fake, messages, "web:/etc/app.conf", str(tmp_path / "a"), progress=True)
+    assert "web:/etc/app.conf ->" in capsys.readouterr().err
