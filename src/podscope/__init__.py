@@ -40,7 +40,7 @@ _EXPORTS = {
     "CopyResult": "podscope.session.pod_copy",
     "CpResult": "podscope.session.cp",
     "DebugResult": "podscope.session.ephemeral",
-    "DoctorReport": "podscope.doctor.run",
+    "DoctorReport": "podscope.checks.run",
     "EphemeralRow": "podscope.session.listing",
     "NodeResult": "podscope.session.node_debug",
     "GateReport": "podscope.gate.enable",
@@ -111,8 +111,8 @@ if TYPE_CHECKING:
         doctor,
         list_ephemeral,
     )
+    from podscope.checks.run import DoctorReport
     from podscope.client import Client, LocalStreams
-    from podscope.doctor.run import DoctorReport
     from podscope.errors import ExitCode, PodscopeError
     from podscope.events import Event, EventLog, Events
     from podscope.gate import enable_gate

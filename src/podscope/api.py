@@ -21,7 +21,7 @@ from podscope.client import Client
 
 if TYPE_CHECKING:
     from podscope import rules
-    from podscope.doctor import DoctorReport
+    from podscope.checks import DoctorReport
     from podscope.session import apply as _apply
     from podscope.session import attach as _attach
     from podscope.session import cleanup as _cleanup

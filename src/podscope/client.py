@@ -41,7 +41,7 @@ from podscope.rules.requests import (
 from podscope.rules.results import ResultDict
 
 if TYPE_CHECKING:
-    from podscope.doctor import DoctorReport
+    from podscope.checks import DoctorReport
     from podscope.kube.client import KubeClient
     from podscope.session.apply import ApplyResult
     from podscope.session.attach import AttachResult
@@ -317,7 +317,7 @@ class Client:
 
     def doctor(self, request: DoctorRequest | None = None) -> DoctorReport:
         """Why debugging cannot work here and how to fix it; changes nothing."""
-        from podscope.doctor.run import DoctorOptions, run_doctor
+        from podscope.checks.run import DoctorOptions, run_doctor
         from podscope.session.settings import resolve_image
 
         request = request or DoctorRequest()

@@ -7,8 +7,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from podscope.doctor.findings import Finding, fail, ok, warn
-from podscope.doctor.podsecurity import container_violations
+from podscope.checks.findings import Finding, fail, ok, warn
+from podscope.checks.podsecurity import container_violations
 from podscope.errors import PodscopeError
 from podscope.rules.container import DebugSpec, build_ephemeral_container
 from podscope.rules.profiles import PROFILES

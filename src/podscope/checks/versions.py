@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from podscope.doctor.findings import Finding, fail, ok, warn, worst
+from podscope.checks.findings import Finding, fail, ok, warn, worst
 from podscope.gate.versions import KubeVersion, parse_version
 
 # The kubelet may be at most this many minors older than kube-apiserver (the skew policy

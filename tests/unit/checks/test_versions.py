@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from podscope.doctor.versions import (
+from podscope.checks.versions import (
     check_kubelets,
     check_server_version,
     check_subresource,

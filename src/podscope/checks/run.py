@@ -11,18 +11,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from podscope.doctor import pod as pod_checks
-from podscope.doctor.findings import Finding, exit_code, fail, ok, ready, warn, worst
-from podscope.doctor.podsecurity import PodSecurityLabels, parse_labels, violating_ephemeral
-from podscope.doctor.profiles import (
+from podscope.checks import pod as pod_checks
+from podscope.checks.findings import Finding, exit_code, fail, ok, ready, warn, worst
+from podscope.checks.podsecurity import PodSecurityLabels, parse_labels, violating_ephemeral
+from podscope.checks.profiles import (
     ProfileOutcome,
     candidate,
     check_profiles,
     predict,
     rule_names,
 )
-from podscope.doctor.rbac import check_permission, required_permissions
-from podscope.doctor.versions import (
+from podscope.checks.rbac import check_permission, required_permissions
+from podscope.checks.versions import (
     check_kubelets,
     check_server_version,
     check_subresource,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from podscope.doctor.findings import Finding, fail, ok, warn
+from podscope.checks.findings import Finding, fail, ok, warn
 
 # Checked on a live 1.34 cluster and in the aggregated-role definitions of every release: the
 # built-in admin/edit roles leave this subresource out on purpose (adding an ephemeral

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from podscope.doctor.rbac import BUILTIN_ROLES_NOTE, check_permission, required_permissions
+from podscope.checks.rbac import BUILTIN_ROLES_NOTE, check_permission, required_permissions
 
 
 def test_required_permissions_follow_the_shape() -> None:

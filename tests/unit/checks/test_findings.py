@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from podscope.doctor.findings import Finding, exit_code, fail, ok, ready, warn, worst
+from podscope.checks.findings import Finding, exit_code, fail, ok, ready, warn, worst
 from podscope.errors import ExitCode
 
 

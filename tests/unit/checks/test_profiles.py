@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from podscope.doctor.profiles import ProfileOutcome, check_profiles, predict, rule_names
+from podscope.checks.profiles import ProfileOutcome, check_profiles, predict, rule_names
 from podscope.errors import PolicyError, RequestContext
 from podscope.kube.errors import map_status
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from podscope.doctor.podsecurity import container_violations, parse_labels, violating_ephemeral
+from podscope.checks.podsecurity import container_violations, parse_labels, violating_ephemeral
 from podscope.rules.profiles import apply_ephemeral_profile
 
 P = "pod-security.kubernetes.io/"

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from podscope.doctor.pod import (
+from podscope.checks.pod import (
     check_ephemeral,
     check_image,
     check_phase,

@@ -2,13 +2,13 @@
 
 Each check is a small function returning a :class:`Finding` (ok / warn / fail, with the
 evidence and a remedy). The pure checks (``versions``, ``podsecurity``, ``rbac``, ``pod``,
-``profiles``) take plain API dicts; :mod:`podscope.doctor.run` gathers those from the cluster.
+``profiles``) take plain API dicts; :mod:`podscope.checks.run` gathers those from the cluster.
 """
 
 from __future__ import annotations
 
-from podscope.doctor.findings import Finding, exit_code, ready, worst
-from podscope.doctor.run import DoctorOptions, DoctorReport, run_doctor
+from podscope.checks.findings import Finding, exit_code, ready, worst
+from podscope.checks.run import DoctorOptions, DoctorReport, run_doctor
 
 __all__ = [
     "DoctorOptions",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from podscope.doctor.findings import Finding, fail, ok, warn
+from podscope.checks.findings import Finding, fail, ok, warn
 from podscope.errors import NotFoundError, PodStateError, ValidationError
 from podscope.rules.target import choose_target
 from podscope.rules.validate import MIRROR_ANNOTATION, check_pod_can_debug
