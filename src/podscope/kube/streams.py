@@ -168,12 +168,10 @@ def _ssl_options(configuration: Any, url: str) -> dict[str, Any]:
         return {}
     options: dict[str, Any]
     if configuration.verify_ssl:
-        import certifi
-
-        options = {
-            "cert_reqs": ssl.CERT_REQUIRED,
-            "ca_certs": configuration.ssl_ca_cert or certifi.where(),
-        }
+        # Without a CA in the kubeconfig, the system's trust store (as for REST requests).
+        options = {"cert_reqs": ssl.CERT_REQUIRED}
+        if configuration.ssl_ca_cert:
+            options["ca_certs"] = configuration.ssl_ca_cert
         if configuration.assert_hostname is not None:
             options["check_hostname"] = configuration.assert_hostname
     else:
