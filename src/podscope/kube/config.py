@@ -249,6 +249,11 @@ def connect(
         raise ConfigError(f"kubeconfig context {choice.name!r} names no server for its cluster")
     if credentials is not None:
         credentials.install(configuration)
+    cluster = (_named(merged.get("clusters")).get(choice.cluster) or {}).get("cluster") or {}
+    if isinstance(cluster, dict) and cluster.get("proxy-url"):
+        # As in kubectl, a kubeconfig's proxy-url is used for every host: $NO_PROXY is for
+        # proxies taken from the environment.
+        configuration.no_proxy = None
     check_client_certificate(configuration.cert_file, choice.name)
     configuration.retries = _retry_policy()
     return KubeClient(

@@ -206,13 +206,17 @@ def websocket_url(url: str, query: list[tuple[str, str]]) -> str:
     return urlunsplit((scheme, parts.netloc, parts.path, urlencode(query), ""))
 
 
+_MATCHES_NO_HOST = "no-host.invalid"
+
+
 def proxy_options(configuration: Any) -> dict[str, Any]:
     """websocket-client's options for the kubeconfig's ``proxy-url`` (HTTP CONNECT)."""
-    options: dict[str, Any] = {}
-    if configuration.no_proxy:
-        options["http_no_proxy"] = [h.strip() for h in configuration.no_proxy.split(",") if h]
     if not configuration.proxy:
-        return options
+        return {}
+    bypass = [h.strip() for h in (configuration.no_proxy or "").split(",") if h.strip()]
+    # websocket-client reads $no_proxy when given no list; a proxy-url (no_proxy unset by
+    # kube/config.py) applies to every host, so it gets a list that matches none.
+    options: dict[str, Any] = {"http_no_proxy": bypass or [_MATCHES_NO_HOST]}
     proxy = urlsplit(configuration.proxy)
     if proxy.scheme != "http":
         from podscope.errors import ConfigError

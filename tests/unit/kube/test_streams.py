@@ -129,7 +129,12 @@ def test_proxy_url_becomes_an_http_connect_proxy_for_streams() -> None:
     from podscope.errors import ConfigError
 
     configuration = Configuration()
+    configuration.proxy = None
     assert proxy_options(configuration) == {}
+    configuration.proxy = "http://127.0.0.1:3128"
+    configuration.no_proxy = None
+    # Never the environment's $no_proxy (websocket-client reads it when given no list).
+    assert proxy_options(configuration)["http_no_proxy"] == ["no-host.invalid"]
     configuration.proxy = "http://user:p%40ss@127.0.0.1:3128"
     configuration.no_proxy = "10.0.0.0/8, .internal"
     assert proxy_options(configuration) == {
