@@ -250,6 +250,8 @@ def connect(
     if credentials is not None:
         credentials.install(configuration)
     cluster = (_named(merged.get("clusters")).get(choice.cluster) or {}).get("cluster") or {}
+    if not configuration.verify_ssl:
+        _insecure_as_kubectl(cluster, choice.name)
     if isinstance(cluster, dict) and cluster.get("proxy-url"):
         # As in kubectl, a kubeconfig's proxy-url is used for every host: $NO_PROXY is for
         # proxies taken from the environment.
@@ -264,6 +266,24 @@ def connect(
         connect_timeout=connect_timeout,
         credentials=credentials,
     )
+
+
+def _insecure_as_kubectl(cluster: Any, context: str) -> None:
+    """``insecure-skip-tls-verify: true`` as kubectl takes it: never together with a CA, and
+    chosen by the user, so not warned about on every request."""
+    import warnings
+
+    from urllib3.exceptions import InsecureRequestWarning
+
+    if isinstance(cluster, dict) and (
+        cluster.get("certificate-authority") or cluster.get("certificate-authority-data")
+    ):
+        raise ConfigError(
+            f"kubeconfig context {context!r}: insecure-skip-tls-verify cannot be used together "
+            "with a certificate-authority (kubectl refuses it too)",
+            remedy="remove one of them from the cluster entry",
+        )
+    warnings.filterwarnings("ignore", category=InsecureRequestWarning)
 
 
 def _split_exec_plugin(
