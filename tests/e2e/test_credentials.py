@@ -288,7 +288,16 @@ def test_streams_opened_after_renewal_carry_the_new_token(
         assert run(client, "one") == b"one\n"
         assert plugin.runs == 1
         kubectl.run("delete", "serviceaccount", "first", "-n", namespace)
-        time.sleep(4)  # past the first credential's expirationTimestamp
+        # The API server caches a token's authentication for a few seconds: wait until the
+        # first token is refused (by kubectl), which is also past its expirationTimestamp.
+        by_first = _write_kubeconfig(
+            tmp_path / "first", _admin_cluster(kubectl), {"token": first}, namespace
+        )
+        deadline = time.monotonic() + 60
+        while _kubectl_on(by_first, "get", "pod", "web").returncode == 0:
+            assert time.monotonic() < deadline, "the deleted ServiceAccount's token still works"
+            time.sleep(1)
+        time.sleep(max(0.0, 4 - (time.monotonic() - deadline + 60)))
         assert run(client, "two") == b"two\n"
         assert plugin.runs == 2
     finally:
