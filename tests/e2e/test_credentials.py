@@ -258,6 +258,37 @@ def test_an_expiring_credential_is_renewed_during_a_long_session(
     outputs.assert_no_credentials(kubeconfig, [first, second])
 
 
+def test_a_refused_credential_is_fetched_again_once(
+    make_pod: Callable[..., dict[str, Any]],
+    namespace: str,
+    podscope_env: dict[str, str],
+    kubectl: Kubectl,
+    kubeconfig: str,
+    tmp_path: Path,
+    outputs: Outputs,
+) -> None:
+    """As kubectl: a 401 to the plugin's credential runs the plugin again, once (a revoked
+    token whose expirationTimestamp has not come yet)."""
+    make_pod("web", command=SLEEPER)
+    token = _service_account(kubectl, namespace, "renewed")
+    plugin = Plugin(tmp_path / "plugin", ["revoked-token-value", token], expires_in=600)
+    config = _write_kubeconfig(
+        tmp_path / "config", _admin_cluster(kubectl), plugin.user(), namespace
+    )
+    listed = outputs.add(podscope({**podscope_env, "KUBECONFIG": str(config)}, "ls", "web"))
+    assert listed.returncode == 0, listed.stderr
+    assert plugin.runs == 2
+    # Only once: a plugin that keeps handing out a refused credential is an authentication error.
+    stuck = Plugin(tmp_path / "stuck", ["revoked-token-value"], expires_in=600)
+    stuck_config = _write_kubeconfig(
+        tmp_path / "stuck-config", _admin_cluster(kubectl), stuck.user(), namespace
+    )
+    refused = outputs.add(podscope({**podscope_env, "KUBECONFIG": str(stuck_config)}, "ls", "web"))
+    assert refused.returncode == 6, refused.stderr
+    assert stuck.runs == 2
+    outputs.assert_no_credentials(kubeconfig, [token, "revoked-token-value"])
+
+
 def test_streams_opened_after_renewal_carry_the_new_token(
     make_pod: Callable[..., dict[str, Any]],
     namespace: str,
