@@ -44,33 +44,27 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         )
 
 
-def _parents() -> dict[int, int]:
-    """pid -> parent pid of every process (from /proc)."""
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        # The command name may hold spaces and parentheses: fields start after the last ")".
-        fields = stat[stat.rindex(")") + 2 :].split()
-        if fields[0] != "Z":
-            parents[int(entry)] = int(fields[1])
-    return parents
+def _children(pid: int) -> set[int]:
+    """Live children of ``pid`` (from /proc/PID/task/*/children: no scan of every process)."""
+    found: set[int] = set()
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
+        with contextlib.suppress(OSError, ValueError):
+            found.update(
+                int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split()
+            )
+    return found
 
 
 def descendants(root: int | None = None) -> set[int]:
-    """Live processes below ``root`` (default: this pytest process)."""
-    root = os.getpid() if root is None else root
-    children: dict[int, list[int]] = {}
-    for pid, parent in _parents().items():
-        children.setdefault(parent, []).append(pid)
+    """Processes below ``root`` (default: this pytest process)."""
     found: set[int] = set()
-    todo = [root]
+    todo = [os.getpid() if root is None else root]
     while todo:
-        for child in children.get(todo.pop(), []):
+        for child in _children(todo.pop()):
             if child not in found:
                 found.add(child)
                 todo.append(child)
