@@ -108,3 +108,42 @@ def test_an_answer_in_another_api_version_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="answered with apiVersion"):
         connect(path)
+
+
+def test_a_client_certificate_from_the_plugin_is_used_and_removed_on_close(
+    tmp_path: Path,
+) -> None:
+    script = tmp_path / "cert-plugin.py"
+    script.write_text(
+        "import json\n"
+        'print(json.dumps({"apiVersion": "client.authentication.k8s.io/v1beta1",'
+        ' "kind": "ExecCredential", "status": {"clientCertificateData": "CERT",'
+        ' "clientKeyData": "KEY"}}))\n'
+    )
+    document = {
+        "clusters": [{"name": "c", "cluster": {"server": "https://10.0.0.1:6443"}}],
+        "users": [
+            {
+                "name": "u",
+                "user": {
+                    "exec": {
+                        "apiVersion": "client.authentication.k8s.io/v1beta1",
+                        "command": sys.executable,
+                        "args": [str(script)],
+                    }
+                },
+            }
+        ],
+        "contexts": [{"name": "a", "context": {"cluster": "c", "user": "u"}}],
+        "current-context": "a",
+    }
+    path = tmp_path / "config"
+    path.write_text(json.dumps(document))
+    client = connect(str(path))
+    configuration = client._api.configuration
+    cert, key = Path(configuration.cert_file), Path(configuration.key_file)
+    assert (cert.read_text(), key.read_text()) == ("CERT", "KEY")
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert "BearerToken" not in configuration.api_key
+    client.close()
+    assert not cert.exists() and not key.exists()
