@@ -192,3 +192,27 @@ def test_watch_reads_a_urllib3_response_and_passes_the_watch_arguments() -> None
     assert event["type"] == "ADDED"
     assert event["raw_object"]["metadata"]["resourceVersion"] == "7"
     assert seen["resource_version"] == "5" and seen["timeout_seconds"] == 3
+
+
+def test_exception_types_podscope_catches() -> None:
+    """Where the errors podscope maps live, and the fields it reads from them."""
+    from kubernetes.client.exceptions import ApiException
+    from kubernetes.config.config_exception import ConfigException
+
+    error = ApiException(status=0, reason="SSL: CERTIFICATE_VERIFY_FAILED")
+    assert (error.status, error.reason, error.body) == (0, "SSL: CERTIFICATE_VERIFY_FAILED", None)
+    assert issubclass(ConfigException, Exception)
+    names = {
+        node.module
+        for path in SRC.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("kubernetes")
+    }
+    # Each module of the package podscope imports is exercised by a test in this file.
+    assert names <= {
+        "kubernetes.client",
+        "kubernetes.client.exceptions",
+        "kubernetes.config.config_exception",
+        "kubernetes.config.kube_config",
+        "kubernetes.watch",
+    }, names
