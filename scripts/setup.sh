@@ -12,4 +12,8 @@ if [ ! -x .venv/bin/python ]; then
   }
 fi
 .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]'
+# The HTTP CONNECT proxy tests/e2e/test_credentials.py sends podscope through.
+command -v tinyproxy >/dev/null || {
+  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q tinyproxy
+}
 .venv/bin/python -m devcluster up

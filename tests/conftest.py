@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,3 +42,63 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"FAILED: {len(_skipped_e2e)} e2e test(s) were skipped: " + ", ".join(_skipped_e2e),
             red=True,
         )
+
+
+def _children(pid: int) -> set[int]:
+    """Live children of ``pid`` (from /proc/PID/task/*/children: no scan of every process)."""
+    found: set[int] = set()
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
+        with contextlib.suppress(OSError, ValueError):
+            found.update(
+                int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split()
+            )
+    return found
+
+
+def descendants(root: int | None = None) -> set[int]:
+    """Processes below ``root`` (default: this pytest process)."""
+    found: set[int] = set()
+    todo = [os.getpid() if root is None else root]
+    while todo:
+        for child in _children(todo.pop()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def kill_processes(pids: set[int]) -> None:
+    """SIGKILL each process and, when it leads its own group, the whole group."""
+    own_group = os.getpgrp()
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            group = os.getpgid(pid)
+            if group != own_group:
+                os.killpg(group, signal.SIGKILL)
+            os.kill(pid, signal.SIGKILL)
+
+
+def _become_subreaper() -> None:
+    # Orphaned grandchildren (a CLI's own children, left when it is killed) are re-parented to
+    # this process instead of init, so the cleanup below still finds them.
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+
+
+_become_subreaper()
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_processes() -> Iterator[None]:
+    """Kill what a test started and left running (a failure, a pytest-timeout, a forgotten
+    ``Popen``): podscope CLI runs, pexpect sessions, proxies, and their children."""
+    before = descendants()
+    yield
+    kill_processes(descendants() - before)

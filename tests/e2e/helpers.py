@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -23,16 +26,33 @@ def podscope(
     """Run the podscope CLI as a user would, in its own process.
 
     stdin is a pipe (never a terminal): ``input`` is written to it and it is closed. Pass
-    ``input=None`` to inherit the test runner's stdin instead.
+    ``input=None`` to inherit the test runner's stdin instead. The CLI runs in its own process
+    group, killed whole (with any plugin or helper it started) when the run times out or the
+    test is interrupted; the suite's fixture kills anything still left after the test.
     """
-    return subprocess.run(
-        [sys.executable, "-m", "podscope", *args],
+    command = [sys.executable, "-m", "podscope", *args]
+    with subprocess.Popen(
+        command,
         env=env,
-        capture_output=True,
+        stdin=subprocess.PIPE if input is not None else None,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=timeout,
-        input=input,
-    )
+        start_new_session=True,
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(input, timeout=timeout)
+        except BaseException:
+            kill_group(process.pid)
+            process.wait()
+            raise
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def kill_group(pid: int) -> None:
+    """SIGKILL the process group that ``pid`` leads."""
+    with contextlib.suppress(OSError):
+        os.killpg(pid, signal.SIGKILL)
 
 
 def ephemeral(pod: dict[str, Any]) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from podscope.errors import PodscopeError, UnsupportedError
 from podscope.kube.discovery import EphemeralShape, ephemeral_shape
@@ -20,7 +20,13 @@ from podscope.kube.errors import RequestContext, map_api_error, map_status, unre
 from podscope.kube.streams import ChannelStream, open_stream
 from podscope.rules.workloads import PodRef, pick_running_pod, selector_string
 
+if TYPE_CHECKING:
+    from podscope.kube.credentials import ExecCredentials
+
 _WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Writes that take a fieldManager (DELETE does not: DeleteOptions has none).
+_MANAGED_WRITES = {"POST", "PUT", "PATCH"}
+FIELD_MANAGER = "podscope"
 # Longest single watch request; the loop re-watches from the last resourceVersion after it.
 _MAX_WATCH_SECONDS = 240
 # How long a watch keeps retrying an unreachable or failing API server (a restart takes
@@ -55,6 +61,12 @@ def _no_ephemeral_containers() -> UnsupportedError:
     )
 
 
+def user_agent() -> str:
+    from podscope import __version__
+
+    return f"podscope/{__version__}"
+
+
 def _bool(value: bool) -> str:
     return "true" if value else "false"
 
@@ -70,8 +82,12 @@ class KubeClient:
         context: str,
         request_timeout: float,
         connect_timeout: float,
+        credentials: ExecCredentials | None = None,
     ) -> None:
         self._api = api_client
+        # Audit logs and the API server's own logs name the tool that sent each request.
+        api_client.user_agent = user_agent()
+        self._credentials = credentials
         self.namespace = namespace
         self.context = context
         self.server: str = api_client.configuration.host
@@ -122,30 +138,54 @@ class KubeClient:
         headers = {"Accept": "application/json"}
         if content_type:
             headers["Content-Type"] = content_type
+        params = list(query or [])
+        if method in _MANAGED_WRITES:
+            params.append(("fieldManager", FIELD_MANAGER))
         timeout = (self.connect_timeout, read_timeout or self.request_timeout)
-        try:
-            method, url, headers, body, _ = self._api.param_serialize(
-                method=method,
-                resource_path=path,
-                query_params=list(query or []),
-                header_params=headers,
-                body=body,
-                auth_settings=["BearerToken"],
-            )
-            response = self._api.call_api(method, url, headers, body, _request_timeout=timeout)
-        except ApiException as exc:
-            raise map_api_error(exc, context, new_container=new_container) from None
-        except (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ProtocolError) as exc:
-            # The request may have been sent before the connection broke.
-            raise unreachable(context, str(exc), maybe_sent=method in _WRITE_METHODS) from None
-        except urllib3.exceptions.MaxRetryError as exc:
-            raise unreachable(context, str(exc.reason or exc)) from None
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise unreachable(context, str(exc) or type(exc).__name__) from None
+        for attempt in (1, 2):
+            try:
+                method, url, sent_headers, sent_body, _ = self._api.param_serialize(
+                    method=method,
+                    resource_path=path,
+                    query_params=params,
+                    header_params=dict(headers),
+                    body=body,
+                    auth_settings=["BearerToken"],
+                )
+                response = self._api.call_api(
+                    method, url, sent_headers, sent_body, _request_timeout=timeout
+                )
+            except ApiException as exc:
+                raise map_api_error(exc, context, new_container=new_container) from None
+            except (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ProtocolError) as exc:
+                # The request may have been sent before the connection broke.
+                raise unreachable(context, str(exc), maybe_sent=method in _WRITE_METHODS) from None
+            except urllib3.exceptions.MaxRetryError as exc:
+                raise unreachable(context, str(exc.reason or exc)) from None
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                raise unreachable(context, str(exc) or type(exc).__name__) from None
+            if response.status == 401 and attempt == 1 and self._renew(sent_headers):
+                response.read()
+                continue  # as kubectl does: a refused exec credential is fetched again once
+            break
         if not 200 <= response.status <= 299:
             response.read()
             raise map_status(response.status, response.data, context, new_container=new_container)
         return response.response
+
+    def _renew(self, sent_headers: dict[str, str]) -> bool:
+        if self._credentials is None:
+            return False
+        sent = next((v for k, v in sent_headers.items() if k.lower() == "authorization"), "")
+        return self._credentials.renew_after_rejection(sent.removeprefix("Bearer ") or None)
+
+    def stream_headers(self, path: str) -> tuple[str, dict[str, str]]:
+        """The URL of ``path`` and the headers a stream to it carries (auth with the current
+        credential, the User-Agent), built as for every other request."""
+        _, url, headers, _, _ = self._api.param_serialize(
+            method="GET", resource_path=path, header_params={}, auth_settings=["BearerToken"]
+        )
+        return url, dict(headers)
 
     def _json(self, method: str, path: str, context: RequestContext, **kwargs: Any) -> Any:
         import urllib3
@@ -535,9 +575,7 @@ class KubeClient:
         self, path: str, query: list[tuple[str, str]], context: RequestContext
     ) -> ChannelStream:
         _check_path_names(context)
-        _, url, headers, _, _ = self._api.param_serialize(
-            method="GET", resource_path=path, header_params={}, auth_settings=["BearerToken"]
-        )
+        url, headers = self.stream_headers(path)
         return open_stream(
             self._api.configuration,
             url,
@@ -593,3 +631,5 @@ class KubeClient:
 
     def close(self) -> None:
         self._api.close()
+        if self._credentials is not None:
+            self._credentials.close()

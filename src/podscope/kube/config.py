@@ -1,7 +1,9 @@
 """Load a kubeconfig the way kubectl does and return a connected :class:`KubeClient`.
 
-The kubernetes client library does the heavy lifting (auth providers, exec credential plugins,
-client certificates); this module adds kubectl's file-selection rules and one-line errors.
+The files are read (with ruamel.yaml) and merged here, once, with kubectl's rules; the merged
+document goes to the kubernetes package's ``KubeConfigLoader`` for TLS, tokens, client
+certificates and auth providers. Exec credential plugins are run by
+:mod:`podscope.kube.credentials`, as kubectl runs them.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from podscope.errors import ConfigError
 from podscope.kube.client import KubeClient
+
+if TYPE_CHECKING:
+    from podscope.kube.credentials import ExecCredentials
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_REQUEST_TIMEOUT = 30.0
@@ -69,7 +72,19 @@ def kubeconfig_files(
     return KubeconfigFiles((default,), "~/.kube/config")
 
 
-def _read_yaml(path: str) -> dict[str, Any]:
+def _yaml_loader() -> Any:
+    from ruamel.yaml import YAML
+
+    loader = YAML(typ="safe", pure=True)
+    # kubectl reads kubeconfigs as YAML 1.1 (``insecure-skip-tls-verify: yes`` is true there).
+    loader.version = (1, 1)
+    return loader
+
+
+def _read_yaml(path: str) -> dict[str, Any] | None:
+    """One kubeconfig file as a mapping (``None`` when it is empty)."""
+    from ruamel.yaml.error import YAMLError, YAMLFutureWarning
+
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
@@ -77,17 +92,46 @@ def _read_yaml(path: str) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise ConfigError(f"kubeconfig {path} is not UTF-8 text") from None
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+        data = _yaml_loader().load(text)
+    except (YAMLError, YAMLFutureWarning) as exc:
+        # Some ruamel versions raise a duplicate key as a warning class; both carry a mark.
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "malformed YAML"
         raise ConfigError(f"kubeconfig {path} is not valid YAML{where}: {problem}") from None
     if data is None:
-        raise ConfigError(f"kubeconfig {path} is empty")
+        return None
     if not isinstance(data, dict):
         raise ConfigError(f"kubeconfig {path} is not a kubeconfig (expected a mapping at the top)")
     return data
+
+
+# The fields kubectl resolves against the directory of the file that names them.
+_CLUSTER_PATHS = ("certificate-authority",)
+_USER_PATHS = ("client-certificate", "client-key", "tokenFile")
+
+
+def _resolve(base: str, value: Any) -> Any:
+    if isinstance(value, str) and value and not os.path.isabs(value):
+        return os.path.normpath(os.path.join(base, os.path.expanduser(value)))
+    return value
+
+
+def _resolved_item(section: str, item: dict[str, Any], base: str) -> dict[str, Any]:
+    body = item.get(section[:-1])
+    if not isinstance(body, dict):
+        return item
+    body = dict(body)
+    keys = {"clusters": _CLUSTER_PATHS, "users": _USER_PATHS}.get(section, ())
+    for key in keys:
+        if key in body:
+            body[key] = _resolve(base, body[key])
+    plugin = body.get("exec") if section == "users" else None
+    command = plugin.get("command") if isinstance(plugin, dict) else None
+    # A bare command name is looked up on $PATH; a path is relative to the file.
+    if isinstance(plugin, dict) and isinstance(command, str) and os.sep in command:
+        body["exec"] = {**plugin, "command": _resolve(base, command)}
+    return {**item, section[:-1]: body}
 
 
 def _named(items: Any) -> dict[str, dict[str, Any]]:
@@ -100,22 +144,55 @@ def _named(items: Any) -> dict[str, dict[str, Any]]:
     return named
 
 
+def merge_kubeconfigs(documents: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """Merge ``(path, document)`` pairs with kubectl's rules, into one kubeconfig document.
+
+    The first file that names a cluster, user or context wins for that name; current-context
+    comes from the first file that sets it; relative file paths (certificate-authority,
+    client-certificate, client-key, tokenFile, an exec command with a directory part) are made
+    absolute against the directory of the file they were read from.
+    """
+    merged: dict[str, Any] = {"apiVersion": "v1", "kind": "Config"}
+    for section in ("clusters", "users", "contexts"):
+        chosen: dict[str, dict[str, Any]] = {}
+        for path, doc in documents:
+            base = os.path.dirname(os.path.abspath(path))
+            for name, item in _named(doc.get(section)).items():
+                if name not in chosen:
+                    chosen[name] = _resolved_item(section, item, base)
+        merged[section] = list(chosen.values())
+    for _, doc in documents:
+        if doc.get("current-context"):
+            merged["current-context"] = str(doc["current-context"])
+            break
+    return merged
+
+
+def read_kubeconfig(files: KubeconfigFiles) -> dict[str, Any]:
+    """The files read and merged once, as kubectl merges them."""
+    documents: list[tuple[str, dict[str, Any]]] = []
+    for path in files.paths:
+        data = _read_yaml(path)
+        if data is None:
+            if len(files.paths) == 1:
+                raise ConfigError(f"kubeconfig {path} is empty")
+            continue  # kubectl skips an empty file in a list
+        documents.append((path, data))
+    return merge_kubeconfigs(documents)
+
+
 @dataclass(frozen=True)
 class ContextChoice:
     name: str
     namespace: str
     cluster: str
+    user: str
 
 
-def choose_context(documents: list[dict[str, Any]], requested: str | None) -> ContextChoice:
-    """Pick the context (``--context`` or the first ``current-context``) from merged files."""
-    contexts: dict[str, dict[str, Any]] = {}
-    current: str | None = None
-    for doc in documents:
-        for context_name, item in _named(doc.get("contexts")).items():
-            contexts.setdefault(context_name, item)
-        if current is None and doc.get("current-context"):
-            current = str(doc["current-context"])
+def choose_context(merged: dict[str, Any], requested: str | None) -> ContextChoice:
+    """Pick the context (``--context``, else ``current-context``) of a merged kubeconfig."""
+    contexts = _named(merged.get("contexts"))
+    current = merged.get("current-context")
     available = ", ".join(sorted(contexts)) or "none"
     name = requested or current
     if not name:
@@ -134,16 +211,14 @@ def choose_context(documents: list[dict[str, Any]], requested: str | None) -> Co
         name=name,
         namespace=str(body.get("namespace") or "default"),
         cluster=str(body.get("cluster") or ""),
+        user=str(body.get("user") or ""),
     )
 
 
 def context_names(kubeconfig: str | None = None) -> list[str]:
     """The contexts of the kubeconfig (for completion: no request is sent)."""
-    files = kubeconfig_files(kubeconfig)
-    names: dict[str, None] = {}
-    for path in files.paths:
-        names.update(dict.fromkeys(_named(_read_yaml(path).get("contexts"))))
-    return list(names)
+    merged = read_kubeconfig(kubeconfig_files(kubeconfig))
+    return list(_named(merged.get("contexts")))
 
 
 def connect(
@@ -158,21 +233,22 @@ def connect(
 
     ``namespace`` overrides the context's namespace (else ``default``). ``request_timeout`` is
     the read timeout of each API request (default 30 s); connecting gives up after
-    ``connect_timeout`` seconds. Nothing is sent to the cluster here.
+    ``connect_timeout`` seconds. Nothing is sent to the cluster here; an exec credential
+    plugin in the kubeconfig runs here, once.
     """
     from kubernetes.client import ApiClient, Configuration
     from kubernetes.config.config_exception import ConfigException
-    from kubernetes.config.kube_config import KubeConfigLoader, KubeConfigMerger
+    from kubernetes.config.kube_config import KubeConfigLoader
 
     files = kubeconfig_files(kubeconfig)
-    documents = [_read_yaml(path) for path in files.paths]
-    choice = choose_context(documents, context)
+    merged = read_kubeconfig(files)
+    choice = choose_context(merged, context)
+    credentials, for_loader = _split_exec_plugin(merged, choice)
 
     configuration = Configuration()
     try:
-        merged = KubeConfigMerger(os.pathsep.join(files.paths))
         loader = KubeConfigLoader(
-            config_dict=merged.config, active_context=choice.name, config_base_path=None
+            config_dict=for_loader, active_context=choice.name, config_base_path=None
         )
         loader.load_and_set(configuration)
     except ConfigException as exc:
@@ -182,6 +258,15 @@ def connect(
         raise ConfigError(f"kubeconfig context {choice.name!r} is incomplete: {exc}") from None
     if not configuration.host or configuration.host == "http://localhost":
         raise ConfigError(f"kubeconfig context {choice.name!r} names no server for its cluster")
+    if credentials is not None:
+        credentials.install(configuration)
+    cluster = (_named(merged.get("clusters")).get(choice.cluster) or {}).get("cluster") or {}
+    if not configuration.verify_ssl:
+        _insecure_as_kubectl(cluster, choice.name)
+    if isinstance(cluster, dict) and cluster.get("proxy-url"):
+        # As in kubectl, a kubeconfig's proxy-url is used for every host: $NO_PROXY is for
+        # proxies taken from the environment.
+        configuration.no_proxy = None
     check_client_certificate(configuration.cert_file, choice.name)
     configuration.retries = _retry_policy()
     return KubeClient(
@@ -190,7 +275,49 @@ def connect(
         context=choice.name,
         request_timeout=request_timeout or DEFAULT_REQUEST_TIMEOUT,
         connect_timeout=connect_timeout,
+        credentials=credentials,
     )
+
+
+def _insecure_as_kubectl(cluster: Any, context: str) -> None:
+    """``insecure-skip-tls-verify: true`` as kubectl takes it: never together with a CA, and
+    chosen by the user, so not warned about on every request."""
+    import warnings
+
+    from urllib3.exceptions import InsecureRequestWarning
+
+    if isinstance(cluster, dict) and (
+        cluster.get("certificate-authority") or cluster.get("certificate-authority-data")
+    ):
+        raise ConfigError(
+            f"kubeconfig context {context!r}: insecure-skip-tls-verify cannot be used together "
+            "with a certificate-authority (kubectl refuses it too)",
+            remedy="remove one of them from the cluster entry",
+        )
+    warnings.filterwarnings("ignore", category=InsecureRequestWarning)
+
+
+def _split_exec_plugin(
+    merged: dict[str, Any], choice: ContextChoice
+) -> tuple[ExecCredentials | None, dict[str, Any]]:
+    """The context user's exec plugin (run by podscope), and the kubeconfig for the package's
+    loader without it. A user with a token or an auth-provider uses those, as in kubectl."""
+    from podscope.kube.credentials import ExecCredentials
+
+    users = _named(merged.get("users"))
+    user = (users.get(choice.user) or {}).get("user")
+    if not isinstance(user, dict) or not isinstance(user.get("exec"), dict):
+        return None, merged
+    if user.get("token") or user.get("tokenFile") or user.get("auth-provider"):
+        return None, merged
+    cluster = (_named(merged.get("clusters")).get(choice.cluster) or {}).get("cluster") or {}
+    credentials = ExecCredentials(user["exec"], cluster if isinstance(cluster, dict) else {})
+    without = {key: value for key, value in user.items() if key != "exec"}
+    stripped = [
+        {**item, "user": without} if item.get("name") == choice.user else item
+        for item in merged.get("users") or []
+    ]
+    return credentials, {**merged, "users": stripped}
 
 
 def check_client_certificate(path: str | None, context: str, now: float | None = None) -> None:
@@ -200,27 +327,28 @@ def check_client_certificate(path: str | None, context: str, now: float | None =
     """
     if not path:
         return
-    import ssl
     import time
 
     try:
-        # CPython's own certificate decoder (used by its test suite); absent elsewhere.
-        decoded = ssl._ssl._test_decode_cert(path)  # type: ignore[attr-defined]
-        not_before = ssl.cert_time_to_seconds(decoded["notBefore"])
-        not_after = ssl.cert_time_to_seconds(decoded["notAfter"])
+        from cryptography import x509
+
+        with open(path, "rb") as handle:
+            certificate = x509.load_pem_x509_certificate(handle.read())
+        not_before = certificate.not_valid_before_utc
+        not_after = certificate.not_valid_after_utc
     except Exception:  # noqa: BLE001
         return  # cannot tell: let the server decide
     current = time.time() if now is None else now
-    if current > not_after:
+    if current > not_after.timestamp():
         raise ConfigError(
             f"the client certificate of kubeconfig context {context!r} expired on "
-            f"{decoded['notAfter']}",
+            f"{not_after:%Y-%m-%d %H:%M:%S} UTC",
             remedy="get a new certificate (or log in again) and update the kubeconfig",
         )
-    if current < not_before:
+    if current < not_before.timestamp():
         raise ConfigError(
             f"the client certificate of kubeconfig context {context!r} is not valid before "
-            f"{decoded['notBefore']} (check this machine's clock)"
+            f"{not_before:%Y-%m-%d %H:%M:%S} UTC (check this machine's clock)"
         )
 
 

@@ -7,9 +7,8 @@ flowing.
 
 The kubernetes package's ``WSClient`` speaks the same protocol but gives no connect timeout,
 buffers channels as text for polling, and fails on error Statuses without an exit code. So the
-frames are read here, on top of ``websocket-client`` (which that package depends on), with the
-TLS, proxy and auth settings of the loaded ``Configuration``; URL building and proxy options are
-the package's own.
+frames are read here, on top of ``websocket-client``, with the TLS and proxy settings of the
+loaded ``Configuration`` and the headers (credential, User-Agent) of every other request.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ import ssl
 import threading
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 
 from podscope.kube.errors import RequestContext, map_status, unreachable
 
@@ -168,12 +168,10 @@ def _ssl_options(configuration: Any, url: str) -> dict[str, Any]:
         return {}
     options: dict[str, Any]
     if configuration.verify_ssl:
-        import certifi
-
-        options = {
-            "cert_reqs": ssl.CERT_REQUIRED,
-            "ca_certs": configuration.ssl_ca_cert or certifi.where(),
-        }
+        # Without a CA in the kubeconfig, the system's trust store (as for REST requests).
+        options = {"cert_reqs": ssl.CERT_REQUIRED}
+        if configuration.ssl_ca_cert:
+            options["ca_certs"] = configuration.ssl_ca_cert
         if configuration.assert_hostname is not None:
             options["check_hostname"] = configuration.assert_hostname
     else:
@@ -201,6 +199,40 @@ def _keepalive_options() -> list[tuple[int, int, int]]:
     return options
 
 
+def websocket_url(url: str, query: list[tuple[str, str]]) -> str:
+    """``url`` (http/https) as a ws/wss URL with ``query`` (repeated keys kept, in order)."""
+    parts = urlsplit(url)
+    scheme = {"https": "wss", "http": "ws"}.get(parts.scheme, parts.scheme)
+    return urlunsplit((scheme, parts.netloc, parts.path, urlencode(query), ""))
+
+
+_MATCHES_NO_HOST = "no-host.invalid"
+
+
+def proxy_options(configuration: Any) -> dict[str, Any]:
+    """websocket-client's options for the kubeconfig's ``proxy-url`` (HTTP CONNECT)."""
+    if not configuration.proxy:
+        return {}
+    bypass = [h.strip() for h in (configuration.no_proxy or "").split(",") if h.strip()]
+    # websocket-client reads $no_proxy when given no list; a proxy-url (no_proxy unset by
+    # kube/config.py) applies to every host, so it gets a list that matches none.
+    options: dict[str, Any] = {"http_no_proxy": bypass or [_MATCHES_NO_HOST]}
+    proxy = urlsplit(configuration.proxy)
+    if proxy.scheme != "http":
+        from podscope.errors import ConfigError
+
+        raise ConfigError(
+            f"proxy-url scheme {proxy.scheme or '(none)'!r} is not supported for streams",
+            remedy="use an http:// proxy-url",
+        )
+    options["proxy_type"] = "http"
+    options["http_proxy_host"] = proxy.hostname
+    options["http_proxy_port"] = proxy.port or (443 if proxy.scheme == "https" else 80)
+    if proxy.username is not None:
+        options["http_proxy_auth"] = (unquote(proxy.username), unquote(proxy.password or ""))
+    return options
+
+
 def open_stream(
     configuration: Any,
     url: str,
@@ -211,7 +243,6 @@ def open_stream(
     connect_timeout: float,
 ) -> ChannelStream:
     """Open a channel stream at ``url`` (an https/http API URL) and negotiate v5 or v4."""
-    from kubernetes.stream.ws_client import get_websocket_url, websocket_proxycare
     from websocket import (
         WebSocket,
         WebSocketBadStatusException,
@@ -219,15 +250,14 @@ def open_stream(
         WebSocketTimeoutException,
     )
 
-    ws_url = get_websocket_url(url, query)
+    ws_url = websocket_url(url, query)
     header = [f"{key}: {value}" for key, value in headers.items() if key.lower() in _PASSED_HEADERS]
     options: dict[str, Any] = {
         "header": header,
         "subprotocols": [V5_PROTOCOL, V4_PROTOCOL],
         "timeout": connect_timeout,
     }
-    if configuration.proxy or configuration.proxy_headers:
-        options = websocket_proxycare(options, configuration, ws_url, headers)
+    options.update(proxy_options(configuration))
     ws = WebSocket(
         sslopt=_ssl_options(configuration, ws_url),
         sockopt=_keepalive_options(),

@@ -23,7 +23,8 @@ def config_path(environ: Mapping[str, str] | None = None) -> Path:
 
 def load_user_config(path: Path) -> dict[str, Any]:
     """The user config file as a mapping (empty when the file does not exist)."""
-    import yaml
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError, YAMLFutureWarning
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -32,8 +33,8 @@ def load_user_config(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
+        data = YAML(typ="safe", pure=True).load(text)
+    except (YAMLError, YAMLFutureWarning):
         raise ConfigError(f"{path} is not valid YAML", remedy="fix or remove the file") from None
     if data is None:
         return {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from websocket import ABNF
 
 from podscope.kube.streams import (
@@ -12,8 +13,10 @@ from podscope.kube.streams import (
     V5_PROTOCOL,
     ChannelStream,
     exit_code_from_status,
+    proxy_options,
     resize_payload,
     status_failure,
+    websocket_url,
 )
 
 NON_ZERO = {
@@ -107,3 +110,40 @@ def test_a_dropped_connection_is_lost() -> None:
     assert stream.read_frame() is None
     assert stream.lost
     assert not stream.write_stdin(b"x")
+
+
+def test_websocket_url_keeps_repeated_command_arguments_in_order() -> None:
+    url = websocket_url(
+        "https://10.0.0.1:6443/api/v1/namespaces/a/pods/b/exec",
+        [("command", "tar"), ("command", "-x f"), ("container", "c")],
+    )
+    assert url == (
+        "wss://10.0.0.1:6443/api/v1/namespaces/a/pods/b/exec?command=tar&command=-x+f&container=c"
+    )
+    assert websocket_url("http://h:8080/p", []).startswith("ws://h:8080/p")
+
+
+def test_proxy_url_becomes_an_http_connect_proxy_for_streams() -> None:
+    from kubernetes.client import Configuration
+
+    from podscope.errors import ConfigError
+
+    configuration = Configuration()
+    configuration.proxy = None
+    assert proxy_options(configuration) == {}
+    configuration.proxy = "http://127.0.0.1:3128"
+    configuration.no_proxy = None
+    # Never the environment's $no_proxy (websocket-client reads it when given no list).
+    assert proxy_options(configuration)["http_no_proxy"] == ["no-host.invalid"]
+    configuration.proxy = "http://user:p%40ss@127.0.0.1:3128"
+    configuration.no_proxy = "10.0.0.0/8, .internal"
+    assert proxy_options(configuration) == {
+        "proxy_type": "http",
+        "http_proxy_host": "127.0.0.1",
+        "http_proxy_port": 3128,
+        "http_proxy_auth": ("user", "p@ss"),
+        "http_no_proxy": ["10.0.0.0/8", ".internal"],
+    }
+    configuration.proxy = "socks5://127.0.0.1:1080"
+    with pytest.raises(ConfigError, match="not supported for streams"):
+        proxy_options(configuration)

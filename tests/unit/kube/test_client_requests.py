@@ -148,6 +148,10 @@ def test_shape_is_read_once_and_absent_is_refused(kube: KubeClient, api: Scripte
         other.writable_ephemeral_shape()
 
 
+# Every write names podscope, so the Pod's managedFields and audit logs can tell.
+MANAGER = ("fieldManager", "podscope")
+
+
 def test_writes_send_their_bodies(kube: KubeClient, api: ScriptedApi) -> None:
     body = {"spec": {"ephemeralContainers": [{"name": "d", "image": "i"}]}}
     kube.patch_ephemeral_containers("ns", "web", body, "pod", dry_run=True)
@@ -157,9 +161,9 @@ def test_writes_send_their_bodies(kube: KubeClient, api: ScriptedApi) -> None:
     got = [(r["method"], r["path"], r["query"], r["content_type"]) for r in api.requests]
     path = "/api/v1/namespaces/ns/pods/web/ephemeralcontainers"
     assert got == [
-        ("PATCH", path, [("dryRun", "All")], "application/strategic-merge-patch+json"),
-        ("PUT", path, [], "application/json"),
-        ("POST", "/api/v1/namespaces/ns/pods", [("dryRun", "All")], "application/json"),
+        ("PATCH", path, [("dryRun", "All"), MANAGER], "application/strategic-merge-patch+json"),
+        ("PUT", path, [MANAGER], "application/json"),
+        ("POST", "/api/v1/namespaces/ns/pods", [("dryRun", "All"), MANAGER], "application/json"),
         ("DELETE", "/api/v1/namespaces/ns/pods/copy", [], "application/json"),
     ]
     assert api.requests[3]["body"]["preconditions"] == {"uid": "u1"}
