@@ -7,11 +7,11 @@ message says so.
 
 from __future__ import annotations
 
-import random
 import time
 from dataclasses import dataclass, replace
 from typing import Any
 
+from podscope.backoff import WRITE_CONFLICT
 from podscope.errors import (
     ConflictError,
     Interrupted,
@@ -97,11 +97,6 @@ def find_reusable(pod: dict[str, Any], spec: DebugSpec) -> str | None:
     return None
 
 
-def _jitter(attempt: int) -> None:
-    # Spread concurrent retries so they stop colliding.
-    time.sleep(random.uniform(0.05, 0.2) * (2**attempt))
-
-
 def create_container(
     client: KubeClient,
     pod: dict[str, Any],
@@ -157,7 +152,7 @@ def create_container(
                 return answer, container
             # The legacy answer is an EphemeralContainers object: watch needs the Pod.
             return client.get_pod(namespace, pod_name), container
-        _jitter(attempt)
+        time.sleep(WRITE_CONFLICT.delay(attempt))
     assert last_error is not None
     raise ConflictError(
         f"could not add the container to Pod {pod_name} after {MAX_CREATE_ATTEMPTS} attempts: "
