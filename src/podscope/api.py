@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from podscope.rules.profiles import KeepFlags
     from podscope.session.apply import ApplyResult
     from podscope.session.cleanup import CleanupResult, ManagedPod
-    from podscope.session.cp import CpResult
+    from podscope.session.cp import CpResult, TransferProgress
     from podscope.session.node_debug import NodeResult
     from podscope.session.pod_copy import CopyResult
 
@@ -610,7 +610,7 @@ def cp(
     image: str | None = None,
     image_pull_policy: str | None = None,
     checksum: bool = True,
-    progress: bool = False,
+    on_progress: Callable[[TransferProgress], None] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     reporter: Reporter | None = None,
 ) -> CpResult:
@@ -621,7 +621,8 @@ def cp(
     and writes the container's file system through ``/proc/PID/root``, and is reused by later
     copies. Files stream (memory stays flat); each regular file's sha256 is checked unless
     ``checksum=False`` (a mismatch raises ``podscope.session.cp.ChecksumError``).
-    ``progress`` draws a progress bar on this process's stderr.
+    ``on_progress`` hears how the transfer advances (``TransferProgress`` events; the CLI
+    draws them as a progress line).
     """
     from podscope.session.cp import CpOptions, run_cp
 
@@ -635,7 +636,7 @@ def cp(
         image=chosen_image,
         image_pull_policy=image_pull_policy,
         checksum=checksum,
-        progress=progress,
+        on_progress=on_progress,
         timeout=_check_timeout(timeout),
     )
     with _client(kubeconfig, context, namespace, request_timeout) as client:

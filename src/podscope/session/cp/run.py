@@ -1,0 +1,57 @@
+"""``run_cp``: one copy from start to end (operands, target, helper, transfer, report)."""
+
+from __future__ import annotations
+
+import time
+
+from podscope.errors import UsageError
+from podscope.kube.client import KubeClient
+from podscope.rules.cppath import plan_copy
+from podscope.rules.target import choose_target
+from podscope.rules.validate import check_pod_can_debug
+from podscope.session.cp.copy_in import copy_in
+from podscope.session.cp.copy_out import copy_out
+from podscope.session.cp.helper import ensure_helper
+from podscope.session.cp.options import CpOptions, CpResult
+from podscope.session.cp.remote import Remote
+from podscope.session.reporter import Reporter
+
+
+def run_cp(client: KubeClient, options: CpOptions, report: Reporter) -> CpResult:
+    direction, remote_path, local = plan_copy(options.source, options.dest)
+    if remote_path.namespace and options.namespace and remote_path.namespace != options.namespace:
+        raise UsageError(
+            f"{remote_path} names namespace {remote_path.namespace} but -n says {options.namespace}"
+        )
+    namespace = remote_path.namespace or options.namespace or client.namespace
+    pod = client.get_pod(namespace, remote_path.pod)
+    check_pod_can_debug(pod)
+    target, reason = choose_target(pod, options.container)
+    if not target:
+        raise UsageError("podscope cp needs a target container", remedy="name it with -c")
+    report(f"target container: {target} ({reason})")
+    pod, helper, created = ensure_helper(client, pod, target, options, report)
+    cid = None
+    for item in (pod.get("status") or {}).get("containerStatuses") or []:
+        if item.get("name") == target:
+            cid = item.get("containerID")
+    remote = Remote(client, namespace, remote_path.pod, helper, cid)
+    result = CpResult(
+        direction=direction,
+        pod=remote_path.pod,
+        namespace=namespace,
+        target=target,
+        helper=helper,
+        helper_created=created,
+        remote=remote_path.path,
+        local=local,
+    )
+    start = time.monotonic()
+    if direction == "out":
+        copy_out(remote, remote_path, local, options, result)
+    else:
+        copy_in(remote, local, remote_path, options, result)
+    result.seconds = time.monotonic() - start
+    for name in result.skipped:
+        report(f"skipped {name} (not a file, directory or link)")
+    return result
