@@ -114,3 +114,87 @@ def test_create_container_conflicts_pause_with_doubling_jitter(
         # random.uniform(0.05, 0.2) * 2**attempt after each of the 5 attempts, as always.
         assert slept == pytest.approx(expected)
     assert client.writes == 15
+
+
+class _LostStream:
+    """An attach stream that drops at once, without a status (a broken connection)."""
+
+    status = None
+    lost = True
+
+    def close(self) -> None:
+        pass
+
+
+class _ReattachClient:
+    """The first attach works and drops; every re-attach finds the API server unreachable."""
+
+    def __init__(self, pod: dict[str, Any]) -> None:
+        self.pod = pod
+        self.attaches = 0
+
+    def attach(self, *args: Any, **kwargs: Any) -> _LostStream:
+        self.attaches += 1
+        if self.attaches == 1:
+            return _LostStream()
+        raise UnreachableError("connection to https://127.0.0.1:6443 refused")
+
+    def get_pod(self, namespace: str, name: str) -> dict[str, Any]:
+        return self.pod
+
+
+class _Monitor:
+    gone = None
+
+    def follow(self, stream: Any) -> None:
+        pass
+
+
+def test_reattach_pauses_half_a_second_doubling_and_gives_up_after_five(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from podscope.errors import StreamLostError
+    from podscope.session import attach as attach_module
+    from podscope.terminal.pump import LocalIO, PumpResult
+
+    pod: dict[str, Any] = {
+        "metadata": {"name": "web", "namespace": "ns", "uid": "u1"},
+        "spec": {"ephemeralContainers": [{"name": "dbg", "image": "busybox"}]},
+        "status": {
+            "phase": "Running",
+            "ephemeralContainerStatuses": [{"name": "dbg", "state": {"running": {}}}],
+        },
+    }
+    slept: list[float] = []
+    monkeypatch.setattr(time, "sleep", slept.append)
+    monkeypatch.setattr(attach_module, "pump", lambda *a, **k: PumpResult())
+    client = _ReattachClient(pod)
+    messages: list[str] = []
+    with pytest.raises(StreamLostError) as caught:
+        attach_module._attached_session(
+            client,  # type: ignore[arg-type]
+            pod,
+            "dbg",
+            stdin=False,
+            tty=False,
+            io=LocalIO(None, None, None),  # type: ignore[arg-type]
+            report=messages.append,
+            hint=False,
+            pod_may_finish=False,
+            reconnect=True,
+            close_on_eof=False,
+            monitor=_Monitor(),  # type: ignore[arg-type]
+        )
+    assert slept == [0.5, 1.0, 2.0, 4.0, 8.0]
+    assert caught.value.message == (
+        "lost the connection to container dbg and could not re-attach after 5 attempts "
+        "(connection to https://127.0.0.1:6443 refused)"
+    )
+    assert messages[0] == "connection to container dbg lost; re-attaching"
+    assert (
+        messages.count(
+            "re-attaching to dbg failed (connection to https://127.0.0.1:6443 refused); retrying"
+        )
+        == 5
+    )
+    assert client.attaches == 6
