@@ -24,9 +24,10 @@ class _FakeApi:
         host = "https://127.0.0.1:1"
 
 
-def test_watch_pauses_double_to_four_seconds_and_give_up_after_ninety(
+def _unreachable_api(
     monkeypatch: pytest.MonkeyPatch,
-) -> None:
+) -> tuple[KubeClient, list[float], list[float]]:
+    """A client whose API server refuses every connection; a clock that moves by sleeping."""
     kube = KubeClient(_FakeApi(), namespace="ns", context="c", request_timeout=5, connect_timeout=1)
     now = [0.0]
     slept: list[float] = []
@@ -42,6 +43,13 @@ def test_watch_pauses_double_to_four_seconds_and_give_up_after_ninety(
     monkeypatch.setattr(kube, "get_pod", refused)
     monkeypatch.setattr(time, "sleep", fake_sleep)
     monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    return kube, now, slept
+
+
+def test_watch_pauses_double_to_four_seconds_and_give_up_after_ninety(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    kube, now, slept = _unreachable_api(monkeypatch)
     retries: list[str] = []
     with pytest.raises(UnreachableError):
         list(kube.watch_pod("ns", "p", None, 10_000, on_retry=retries.append))
@@ -55,21 +63,7 @@ def test_watch_pauses_double_to_four_seconds_and_give_up_after_ninety(
 
 
 def test_watch_pause_never_outlasts_its_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
-    kube = KubeClient(_FakeApi(), namespace="ns", context="c", request_timeout=5, connect_timeout=1)
-    now = [0.0]
-    slept: list[float] = []
-
-    def refused(*args: Any, **kwargs: Any) -> Any:
-        raise UnreachableError("connection refused")
-
-    def fake_sleep(seconds: float) -> None:
-        slept.append(seconds)
-        now[0] += seconds
-
-    monkeypatch.setattr(kube, "_watch_request", refused)
-    monkeypatch.setattr(kube, "get_pod", refused)
-    monkeypatch.setattr(time, "sleep", fake_sleep)
-    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    kube, now, slept = _unreachable_api(monkeypatch)
     # A 2.2 s watch: 0.5 + 1, then 0.7 s left of the 2 s pause; then it ends, no error.
     assert list(kube.watch_pod("ns", "p", None, 2.2)) == []
     assert slept == pytest.approx([0.5, 1.0, 0.7])
