@@ -174,3 +174,15 @@ def test_find_helper_prefers_podscope_helpers() -> None:
     assert find_helper(pod, "other-image", "app") is None
     pod["spec"]["ephemeralContainers"].pop(1)  # type: ignore[index]
     assert find_helper(pod, "bb", "app") == "dbg"
+
+
+def test_probe_answers_are_parsed() -> None:
+    from podscope.session.cp.remote import Probe, parse_probe
+
+    assert parse_probe("owner 65532 65532\nfile 1234\nparent dir\n") == Probe(
+        65532, 65532, "file", 1234, True
+    )
+    # Directory sizes come in KiB (du -s); a missing path has no size and maybe no parent.
+    assert parse_probe("owner 0 0\ndir 8\nparent dir\n") == Probe(0, 0, "dir", 8192, True)
+    assert parse_probe("owner 0 0\nnone\nparent none\n") == Probe(0, 0, "none", None, False)
+    assert parse_probe("") == Probe(0, 0, "none", None, False)
