@@ -192,3 +192,36 @@ def test_reattach_pauses_half_a_second_doubling_and_gives_up_after_five(
         == 5
     )
     assert client.attaches == 6
+
+
+def test_apply_conflicts_pause_as_the_create_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    from podscope.rules.documents import parse_document
+    from podscope.session import apply as apply_module
+
+    pod: dict[str, Any] = {
+        "metadata": {"name": "web", "namespace": "ns", "resourceVersion": "1"},
+        "spec": {"containers": [{"name": "app", "image": "app"}]},
+        "status": {"phase": "Running"},
+    }
+    document = parse_document("- name: dbg\n  image: busybox\n", "list.yaml", pod="web")
+    plan = apply_module._plan(pod, document, "web")
+    client = _RacingClient(pod)
+    slept: list[float] = []
+    monkeypatch.setattr(time, "sleep", slept.append)
+    random.seed(5)
+    expected = [random.uniform(0.05, 0.2) * 2**attempt for attempt in range(5)]
+    random.seed(5)
+    with pytest.raises(ConflictError, match=f"after {apply_module.MAX_APPLY_ATTEMPTS} attempts"):
+        apply_module._send(
+            client,  # type: ignore[arg-type]
+            "ns",
+            "web",
+            pod,
+            document,
+            plan,
+            "pod",
+            False,
+            lambda m: None,
+        )
+    assert client.writes == 5
+    assert slept == pytest.approx(expected)
