@@ -91,6 +91,21 @@ class Kubectl:
                 raise AssertionError(f"pod {namespace}/{name} not running: {pod.get('status')}")
             time.sleep(0.2)
 
+    def wait_ephemeral_running(
+        self, namespace: str, name: str, container: str, timeout: float = 60
+    ) -> dict[str, Any]:
+        """Wait until the kubelet reports an ephemeral container running: its status update
+        changes the Pod's resourceVersion, which tests comparing versions must not race."""
+        deadline = time.monotonic() + timeout
+        while True:
+            pod = self.pod(namespace, name)
+            for status in pod.get("status", {}).get("ephemeralContainerStatuses") or []:
+                if status.get("name") == container and "running" in status.get("state", {}):
+                    return pod
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{container} in {namespace}/{name} never ran")
+            time.sleep(0.2)
+
 
 @pytest.fixture(scope="session")
 def kubectl(kubeconfig: str) -> Kubectl:

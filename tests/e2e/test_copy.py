@@ -329,52 +329,53 @@ def test_python_api(
     kubeconfig: str,
     kubectl: Kubectl,
 ) -> None:
-    import io
-
     import podscope
 
     make_pod("crash", command=CRASHER, wait=False)
-    messages: list[str] = []
-    out, err = io.BytesIO(), io.BytesIO()
+    log = podscope.EventLog()
     result = podscope.debug_copy(
-        "crash",
-        "crash-api",
-        ["ls", "/etc"],
-        namespace=namespace,
+        podscope.PodCopyRequest(
+            pod="crash",
+            copy_to="crash-api",
+            command=("ls", "/etc"),
+            namespace=namespace,
+            command_override="crash",
+            keep_labels=True,
+        ),
         kubeconfig=kubeconfig,
-        command_override="crash",
-        keep=podscope.KeepFlags(labels=True),
-        reporter=messages.append,
-        stdout=out,
-        stderr=err,
+        on_event=log,
+        capture_output=True,
     )
     assert result.exit_code == 0 and result.container == "crash" and result.overridden == "crash"
-    assert "passwd" in out.getvalue().decode().split()
+    assert result.stdout is not None and "passwd" in result.stdout.decode().split()
     assert result.removal == f"podscope cleanup crash-api -n {namespace} --yes"
-    assert any("a copy of crash" in m for m in messages)
+    assert any("a copy of crash" in m for m in log.messages)
+    assert result.to_dict()["stdout"] == result.stdout.decode()
 
-    out = io.BytesIO()
     node = podscope.debug_node(
-        "podscope-node",
-        ["cat", "/etc/hostname"],
-        namespace=namespace,
+        podscope.NodeDebugRequest(
+            node="podscope-node",
+            command=("cat", "/etc/hostname"),
+            namespace=namespace,
+            image=BUSYBOX_IMAGE,
+            image_pull_policy="IfNotPresent",
+            chroot=True,
+            keep=True,
+        ),
         kubeconfig=kubeconfig,
-        image=BUSYBOX_IMAGE,
-        image_pull_policy="IfNotPresent",
-        chroot=True,
-        keep=True,
-        stdout=out,
-        stderr=io.BytesIO(),
+        capture_output=True,
     )
     assert node.exit_code == 0 and node.kept
-    assert out.getvalue().decode() == Path("/etc/hostname").read_text()  # the node is this host
+    assert node.stdout == Path("/etc/hostname").read_bytes()  # the node is this host
 
     asked: list[list[str]] = []
 
-    def confirm(pods: list[podscope.ManagedPod]) -> bool:
+    def confirm(pods: list[Any]) -> bool:
         asked.append([p.name for p in pods])
         return True
 
-    cleaned = podscope.cleanup(namespace=namespace, kubeconfig=kubeconfig, confirm=confirm)
+    cleaned = podscope.cleanup(
+        podscope.CleanupRequest(namespace=namespace), kubeconfig=kubeconfig, confirm=confirm
+    )
     assert asked == [sorted(["crash-api", node.pod])]
     assert sorted(p.name for p in cleaned.deleted) == asked[0] and not cleaned.failed

@@ -232,6 +232,7 @@ def test_earlier_ephemeral_container_violates_podsecurity(
         "sleep",
         "3600",
     )
+    kubectl.wait_ephemeral_running(namespace, "app", "old")
     labeled = kubectl.run(
         "label",
         "namespace",

@@ -72,10 +72,29 @@ def test_unknown_total_shows_the_count_only() -> None:
 
 
 def _args(quiet: bool) -> argparse.Namespace:
-    parser = argparse.ArgumentParser()
-    cli_cp.register(parser.add_subparsers())
-    argv = ["cp", "p:/data", "./data", *(["-q"] if quiet else [])]
-    return parser.parse_args(argv)
+    from podscope.cli.main import build_parser
+
+    return build_parser().parse_args(["cp", "p:/data", "./data", *(["-q"] if quiet else [])])
+
+
+class _StandInClient:
+    """Stands in for the cluster: sends the events a transfer would, then stops the run."""
+
+    def __init__(self, given: dict[str, object]) -> None:
+        self.given = given
+
+    def __enter__(self) -> _StandInClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def cp(self, request: object, *, on_progress: object = None) -> object:
+        self.given["on_progress"] = on_progress
+        if callable(on_progress):
+            on_progress(event(0))
+            on_progress(event(10, finished=True))
+        raise SystemExit(0)
 
 
 @pytest.mark.parametrize(("tty", "quiet", "drawn"), [(True, False, True), (True, True, False),
@@ -83,8 +102,6 @@ def _args(quiet: bool) -> argparse.Namespace:
 def test_drawn_on_a_terminal_only_and_never_with_quiet(
     monkeypatch: pytest.MonkeyPatch, tty: bool, quiet: bool, drawn: bool
 ) -> None:
-    import podscope.api as api
-
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
             return tty
@@ -92,17 +109,7 @@ def test_drawn_on_a_terminal_only_and_never_with_quiet(
     err = Terminal()
     monkeypatch.setattr(cli_cp.sys, "stderr", err)
     given: dict[str, object] = {}
-
-    def fake_cp(source: str, dest: str, **kwargs: object) -> object:
-        # Stands in for the cluster: sends the events a transfer would.
-        given.update(kwargs)
-        callback = kwargs["on_progress"]
-        if callback is not None:
-            callback(event(0))  # type: ignore[operator]
-            callback(event(10, finished=True))  # type: ignore[operator]
-        raise SystemExit(0)
-
-    monkeypatch.setattr(api, "cp", fake_cp)
+    monkeypatch.setattr(cli_cp, "open_client", lambda args: _StandInClient(given))
     with pytest.raises(SystemExit):
         cli_cp.run(_args(quiet))
     assert (given["on_progress"] is not None) == drawn

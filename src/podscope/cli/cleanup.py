@@ -6,16 +6,21 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, TextIO
 
-from podscope.cli.common import add_cluster_flags, add_output_flag, cluster_kwargs, print_document
+from podscope.cli import flags
+from podscope.cli.common import open_client, print_document, say
 from podscope.errors import UsageError
+from podscope.rules.requests import CleanupRequest
 
 if TYPE_CHECKING:
     from podscope.session.cleanup import ManagedPod
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    flags.add_command(
+        subparsers,
         "cleanup",
+        CleanupRequest,
+        run,
         help="delete the Pod copies and node debugging Pods podscope created",
         description=(
             "List and delete the Pods podscope created (copies from `debug --copy-to`, and node "
@@ -24,16 +29,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "Ephemeral containers cannot be removed from their Pods; `podscope ls` lists them."
         ),
     )
-    parser.add_argument(
-        "pods", nargs="*", metavar="POD", help="only these Pods (they must be podscope's)"
-    )
-    add_cluster_flags(parser)
-    parser.add_argument("-A", "--all-namespaces", action="store_true", help="in every namespace")
-    parser.add_argument("-y", "--yes", action="store_true", help="delete without asking")
-    parser.add_argument("--dry-run", action="store_true", help="only list what would be deleted")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
-    add_output_flag(parser)
-    parser.set_defaults(func=run)
 
 
 def _table(pods: list[ManagedPod], all_namespaces: bool) -> str:
@@ -56,11 +51,13 @@ def _table(pods: list[ManagedPod], all_namespaces: bool) -> str:
     return render_table(headers, rows)
 
 
-def _ask(pods: list[ManagedPod], args: argparse.Namespace, listing: TextIO | None) -> bool:
+def _ask(
+    pods: list[ManagedPod], request: CleanupRequest, yes: bool, listing: TextIO | None
+) -> bool:
     if listing is not None:
-        listing.write(_table(pods, args.all_namespaces))
+        listing.write(_table(pods, request.all_namespaces))
         listing.flush()
-    if args.yes:
+    if yes:
         return True
     if not sys.stdin.isatty():
         raise UsageError(
@@ -68,7 +65,7 @@ def _ask(pods: list[ManagedPod], args: argparse.Namespace, listing: TextIO | Non
             remedy="add --yes to delete them, or --dry-run to only list them",
         )
     if listing is None:  # -o: the table has not been shown; show it before asking
-        sys.stderr.write(_table(pods, args.all_namespaces))
+        sys.stderr.write(_table(pods, request.all_namespaces))
     sys.stderr.write(f"delete these {len(pods)} Pod(s)? [y/N] ")
     sys.stderr.flush()
     answer = sys.stdin.readline().strip().lower()
@@ -76,38 +73,30 @@ def _ask(pods: list[ManagedPod], args: argparse.Namespace, listing: TextIO | Non
 
 
 def run(args: argparse.Namespace) -> int:
-    import podscope.api as api
-    from podscope.cli.debug import reporter
-
-    if args.all_namespaces and args.namespace:
-        raise UsageError("give -n NAMESPACE or -A, not both")
-    report = reporter(args.quiet)
-    listing = None if args.output else sys.stdout
-    result = api.cleanup(
-        args.pods,
-        namespace=args.namespace,
-        all_namespaces=args.all_namespaces,
-        **cluster_kwargs(args),
-        dry_run=args.dry_run,
-        confirm=lambda pods: _ask(pods, args, listing),
-        reporter=report,
-    )
-    if args.output:
-        document = result.to_dict()
-        print_document(document, args.output)
+    values = flags.given(args)
+    request = flags.build(CleanupRequest, values, command="cleanup")
+    request.validate()
+    output = values.get("output")
+    listing = None if output else sys.stdout
+    with open_client(args) as client:
+        result = client.cleanup(
+            request, confirm=lambda pods: _ask(pods, request, bool(values.get("yes")), listing)
+        )
+    if output:
+        print_document(result.to_dict(), output)
     elif not result.found:
-        where = "in any namespace" if args.all_namespaces else "in this namespace"
-        report(f"no Pods created by podscope {where}")
-    elif args.dry_run:
-        sys.stdout.write(_table(result.found, args.all_namespaces))
-        report(f"dry run: {len(result.found)} Pod(s) would be deleted")
+        where = "in any namespace" if request.all_namespaces else "in this namespace"
+        say(args, f"no Pods created by podscope {where}")
+    elif request.dry_run:
+        sys.stdout.write(_table(result.found, request.all_namespaces))
+        say(args, f"dry run: {len(result.found)} Pod(s) would be deleted")
     elif not result.confirmed:
-        report("nothing deleted")
+        say(args, "nothing deleted")
     else:
         for pod in result.deleted:
-            where = f" -n {pod.namespace}" if args.all_namespaces else ""
+            where = f" -n {pod.namespace}" if request.all_namespaces else ""
             sys.stdout.write(f"pod/{pod.name} deleted{where}\n")
-    report(f"note: {result.note}")
+    say(args, f"note: {result.note}")
     for pod, error in result.failed:
         sys.stderr.write(f"podscope: error: could not delete Pod {pod.name}: {error.message}\n")
     if result.failed:

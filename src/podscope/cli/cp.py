@@ -8,17 +8,20 @@ import time
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING
 
-from podscope.cli.common import add_cluster_flags, add_output_flag, cluster_kwargs, print_document
+from podscope.cli import flags
+from podscope.cli.common import open_client, print_document, say
+from podscope.rules.requests import CpRequest
 
 if TYPE_CHECKING:
     from podscope.session.cp import TransferProgress
 
-PULL_POLICIES = ("Always", "IfNotPresent", "Never")
 
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    flags.add_command(
+        subparsers,
         "cp",
+        CpRequest,
+        run,
         help="copy files between a container and here (works without tar or a shell in it)",
         description=(
             "Copy POD:/path (or NAMESPACE/POD:/path) to a local path, or a local path into a "
@@ -28,37 +31,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "each file's sha256 is checked at the end."
         ),
     )
-    parser.add_argument("source", metavar="SRC", help="POD:/path, NS/POD:/path, or a local path")
-    parser.add_argument("dest", metavar="DEST", help="POD:/path, NS/POD:/path, or a local path")
-    add_cluster_flags(parser)
-    parser.add_argument(
-        "-c", "--container", help="the container to copy from/to (default: as debug)"
-    )
-    parser.add_argument(
-        "--image",
-        help="helper image, a static busybox (default: as podscope debug's: busybox)",
-    )
-    parser.add_argument(
-        "--image-pull-policy",
-        choices=PULL_POLICIES,
-        help="the helper's imagePullPolicy (default IfNotPresent)",
-    )
-    parser.add_argument(
-        "--no-checksum",
-        dest="checksum",
-        action="store_false",
-        help="skip the sha256 comparison after the copy",
-    )
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=300.0,
-        metavar="SECONDS",
-        help="how long to wait for a new helper container to start (default 300)",
-    )
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
-    add_output_flag(parser)
-    parser.set_defaults(func=run)
 
 
 class ProgressLine:
@@ -110,34 +82,22 @@ def _size(n: int) -> str:
 def run(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    import podscope.api as api
-
-    def report(message: str) -> None:
-        if not args.quiet:
-            sys.stderr.write(f"podscope: {message}\n")
-            sys.stderr.flush()
-
-    result = api.cp(
-        args.source,
-        args.dest,
-        namespace=args.namespace,
-        **cluster_kwargs(args),
-        container=args.container,
-        image=args.image,
-        image_pull_policy=args.image_pull_policy,
-        checksum=args.checksum,
-        on_progress=ProgressLine() if sys.stderr.isatty() and not args.quiet else None,
-        timeout=args.timeout,
-        reporter=report,
-    )
-    if args.output:
-        document = asdict(result)
-        print_document(document, args.output)
+    request = flags.build(CpRequest, flags.given(args), command="cp")
+    request.validate()
+    quiet = getattr(args, "quiet", False)
+    with open_client(args) as client:
+        result = client.cp(
+            request, on_progress=ProgressLine() if sys.stderr.isatty() and not quiet else None
+        )
+    output = getattr(args, "output", None)
+    if output:
+        print_document(asdict(result), output)
         return 0
     rate = result.bytes / result.seconds / 1e6 if result.seconds > 0 else 0.0
     check = "sha256 verified" if result.checksum == "verified" else "checksum skipped"
-    report(
+    say(
+        args,
         f"copied {result.files} file(s), {result.bytes} bytes in {result.seconds:.2f}s "
-        f"({rate:.1f} MB/s; {check})"
+        f"({rate:.1f} MB/s; {check})",
     )
     return 0

@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from podscope.cli.common import add_cluster_flags, add_output_flag, cluster_kwargs, print_document
-
-PROFILE_NAMES = ("legacy", "general", "baseline", "restricted", "netadmin", "sysadmin")
-PULL_POLICIES = ("Always", "IfNotPresent", "Never")
+from podscope.cli import flags
+from podscope.cli.common import open_client, print_document
+from podscope.rules.requests import DoctorRequest
 
 _DESCRIPTION = """\
 Check whether `podscope debug` can work: the API server's version and how it serves
@@ -19,44 +18,27 @@ proven with server-side dry-runs. Exits 0 when debugging can work, 17 when a che
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    flags.add_command(
+        subparsers,
         "doctor",
+        DoctorRequest,
+        run,
         help="check whether debugging can work here, and say what to fix",
         description=_DESCRIPTION,
     )
-    parser.add_argument("pod", nargs="?", metavar="POD", help="also check this Pod")
-    add_cluster_flags(parser)
-    parser.add_argument("--image", help="debug image to check (default: as for debug)")
-    parser.add_argument(
-        "--profile",
-        choices=PROFILE_NAMES,
-        help="profile you intend to use (default: legacy, judged leniently)",
-    )
-    parser.add_argument("--target", help="target container you intend to use")
-    parser.add_argument(
-        "--image-pull-policy", choices=PULL_POLICIES, help="imagePullPolicy you intend to use"
-    )
-    add_output_flag(parser)
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from podscope.doctor import doctor
     from podscope.rules.output import render_table
 
-    report = doctor(
-        args.pod,
-        namespace=args.namespace,
-        **cluster_kwargs(args),
-        image=args.image,
-        profile=args.profile,
-        target=args.target,
-        image_pull_policy=args.image_pull_policy,
-    )
-    if args.output:
-        document = report.to_dict()
-        print_document(document, args.output)
+    request = flags.build(DoctorRequest, flags.given(args), command="doctor")
+    request.validate()
+    with open_client(args) as client:
+        report = client.doctor(request)
+    output = getattr(args, "output", None)
+    if output:
+        print_document(report.to_dict(), output)
         return int(report.exit_code)
     rows = [[f.check, f.result.upper(), f.evidence, f.remedy or "-"] for f in report.findings]
     sys.stdout.write(render_table(["CHECK", "RESULT", "EVIDENCE", "REMEDY"], rows))

@@ -8,7 +8,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
-from podscope.cli.common import add_output_flag
+from podscope.cli.flags import add_one
 from podscope.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ def register(subparsers: Any) -> None:
         default="/",
         help="prefix for every default path (a chroot or a mounted node disk; default /)",
     )
-    add_output_flag(gate)
+    add_one(gate, "output")
     gate.set_defaults(func=run)
 
 
@@ -132,21 +132,25 @@ def _print_refusals(report: GateReport, err: TextIO) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from podscope.gate import enable_gate
+    from podscope.rules.requests import EnableGateRequest
 
     report = enable_gate(
-        root=args.root,
-        kubelet_config=args.kubelet_config,
-        kubelet_env=args.kubelet_env,
-        manifests_dir=args.manifests_dir,
-        only=args.only,
-        dry_run=args.dry_run,
-        force=args.force,
-        version=args.gate_version,
-        kubelet_version=args.kubelet_version,
+        EnableGateRequest(
+            root=args.root,
+            kubelet_config=args.kubelet_config,
+            kubelet_env=args.kubelet_env,
+            manifests_dir=args.manifests_dir,
+            only=tuple(args.only or ()),
+            dry_run=args.dry_run,
+            force=args.force,
+            version=args.gate_version,
+            kubelet_version=args.kubelet_version,
+        )
     )
-    if args.output == "json":
+    output = getattr(args, "output", None)
+    if output == "json":
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
-    elif args.output == "yaml":
+    elif output == "yaml":
         from ruamel.yaml import YAML
 
         buf = io.StringIO()

@@ -18,7 +18,18 @@ from podscope import __version__
 from podscope.errors import ExitCode, PodscopeError
 
 # Order is the order shown in --help.
-COMMANDS = ("debug", "attach", "ls", "cleanup", "cp", "apply", "doctor", "gate")
+COMMANDS = (
+    "debug",
+    "attach",
+    "ls",
+    "cleanup",
+    "cp",
+    "apply",
+    "doctor",
+    "gate",
+    "completion",
+    "version",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Debug running Kubernetes Pods with ephemeral containers.",
     )
     parser.add_argument("--version", action="version", version=f"podscope {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command_name", metavar="COMMAND")
     for name in COMMANDS:
         try:
             module = importlib.import_module(f"podscope.cli.{name}")
@@ -47,6 +58,12 @@ def print_error(exc: PodscopeError) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["__complete"]:
+        # Before the parser is built: completion runs on every Tab and must stay fast.
+        from podscope.cli.completion import main as complete
+
+        return complete(words)
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)

@@ -7,7 +7,7 @@ example the kubelet's env file switched on while its config file says ``false``)
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +27,7 @@ from podscope.gate.versions import (
     probe_kubelet_version,
     version_from_image,
 )
+from podscope.rules.requests import EnableGateRequest
 
 COMPONENTS = ("kubelet", "apiserver", "scheduler")
 Action = Literal["changed", "unchanged", "skipped", "refused"]
@@ -309,16 +310,8 @@ def _plan_one(
 
 
 def enable_gate(
+    request: EnableGateRequest | None = None,
     *,
-    root: str | Path = "/",
-    kubelet_config: str | Path | None = None,
-    kubelet_env: str | Path | None = None,
-    manifests_dir: str | Path | None = None,
-    only: Iterable[str] | None = None,
-    dry_run: bool = False,
-    force: bool = False,
-    version: str | None = None,
-    kubelet_version: str | None = None,
     kubelet_version_probe: Callable[[], KubeVersion | None] | None = None,
     now: datetime | None = None,
 ) -> GateReport:
@@ -328,6 +321,12 @@ def enable_gate(
     message and remedy) and mean nothing was written; call ``raise_for_refusal()`` to get an
     exception instead. ``root`` prefixes the default paths only, not the ones passed in.
     """
+    request = request or EnableGateRequest()
+    request.validate()
+    root, force, dry_run = request.root, request.force, request.dry_run
+    kubelet_config, kubelet_env = request.kubelet_config, request.kubelet_env
+    manifests_dir, only = request.manifests_dir, request.only
+    version, kubelet_version = request.version, request.kubelet_version
     chosen = set(only) if only else set(COMPONENTS)
     unknown = chosen - set(COMPONENTS)
     if unknown:

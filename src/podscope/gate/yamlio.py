@@ -190,7 +190,7 @@ def _lift_insertions(old: str, new: str) -> str:
 
 def _same(text: str, reference: str) -> bool:
     try:
-        return parse_plain(text) == parse_plain(reference)
+        return bool(parse_plain(text) == parse_plain(reference))
     except YAMLError:
         return False
 

@@ -19,7 +19,7 @@ from podscope.errors import PodscopeError, UnsupportedError
 from podscope.kube.discovery import EphemeralShape, ephemeral_shape
 from podscope.kube.errors import RequestContext, map_api_error, map_status, unreachable
 from podscope.kube.streams import ChannelStream, open_stream
-from podscope.kube.workloads import PodRef, pick_running_pod, selector_string
+from podscope.rules.workloads import PodRef, pick_running_pod, selector_string
 
 _WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Longest single watch request; the loop re-watches from the last resourceVersion after it.
@@ -218,6 +218,23 @@ class KubeClient:
             "GET", f"/api/v1/namespaces/{name}", self._context("get", "namespaces", name=name)
         )
         return namespace
+
+    def list_namespaces(self) -> list[dict[str, Any]]:
+        data = self._json("GET", "/api/v1/namespaces", self._context("list", "namespaces"))
+        return list(data.get("items") or [])
+
+    def workload_names(self, namespace: str, kind: str) -> list[str]:
+        """Names of the workloads of ``kind`` (``deploy``, ``sts``, ...) in ``namespace``."""
+        from podscope.rules.workloads import WORKLOAD_KINDS
+
+        workload = WORKLOAD_KINDS.get(kind.lower())
+        if workload is None:
+            return []
+        context = self._context("list", workload.plural, namespace, group=workload.group)
+        data = self._json(
+            "GET", f"/apis/{workload.group}/v1/namespaces/{namespace}/{workload.plural}", context
+        )
+        return [str((i.get("metadata") or {}).get("name")) for i in data.get("items") or []]
 
     def list_nodes(self) -> list[dict[str, Any]]:
         data = self._json("GET", "/api/v1/nodes", self._context("list", "nodes"))

@@ -132,6 +132,15 @@ def choose_context(documents: list[dict[str, Any]], requested: str | None) -> Co
     )
 
 
+def context_names(kubeconfig: str | None = None) -> list[str]:
+    """The contexts of the kubeconfig (for completion: no request is sent)."""
+    files = kubeconfig_files(kubeconfig)
+    names: dict[str, None] = {}
+    for path in files.paths:
+        names.update(dict.fromkeys(_named(_read_yaml(path).get("contexts"))))
+    return list(names)
+
+
 def connect(
     kubeconfig: str | None = None,
     context: str | None = None,

@@ -6,6 +6,8 @@ list of valid ones: the API server would otherwise drop them silently (or only w
 
 from __future__ import annotations
 
+from podscope.rules.requests import PULL_POLICIES as _PULL_POLICIES
+
 CONTAINER_FIELDS: frozenset[str] = frozenset(
     {
         "name",
@@ -83,7 +85,7 @@ VOLUME_MOUNT_FIELDS: frozenset[str] = frozenset(
     }
 )
 
-PULL_POLICIES: tuple[str, ...] = ("Always", "IfNotPresent", "Never")
+PULL_POLICIES: tuple[str, ...] = _PULL_POLICIES
 TERMINATION_MESSAGE_POLICIES: tuple[str, ...] = ("File", "FallbackToLogsOnError")
 MOUNT_PROPAGATIONS: tuple[str, ...] = ("Bidirectional", "HostToContainer", "None")
 RECURSIVE_READ_ONLY: tuple[str, ...] = ("Disabled", "Enabled", "IfPossible")

@@ -8,8 +8,9 @@ invalid is ever sent (an ephemeral container cannot be removed once added).
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from podscope.errors import ValidationError
 from podscope.rules._pod import EPHEMERAL, all_names, containers_of
@@ -51,6 +52,42 @@ class DebugSpec:
     inherited: dict[str, Any] | None = None
 
 
+class ContainerFlags(Protocol):
+    """What the three builders (ephemeral, Pod copy, node Pod) take from the request."""
+
+    @property
+    def arguments_only(self) -> bool: ...
+    @property
+    def env(self) -> Sequence[str]: ...
+    @property
+    def image_pull_policy(self) -> str | None: ...
+    @property
+    def stdin(self) -> bool: ...
+    @property
+    def tty(self) -> bool: ...
+
+
+def apply_container_flags(
+    container: dict[str, Any], flags: ContainerFlags, words: Sequence[str] | None
+) -> dict[str, Any]:
+    """Set the fields every mode's flags give a container, in place: ``words`` as its
+    command (its args with ``--arguments-only``; None leaves both alone), ``--env`` merged
+    over what it has, ``--image-pull-policy``, ``-i`` and ``-t``."""
+    if words:
+        container["args" if flags.arguments_only else "command"] = list(words)
+    if flags.env:
+        container["env"] = merge_env(container.get("env"), parse_env(flags.env))
+    if flags.image_pull_policy:
+        container["imagePullPolicy"] = flags.image_pull_policy
+    # false stdin/tty are left out, as the API server leaves them out of what it returns:
+    # a rebuilt spec then compares equal to the stored one.
+    if flags.stdin:
+        container["stdin"] = True
+    if flags.tty:
+        container["tty"] = True
+    return container
+
+
 def _apply_user(container: dict[str, Any], user: tuple[int, int | None]) -> None:
     if not isinstance(user, tuple) or len(user) != 2:
         raise ValidationError("user must be a (uid, gid or None) pair", field="user")
@@ -70,22 +107,10 @@ def build_ephemeral_container(pod: dict[str, Any], spec: DebugSpec) -> dict[str,
             raise ValidationError(f"{label} must be a list of strings", field=label)
     name = spec.name if spec.name is not None else generate_name(all_names(pod))
     container: dict[str, Any] = {"name": name, "image": spec.image}
-    if spec.image_pull_policy:
-        container["imagePullPolicy"] = spec.image_pull_policy
-    words = [*spec.command, *spec.args]
-    if words:
-        container["args" if spec.arguments_only else "command"] = words
     for key, value in (spec.inherited or {}).items():
         if key in ("env", "envFrom", "volumeMounts") and value:
             container[key] = copy.deepcopy(value)
-    if spec.env:
-        container["env"] = merge_env(container.get("env"), parse_env(spec.env))
-    # false stdin/tty are left out, as the API server leaves them out of what it returns:
-    # a rebuilt spec then compares equal to the stored one.
-    if spec.stdin:
-        container["stdin"] = True
-    if spec.tty:
-        container["tty"] = True
+    apply_container_flags(container, spec, [*spec.command, *spec.args])
     if spec.target:
         container["targetContainerName"] = spec.target
     container["terminationMessagePolicy"] = "File"

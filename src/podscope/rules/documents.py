@@ -203,7 +203,8 @@ def normalize_container(container: dict[str, Any]) -> dict[str, Any]:
     sc = result.get("securityContext")
     if isinstance(sc, dict) and sc.get("procMount") == "Default":
         del sc["procMount"]
-    return _prune(result)
+    pruned: dict[str, Any] = _prune(result)
+    return pruned
 
 
 def differences(existing: Any, wanted: Any, path: str = "") -> list[str]:

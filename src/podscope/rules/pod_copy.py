@@ -19,112 +19,26 @@ from __future__ import annotations
 
 import copy
 import random
-import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any
 
 from podscope.errors import NotFoundError, UsageError, ValidationError
 from podscope.rules._fmt import names, quote
 from podscope.rules._pod import INIT, REGULAR, all_names, metadata_of, names_of, spec_of
+from podscope.rules.container import apply_container_flags
 from podscope.rules.custom import merge_custom
-from podscope.rules.env import parse_env
+from podscope.rules.images import ALL_CONTAINERS, parse_set_images
 from podscope.rules.managed import COPY_OF_KEY, managed_labels
-from podscope.rules.names import generate_name, validate_container_name, validate_resource_name
-from podscope.rules.profiles import KeepFlags, apply_copy_profile, check_profile
+from podscope.rules.names import generate_name
+from podscope.rules.profiles import apply_copy_profile
+from podscope.rules.requests import PodCopyRequest
 
-ALL_CONTAINERS = "*"
 _KUBELET_CONFIG_ANNOTATION = "kubernetes.io/config."
-PULL_POLICIES = ("Always", "IfNotPresent", "Never")
-
-# The image reference grammar of the container runtimes (distribution's reference package):
-# [domain[:port]/]path[/path...][:tag][@digest], path components lowercase.
-_ALNUM = r"[a-z0-9]+"
-_SEPARATOR = r"(?:[._]|__|-+)"
-_PATH_COMPONENT = rf"{_ALNUM}(?:{_SEPARATOR}{_ALNUM})*"
-_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
-_DOMAIN = rf"{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*(?::[0-9]+)?"
-_NAME = rf"(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
-_TAG = r"[\w][\w.-]{0,127}"
-_DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
-_REFERENCE = re.compile(rf"(?P<name>{_NAME})(?::{_TAG})?(?:@{_DIGEST})?")
-_NAME_MAX = 255
 
 
-def is_image_reference(image: str) -> bool:
-    match = _REFERENCE.fullmatch(image)
-    return match is not None and len(match.group("name")) <= _NAME_MAX
-
-
-def check_image_reference(image: str, flag: str) -> str:
-    """Return ``image`` if it is a valid reference, else raise ``UsageError`` naming ``flag``."""
-    if not isinstance(image, str) or not is_image_reference(image):
-        hint = (
-            " (repository names are lowercase)"
-            if isinstance(image, str)
-            and (image.lower() != image and is_image_reference(image.lower()))
-            else ""
-        )
-        raise UsageError(
-            f"{flag}: invalid image name {quote(image)}: not a valid image reference{hint}",
-            remedy="use the form [REGISTRY/]REPOSITORY[:TAG][@DIGEST], e.g. busybox:1.36",
-        )
-    return image
-
-
-def parse_set_images(items: Iterable[str]) -> dict[str, str]:
-    """``--set-image`` values (``C=IMAGE`` or ``*=IMAGE``, also comma-separated) as a dict.
-
-    Raises ``UsageError`` for a missing '=', an empty or invalid container name, or an invalid
-    image. A container named twice takes the last image, as kubectl does.
-    """
-    result: dict[str, str] = {}
-    for item in items:
-        if not isinstance(item, str):
-            raise UsageError(f"--set-image: expected CONTAINER=IMAGE, not {quote(item)}")
-        # Image references cannot contain commas, so kubectl's list form splits safely.
-        for part in item.split(","):
-            name, sep, image = part.partition("=")
-            name, image = name.strip(), image.strip()
-            if not sep or not name or not image:
-                raise UsageError(
-                    f"--set-image: expected CONTAINER=IMAGE or *=IMAGE, not {quote(part)}",
-                    remedy="e.g. --set-image app=busybox:1.36, or --set-image '*=busybox:1.36'",
-                )
-            if name != ALL_CONTAINERS:
-                try:
-                    validate_container_name(name, "--set-image")
-                except ValidationError as exc:
-                    raise UsageError(exc.message, remedy=exc.remedy) from None
-            result[name] = check_image_reference(image, f"--set-image {name}")
-    return result
-
-
-@dataclass(frozen=True)
-class CopySpec:
-    """What the copy should look like (the CLI's copy-mode flags, as plain data).
-
-    ``name`` is the copy's name (``--copy-to``). ``image=None`` adds no container. ``keep``
-    holds the ``--keep-*`` flags, ``share_processes=None`` leaves the original's setting
-    (the profile may still set it), ``set_images`` maps a container name or ``*`` to an image.
-    """
-
-    name: str
-    image: str | None = None
-    container: str | None = None
-    command_override: str | None = None
-    command: tuple[str, ...] | list[str] = ()
-    arguments_only: bool = False
-    set_images: Mapping[str, str] = field(default_factory=dict)
-    share_processes: bool | None = None
-    same_node: bool = False
-    keep: KeepFlags = field(default_factory=KeepFlags)
-    profile: str = "legacy"
-    env: tuple[str, ...] | list[str] = ()
-    image_pull_policy: str | None = None
-    stdin: bool = False
-    tty: bool = False
-    custom: dict[str, Any] | None = None
+def _words_only(spec: PodCopyRequest) -> PodCopyRequest:
+    # The command words alone: env, pull policy, -i and -t go to the container to attach to.
+    return replace(spec, env=(), image_pull_policy=None, stdin=False, tty=False)
 
 
 @dataclass(frozen=True)
@@ -141,20 +55,16 @@ class PodCopy:
     overridden: str | None
 
 
-def _check_request(pod: dict[str, Any], spec: CopySpec) -> None:
+def _check_request(pod: dict[str, Any], spec: PodCopyRequest, images: dict[str, str]) -> None:
+    """The rules that need the original Pod (or several fields) on top of ``validate()``."""
+    spec.validate()
     original = metadata_of(pod).get("name")
-    validate_resource_name(spec.name, "--copy-to")
-    if spec.name == original:
+    if spec.copy_to == original:
         raise UsageError(
-            f"--copy-to {quote(spec.name)} is the original Pod's name; the copy needs another",
+            f"--copy-to {quote(spec.copy_to)} is the original Pod's name; the copy needs another",
             remedy=f"e.g. --copy-to {original}-debug",
         )
-    check_profile(spec.profile)
-    if not isinstance(spec.command, (list, tuple)) or not all(
-        isinstance(w, str) for w in spec.command
-    ):
-        raise ValidationError("command must be a list of strings", field="command")
-    if spec.image is None and not spec.set_images and spec.command_override is None:
+    if spec.image is None and not images and spec.command_override is None:
         raise UsageError(
             "--copy-to needs something to change: --image (adds a debug container), "
             "--set-image or --command-override",
@@ -175,20 +85,13 @@ def _check_request(pod: dict[str, Any], spec: CopySpec) -> None:
             "-c/--container names the new debug container, which needs --image; to change an "
             "existing container use --command-override CONTAINER"
         )
-    if spec.image is not None:
-        check_image_reference(spec.image, "--image")
     if spec.image is None and spec.command_override is None and (spec.stdin or spec.tty):
         raise UsageError(
             "-i/-t need a container to attach to: add --image or --command-override CONTAINER"
         )
-    if spec.image_pull_policy is not None and spec.image_pull_policy not in PULL_POLICIES:
-        raise UsageError(
-            f"--image-pull-policy: unsupported value {quote(spec.image_pull_policy)}; "
-            f"use one of {', '.join(PULL_POLICIES)}"
-        )
 
     regular, init = names_of(pod, REGULAR), names_of(pod, INIT)
-    for name in spec.set_images:
+    for name in images:
         if name != ALL_CONTAINERS and name not in regular and name not in init:
             raise NotFoundError(
                 f"--set-image: container {quote(name, 63)} not found in Pod {original} "
@@ -205,23 +108,20 @@ def _check_request(pod: dict[str, Any], spec: CopySpec) -> None:
             f"--command-override: container {quote(spec.command_override, 63)} not found in "
             f"Pod {original} (its containers: {names(regular)})"
         )
-    if spec.container is not None:
-        validate_container_name(spec.container, "--container")
-        if spec.container in (set(regular) | set(init)):
-            raise ValidationError(
-                f"spec.containers[{len(regular)}].name: Duplicate value: "
-                f"{quote(spec.container, 63)}",
-                field=f"spec.containers[{len(regular)}].name",
-                remedy="choose another --container name, or change that container with "
-                "--command-override",
-            )
+    if spec.container is not None and spec.container in (set(regular) | set(init)):
+        raise ValidationError(
+            f"spec.containers[{len(regular)}].name: Duplicate value: {quote(spec.container, 63)}",
+            field=f"spec.containers[{len(regular)}].name",
+            remedy="choose another --container name, or change that container with "
+            "--command-override",
+        )
 
 
-def _base_copy(pod: dict[str, Any], spec: CopySpec) -> dict[str, Any]:
+def _base_copy(pod: dict[str, Any], spec: PodCopyRequest, images: dict[str, str]) -> dict[str, Any]:
     meta = metadata_of(pod)
     # Only these four fields of the metadata, as kubectl: uid, ownerReferences, finalizers,
     # resourceVersion and the rest belong to the original object.
-    new_meta: dict[str, Any] = {"name": spec.name}
+    new_meta: dict[str, Any] = {"name": spec.copy_to}
     if meta.get("namespace"):
         new_meta["namespace"] = meta["namespace"]
     for key in ("labels", "annotations"):
@@ -247,24 +147,12 @@ def _base_copy(pod: dict[str, Any], spec: CopySpec) -> dict[str, Any]:
             if not isinstance(container, dict):
                 continue
             name = container.get("name")
-            image = spec.set_images.get(str(name))
+            image = images.get(str(name))
             if image is None and kind == REGULAR:
-                image = spec.set_images.get(ALL_CONTAINERS)
+                image = images.get(ALL_CONTAINERS)
             if image is not None:
                 container["image"] = image
     return {"apiVersion": "v1", "kind": "Pod", "metadata": new_meta, "spec": new_spec}
-
-
-def _merge_env(existing: Any, extra: list[dict[str, str]]) -> list[Any]:
-    env = list(existing) if isinstance(existing, list) else []
-    positions = {item.get("name"): i for i, item in enumerate(env) if isinstance(item, dict)}
-    for item in extra:
-        if item["name"] in positions:
-            env[positions[item["name"]]] = item
-        else:
-            positions[item["name"]] = len(env)
-            env.append(item)
-    return env
 
 
 def _find(pod: dict[str, Any], name: str) -> dict[str, Any]:
@@ -274,15 +162,18 @@ def _find(pod: dict[str, Any], name: str) -> dict[str, Any]:
     raise NotFoundError(f"container {quote(name, 63)} not found in the copy")
 
 
-def _apply_profile(new: dict[str, Any], spec: CopySpec, container: str | None) -> dict[str, Any]:
+def _apply_profile(
+    new: dict[str, Any], spec: PodCopyRequest, container: str | None
+) -> dict[str, Any]:
+    profile = spec.profile or "legacy"
     if container is not None:
-        return apply_copy_profile(spec.profile, new, container, spec.keep)
+        return apply_copy_profile(profile, new, container, spec.keep)
     # Only images change, so no container is the debug one; the profile's Pod-level edits
     # (labels, probes, shareProcessNamespace) still apply. A throwaway container takes the
     # container-level edits and is removed again.
     placeholder = generate_name(all_names(new), prefix="profile")
     new["spec"].setdefault(REGULAR, []).append({"name": placeholder})
-    result = apply_copy_profile(spec.profile, new, placeholder, spec.keep)
+    result = apply_copy_profile(profile, new, placeholder, spec.keep)
     result["spec"][REGULAR] = [
         c for c in result["spec"][REGULAR] if not (isinstance(c, dict) and c["name"] == placeholder)
     ]
@@ -290,23 +181,21 @@ def _apply_profile(new: dict[str, Any], spec: CopySpec, container: str | None) -
 
 
 def build_pod_copy(
-    pod: dict[str, Any], spec: CopySpec, rng: random.Random | None = None
+    pod: dict[str, Any], spec: PodCopyRequest, rng: random.Random | None = None
 ) -> PodCopy:
     """The Pod to create for ``spec``; raises ``PodscopeError`` subclasses before anything is
-    created, and leaves ``pod`` untouched."""
-    _check_request(pod, spec)
-    env = parse_env(spec.env) if spec.env else []
-    new = _base_copy(pod, spec)
+    created, and leaves ``pod`` untouched. ``spec.custom`` must be a mapping (or None)."""
+    images = parse_set_images(spec.set_image)
+    _check_request(pod, spec, images)
+    new = _base_copy(pod, spec, images)
     words = list(spec.command)
 
     if spec.command_override is not None:
         overridden = _find(new, spec.command_override)
-        if spec.arguments_only:
-            overridden["args"] = words
-        else:
-            overridden["command"] = words
+        if not spec.arguments_only:
             # kubectl drops the old args too: they belonged to the old command.
             overridden.pop("args", None)
+        apply_container_flags(overridden, _words_only(spec), words)
 
     added: str | None = None
     if spec.image is not None:
@@ -316,28 +205,22 @@ def build_pod_copy(
             "image": spec.image,
             "terminationMessagePolicy": "File",
         }
-        if words and spec.command_override is None:
-            debug["args" if spec.arguments_only else "command"] = words
+        if spec.command_override is None:
+            apply_container_flags(debug, _words_only(spec), words)
         new["spec"].setdefault(REGULAR, []).append(debug)
 
     target = added if added is not None else spec.command_override
     if target is not None:
-        container = _find(new, target)
-        if env:
-            container["env"] = _merge_env(container.get("env"), env)
-        if spec.image_pull_policy:
-            container["imagePullPolicy"] = spec.image_pull_policy
-        if spec.stdin:
-            container["stdin"] = True
-        if spec.tty:
-            container["tty"] = True
+        apply_container_flags(_find(new, target), spec, None)
 
     new = _apply_profile(new, spec, target)
-    if target is not None and spec.custom:
+    custom = spec.custom
+    if target is not None and custom:
+        assert not isinstance(custom, str), "custom is loaded before the copy is built"
         containers = new["spec"][REGULAR]
         for i, item in enumerate(containers):
             if isinstance(item, dict) and item.get("name") == target:
-                containers[i] = merge_custom(item, spec.custom)
+                containers[i] = merge_custom(item, dict(custom))
 
     original = str(metadata_of(pod).get("name") or "")
     labels = new["metadata"].get("labels")

@@ -31,8 +31,9 @@ from typing import Any
 from podscope.errors import UsageError, ValidationError
 from podscope.rules._fmt import quote
 from podscope.rules._pod import INIT, REGULAR
+from podscope.rules.requests import PROFILE_NAMES
 
-PROFILES: tuple[str, ...] = ("legacy", "general", "baseline", "restricted", "netadmin", "sysadmin")
+PROFILES: tuple[str, ...] = PROFILE_NAMES
 
 HOST_ROOT_VOLUME = "host-root"
 HOST_ROOT_MOUNT = "/host"

@@ -11,9 +11,11 @@ debug`` and sent, in the shape this server takes (PATCH of the Pod on 1.22+, PUT
 from __future__ import annotations
 
 import difflib
+import sys
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any
 
 from podscope.backoff import WRITE_CONFLICT
 from podscope.errors import (
@@ -22,38 +24,24 @@ from podscope.errors import (
     UsageError,
     ValidationError,
 )
+from podscope.events import Events
 from podscope.kube.client import KubeClient
 from podscope.kube.discovery import EphemeralShape
 from podscope.kube.errors import RequestOutcomeUnknown, is_name_clash
 from podscope.rules.documents import ApplyPlan, EphemeralDocument, parse_document, plan_apply
 from podscope.rules.legacy import pod_patch_body, to_legacy_body
 from podscope.rules.output import dump_yaml
+from podscope.rules.requests import ApplyRequest
 from podscope.rules.validate import check_pod_can_debug
 from podscope.session.container_state import container_state_of
-from podscope.session.reporter import Reporter
-from podscope.session.request import DEFAULT_TIMEOUT
+from podscope.session.io import SessionIO
 from podscope.session.wait import wait_until_started
 
-DryRun = Literal["client", "server"]
-DRY_RUN_MODES: tuple[str, ...] = ("client", "server")
 MAX_APPLY_ATTEMPTS = 5
 
 
 @dataclass
-class ApplyOptions:
-    text: str
-    source: str  # file name, or "<stdin>", for messages
-    pod: str | None = None  # --pod (needed for a bare list)
-    namespace: str | None = None  # -n; else the document's; else the context's
-    dry_run: DryRun | None = None
-    diff: bool = False
-    wait: bool = True
-    timeout: float = DEFAULT_TIMEOUT
-    single: bool = False  # --attach: refuse, before sending, a document adding several
-
-
-@dataclass
-class ApplyRequest:
+class ApplyWrite:
     """The write podscope sends (or, with ``--dry-run=client``, would send)."""
 
     method: str
@@ -69,7 +57,7 @@ class ApplyResult:
     added: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     dry_run: str | None = None
-    request: ApplyRequest | None = None
+    request: ApplyWrite | None = None
     diff: str | None = None
     states: dict[str, str] = field(default_factory=dict)  # container -> state after waiting
     specs: dict[str, dict[str, Any]] = field(default_factory=dict)  # the document's containers
@@ -133,12 +121,12 @@ def unified_diff(before: list[dict[str, Any]], after: list[dict[str, Any]], pod:
 
 def build_request(
     pod: dict[str, Any], containers: list[dict[str, Any]], shape: EphemeralShape
-) -> ApplyRequest:
+) -> ApplyWrite:
     meta = pod.get("metadata") or {}
     path = f"/api/v1/namespaces/{meta.get('namespace')}/pods/{meta.get('name')}/ephemeralcontainers"
     if shape == "pod":
-        return ApplyRequest("PATCH", path, pod_patch_body(containers))
-    return ApplyRequest("PUT", path, to_legacy_body(pod, containers))
+        return ApplyWrite("PATCH", path, pod_patch_body(containers))
+    return ApplyWrite("PUT", path, to_legacy_body(pod, containers))
 
 
 def _plan(pod: dict[str, Any], document: EphemeralDocument, pod_name: str) -> ApplyPlan:
@@ -157,8 +145,8 @@ def _send(
     plan: ApplyPlan,
     shape: EphemeralShape,
     dry_run: bool,
-    report: Reporter,
-) -> tuple[dict[str, Any], ApplyPlan, ApplyRequest, dict[str, Any]]:
+    report: Events,
+) -> tuple[dict[str, Any], ApplyPlan, ApplyWrite, dict[str, Any]]:
     """Send the plan; on a race re-read the Pod and re-plan. Returns answer, plan, request, pod.
 
     A 409 (the legacy PUT carries the Pod's resourceVersion) or a lost answer means the Pod
@@ -198,10 +186,29 @@ def _send(
     )
 
 
-def run_apply(client: KubeClient, options: ApplyOptions, report: Reporter) -> ApplyResult:
-    if options.dry_run is not None and options.dry_run not in DRY_RUN_MODES:
-        raise UsageError(f"--dry-run must be client or server, not {options.dry_run!r}")
-    document = parse_document(options.text, options.source, options.pod)
+def read_document(request: ApplyRequest) -> tuple[str, str]:
+    """The document's text and a name for it in messages (the file, or ``<stdin>``)."""
+    if request.text is not None:
+        return request.text, "<document>"
+    assert request.file is not None
+    if request.file == "-":
+        return sys.stdin.read(), "<stdin>"
+    try:
+        return Path(request.file).read_text(encoding="utf-8"), request.file
+    except OSError as exc:
+        raise UsageError(f"cannot read {request.file}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{request.file} is not UTF-8 text") from None
+
+
+def run_apply(client: KubeClient, request: ApplyRequest, io: SessionIO) -> ApplyResult:
+    """Add the document's containers the Pod lacks; with ``request.attach``, refuse a document
+    that adds several (the caller attaches to the one added)."""
+    options, report = request, io.events
+    request.validate()
+    text, source = read_document(request)
+    wait, single = request.wait or request.attach, request.attach
+    document = parse_document(text, source, options.pod)
     namespace = resolve_namespace(document, options.namespace, client.namespace)
     pod_name = document.pod_name
     pod = client.get_pod(namespace, pod_name)
@@ -222,7 +229,7 @@ def run_apply(client: KubeClient, options: ApplyOptions, report: Reporter) -> Ap
             result.diff = ""
         return result
 
-    if options.single and len(plan.new) > 1:
+    if single and len(plan.new) > 1:
         raise UsageError(
             f"--attach needs one new container, but the document adds {len(plan.new)}: "
             + ", ".join(str(c["name"]) for c in plan.new),
@@ -239,10 +246,10 @@ def run_apply(client: KubeClient, options: ApplyOptions, report: Reporter) -> Ap
         return result
 
     server_dry_run = options.dry_run == "server"
-    answer, plan, request, pod = _send(
+    answer, plan, write, pod = _send(
         client, namespace, pod_name, pod, document, plan, shape, server_dry_run, report
     )
-    result.request = request
+    result.request = write
     result.added = [str(c["name"]) for c in plan.new]
     for name in sorted(set(result.specs) - set(result.added) - set(result.unchanged)):
         # Someone (or our own lost request) added it while we retried: it is there now.
@@ -258,7 +265,7 @@ def run_apply(client: KubeClient, options: ApplyOptions, report: Reporter) -> Ap
         "the Pod (ephemeral containers cannot be removed)"
     )
     for name in result.added:
-        if options.wait:
+        if wait:
             live, progress = wait_until_started(client, live, name, options.timeout, report)
             result.states[name] = progress.state
         else:

@@ -18,16 +18,20 @@ from podscope.errors import (
     UnreachableError,
     ValidationError,
 )
+from podscope.events import Events
 from podscope.kube.client import KubeClient
 from podscope.kube.streams import status_failure
+from podscope.rules.requests import AttachRequest
+from podscope.rules.results import ResultDict
 from podscope.session.container_state import (
     ContainerState,
+    StateName,
     check_pod_alive,
     container_state_of,
     container_status,
 )
+from podscope.session.io import SessionIO
 from podscope.session.monitor import SessionMonitor, describe_restart, restart_counts
-from podscope.session.reporter import Reporter
 from podscope.session.wait import wait_until_started, wait_until_terminated, watch_container
 from podscope.terminal.pump import LocalIO, pump
 
@@ -55,16 +59,18 @@ class StreamOutcome:
         return self.progress.exit_code if self.progress.state == "terminated" else None
 
 
-@dataclass
-class AttachResult:
+@dataclass(frozen=True)
+class AttachResult(ResultDict):
     """What ``podscope attach`` did."""
 
     pod: str
     namespace: str
     container: str
     exit_code: int | None
-    state: str  # running / terminated: the container's state when the session ended
+    state: StateName  # the container's state when the session ended
     attached: bool
+    stdout: bytes | None = None  # the container's output, when the caller captured it
+    stderr: bytes | None = None
 
 
 def _names(pod: dict[str, Any]) -> tuple[str, str]:
@@ -82,7 +88,7 @@ def container_spec(pod: dict[str, Any], name: str) -> dict[str, Any] | None:
 
 
 def show_log(
-    client: KubeClient, pod: dict[str, Any], name: str, io: LocalIO, report: Reporter
+    client: KubeClient, pod: dict[str, Any], name: str, io: LocalIO, report: Events
 ) -> int:
     """Write the container's log to stdout/stderr; return how many bytes it holds.
 
@@ -110,18 +116,20 @@ def _emit(out: Any, data: bytes) -> None:
         out.flush()
 
 
+@dataclass(frozen=True)
+class StreamMode:
+    """How to attach: with stdin and a TTY or not, whether to re-attach after a drop, and
+    whether the Pod may finish (a Pod podscope made, with ``restartPolicy: Never``)."""
+
+    stdin: bool
+    tty: bool
+    reconnect: bool = True
+    pod_may_finish: bool = False
+    hint: bool = True
+
+
 def stream_container(
-    client: KubeClient,
-    pod: dict[str, Any],
-    name: str,
-    *,
-    stdin: bool,
-    tty: bool,
-    io: LocalIO,
-    report: Reporter,
-    hint: bool = True,
-    pod_may_finish: bool = False,
-    reconnect: bool = True,
+    client: KubeClient, pod: dict[str, Any], name: str, io: SessionIO, mode: StreamMode
 ) -> StreamOutcome:
     """Attach to container ``name`` (running or finished) until its process exits.
 
@@ -131,14 +139,16 @@ def stream_container(
     False: then a drop raises StreamLostError. While attached, the Pod is watched: its deletion
     ends the session with PodGoneError, and restarts of its containers are reported.
     """
-    namespace, pod_name = _names(pod)
+    report, local = io.events, io.streams
+    stdin, tty, hint, reconnect = mode.stdin, mode.tty, mode.hint, mode.reconnect
+    pod_may_finish = mode.pod_may_finish
     # The runtime ends an attach whose stdin closes unless the container is stdinOnce (then it
     # closes the process's stdin and keeps its output flowing), so EOF is passed on only then.
     close_on_eof = bool((container_spec(pod, name) or {}).get("stdinOnce"))
     progress = container_state_of(pod, name)
     if progress.state == "terminated":
         report(f"container {name} has already finished ({progress.describe()}); its log follows")
-        show_log(client, pod, name, io, report)
+        show_log(client, pod, name, local, report)
         return StreamOutcome(pod, progress, attached=False)
 
     monitor = SessionMonitor(client, pod, name, report, pod_may_finish=pod_may_finish).start()
@@ -149,7 +159,7 @@ def stream_container(
             name,
             stdin=stdin,
             tty=tty,
-            io=io,
+            io=local,
             report=report,
             hint=hint,
             pod_may_finish=pod_may_finish,
@@ -183,7 +193,7 @@ def _attached_session(
     stdin: bool,
     tty: bool,
     io: LocalIO,
-    report: Reporter,
+    report: Events,
     hint: bool,
     pod_may_finish: bool,
     reconnect: bool,
@@ -308,7 +318,7 @@ def _explain_kill_by_target(
     pod: dict[str, Any],
     name: str,
     progress: ContainerState,
-    report: Reporter,
+    report: Events,
 ) -> None:
     """Say so when the debug container died (SIGKILL) because its target stopped.
 
@@ -341,7 +351,7 @@ def _explain_kill_by_target(
 
 
 def _note_missed_output(
-    client: KubeClient, pod: dict[str, Any], name: str, received: int, io: LocalIO, report: Reporter
+    client: KubeClient, pod: dict[str, Any], name: str, received: int, io: LocalIO, report: Events
 ) -> None:
     # Output written before the attach opened is not replayed by the kubelet; it is only in
     # the log. When nothing came through, the log is the whole story: show it.
@@ -361,20 +371,15 @@ def _note_missed_output(
         )
 
 
-def run_attach(
-    client: KubeClient,
-    namespace: str,
-    pod_name: str,
-    container: str,
-    *,
-    stdin: bool,
-    tty: bool,
-    io: LocalIO,
-    report: Reporter,
-    timeout: float,
-    reconnect: bool = True,
-) -> AttachResult:
-    """``podscope attach``: attach to an existing (usually ephemeral) container."""
+def run_attach(client: KubeClient, request: AttachRequest, io: SessionIO) -> AttachResult:
+    """``podscope attach``: attach to an existing (usually ephemeral) container.
+
+    ``request.stdin``/``tty`` of None mean False here: the caller decides them from its
+    terminal first.
+    """
+    namespace = request.namespace or client.namespace
+    pod_name, container, report = request.pod, request.container, io.events
+    stdin, tty, timeout = bool(request.stdin), bool(request.tty), request.timeout
     pod = client.get_pod(namespace, pod_name)
     spec = container_spec(pod, container)
     if spec is None:
@@ -401,7 +406,7 @@ def run_attach(
         report(f"waiting for container {container} to start")
         pod, _ = wait_until_started(client, pod, container, timeout, report)
     outcome = stream_container(
-        client, pod, container, stdin=stdin, tty=tty, io=io, report=report, reconnect=reconnect
+        client, pod, container, io, StreamMode(stdin, tty, reconnect=request.reconnect)
     )
     return AttachResult(
         pod=pod_name,

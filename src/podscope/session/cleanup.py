@@ -22,7 +22,8 @@ from podscope.rules.managed import (
     NODE_DEBUG_KEY,
 )
 from podscope.rules.names import validate_resource_name
-from podscope.session.reporter import Reporter
+from podscope.rules.requests import CleanupRequest
+from podscope.session.io import SessionIO
 
 EPHEMERAL_NOTE = (
     "ephemeral containers cannot be removed from their Pods (the Kubernetes API does not "
@@ -126,15 +127,15 @@ def find_managed(
 
 def run_cleanup(
     client: KubeClient,
-    namespace: str | None,
-    names: Sequence[str] = (),
+    request: CleanupRequest,
+    io: SessionIO,
     *,
-    dry_run: bool = False,
     confirm: Confirm | None = None,
-    report: Reporter,
 ) -> CleanupResult:
     """Delete podscope's Pods (after ``confirm(pods)`` says yes, when given)."""
-    found = find_managed(client, namespace, names)
+    report, dry_run = io.events, request.dry_run
+    namespace = None if request.all_namespaces else (request.namespace or client.namespace)
+    found = find_managed(client, namespace, request.pods)
     result = CleanupResult(found=found, dry_run=dry_run)
     if not found or dry_run:
         return result

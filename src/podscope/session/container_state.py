@@ -28,12 +28,12 @@ START_FAILURES = frozenset(
 # Terminated reasons meaning the process never ran.
 NEVER_RAN = frozenset({"StartError", "ContainerCannotRun"})
 
-State = Literal["absent", "waiting", "running", "terminated"]
+StateName = Literal["absent", "waiting", "running", "terminated"]
 
 
 @dataclass(frozen=True)
 class ContainerState:
-    state: State
+    state: StateName
     reason: str | None = None
     message: str | None = None
     exit_code: int | None = None

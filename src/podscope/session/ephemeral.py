@@ -18,43 +18,29 @@ from podscope.errors import (
     PodscopeError,
     ValidationError,
 )
+from podscope.events import Events
 from podscope.kube.client import KubeClient
 from podscope.kube.discovery import EphemeralShape
 from podscope.kube.errors import RequestOutcomeUnknown, is_name_clash
-from podscope.kube.workloads import parse_pod_ref
 from podscope.rules.container import DebugSpec, build_ephemeral_container
 from podscope.rules.legacy import pod_patch_body, to_legacy_body
 from podscope.rules.profiles import describe_grants
+from podscope.rules.requests import DebugRequest
+from podscope.rules.results import ResultDict
 from podscope.rules.target import choose_target
 from podscope.rules.validate import check_pod_can_debug
-from podscope.session.attach import container_spec, stream_container
-from podscope.session.container_state import ContainerState, container_state_of
-from podscope.session.reporter import Reporter
-from podscope.session.request import ContainerRequest
-from podscope.session.targetctx import TargetAccess, apply_target_access
+from podscope.rules.workloads import parse_pod_ref
+from podscope.session.attach import StreamMode, container_spec, stream_container
+from podscope.session.container_state import ContainerState, StateName, container_state_of
+from podscope.session.io import SessionIO
+from podscope.session.targetctx import apply_target_access, target_access_of
 from podscope.session.wait import wait_until_started
-from podscope.terminal.pump import LocalIO
 
 MAX_CREATE_ATTEMPTS = 5
 
 
-@dataclass(kw_only=True)
-class DebugOptions(ContainerRequest):
-    """One ``podscope debug`` request (the CLI flags, as plain data)."""
-
-    pod: str  # NAME, pod/NAME, deploy/NAME, ...
-    image: str
-    namespace: str | None = None
-    target: str | None = None
-    reuse: bool = False
-    # --cd/--chroot, --copy-env, --copy-mounts, --as-target-user, --user (session.targetctx).
-    target_access: TargetAccess | None = None
-    # Re-attach after a dropped connection (--no-reconnect: give up with STREAM_LOST).
-    reconnect: bool = True
-
-
-@dataclass
-class DebugResult:
+@dataclass(frozen=True)
+class DebugResult(ResultDict):
     """What ``podscope debug`` did. ``created`` is False when ``reuse`` found a container."""
 
     pod: str
@@ -65,11 +51,13 @@ class DebugResult:
     target: str | None
     target_reason: str
     image: str
-    state: str  # waiting / running / terminated, when the command returned
+    state: StateName  # when the command returned
     attached: bool
     spec: dict[str, Any]  # the container as the Pod holds it
     status: dict[str, Any]  # its status, as the kubelet last reported it
     pod_reason: str = "named on the command line"
+    stdout: bytes | None = None  # the container's output, when the caller captured it
+    stderr: bytes | None = None
 
 
 def _meta(pod: dict[str, Any]) -> dict[str, Any]:
@@ -103,7 +91,7 @@ def create_container(
     spec: DebugSpec,
     container: dict[str, Any],
     shape: EphemeralShape,
-    report: Reporter,
+    report: Events,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Add ``container`` to ``pod``; return the Pod as it is afterwards, and the container.
 
@@ -162,7 +150,7 @@ def create_container(
 
 
 def _resolve_pod(
-    client: KubeClient, options: DebugOptions, namespace: str
+    client: KubeClient, options: DebugRequest, namespace: str
 ) -> tuple[dict[str, Any], str]:
     ref = parse_pod_ref(options.pod)
     if ref.workload is None:
@@ -199,15 +187,16 @@ def _result(
     )
 
 
-def _with_stdin_once(options: DebugOptions) -> dict[str, Any] | None:
+def _with_stdin_once(options: DebugRequest) -> dict[str, Any] | None:
     """The custom spec, plus ``stdinOnce: true`` for piped (non-TTY) input.
 
     Only then does the end of local input reach the process as EOF while its output keeps
     streaming (the runtime otherwise just detaches). A TTY session keeps stdin open so the
     shell survives a dropped connection and can be re-attached.
     """
+    assert not isinstance(options.custom, str), "custom is loaded before the session starts"
     if not options.stdin or options.tty:
-        return options.custom
+        return dict(options.custom) if options.custom is not None else None
     custom = dict(options.custom or {})
     custom.setdefault("stdinOnce", True)
     return custom
@@ -226,12 +215,16 @@ class _Phase:
     namespace: str | None = None
 
 
-def run_debug(
-    client: KubeClient, options: DebugOptions, io: LocalIO, report: Reporter
-) -> DebugResult:
+def run_debug(client: KubeClient, request: DebugRequest, io: SessionIO) -> DebugResult:
+    """Add a debug container to the request's Pod (or reuse one), wait for it, attach.
+
+    ``request.image`` and ``request.custom`` must be resolved (an image name, a mapping):
+    :class:`podscope.Client` does that before calling.
+    """
     phase = _Phase()
+    report = io.events
     try:
-        return _run_debug(client, options, io, report, phase)
+        return _run_debug(client, request, io, phase)
     except (KeyboardInterrupt, Interrupted):
         # Ephemeral containers cannot be removed: the user must know whether one was added.
         if phase.name == "before-create":
@@ -245,8 +238,10 @@ def run_debug(
 
 
 def _run_debug(
-    client: KubeClient, options: DebugOptions, io: LocalIO, report: Reporter, phase: _Phase
+    client: KubeClient, options: DebugRequest, io: SessionIO, phase: _Phase
 ) -> DebugResult:
+    report = io.events
+    assert options.image is not None, "the image is resolved before the session starts"
     namespace = options.namespace or client.namespace
     pod, pod_reason = _resolve_pod(client, options, namespace)
     pod_name = str(_meta(pod).get("name"))
@@ -265,11 +260,10 @@ def _run_debug(
         image_pull_policy=options.image_pull_policy,
         stdin=options.stdin,
         tty=options.tty,
-        profile=options.profile,
+        profile=options.profile or "legacy",
         custom=_with_stdin_once(options),
     )
-    if options.target_access is not None:
-        spec = apply_target_access(pod, spec, options.target_access, report)
+    spec = apply_target_access(pod, spec, target_access_of(options), report)
 
     reused = find_reusable(pod, spec) if options.reuse else None
     if reused is not None:
@@ -286,6 +280,7 @@ def _run_debug(
         else:
             report(f"no target container ({target_reason})")
         phase.name, phase.pod, phase.namespace = "creating", pod_name, namespace
+        report.phase("write", f"adding ephemeral container {container['name']} to Pod {pod_name}")
         pod, container = create_container(client, pod, spec, container, shape, report)
         name, created = container["name"], True
         report(f"created ephemeral container {name} (image {spec.image}) in Pod {pod_name}")
@@ -294,6 +289,7 @@ def _run_debug(
     hint = _reattach_hint(pod_name, name, namespace)
     try:
         if created:
+            report.phase("start", f"waiting for container {name} to start")
             pod, progress = wait_until_started(client, pod, name, options.timeout, report)
         else:
             progress = container_state_of(pod, name)
@@ -310,15 +306,13 @@ def _run_debug(
                 progress=progress,
                 attached=False,
             )
+        report.phase("attach", f"attaching to container {name}")
         outcome = stream_container(
             client,
             pod,
             name,
-            stdin=options.stdin,
-            tty=options.tty,
-            io=io,
-            report=report,
-            reconnect=options.reconnect,
+            io,
+            StreamMode(options.stdin, options.tty, reconnect=options.reconnect),
         )
     except (KeyboardInterrupt, Interrupted):
         made = "was created and stays" if created else "(reused) stays"

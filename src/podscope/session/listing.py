@@ -6,7 +6,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from podscope.kube.client import KubeClient
+from podscope.rules.requests import ListRequest
 from podscope.session.container_state import container_state_of, container_status
+from podscope.session.io import SessionIO
 
 
 @dataclass(frozen=True)
@@ -52,10 +54,10 @@ def rows_for_pod(pod: dict[str, Any]) -> list[EphemeralRow]:
     return rows
 
 
-def list_ephemeral(
-    client: KubeClient, namespace: str | None, pod: str | None = None
-) -> list[EphemeralRow]:
-    """Rows for ``pod`` in ``namespace``, or for every Pod of ``namespace`` (None: all)."""
+def run_list(client: KubeClient, request: ListRequest, io: SessionIO) -> list[EphemeralRow]:
+    """Rows for the request's Pod, or for every Pod of its namespace (or of all of them)."""
+    pod = request.pod
+    namespace = None if request.all_namespaces else (request.namespace or client.namespace)
     if pod is not None:
         pods = [client.get_pod(namespace or client.namespace, pod)]
     else:

@@ -11,9 +11,9 @@ import threading
 from typing import Any, Protocol
 
 from podscope.errors import PodGoneError, PodscopeError
+from podscope.events import Events
 from podscope.kube.client import KubeClient
 from podscope.session.container_state import check_pod_alive
-from podscope.session.reporter import Reporter
 
 # Each watch request is this short so that a stopped monitor's thread (and its connection)
 # goes away soon after the session ends, even when the Pod is quiet.
@@ -84,7 +84,7 @@ class SessionMonitor:
         client: KubeClient,
         pod: dict[str, Any],
         container: str,
-        report: Reporter,
+        report: Events,
         *,
         pod_may_finish: bool = False,
     ) -> None:

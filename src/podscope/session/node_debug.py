@@ -6,44 +6,25 @@ The Pod exists for one session: it is deleted when the command ends (or fails), 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from podscope.errors import NotFoundError, PodscopeError
+from podscope.events import Events
 from podscope.kube.client import KubeClient
-from podscope.rules.node_pod import HOST_ROOT_PROFILES, NodePodSpec, build_node_pod
+from podscope.rules.node_pod import HOST_ROOT_PROFILES, build_node_pod
 from podscope.rules.profiles import HOST_ROOT_MOUNT, describe_grants
-from podscope.session.attach import stream_container
+from podscope.rules.requests import NodeDebugRequest
+from podscope.rules.results import ResultDict
+from podscope.rules.workloads import node_name_of
+from podscope.session.attach import StreamMode, stream_container
+from podscope.session.container_state import StateName
+from podscope.session.io import SessionIO
 from podscope.session.pod_copy import removal_command, wait_for_container
-from podscope.session.reporter import Reporter
-from podscope.session.request import ContainerRequest
-from podscope.terminal.pump import LocalIO
-
-NODE_PREFIXES = ("node/", "nodes/", "no/")
 
 
-def node_name_of(ref: str) -> str | None:
-    """``NAME`` when ``ref`` is ``node/NAME`` (also ``nodes/``, ``no/``), else None."""
-    lowered = ref.lower()
-    for prefix in NODE_PREFIXES:
-        if lowered.startswith(prefix):
-            return ref[len(prefix) :]
-    return None
-
-
-@dataclass(kw_only=True)
-class NodeOptions(ContainerRequest):
-    """One ``podscope debug node/NAME`` request (the CLI flags, as plain data)."""
-
-    node: str
-    image: str
-    namespace: str | None = None
-    chroot: bool = False
-    keep: bool = False
-
-
-@dataclass
-class NodeResult:
+@dataclass(frozen=True)
+class NodeResult(ResultDict):
     """What ``podscope debug node/NAME`` did."""
 
     pod: str
@@ -53,10 +34,12 @@ class NodeResult:
     image: str
     profile: str
     exit_code: int | None
-    state: str
+    state: StateName
     attached: bool
     kept: bool  # False: the Pod was deleted when the session ended
     manifest: dict[str, Any] = field(default_factory=dict)  # the Pod as podscope sent it
+    stdout: bytes | None = None  # the container's output, when the caller captured it
+    stderr: bytes | None = None
 
 
 def _meta(pod: dict[str, Any]) -> dict[str, Any]:
@@ -78,7 +61,7 @@ def _get_node(client: KubeClient, name: str) -> dict[str, Any]:
         raise
 
 
-def _node_warnings(node: dict[str, Any], report: Reporter) -> None:
+def _node_warnings(node: dict[str, Any], report: Events) -> None:
     name = _meta(node).get("name")
     if (node.get("spec") or {}).get("unschedulable"):
         report(f"note: node {name} is cordoned; the debug Pod is bound to it directly")
@@ -90,7 +73,7 @@ def _node_warnings(node: dict[str, Any], report: Reporter) -> None:
             )
 
 
-def _delete(client: KubeClient, pod: dict[str, Any], report: Reporter) -> bool:
+def _delete(client: KubeClient, pod: dict[str, Any], report: Events) -> bool:
     meta = _meta(pod)
     name, namespace = str(meta.get("name")), str(meta.get("namespace"))
     try:
@@ -107,51 +90,43 @@ def _delete(client: KubeClient, pod: dict[str, Any], report: Reporter) -> bool:
     return True
 
 
-def _describe(spec: NodePodSpec) -> str:
-    if spec.profile in HOST_ROOT_PROFILES:
+def _describe(profile: str, chroot: bool) -> str:
+    if profile in HOST_ROOT_PROFILES:
         where = f"the node's / is at {HOST_ROOT_MOUNT}"
-        if spec.chroot:
+        if chroot:
             where += f", and the command runs in it (chroot {HOST_ROOT_MOUNT})"
         return where
-    return f"profile {spec.profile}: the node's file system is not mounted"
+    return f"profile {profile}: the node's file system is not mounted"
 
 
-def run_node(client: KubeClient, options: NodeOptions, io: LocalIO, report: Reporter) -> NodeResult:
+def run_node(client: KubeClient, request: NodeDebugRequest, io: SessionIO) -> NodeResult:
+    """Run the request's command in a new Pod on its node and attach; delete the Pod after
+    (unless ``keep``). ``request.image`` and ``request.custom`` must be resolved."""
+    options, report = request, io.events
+    assert options.image is not None, "the image is resolved before the session starts"
+    assert not isinstance(options.custom, str), "custom is loaded before the session starts"
+    node_name = node_name_of(options.node) or options.node
+    profile = options.profile or "legacy"
     namespace = options.namespace or client.namespace
-    spec = NodePodSpec(
-        node=options.node,
-        image=options.image,
-        namespace=namespace,
-        container=options.container,
-        command=list(options.command),
-        arguments_only=options.arguments_only,
-        chroot=options.chroot,
-        profile=options.profile,
-        env=list(options.env),
-        image_pull_policy=options.image_pull_policy,
-        stdin=options.stdin,
-        tty=options.tty,
-        custom=options.custom,
-    )
-    body = build_node_pod(spec)
-    node = _get_node(client, options.node)
+    body = build_node_pod(options, namespace)
+    node = _get_node(client, node_name)
     _node_warnings(node, report)
-    grants = describe_grants(options.profile)
+    grants = describe_grants(profile)
     if grants:
         report(grants)
     created = client.create_pod(namespace, body)
     name = str(_meta(created).get("name"))
     container = str(body["spec"]["containers"][0]["name"])
-    report(f"created Pod {name} on node {options.node} ({_describe(spec)})")
+    report(f"created Pod {name} on node {node_name} ({_describe(profile, options.chroot)})")
     # Without attaching, deleting at once would make the Pod pointless: it stays.
     keep = options.keep or not options.attach
     result = NodeResult(
         pod=name,
         namespace=namespace,
-        node=options.node,
+        node=node_name,
         container=container,
         image=options.image,
-        profile=options.profile,
+        profile=profile,
         exit_code=None,
         state="waiting",
         attached=False,
@@ -164,9 +139,11 @@ def run_node(client: KubeClient, options: NodeOptions, io: LocalIO, report: Repo
     told = False  # whether an error's remedy already says the Pod stays
     try:
         pod, progress = wait_for_container(client, created, container, options.timeout, report)
-        result.state = progress.state
-        if progress.state == "terminated":
-            result.exit_code = progress.exit_code
+        result = replace(
+            result,
+            state=progress.state,
+            exit_code=progress.exit_code if progress.state == "terminated" else None,
+        )
         if not options.attach:
             report(
                 f"container {container} is {progress.state}; attach with: podscope attach "
@@ -174,19 +151,14 @@ def run_node(client: KubeClient, options: NodeOptions, io: LocalIO, report: Repo
             )
             return result
         outcome = stream_container(
-            client,
-            pod,
-            container,
-            stdin=options.stdin,
-            tty=options.tty,
-            io=io,
-            report=report,
-            pod_may_finish=True,
+            client, pod, container, io, StreamMode(options.stdin, options.tty, pod_may_finish=True)
         )
-        result.exit_code = outcome.exit_code
-        result.state = outcome.progress.state
-        result.attached = outcome.attached
-        return result
+        result = replace(
+            result,
+            exit_code=outcome.exit_code,
+            state=outcome.progress.state,
+            attached=outcome.attached,
+        )
     except PodscopeError as exc:
         if keep:
             exc.remedy = f"{exc.remedy}; {stays}" if exc.remedy else stays
@@ -194,6 +166,7 @@ def run_node(client: KubeClient, options: NodeOptions, io: LocalIO, report: Repo
         raise
     finally:
         if not keep:
-            result.kept = not _delete(client, created, report)
+            deleted = _delete(client, created, report)
         elif not told:
             report(stays)
+    return result if keep else replace(result, kept=not deleted)

@@ -12,8 +12,7 @@ the copy exists, and every message says so and how to remove it.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from podscope.errors import (
@@ -24,18 +23,20 @@ from podscope.errors import (
     StartFailedError,
     WaitTimeoutError,
 )
+from podscope.events import Events
 from podscope.kube.client import KubeClient
 from podscope.kube.errors import RequestOutcomeUnknown
-from podscope.kube.workloads import parse_pod_ref
+from podscope.rules.images import parse_set_images
 from podscope.rules.managed import COPY_OF_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE
-from podscope.rules.pod_copy import CopySpec, PodCopy, build_pod_copy
-from podscope.rules.profiles import KeepFlags, describe_grants
-from podscope.session.attach import stream_container
-from podscope.session.container_state import ContainerState, check_started
-from podscope.session.reporter import Reporter
-from podscope.session.request import ContainerRequest
+from podscope.rules.pod_copy import PodCopy, build_pod_copy
+from podscope.rules.profiles import describe_grants
+from podscope.rules.requests import PodCopyRequest
+from podscope.rules.results import ResultDict
+from podscope.rules.workloads import parse_pod_ref
+from podscope.session.attach import StreamMode, stream_container
+from podscope.session.container_state import ContainerState, StateName, check_started
+from podscope.session.io import SessionIO
 from podscope.session.wait import watch_container
-from podscope.terminal.pump import LocalIO
 
 # check_started's remedies speak of ephemeral containers, which cannot be removed; a copy can.
 _EPHEMERAL_SUFFIX = (
@@ -43,28 +44,8 @@ _EPHEMERAL_SUFFIX = (
 )
 
 
-@dataclass(kw_only=True)
-class CopyOptions(ContainerRequest):
-    """One ``podscope debug POD --copy-to NEW`` request (the CLI flags, as plain data).
-
-    ``image=None`` adds no debug container. ``set_images`` maps a container name (or ``*``)
-    to an image, already parsed (``spec.copy.parse_set_images``).
-    """
-
-    pod: str  # NAME, pod/NAME, deploy/NAME, ...
-    copy_to: str
-    namespace: str | None = None
-    image: str | None = None
-    command_override: str | None = None
-    set_images: Mapping[str, str] = field(default_factory=dict)
-    share_processes: bool | None = None
-    same_node: bool = False
-    replace: bool = False
-    keep: KeepFlags = field(default_factory=KeepFlags)
-
-
-@dataclass
-class CopyResult:
+@dataclass(frozen=True)
+class CopyResult(ResultDict):
     """What ``podscope debug --copy-to`` did. The copy always stays (see ``removal``)."""
 
     pod: str  # the copy
@@ -74,13 +55,15 @@ class CopyResult:
     added: str | None  # the debug container added to the copy, if any
     overridden: str | None  # the container whose command was replaced, if any
     exit_code: int | None
-    state: str  # the container's state when the command returned ("running" for the Pod)
+    state: StateName  # the container's state when the command returned ("running" for the Pod)
     attached: bool
     replaced: bool  # the original was deleted (--replace)
     node: str | None
     removal: str  # the command that removes the copy
     pod_reason: str = "named on the command line"
     manifest: dict[str, Any] = field(default_factory=dict)  # the Pod as podscope sent it
+    stdout: bytes | None = None  # the container's output, when the caller captured it
+    stderr: bytes | None = None
 
 
 def removal_command(name: str, namespace: str) -> str:
@@ -92,7 +75,7 @@ def _meta(pod: dict[str, Any]) -> dict[str, Any]:
 
 
 def _resolve(
-    client: KubeClient, options: CopyOptions, namespace: str
+    client: KubeClient, options: PodCopyRequest, namespace: str
 ) -> tuple[dict[str, Any], str]:
     ref = parse_pod_ref(options.pod)
     if ref.workload is None:
@@ -128,7 +111,7 @@ def _ensure_free(client: KubeClient, namespace: str, name: str) -> None:
 
 
 def _create(
-    client: KubeClient, namespace: str, body: dict[str, Any], report: Reporter
+    client: KubeClient, namespace: str, body: dict[str, Any], report: Events
 ) -> dict[str, Any]:
     name = str(_meta(body).get("name"))
     try:
@@ -163,7 +146,7 @@ def wait_for_container(
     pod: dict[str, Any],
     name: str,
     deadline_seconds: float,
-    report: Reporter,
+    report: Events,
     *,
     running_only: bool = False,
 ) -> tuple[dict[str, Any], ContainerState]:
@@ -216,41 +199,19 @@ def _own_pod_remedy(exc: PodscopeError, stays: str) -> None:
     exc.remedy = f"{remedy}; {stays}" if remedy else stays
 
 
-def _copy_spec(options: CopyOptions) -> CopySpec:
-    return CopySpec(
-        name=options.copy_to,
-        image=options.image,
-        container=options.container,
-        command_override=options.command_override,
-        command=list(options.command),
-        arguments_only=options.arguments_only,
-        set_images=dict(options.set_images),
-        share_processes=options.share_processes,
-        same_node=options.same_node,
-        keep=options.keep,
-        profile=options.profile,
-        env=list(options.env),
-        image_pull_policy=options.image_pull_policy,
-        stdin=options.stdin,
-        tty=options.tty,
-        custom=options.custom,
-    )
-
-
-def _describe(plan: PodCopy, options: CopyOptions) -> str:
+def _describe(plan: PodCopy, options: PodCopyRequest) -> str:
     parts = []
     if plan.added:
         parts.append(f"debug container {plan.added} ({options.image})")
     if plan.overridden:
         parts.append(f"command of {plan.overridden} replaced")
-    if options.set_images:
-        parts.append(
-            "images set: " + ", ".join(f"{c}={i}" for c, i in sorted(options.set_images.items()))
-        )
+    images = parse_set_images(options.set_image)
+    if images:
+        parts.append("images set: " + ", ".join(f"{c}={i}" for c, i in sorted(images.items())))
     return "; ".join(parts)
 
 
-def _warn_owner(original: dict[str, Any], options: CopyOptions, report: Reporter) -> None:
+def _warn_owner(original: dict[str, Any], options: PodCopyRequest, report: Events) -> None:
     owners = _meta(original).get("ownerReferences") or []
     if not owners:
         return
@@ -265,7 +226,7 @@ def _warn_owner(original: dict[str, Any], options: CopyOptions, report: Reporter
 
 
 def _wait_for_copy(
-    client: KubeClient, pod: dict[str, Any], plan: PodCopy, timeout: float, report: Reporter
+    client: KubeClient, pod: dict[str, Any], plan: PodCopy, timeout: float, report: Events
 ) -> tuple[dict[str, Any], ContainerState]:
     if plan.container is not None:
         return wait_for_container(client, pod, plan.container, timeout, report)
@@ -280,16 +241,21 @@ def _wait_for_copy(
     return pod, progress
 
 
-def run_copy(client: KubeClient, options: CopyOptions, io: LocalIO, report: Reporter) -> CopyResult:
+def run_copy(client: KubeClient, request: PodCopyRequest, io: SessionIO) -> CopyResult:
+    """Create a copy of the request's Pod, wait for it, attach to its debug container.
+
+    ``request.custom`` must be loaded (a mapping); ``image=None`` adds no debug container.
+    """
+    options, report = request, io.events
     namespace = options.namespace or client.namespace
     original, pod_reason = _resolve(client, options, namespace)
     original_name = str(_meta(original).get("name"))
     if parse_pod_ref(options.pod).workload is not None:
         report(f"copying Pod {original_name} ({pod_reason})")
-    plan = build_pod_copy(original, _copy_spec(options))
+    plan = build_pod_copy(original, options)
     _ensure_free(client, namespace, options.copy_to)
     _warn_owner(original, options, report)
-    grants = describe_grants(options.profile)
+    grants = describe_grants(options.profile or "legacy")
     if grants and plan.container:
         report(grants)
     # The server checks the whole Pod (validation, PodSecurity, webhooks, quota) without
@@ -343,11 +309,8 @@ def run_copy(client: KubeClient, options: CopyOptions, io: LocalIO, report: Repo
             client,
             created,
             plan.container,
-            stdin=options.stdin,
-            tty=options.tty,
-            io=io,
-            report=report,
-            pod_may_finish=True,
+            io,
+            StreamMode(options.stdin, options.tty, pod_may_finish=True),
         )
     except (KeyboardInterrupt, Interrupted):
         report(stays)
@@ -356,7 +319,9 @@ def run_copy(client: KubeClient, options: CopyOptions, io: LocalIO, report: Repo
         _own_pod_remedy(exc, stays)
         raise
     report(f"session ended; {stays}")
-    result.exit_code = outcome.exit_code
-    result.state = outcome.progress.state
-    result.attached = outcome.attached
-    return result
+    return replace(
+        result,
+        exit_code=outcome.exit_code,
+        state=outcome.progress.state,
+        attached=outcome.attached,
+    )

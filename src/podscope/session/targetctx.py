@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from podscope.errors import UsageError
+from podscope.events import Events
 from podscope.rules.container import DebugSpec, build_ephemeral_container
 from podscope.rules.inherit import (
     Inherit,
@@ -20,8 +21,8 @@ from podscope.rules.inherit import (
     target_container,
     target_user,
 )
+from podscope.rules.requests import DebugRequest
 from podscope.rules.targetfs import TargetRoot, check_target_root_profile, wrap_command
-from podscope.session.reporter import Reporter
 
 # Profiles whose debug container holds CAP_SYS_PTRACE (needed to open /proc/PID/root of a
 # process owned by another user).
@@ -37,6 +38,27 @@ class TargetAccess:
     user: tuple[int, int | None] | None = None
     # False when --profile was not given: --cd/--chroot may then pick `general` themselves.
     profile_chosen: bool = True
+
+
+def target_access_of(request: DebugRequest) -> TargetAccess:
+    """The target flags of a (validated) request, parsed. Always returned, even with no flag
+    set: the non-root check of the debugger's user runs on it too."""
+    from podscope.rules.inherit import parse_user
+    from podscope.rules.targetfs import normalize_target_path
+
+    root = None
+    if request.cd is not None:
+        root = TargetRoot("cd", normalize_target_path(request.cd))
+    elif request.chroot:
+        root = TargetRoot("chroot")
+    return TargetAccess(
+        root=root,
+        inherit=Inherit(
+            env=request.copy_env, mounts=request.copy_mounts, user=request.as_target_user
+        ),
+        user=parse_user(request.user) if request.user is not None else None,
+        profile_chosen=request.profile is not None,
+    )
 
 
 def _container_id(pod: dict[str, Any], name: str) -> str | None:
@@ -60,7 +82,7 @@ def _adds_ptrace(custom: dict[str, Any] | None) -> bool:
 
 
 def _choose_profile(
-    pod: dict[str, Any], spec: DebugSpec, access: TargetAccess, report: Reporter
+    pod: dict[str, Any], spec: DebugSpec, access: TargetAccess, report: Events
 ) -> str:
     if access.root is None or spec.profile in _PTRACE_PROFILES or _adds_ptrace(spec.custom):
         return spec.profile
@@ -82,23 +104,15 @@ def _choose_profile(
 
 
 def apply_target_access(
-    pod: dict[str, Any], spec: DebugSpec, access: TargetAccess, report: Reporter
+    pod: dict[str, Any], spec: DebugSpec, access: TargetAccess, report: Events
 ) -> DebugSpec:
     """``spec`` with the target options applied (and checked) for ``pod``."""
-    if access.user is not None and access.inherit.user:
-        raise UsageError("give --as-target-user or --user, not both")
-    if access.root is not None:
-        if not spec.target:
-            raise UsageError(
-                f"--{access.root.mode} needs a target container (its process is what the "
-                "debugger reaches the file system through)",
-                remedy="name it with --target",
-            )
-        if spec.arguments_only:
-            raise UsageError(
-                f"--{access.root.mode} cannot be combined with --arguments-only: the command "
-                "has to be wrapped to enter the target's root"
-            )
+    if access.root is not None and not spec.target:
+        raise UsageError(
+            f"--{access.root.mode} needs a target container (its process is what the "
+            "debugger reaches the file system through)",
+            remedy="name it with --target",
+        )
     user = access.user
     if access.inherit.user:
         user = target_user(pod, target_container(pod, spec.target))

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from podscope.errors import WaitTimeoutError
+from podscope.events import Events
 from podscope.kube.client import KubeClient
 from podscope.session.container_state import (
     ContainerState,
@@ -13,7 +14,6 @@ from podscope.session.container_state import (
     check_started,
     container_state_of,
 )
-from podscope.session.reporter import Reporter
 
 
 def _meta(pod: dict[str, Any]) -> dict[str, Any]:
@@ -29,7 +29,7 @@ def watch_container(
     on_change: Callable[[ContainerState], None] | None = None,
     *,
     pod_may_finish: bool = False,
-    report: Reporter | None = None,
+    report: Events | None = None,
 ) -> tuple[dict[str, Any], ContainerState, bool]:
     """Watch ``pod`` from its resourceVersion until ``done(progress)`` or ``timeout``.
 
@@ -74,7 +74,7 @@ def wait_until_started(
     pod: dict[str, Any],
     name: str,
     timeout: float,
-    report: Reporter,
+    report: Events,
     *,
     pod_may_finish: bool = False,
 ) -> tuple[dict[str, Any], ContainerState]:

@@ -12,7 +12,15 @@ import pytest
 
 from podscope.gate import KubeVersion, enable_gate
 from podscope.gate.enable import GateReport
+from podscope.rules.requests import EnableGateRequest
 from tests.unit.gate.samples import APISERVER, ENV_SYSCONFIG, KUBELET_CONFIG, SCHEDULER
+
+
+def _enable(**kwargs: Any) -> GateReport:
+    # The probe and the clock are the call's own arguments; the rest is the request.
+    extra = {k: kwargs.pop(k) for k in ("kubelet_version_probe", "now") if k in kwargs}
+    return enable_gate(EnableGateRequest(**kwargs), **extra)
+
 
 NOW = datetime(2021, 7, 14, 9, 30, 5, tzinfo=timezone.utc)
 STAMP = "20210714T093005Z"
@@ -58,7 +66,7 @@ class Node:
 
     def run(self, **kwargs: Any) -> GateReport:
         kwargs.setdefault("now", NOW)
-        return enable_gate(root=self.root, **kwargs)
+        return _enable(root=self.root, **kwargs)
 
 
 @pytest.fixture
@@ -193,7 +201,7 @@ def test_not_yaml_is_refused(node: Node) -> None:
 
 
 def test_missing_default_files_are_skipped(tmp_path: Path) -> None:
-    report = enable_gate(root=tmp_path, version="1.21.3")
+    report = _enable(root=tmp_path, version="1.21.3")
     assert report.ok
     assert set(_actions(report).values()) == {"skipped"}
     env = report.files[1]

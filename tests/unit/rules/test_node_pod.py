@@ -1,4 +1,4 @@
-"""spec.nodepod: the Pod for `podscope debug node/NAME` (pure)."""
+"""rules.node_pod: the Pod for `podscope debug node/NAME` (pure)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ import pytest
 from podscope.errors import UsageError, ValidationError
 from podscope.rules.managed import MANAGED_BY_KEY, NODE_DEBUG_KEY
 from podscope.rules.names import is_subdomain
-from podscope.rules.node_pod import NodePodSpec, build_node_pod, node_pod_name
+from podscope.rules.node_pod import build_node_pod, node_pod_name
+from podscope.rules.requests import NodeDebugRequest
 
 
 def build(**kwargs: Any) -> dict[str, Any]:
     kwargs.setdefault("node", "node-a")
     kwargs.setdefault("image", "busybox")
-    return build_node_pod(NodePodSpec(**kwargs), rng=random.Random(3))
+    return build_node_pod(NodeDebugRequest(**kwargs), rng=random.Random(3))
 
 
 def test_legacy_node_pod() -> None:

@@ -9,15 +9,11 @@ from typing import Any
 import pytest
 
 from podscope.errors import NotFoundError, PodscopeError, UsageError, ValidationError
+from podscope.rules.images import check_image_reference, is_image_reference, parse_set_images
 from podscope.rules.managed import COPY_OF_KEY, MANAGED_BY_KEY, label_value
-from podscope.rules.pod_copy import (
-    CopySpec,
-    build_pod_copy,
-    check_image_reference,
-    is_image_reference,
-    parse_set_images,
-)
+from podscope.rules.pod_copy import build_pod_copy
 from podscope.rules.profiles import KeepFlags
+from podscope.rules.requests import PodCopyRequest
 
 
 def original() -> dict[str, Any]:
@@ -61,8 +57,23 @@ def original() -> dict[str, Any]:
 
 
 def build(pod: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-    kwargs.setdefault("name", "web-copy")
-    return build_pod_copy(pod or original(), CopySpec(**kwargs), rng=random.Random(1))
+    # Tests speak of what the copy keeps and which images it sets; the request holds them
+    # as the flags give them.
+    kwargs.setdefault("copy_to", kwargs.pop("name", "web-copy"))
+    keep: KeepFlags | None = kwargs.pop("keep", None)
+    if keep is not None:
+        kwargs.update(
+            keep_labels=keep.labels,
+            keep_annotations=keep.annotations,
+            keep_liveness=keep.liveness,
+            keep_readiness=keep.readiness,
+            keep_startup=keep.startup,
+            keep_init_containers=keep.init_containers,
+        )
+    images = kwargs.pop("set_images", {})
+    kwargs["set_image"] = tuple(f"{c}={i}" for c, i in images.items())
+    request = PodCopyRequest(pod="web", **kwargs)
+    return build_pod_copy(pod or original(), request, rng=random.Random(1))
 
 
 def containers(result: Any) -> dict[str, dict[str, Any]]:

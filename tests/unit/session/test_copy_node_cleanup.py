@@ -6,11 +6,12 @@ import argparse
 
 import pytest
 
-from podscope.cli.debug_modes import check_mode_flags
+from podscope.cli.debug import build_request
 from podscope.cli.main import build_parser
 from podscope.errors import UsageError
+from podscope.rules.requests import NodeDebugRequest, PodCopyRequest
+from podscope.rules.workloads import node_name_of
 from podscope.session.cleanup import EPHEMERAL_NOTE, CleanupResult, describe, is_managed
-from podscope.session.node_debug import node_name_of
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -47,7 +48,7 @@ def test_node_refs() -> None:
 def test_mode_flag_refusals(argv: list[str], text: str) -> None:
     args = parse(*argv)
     with pytest.raises(UsageError, match=text):
-        check_mode_flags(args, node_name_of(args.pod))
+        build_request(args)
 
 
 @pytest.mark.parametrize(
@@ -60,13 +61,19 @@ def test_mode_flag_refusals(argv: list[str], text: str) -> None:
     ],
 )
 def test_mode_flags_accepted(argv: list[str]) -> None:
-    args = parse(*argv)
-    check_mode_flags(args, node_name_of(args.pod))
+    build_request(parse(*argv)).validate()
 
 
 def test_command_tail_goes_to_words() -> None:
     args = parse("web", "--copy-to", "x", "--command-override", "app", "--", "sleep", "1")
-    assert args.words == ["sleep", "1"] and args.command_override == "app"
+    request = build_request(args)
+    assert isinstance(request, PodCopyRequest)
+    assert request.command == ("sleep", "1") and request.command_override == "app"
+
+
+def test_node_mode_request() -> None:
+    request = build_request(parse("node/n1", "--chroot", "--keep", "--", "ls"))
+    assert request == NodeDebugRequest(node="n1", chroot=True, keep=True, command=("ls",))
 
 
 def _pod(labels: dict[str, str], **meta: str) -> dict[str, object]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from podscope.events import Events
 from podscope.kube.client import KubeClient
 from podscope.rules._pod import all_names
 from podscope.rules.container import DebugSpec, build_ephemeral_container
@@ -18,7 +19,6 @@ from podscope.rules.targetfs import HELPER_COMMAND
 from podscope.session.container_state import container_state_of
 from podscope.session.cp.options import CpOptions
 from podscope.session.ephemeral import create_container
-from podscope.session.reporter import Reporter
 from podscope.session.wait import wait_until_started
 
 HELPER_PREFIX = "podscope-cp"
@@ -52,7 +52,7 @@ def ensure_helper(
     pod: dict[str, Any],
     target: str,
     options: CpOptions,
-    report: Reporter,
+    report: Events,
 ) -> tuple[dict[str, Any], str, bool]:
     """The Pod, the helper's name, and whether it was created now."""
     found = find_helper(pod, options.image, target)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from podscope.rules.requests import DEFAULT_TIMEOUT
 from podscope.session.cp.progress import ProgressCallback
-from podscope.session.request import DEFAULT_TIMEOUT
 
 
 @dataclass

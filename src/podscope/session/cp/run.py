@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from podscope.errors import UsageError
+from podscope.events import Events
 from podscope.kube.client import KubeClient
 from podscope.rules.cppath import plan_copy
 from podscope.rules.target import choose_target
@@ -14,10 +15,9 @@ from podscope.session.cp.copy_out import copy_out
 from podscope.session.cp.helper import ensure_helper
 from podscope.session.cp.options import CpOptions, CpResult
 from podscope.session.cp.remote import Remote
-from podscope.session.reporter import Reporter
 
 
-def run_cp(client: KubeClient, options: CpOptions, report: Reporter) -> CpResult:
+def run_cp(client: KubeClient, options: CpOptions, report: Events) -> CpResult:
     direction, remote_path, local = plan_copy(options.source, options.dest)
     if remote_path.namespace and options.namespace and remote_path.namespace != options.namespace:
         raise UsageError(

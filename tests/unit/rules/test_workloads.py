@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from podscope.errors import NotFoundError, UsageError
-from podscope.kube.workloads import parse_pod_ref, pick_running_pod, selector_string
+from podscope.rules.workloads import parse_pod_ref, pick_running_pod, selector_string
 
 
 @pytest.mark.parametrize(

@@ -95,7 +95,7 @@ def selector_string(selector: dict[str, Any] | None) -> str:
 def _is_ready(pod: dict[str, Any]) -> bool:
     for condition in (pod.get("status") or {}).get("conditions") or []:
         if condition.get("type") == "Ready":
-            return condition.get("status") == "True"
+            return bool(condition.get("status") == "True")
     return False
 
 
@@ -137,3 +137,15 @@ def pick_running_pod(pods: list[dict[str, Any]], ref: PodRef) -> tuple[dict[str,
     ready = "Ready" if _is_ready(chosen) else "not Ready"
     reason = f"Running, {ready}; {len(running)} of {len(pods)} Pod(s) of {ref} are Running"
     return chosen, reason
+
+
+NODE_PREFIXES = ("node/", "nodes/", "no/")
+
+
+def node_name_of(ref: str) -> str | None:
+    """``NAME`` when ``ref`` is ``node/NAME`` (also ``nodes/``, ``no/``), else None."""
+    lowered = ref.lower()
+    for prefix in NODE_PREFIXES:
+        if lowered.startswith(prefix):
+            return ref[len(prefix) :]
+    return None

@@ -1,0 +1,881 @@
+"""Every flag of every command, declared once.
+
+A :class:`Flag` names its request field (``dest``), how argparse takes it, its help, and
+what completes its value. Defaults are not declared here: a flag that is not given leaves
+the request field's own default (argparse's ``SUPPRESS``), so :func:`given` also tells which
+flags the user typed, and :func:`build` refuses a flag the chosen request type does not
+have. Adding a flag touches this table, the request type, and the one place that uses it.
+``{default}`` in a help text is replaced by the request field's default.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+from podscope.errors import UsageError
+from podscope.rules.requests import DRY_RUN_MODES, PROFILE_NAMES, PULL_POLICIES, field_default
+
+Kind = Literal[
+    "value",  # --flag VALUE
+    "switch",  # --flag (True when given)
+    "off",  # --no-flag (False when given)
+    "negatable",  # --flag / --no-flag
+    "repeat",  # --flag V, repeatable: a tuple
+    "positional",  # NAME
+    "optional",  # [NAME]
+    "many",  # [NAME...]
+]
+Completion = Literal[
+    "pods", "containers", "namespaces", "contexts", "nodes", "files", "pod-paths", "workloads"
+]
+
+
+@dataclass(frozen=True)
+class Flag:
+    dest: str
+    names: tuple[str, ...]
+    help: str
+    kind: Kind = "value"
+    metavar: str | None = None
+    type: Callable[[str], Any] | None = None
+    choices: tuple[str, ...] | None = None
+    complete: Completion | None = None
+    group: str | None = None
+
+    @property
+    def shown(self) -> str:
+        """The name users know the flag by (its long form), for messages."""
+        return self.names[-1] if self.names else (self.metavar or self.dest.upper())
+
+
+_COPY_GROUP = "copy mode (debug a copy of the Pod, e.g. one that keeps crashing)"
+_NODE_GROUP = "node mode (POD is node/NAME; --chroot runs the command in the node's file system)"
+_TARGET_GROUP = "the target's file system, environment and identity"
+
+FLAGS: dict[str, Flag] = {
+    flag.dest if key is None else key: flag
+    for key, flag in [
+        # -- connection (not request fields: they configure the Client) ---------------------
+        (
+            None,
+            Flag(
+                "namespace",
+                ("-n", "--namespace"),
+                "namespace (default: the context's, else 'default')",
+                complete="namespaces",
+            ),
+        ),
+        (None, Flag("context", ("--context",), "kubeconfig context to use", complete="contexts")),
+        (
+            None,
+            Flag(
+                "kubeconfig",
+                ("--kubeconfig",),
+                "path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config)",
+                complete="files",
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "request_timeout",
+                ("--request-timeout",),
+                "timeout of each API request (default 30)",
+                type=float,
+                metavar="SECONDS",
+            ),
+        ),
+        # -- output ---------------------------------------------------------------------------
+        (
+            None,
+            Flag("output", ("-o", "--output"), "machine-readable output", choices=("json", "yaml")),
+        ),
+        (None, Flag("quiet", ("-q", "--quiet"), "no progress messages", kind="switch")),
+        # -- the debug container ---------------------------------------------------------------
+        (
+            None,
+            Flag(
+                "pod",
+                (),
+                "NAME, pod/NAME, or a workload to pick a Running Pod of: deploy/ "
+                "sts/ ds/ rs/ job/ (node/NAME debugs a node)",
+                kind="positional",
+                metavar="POD",
+                complete="workloads",
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "command",
+                (),
+                "the command (and its arguments) to run instead of the image's entrypoint",
+                kind="many",
+                metavar="-- COMMAND",
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "image",
+                ("--image",),
+                "debug image (default: $PODSCOPE_IMAGE, `image` in "
+                "~/.config/podscope/config.yaml, else docker.io/library/busybox:latest)",
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "container",
+                ("-c", "--container"),
+                "name of the debug container (default: debugger-xxxxx)",
+                complete="containers",
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "target",
+                ("--target",),
+                "container whose process namespace to share (default: the only/default container)",
+                complete="containers",
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "profile",
+                ("--profile",),
+                "security profile, as kubectl's (default: "
+                "legacy, kubectl 1.34's default; general with --cd/--chroot)",
+                choices=PROFILE_NAMES,
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "custom",
+                ("--custom",),
+                "partial container spec (JSON or YAML) to merge",
+                metavar="FILE",
+                complete="files",
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "env", ("--env",), "environment variable (repeatable)", kind="repeat", metavar="K=V"
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "image_pull_policy",
+                ("--image-pull-policy",),
+                "the container's imagePullPolicy",
+                choices=PULL_POLICIES,
+            ),
+        ),
+        (None, Flag("stdin", ("-i", "--stdin"), "keep stdin open and attach to it", kind="switch")),
+        (None, Flag("tty", ("-t", "--tty"), "allocate a TTY (needs -i)", kind="switch")),
+        (
+            None,
+            Flag(
+                "attach",
+                ("--attach",),
+                "attach to the container (default); --no-attach returns once it runs",
+                kind="negatable",
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "arguments_only",
+                ("--arguments-only",),
+                "COMMAND becomes the container's args, keeping the image's entrypoint",
+                kind="switch",
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "timeout",
+                ("--timeout",),
+                "how long to wait for the container to start (default {default:g})",
+                type=float,
+                metavar="SECONDS",
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "reconnect",
+                ("--reconnect",),
+                "re-attach when the connection drops while "
+                "the container runs (default); --no-reconnect exits with code 15 instead",
+                kind="negatable",
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "reuse",
+                ("--reuse",),
+                "attach to a running ephemeral container with the same image and target, if any",
+                kind="switch",
+            ),
+        ),
+        # -- the target's file system, environment and identity --------------------------------
+        (
+            None,
+            Flag(
+                "cd",
+                ("--cd",),
+                "start in PATH of the target's file system (through "
+                "/proc/PID/root of its main process), with the debug image's tools on PATH; "
+                "needs --profile general (picked when no --profile is given) unless the "
+                "debugger runs as the target's user",
+                metavar="PATH",
+                group=_TARGET_GROUP,
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "chroot",
+                ("--chroot",),
+                "run the command with the target's root as / (the "
+                "target's own programs; ones it lacks come from the debug image when that "
+                "has busybox); needs CAP_SYS_CHROOT, so not with --profile restricted; for "
+                "node/NAME: the node's file system",
+                kind="switch",
+                group=_TARGET_GROUP,
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "copy_env",
+                ("--copy-env",),
+                "give the debugger the target's env and envFrom (references kept as references)",
+                kind="switch",
+                group=_TARGET_GROUP,
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "copy_mounts",
+                ("--copy-mounts",),
+                "mount the target's volumes at the same paths (refused for subPath mounts)",
+                kind="switch",
+                group=_TARGET_GROUP,
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "as_target_user",
+                ("--as-target-user",),
+                "run as the target's runAsUser/"
+                "runAsGroup (so runAsNonRoot Pods accept the debugger and file permissions "
+                "match)",
+                kind="switch",
+                group=_TARGET_GROUP,
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "user",
+                ("--user",),
+                "run the debugger as this user",
+                metavar="UID[:GID]",
+                group=_TARGET_GROUP,
+            ),
+        ),
+        # -- copy mode -------------------------------------------------------------------------
+        (
+            None,
+            Flag(
+                "copy_to",
+                ("--copy-to",),
+                "create a copy of the Pod named NEW and debug it "
+                "instead (the copy stays; remove it with `podscope cleanup`)",
+                metavar="NEW",
+                group=_COPY_GROUP,
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "set_image",
+                ("--set-image",),
+                "change a container's image in the copy "
+                "(C=IMAGE, or '*=IMAGE' for all; repeatable, or comma-separated)",
+                kind="repeat",
+                metavar="C=IMAGE",
+                group=_COPY_GROUP,
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "command_override",
+                ("--command-override",),
+                "replace container C's command in the copy with the command after --",
+                metavar="C",
+                complete="containers",
+                group=_COPY_GROUP,
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "share_processes",
+                ("--share-processes",),
+                "set the copy's shareProcessNamespace (default: as the original, or the profile)",
+                kind="negatable",
+                group=_COPY_GROUP,
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "same_node",
+                ("--same-node",),
+                "run the copy on the original's node",
+                kind="switch",
+                group=_COPY_GROUP,
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "replace",
+                ("--replace",),
+                "delete the original once the copy runs",
+                kind="switch",
+                group=_COPY_GROUP,
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "keep_labels",
+                ("--keep-labels",),
+                "keep the original's labels (the copy then matches the original's Services)",
+                kind="switch",
+                group=_COPY_GROUP,
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "keep_annotations",
+                ("--keep-annotations",),
+                "keep the original's annotations",
+                kind="switch",
+                group=_COPY_GROUP,
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "keep_liveness",
+                ("--keep-liveness",),
+                "keep the original's liveness probes",
+                kind="switch",
+                group=_COPY_GROUP,
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "keep_readiness",
+                ("--keep-readiness",),
+                "keep the original's readiness probes",
+                kind="switch",
+                group=_COPY_GROUP,
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "keep_startup",
+                ("--keep-startup",),
+                "keep the original's startup probes",
+                kind="switch",
+                group=_COPY_GROUP,
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "keep_init_containers",
+                ("--keep-init-containers",),
+                "keep the original's init containers (default: yes)",
+                kind="negatable",
+                group=_COPY_GROUP,
+            ),
+        ),
+        # -- node mode -------------------------------------------------------------------------
+        (
+            None,
+            Flag(
+                "keep",
+                ("--keep",),
+                "keep the node debugging Pod after the session (default: delete it)",
+                kind="switch",
+                group=_NODE_GROUP,
+            ),
+        ),
+        # -- attach ----------------------------------------------------------------------------
+        (
+            "attach_pod",
+            Flag("pod", (), "the Pod's name", kind="positional", metavar="POD", complete="pods"),
+        ),
+        (
+            "attach_container",
+            Flag(
+                "container",
+                ("-c", "--container"),
+                "the container to attach to",
+                complete="containers",
+            ),
+        ),
+        (
+            "attach_stdin",
+            Flag(
+                "stdin",
+                ("-i", "--stdin"),
+                "pass stdin (default: when stdin is a terminal)",
+                kind="negatable",
+            ),
+        ),
+        (
+            "attach_tty",
+            Flag(
+                "tty",
+                ("-t", "--tty"),
+                "use a TTY (default: when stdin is a terminal)",
+                kind="negatable",
+            ),
+        ),
+        (
+            "attach_timeout",
+            Flag(
+                "timeout",
+                ("--timeout",),
+                "how long to wait for a container that has not started yet (default {default:g})",
+                type=float,
+                metavar="SECONDS",
+            ),
+        ),
+        # -- ls --------------------------------------------------------------------------------
+        (
+            "ls_pod",
+            Flag("pod", (), "only this Pod", kind="optional", metavar="POD", complete="pods"),
+        ),
+        (
+            None,
+            Flag(
+                "all_namespaces", ("-A", "--all-namespaces"), "across all namespaces", kind="switch"
+            ),
+        ),
+        # -- cp --------------------------------------------------------------------------------
+        (
+            None,
+            Flag(
+                "source",
+                (),
+                "POD:/path, NS/POD:/path, or a local path",
+                kind="positional",
+                metavar="SRC",
+                complete="pod-paths",
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "dest",
+                (),
+                "POD:/path, NS/POD:/path, or a local path",
+                kind="positional",
+                metavar="DEST",
+                complete="pod-paths",
+            ),
+        ),
+        (
+            "cp_container",
+            Flag(
+                "container",
+                ("-c", "--container"),
+                "the container to copy from/to (default: as debug)",
+                complete="containers",
+            ),
+        ),
+        (
+            "cp_image",
+            Flag(
+                "image",
+                ("--image",),
+                "helper image, a static busybox (default: as podscope debug's: busybox)",
+            ),
+        ),
+        (
+            "cp_image_pull_policy",
+            Flag(
+                "image_pull_policy",
+                ("--image-pull-policy",),
+                "the helper's imagePullPolicy (default IfNotPresent)",
+                choices=PULL_POLICIES,
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "checksum",
+                ("--no-checksum",),
+                "skip the sha256 comparison after the copy",
+                kind="off",
+            ),
+        ),
+        (
+            "cp_timeout",
+            Flag(
+                "timeout",
+                ("--timeout",),
+                "how long to wait for a new helper container to start (default {default:g})",
+                type=float,
+                metavar="SECONDS",
+            ),
+        ),
+        # -- apply -----------------------------------------------------------------------------
+        (
+            None,
+            Flag(
+                "file",
+                (),
+                "the document; - for stdin",
+                kind="positional",
+                metavar="FILE",
+                complete="files",
+            ),
+        ),
+        (
+            "apply_pod",
+            Flag(
+                "pod",
+                ("--pod",),
+                "the Pod (required for a bare list of containers)",
+                complete="pods",
+            ),
+        ),
+        (
+            "apply_attach",
+            Flag("attach", ("--attach",), "attach to the (single) new container", kind="switch"),
+        ),
+        ("apply_stdin", Flag("stdin", ("-i", "--stdin"), "attach to its stdin", kind="switch")),
+        ("apply_tty", Flag("tty", ("-t", "--tty"), "use a TTY", kind="switch")),
+        (
+            "apply_dry_run",
+            Flag(
+                "dry_run",
+                ("--dry-run",),
+                "client: print what would be sent, send nothing; server: send with dryRun=All",
+                choices=DRY_RUN_MODES,
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "diff",
+                ("--diff",),
+                "print a unified diff of the Pod's ephemeralContainers before/after",
+                kind="switch",
+            ),
+        ),
+        (None, Flag("wait", ("--no-wait",), "do not wait for them to start", kind="off")),
+        (
+            "apply_timeout",
+            Flag(
+                "timeout",
+                ("--timeout",),
+                "how long to wait for the containers to start (default {default:g})",
+                type=float,
+                metavar="SECONDS",
+            ),
+        ),
+        # -- cleanup ---------------------------------------------------------------------------
+        (
+            None,
+            Flag(
+                "pods",
+                (),
+                "only these Pods (they must be podscope's)",
+                kind="many",
+                metavar="POD",
+                complete="pods",
+            ),
+        ),
+        (None, Flag("yes", ("-y", "--yes"), "delete without asking", kind="switch")),
+        (
+            "cleanup_dry_run",
+            Flag("dry_run", ("--dry-run",), "only list what would be deleted", kind="switch"),
+        ),
+        # -- doctor ----------------------------------------------------------------------------
+        (
+            "doctor_pod",
+            Flag("pod", (), "also check this Pod", kind="optional", metavar="POD", complete="pods"),
+        ),
+        (
+            "doctor_image",
+            Flag("image", ("--image",), "debug image to check (default: as for debug)"),
+        ),
+        (
+            "doctor_profile",
+            Flag(
+                "profile",
+                ("--profile",),
+                "profile you intend to use (default: legacy, judged leniently)",
+                choices=PROFILE_NAMES,
+            ),
+        ),
+        (
+            "doctor_target",
+            Flag(
+                "target", ("--target",), "target container you intend to use", complete="containers"
+            ),
+        ),
+        (
+            "doctor_pull",
+            Flag(
+                "image_pull_policy",
+                ("--image-pull-policy",),
+                "imagePullPolicy you intend to use",
+                choices=PULL_POLICIES,
+            ),
+        ),
+    ]
+}
+
+CLUSTER = ("namespace", "context", "kubeconfig", "request_timeout")
+# Flags that configure the client or the output, never a request field.
+CLI_ONLY = frozenset({"context", "kubeconfig", "request_timeout", "output", "quiet", "yes"})
+
+# Each command's flags, in --help order (keys of FLAGS).
+COMMAND_FLAGS: dict[str, tuple[str, ...]] = {
+    "debug": (
+        "pod",
+        "command",
+        *CLUSTER,
+        "image",
+        "container",
+        "target",
+        "profile",
+        "custom",
+        "env",
+        "image_pull_policy",
+        "stdin",
+        "tty",
+        "attach",
+        "arguments_only",
+        "timeout",
+        "quiet",
+        "reconnect",
+        "reuse",
+        "cd",
+        "chroot",
+        "copy_env",
+        "copy_mounts",
+        "as_target_user",
+        "user",
+        "output",
+        "copy_to",
+        "set_image",
+        "command_override",
+        "share_processes",
+        "same_node",
+        "replace",
+        "keep_labels",
+        "keep_annotations",
+        "keep_liveness",
+        "keep_readiness",
+        "keep_startup",
+        "keep_init_containers",
+        "keep",
+    ),
+    "attach": (
+        "attach_pod",
+        "attach_container",
+        *CLUSTER,
+        "attach_stdin",
+        "attach_tty",
+        "attach_timeout",
+        "quiet",
+        "reconnect",
+    ),
+    "ls": ("ls_pod", *CLUSTER, "all_namespaces", "output"),
+    "cp": (
+        "source",
+        "dest",
+        *CLUSTER,
+        "cp_container",
+        "cp_image",
+        "cp_image_pull_policy",
+        "checksum",
+        "cp_timeout",
+        "quiet",
+        "output",
+    ),
+    "apply": (
+        "file",
+        "apply_pod",
+        *CLUSTER,
+        "apply_attach",
+        "apply_stdin",
+        "apply_tty",
+        "apply_dry_run",
+        "diff",
+        "wait",
+        "apply_timeout",
+        "quiet",
+        "output",
+    ),
+    "cleanup": ("pods", *CLUSTER, "all_namespaces", "yes", "cleanup_dry_run", "quiet", "output"),
+    "doctor": (
+        "doctor_pod",
+        *CLUSTER,
+        "doctor_image",
+        "doctor_profile",
+        "doctor_target",
+        "doctor_pull",
+        "output",
+    ),
+}
+
+RequestT = TypeVar("RequestT")
+
+
+def add_flags(
+    parser: argparse.ArgumentParser, command: str, request_type: type | None = None
+) -> None:
+    """Register ``command``'s flags; help defaults come from ``request_type``'s fields."""
+    groups: dict[str, argparse._ArgumentGroup] = {}
+    for key in COMMAND_FLAGS[command]:
+        flag = FLAGS[key]
+        target: Any = parser
+        if flag.group is not None:
+            target = groups.get(flag.group) or groups.setdefault(
+                flag.group, parser.add_argument_group(flag.group)
+            )
+        _add(target, flag, request_type)
+
+
+def add_command(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    command: str,
+    request_type: type,
+    run: Callable[[argparse.Namespace], int],
+    *,
+    help: str,
+    description: str,
+) -> argparse.ArgumentParser:
+    """The parser of one command, with its flags from the table and ``run`` as its action."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        command, help=help, description=description
+    )
+    add_flags(parser, command, request_type)
+    parser.set_defaults(func=run)
+    return parser
+
+
+def add_one(parser: argparse.ArgumentParser, key: str) -> None:
+    """Register one flag of the table on a parser that is not in ``COMMAND_FLAGS``."""
+    _add(parser, FLAGS[key], None)
+
+
+def _add(target: Any, flag: Flag, request_type: type | None) -> None:
+    help_text = flag.help
+    if "{default" in help_text and request_type is not None:
+        help_text = help_text.format(default=field_default(request_type, flag.dest))
+    common: dict[str, Any] = {"help": help_text, "default": argparse.SUPPRESS}
+    if flag.kind == "positional":
+        target.add_argument(flag.dest, metavar=flag.metavar, help=help_text)
+        return
+    if flag.kind in ("optional", "many"):
+        nargs = "?" if flag.kind == "optional" else "*"
+        target.add_argument(flag.dest, nargs=nargs, metavar=flag.metavar, **common)
+        return
+    names = flag.names
+    if flag.kind == "switch":
+        target.add_argument(*names, dest=flag.dest, action="store_true", **common)
+    elif flag.kind == "off":
+        target.add_argument(*names, dest=flag.dest, action="store_false", **common)
+    elif flag.kind == "negatable":
+        target.add_argument(*names, dest=flag.dest, action=argparse.BooleanOptionalAction, **common)
+    elif flag.kind == "repeat":
+        target.add_argument(*names, dest=flag.dest, action="append", metavar=flag.metavar, **common)
+    else:
+        target.add_argument(
+            *names,
+            dest=flag.dest,
+            type=flag.type,
+            choices=flag.choices,
+            metavar=flag.metavar,
+            **common,
+        )
+
+
+def given(args: argparse.Namespace) -> dict[str, Any]:
+    """The flags the user gave (by dest), without argparse's own bookkeeping."""
+    values = {k: v for k, v in vars(args).items() if k not in ("func", "command_name")}
+    # A "*" positional is always present; only a non-empty one counts as given.
+    return {k: v for k, v in values.items() if not (isinstance(v, list) and not v)}
+
+
+def flag_for(command: str, dest: str) -> Flag:
+    for key in COMMAND_FLAGS[command]:
+        if FLAGS[key].dest == dest:
+            return FLAGS[key]
+    raise KeyError(dest)
+
+
+def build(
+    request_type: Callable[..., RequestT],
+    values: dict[str, Any],
+    *,
+    command: str,
+    refuse: Callable[[Flag], str] | None = None,
+) -> RequestT:
+    """The request of ``request_type`` made of the given ``values`` (by dest).
+
+    A given flag that is not a field of the request type is refused with ``refuse(flag)``'s
+    message (default: "FLAG cannot be used here"), before anything is sent.
+    """
+    from dataclasses import fields
+
+    names = {f.name for f in fields(request_type)}  # type: ignore[arg-type]
+    kwargs: dict[str, Any] = {}
+    for dest, value in values.items():
+        if dest in CLI_ONLY:
+            continue
+        if dest not in names:
+            flag = flag_for(command, dest)
+            raise UsageError(refuse(flag) if refuse else f"{flag.shown} cannot be used here")
+        kwargs[dest] = tuple(value) if isinstance(value, list) else value
+    return request_type(**kwargs)
+
+
+def words_after_dashdash(words: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Split ``argv`` at the first ``--``: argparse would give the words after it to the
+    first free positional, or refuse them when options follow a ``*`` positional."""
+    words = list(words)
+    if "--" in words:
+        cut = words.index("--")
+        return words[:cut], words[cut + 1 :]
+    return words, []

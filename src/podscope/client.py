@@ -1,0 +1,414 @@
+"""``podscope.Client``: one cluster connection that serves every command.
+
+    import podscope
+
+    with podscope.Client(context="dev", namespace="shop") as client:
+        for pod in ("web-1", "web-2"):
+            result = client.debug(podscope.DebugRequest(pod=pod, command=("ps",)),
+                                  capture_output=True)
+            print(pod, result.exit_code, result.stdout)
+
+The kubeconfig is read and its credentials obtained once, when the client opens; every
+method reuses that connection pool. Each method validates its request before anything is
+sent, resolves what the request leaves to configuration (the debug image, a ``--custom``
+file), and hands the work to the session layer. Progress reaches ``on_event`` as typed
+:class:`podscope.events.Event` objects; the library never prints.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
+
+from podscope.events import EventHandler, Events
+from podscope.rules.requests import (
+    ApplyRequest,
+    AttachRequest,
+    CleanupRequest,
+    CpRequest,
+    DebugRequest,
+    DoctorRequest,
+    ListRequest,
+    NodeDebugRequest,
+    PodCopyRequest,
+    check_timeout,
+)
+from podscope.rules.results import ResultDict
+
+if TYPE_CHECKING:
+    from podscope.doctor import DoctorReport
+    from podscope.kube.client import KubeClient
+    from podscope.session.apply import ApplyResult
+    from podscope.session.attach import AttachResult
+    from podscope.session.cleanup import CleanupResult, ManagedPod
+    from podscope.session.cp import CpResult, TransferProgress
+    from podscope.session.ephemeral import DebugResult
+    from podscope.session.io import SessionIO
+    from podscope.session.listing import EphemeralRow
+    from podscope.session.node_debug import NodeResult
+    from podscope.session.pod_copy import CopyResult
+
+ResultT = TypeVar("ResultT")
+
+
+@dataclass(frozen=True)
+class LocalStreams:
+    """Where a session's container input comes from and its output goes.
+
+    ``stdin`` is a file descriptor (None: no input); the outputs are binary files. The
+    default is this process's own streams.
+    """
+
+    stdin: int | None = None
+    stdout: BinaryIO | None = None
+    stderr: BinaryIO | None = None
+
+
+# How each shape of the ephemeralcontainers subresource is described to users.
+_SHAPES = {
+    "pod": "Pod (1.22+: PATCH of the Pod)",
+    "legacy": "EphemeralContainers kind (1.16-1.21: PUT of the list)",
+    "absent": "not served (older than 1.16, or the EphemeralContainers feature gate is off)",
+}
+
+
+@dataclass(frozen=True)
+class VersionInfo(ResultDict):
+    client: str
+    server: str
+    platform: str
+    shape: str  # how the server takes ephemeral containers: pod, legacy or absent
+    ephemeral_containers: str  # the same, in words
+
+
+class Client:
+    """A connection to one cluster (a kubeconfig context) for any number of commands.
+
+    ``namespace`` overrides the context's for requests that name none; ``request_timeout``
+    is each API request's read timeout in seconds (default 30). Use it as a context manager,
+    or call :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        *,
+        kubeconfig: str | None = None,
+        context: str | None = None,
+        namespace: str | None = None,
+        request_timeout: float | None = None,
+        on_event: EventHandler | None = None,
+    ) -> None:
+        from podscope.kube.config import connect
+        from podscope.rules.names import validate_namespace_name
+
+        if request_timeout is not None:
+            request_timeout = check_timeout(request_timeout, "--request-timeout")
+        if namespace is not None:
+            validate_namespace_name(namespace, "--namespace")
+        self.events = Events(on_event)
+        self.kube: KubeClient = connect(kubeconfig, context, namespace, request_timeout)
+
+    @property
+    def namespace(self) -> str:
+        """The namespace of requests that name none."""
+        return self.kube.namespace
+
+    @property
+    def context(self) -> str:
+        return self.kube.context
+
+    def close(self) -> None:
+        self.kube.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the commands -----------------------------------------------------------------------
+
+    def debug(
+        self,
+        request: DebugRequest,
+        *,
+        streams: LocalStreams | None = None,
+        capture_output: bool = False,
+    ) -> DebugResult:
+        """Add an ephemeral container to the request's Pod (or reuse one), wait, attach.
+
+        With ``capture_output`` the container's output is kept in the result's ``stdout``
+        and ``stderr`` (bytes) instead of being written to ``streams``.
+        """
+        from podscope.session.ephemeral import run_debug
+
+        request.validate()
+        request = replace(
+            request,
+            image=self._image(request.image),
+            custom=_load_custom(request.custom),
+        )
+        return self._streamed(
+            lambda io: run_debug(self.kube, request, io), request.stdin, streams, capture_output
+        )
+
+    def debug_copy(
+        self,
+        request: PodCopyRequest,
+        *,
+        streams: LocalStreams | None = None,
+        capture_output: bool = False,
+    ) -> CopyResult:
+        """Create a copy of the request's Pod (``copy_to``), wait for it, and attach.
+
+        With neither ``image``, ``set_image`` nor ``command_override``, a debug container
+        with the default image is added. The copy stays: remove it with :meth:`cleanup`.
+        """
+        from podscope.session.pod_copy import run_copy
+
+        request.validate()
+        image = request.image
+        if image is None and not request.set_image and request.command_override is None:
+            image = self._image(None, " for the debug container")
+        request = replace(request, image=image, custom=_load_custom(request.custom))
+        return self._streamed(
+            lambda io: run_copy(self.kube, request, io), request.stdin, streams, capture_output
+        )
+
+    def debug_node(
+        self,
+        request: NodeDebugRequest,
+        *,
+        streams: LocalStreams | None = None,
+        capture_output: bool = False,
+    ) -> NodeResult:
+        """Run the request's command in a Pod on its node (host namespaces, ``/`` at
+        ``/host``); the Pod is deleted after the session unless ``keep``."""
+        from podscope.session.node_debug import run_node
+
+        request.validate()
+        request = replace(
+            request, image=self._image(request.image), custom=_load_custom(request.custom)
+        )
+        return self._streamed(
+            lambda io: run_node(self.kube, request, io), request.stdin, streams, capture_output
+        )
+
+    def attach(
+        self,
+        request: AttachRequest,
+        *,
+        streams: LocalStreams | None = None,
+        capture_output: bool = False,
+    ) -> AttachResult:
+        """Attach to a container (e.g. a debug container left running); a finished one's log
+        is shown instead. ``stdin``/``tty`` of None: whether the local stdin is a terminal."""
+        from podscope.session.attach import run_attach
+
+        request.validate()
+        interactive = _interactive(streams)
+        request = replace(
+            request,
+            stdin=interactive if request.stdin is None else request.stdin,
+            tty=interactive if request.tty is None else request.tty,
+        )
+        return self._streamed(
+            lambda io: run_attach(self.kube, request, io),
+            bool(request.stdin),
+            streams,
+            capture_output,
+        )
+
+    def list_ephemeral(self, request: ListRequest | None = None) -> list[EphemeralRow]:
+        """The ephemeral containers of a Pod, of a namespace, or of every namespace."""
+        from podscope.session.io import SessionIO
+        from podscope.session.listing import run_list
+
+        request = request or ListRequest()
+        request.validate()
+        return run_list(self.kube, request, SessionIO(events=self.events))
+
+    def cp(
+        self,
+        request: CpRequest,
+        *,
+        on_progress: Callable[[TransferProgress], None] | None = None,
+    ) -> CpResult:
+        """Copy ``POD:/path`` to a local path or back, through a helper ephemeral container;
+        each file's sha256 is checked unless ``checksum=False``. ``on_progress`` hears how
+        the transfer advances (``TransferProgress`` events; nothing is drawn here)."""
+        from podscope.session.cp import CpOptions, run_cp
+
+        request.validate()
+        options = CpOptions(
+            source=request.source,
+            dest=request.dest,
+            namespace=request.namespace,
+            container=request.container,
+            image=self._image(request.image, " for the helper"),
+            image_pull_policy=request.image_pull_policy,
+            checksum=request.checksum,
+            on_progress=on_progress,
+            timeout=request.timeout,
+        )
+        return run_cp(self.kube, options, self.events)
+
+    def apply(
+        self,
+        request: ApplyRequest,
+        *,
+        streams: LocalStreams | None = None,
+        capture_output: bool = False,
+    ) -> ApplyResult:
+        """Add the ephemeral containers of a document that the Pod lacks (idempotent)."""
+        from podscope.session.apply import attach_target, run_apply
+        from podscope.session.attach import run_attach
+        from podscope.session.io import SessionIO
+
+        request.validate()
+        result = run_apply(self.kube, request, SessionIO(events=self.events))
+        if not request.attach:
+            return result
+        name = attach_target(result)
+        spec = result.specs[name]
+        interactive = _interactive(streams)
+        use_stdin = (
+            bool(spec.get("stdin")) and interactive if request.stdin is None else request.stdin
+        )
+        use_tty = (
+            bool(spec.get("tty")) and use_stdin and interactive
+            if request.tty is None
+            else request.tty
+        )
+        attach = AttachRequest(
+            pod=result.pod,
+            container=name,
+            namespace=result.namespace,
+            stdin=use_stdin,
+            tty=use_tty,
+            timeout=request.timeout,
+        )
+        outcome = self._streamed(
+            lambda io: run_attach(self.kube, attach, io), use_stdin, streams, capture_output
+        )
+        result.attached = name
+        result.exit_code = outcome.exit_code
+        result.states[name] = outcome.state
+        return result
+
+    def cleanup(
+        self,
+        request: CleanupRequest | None = None,
+        *,
+        confirm: Callable[[list[ManagedPod]], bool] | None = None,
+    ) -> CleanupResult:
+        """Delete the Pods podscope made (copies, kept node Pods); ``confirm(found)`` is
+        asked first when given. Ephemeral containers cannot be removed and are not touched."""
+        from podscope.session.cleanup import run_cleanup
+        from podscope.session.io import SessionIO
+
+        request = request or CleanupRequest()
+        request.validate()
+        return run_cleanup(self.kube, request, SessionIO(events=self.events), confirm=confirm)
+
+    def doctor(self, request: DoctorRequest | None = None) -> DoctorReport:
+        """Why debugging cannot work here and how to fix it; changes nothing."""
+        from podscope.doctor.run import DoctorOptions, run_doctor
+        from podscope.session.settings import resolve_image
+
+        request = request or DoctorRequest()
+        request.validate()
+        image, _ = resolve_image(request.image)
+        options = DoctorOptions(
+            pod=request.pod,
+            namespace=request.namespace or self.namespace,
+            image=image,
+            profile=request.profile,
+            target=request.target,
+            image_pull_policy=request.image_pull_policy,
+        )
+        return run_doctor(self.kube, options)
+
+    def version(self) -> VersionInfo:
+        """podscope's version and the server's, and how it takes ephemeral containers."""
+        from podscope import __version__
+
+        server = self.kube.server_version()
+        shape = self.kube.ephemeral_shape()
+        return VersionInfo(
+            client=__version__,
+            server=str(server.get("gitVersion") or "unknown"),
+            platform=str(server.get("platform") or ""),
+            shape=shape,
+            ephemeral_containers=_SHAPES[shape],
+        )
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _image(self, image: str | None, purpose: str = "") -> str:
+        from podscope.session.settings import resolve_image
+
+        chosen, source = resolve_image(image)
+        if source != "--image":
+            self.events(f"using image {chosen}{purpose} (from {source})")
+        return chosen
+
+    def _streamed(
+        self,
+        run: Callable[[SessionIO], ResultT],
+        stdin: bool,
+        streams: LocalStreams | None,
+        capture_output: bool,
+    ) -> ResultT:
+        from podscope.session.io import SessionIO
+        from podscope.terminal.pump import LocalIO
+
+        given = streams or LocalStreams()
+        stdin_fd = given.stdin
+        if stdin and stdin_fd is None:
+            stdin_fd = sys.stdin.fileno()
+        out: BinaryIO = io.BytesIO() if capture_output else (given.stdout or sys.stdout.buffer)
+        err: BinaryIO = io.BytesIO() if capture_output else (given.stderr or sys.stderr.buffer)
+        local = LocalIO(stdin=stdin_fd if stdin else None, stdout=out, stderr=err)
+        result = run(SessionIO(events=self.events, local=local))
+        if capture_output:
+            assert isinstance(out, io.BytesIO) and isinstance(err, io.BytesIO)
+            result = _with_output(result, out.getvalue(), err.getvalue())
+        return result
+
+
+def _with_output(result: ResultT, stdout: bytes, stderr: bytes) -> ResultT:
+    # Every streamed result is a frozen dataclass with stdout/stderr fields.
+    return replace(result, stdout=stdout, stderr=stderr)  # type: ignore[type-var]
+
+
+def _interactive(streams: LocalStreams | None) -> bool:
+    fd = streams.stdin if streams is not None and streams.stdin is not None else None
+    try:
+        return os.isatty(fd) if fd is not None else sys.stdin.isatty()
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _load_custom(custom: Mapping[str, Any] | str | None) -> dict[str, Any] | None:
+    """``--custom``: a mapping as it is, or a JSON/YAML file read and checked here."""
+    if custom is None or isinstance(custom, Mapping):
+        return dict(custom) if custom is not None else None
+    from podscope.errors import ConfigError, ValidationError
+    from podscope.rules.custom import load_custom
+
+    path = Path(custom)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read --custom file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ValidationError(
+            f"--custom file {path} is not UTF-8 text (expected JSON or YAML)", field="--custom"
+        ) from None
+    return load_custom(text, str(path))

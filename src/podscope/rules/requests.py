@@ -1,0 +1,468 @@
+"""What each command is asked to do, as frozen plain data, with every cross-field rule.
+
+One request type per mode. The CLI builds them from its flag table (``podscope.cli.flags``),
+Python callers build them directly, and :class:`podscope.Client` runs them. ``validate()``
+holds every rule that needs no cluster: it runs before a connection is opened, so a bad
+request never leaves anything half-made. A field's default here is the flag's default.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, fields
+from typing import Any, Literal, get_args
+
+from podscope.errors import UsageError, ValidationError
+
+PullPolicy = Literal["Always", "IfNotPresent", "Never"]
+ProfileName = Literal["legacy", "general", "baseline", "restricted", "netadmin", "sysadmin"]
+DryRun = Literal["client", "server"]
+PULL_POLICIES: tuple[str, ...] = get_args(PullPolicy)
+PROFILE_NAMES: tuple[str, ...] = get_args(ProfileName)
+DRY_RUN_MODES: tuple[str, ...] = get_args(DryRun)
+
+# Seconds to wait for a container to start: generous, never infinite.
+DEFAULT_TIMEOUT = 300.0
+
+
+def check_timeout(value: object, flag: str = "--timeout") -> float:
+    # A list arrives here, unconverted, for `--timeout=--`: check the type too.
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise UsageError(f"{flag} must be a positive number of seconds, not {value!r}")
+    if not (value > 0 and math.isfinite(value)):
+        raise UsageError(f"{flag} must be a positive number of seconds, not {value!r}")
+    return float(value)
+
+
+def _check_choice(value: str | None, choices: tuple[str, ...], flag: str) -> None:
+    if value is not None and value not in choices:
+        raise UsageError(f"{flag}: unsupported value {value!r}; use one of {', '.join(choices)}")
+
+
+def _check_not_empty(value: object, flag: str) -> None:
+    # An empty value where a value is required would otherwise silently mean "the default".
+    if isinstance(value, str) and not value.strip():
+        raise ValidationError(
+            f"{flag} needs a value; it was given an empty one",
+            field=flag,
+            remedy=f"give {flag} a value, or leave the flag out for its default",
+        )
+
+
+def _tupled(obj: object, *names: str) -> None:
+    # Frozen requests hold tuples, so a caller may pass lists and still share the request.
+    for name in names:
+        value = getattr(obj, name)
+        if isinstance(value, str):
+            raise UsageError(f"{name} must be a list of words, not the string {value!r}")
+        if not isinstance(value, tuple):
+            object.__setattr__(obj, name, tuple(value))
+
+
+def _check_namespace(namespace: str | None) -> None:
+    from podscope.rules.names import validate_namespace_name
+
+    if namespace is not None:
+        validate_namespace_name(namespace, "--namespace")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerRequest:
+    """What every mode that adds a container asks about it.
+
+    ``command`` holds the words after ``--``: the container's command, or its args with
+    ``arguments_only``. ``env`` holds ``NAME=VALUE`` strings. ``custom`` is a partial
+    container spec to merge: a mapping, or the path of a JSON/YAML file. ``image=None``
+    means the configured default (``$PODSCOPE_IMAGE``, the config file, else busybox).
+    """
+
+    namespace: str | None = None
+    image: str | None = None
+    container: str | None = None
+    command: tuple[str, ...] = ()
+    arguments_only: bool = False
+    profile: ProfileName | None = None
+    custom: Mapping[str, Any] | str | None = None
+    env: tuple[str, ...] = ()
+    image_pull_policy: PullPolicy | None = None
+    stdin: bool = False
+    tty: bool = False
+    attach: bool = True
+    timeout: float = DEFAULT_TIMEOUT
+
+    def __post_init__(self) -> None:
+        _tupled(self, "command", "env")
+
+    def validate(self) -> None:
+        from podscope.rules.env import parse_env
+        from podscope.rules.names import validate_container_name
+
+        check_timeout(self.timeout)
+        _check_not_empty(self.image, "--image")
+        _check_not_empty(self.container, "--container")
+        if isinstance(self.custom, str):
+            _check_not_empty(self.custom, "--custom")
+        if self.profile is not None:
+            from podscope.rules.profiles import check_profile
+
+            check_profile(self.profile)
+        _check_choice(self.image_pull_policy, PULL_POLICIES, "--image-pull-policy")
+        if self.tty and not self.stdin:
+            raise UsageError("-t/--tty needs -i/--stdin")
+        if self.arguments_only and not self.command:
+            raise UsageError("--arguments-only needs arguments after --")
+        _check_namespace(self.namespace)
+        if self.container is not None:
+            validate_container_name(self.container, "--container")
+        if self.image is not None:
+            from podscope.rules.images import check_image_reference
+
+            check_image_reference(self.image, "--image")
+        parse_env(self.env)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DebugRequest(ContainerRequest):
+    """``podscope debug POD``: an ephemeral container in a running Pod.
+
+    ``pod`` is ``NAME``, ``pod/NAME`` or a workload (``deploy/NAME``...). ``target`` is the
+    container whose process namespace to share. ``reuse`` attaches to a running debugger with
+    the same image and target instead of adding one. ``cd``/``chroot`` start in the target's
+    file system; ``copy_env``/``copy_mounts``/``as_target_user`` copy its env, volumes and
+    identity; ``user`` is ``UID[:GID]``.
+    """
+
+    pod: str
+    target: str | None = None
+    reuse: bool = False
+    reconnect: bool = True
+    cd: str | None = None
+    chroot: bool = False
+    copy_env: bool = False
+    copy_mounts: bool = False
+    as_target_user: bool = False
+    user: str | None = None
+
+    def validate(self) -> None:
+        from podscope.rules.inherit import parse_user
+        from podscope.rules.names import validate_container_name, validate_resource_name
+        from podscope.rules.targetfs import normalize_target_path
+        from podscope.rules.workloads import parse_pod_ref
+
+        super().validate()
+        if self.pod.partition("/")[0].lower() in ("node", "nodes"):
+            raise UsageError(f"{self.pod} names a node, not a Pod", remedy="use a NodeDebugRequest")
+        validate_resource_name(parse_pod_ref(self.pod).name, "POD")
+        _check_not_empty(self.target, "--target")
+        if self.target is not None:
+            validate_container_name(self.target, "--target")
+        if self.cd is not None and self.chroot:
+            raise UsageError("give --cd or --chroot, not both (chroot starts at the target's /)")
+        if self.cd is not None:
+            normalize_target_path(self.cd)
+        if (self.cd is not None or self.chroot) and self.arguments_only:
+            mode = "cd" if self.cd is not None else "chroot"
+            raise UsageError(
+                f"--{mode} cannot be combined with --arguments-only: the command "
+                "has to be wrapped to enter the target's root"
+            )
+        if self.user is not None and self.as_target_user:
+            raise UsageError("give --as-target-user or --user, not both")
+        _check_not_empty(self.user, "--user")
+        if self.user is not None:
+            parse_user(self.user)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PodCopyRequest(ContainerRequest):
+    """``podscope debug POD --copy-to NEW``: debug a copy of the Pod (e.g. one that crashes).
+
+    ``set_image`` holds ``C=IMAGE`` items (``*=IMAGE`` for all); ``command_override`` names the
+    container whose command ``command`` replaces. The ``keep_*`` fields say what the copy keeps
+    of the original (kubectl's defaults).
+    """
+
+    pod: str
+    copy_to: str
+    command_override: str | None = None
+    set_image: tuple[str, ...] = ()
+    share_processes: bool | None = None
+    same_node: bool = False
+    replace: bool = False
+    keep_labels: bool = False
+    keep_annotations: bool = False
+    keep_liveness: bool = False
+    keep_readiness: bool = False
+    keep_startup: bool = False
+    keep_init_containers: bool | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _tupled(self, "set_image")
+
+    def validate(self) -> None:
+        from podscope.rules.images import parse_set_images
+        from podscope.rules.names import validate_resource_name
+        from podscope.rules.workloads import parse_pod_ref
+
+        super().validate()
+        validate_resource_name(parse_pod_ref(self.pod).name, "POD")
+        _check_not_empty(self.copy_to, "--copy-to")
+        validate_resource_name(self.copy_to, "--copy-to")
+        _check_not_empty(self.command_override, "--command-override")
+        parse_set_images(self.set_image)
+
+    @property
+    def keep(self) -> Any:
+        from podscope.rules.profiles import KeepFlags
+
+        return KeepFlags(
+            labels=self.keep_labels,
+            annotations=self.keep_annotations,
+            liveness=self.keep_liveness,
+            readiness=self.keep_readiness,
+            startup=self.keep_startup,
+            init_containers=self.keep_init_containers is not False,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class NodeDebugRequest(ContainerRequest):
+    """``podscope debug node/NAME``: a Pod on the node with the host's namespaces.
+
+    ``chroot`` runs the command in the node's file system; ``keep`` keeps the Pod after the
+    session (it is deleted otherwise).
+    """
+
+    node: str
+    chroot: bool = False
+    keep: bool = False
+
+    def validate(self) -> None:
+        from podscope.rules.names import validate_resource_name
+
+        super().validate()
+        from podscope.rules.workloads import node_name_of
+
+        validate_resource_name(node_name_of(self.node) or self.node, "node name")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AttachRequest:
+    """``podscope attach POD -c NAME``. ``stdin``/``tty`` of None: whether stdin is a terminal."""
+
+    pod: str
+    container: str
+    namespace: str | None = None
+    stdin: bool | None = None
+    tty: bool | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    reconnect: bool = True
+
+    def validate(self) -> None:
+        from podscope.rules.names import validate_container_name, validate_resource_name
+
+        check_timeout(self.timeout)
+        validate_resource_name(self.pod, "POD")
+        _check_not_empty(self.container, "--container")
+        validate_container_name(self.container, "--container")
+        _check_namespace(self.namespace)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListRequest:
+    """``podscope ls [POD] [-A]``: the ephemeral containers of a Pod, namespace or cluster."""
+
+    pod: str | None = None
+    namespace: str | None = None
+    all_namespaces: bool = False
+
+    def validate(self) -> None:
+        from podscope.rules.names import validate_resource_name
+
+        if self.all_namespaces and self.pod is not None:
+            raise UsageError("name a Pod or use --all-namespaces, not both")
+        if self.pod is not None:
+            validate_resource_name(self.pod, "POD")
+        _check_namespace(self.namespace)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CpRequest:
+    """``podscope cp SRC DEST``: ``POD:/path`` (or ``NS/POD:/path``) to a local path or back."""
+
+    source: str
+    dest: str
+    namespace: str | None = None
+    container: str | None = None
+    image: str | None = None
+    image_pull_policy: PullPolicy | None = None
+    checksum: bool = True
+    timeout: float = DEFAULT_TIMEOUT
+
+    def validate(self) -> None:
+        from podscope.rules.names import validate_container_name
+
+        check_timeout(self.timeout)
+        _check_not_empty(self.source, "SRC")
+        _check_not_empty(self.dest, "DEST")
+        _check_not_empty(self.image, "--image")
+        _check_not_empty(self.container, "--container")
+        _check_choice(self.image_pull_policy, PULL_POLICIES, "--image-pull-policy")
+        if self.container is not None:
+            validate_container_name(self.container, "--container")
+        _check_namespace(self.namespace)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApplyRequest:
+    """``podscope apply FILE``: the ephemeral containers a document describes.
+
+    The document is read from ``file`` (``-`` for stdin) or given as ``text``.
+    ``dry_run="client"`` sends nothing; ``"server"`` sends with ``dryRun=All``.
+    """
+
+    file: str | None = None
+    text: str | None = None
+    pod: str | None = None
+    namespace: str | None = None
+    dry_run: DryRun | None = None
+    diff: bool = False
+    wait: bool = True
+    attach: bool = False
+    stdin: bool | None = None
+    tty: bool | None = None
+    timeout: float = DEFAULT_TIMEOUT
+
+    def validate(self) -> None:
+        from podscope.rules.names import validate_resource_name
+
+        check_timeout(self.timeout)
+        if (self.file is None) == (self.text is None):
+            raise UsageError("give the document as a file or as text (one of them)")
+        _check_not_empty(self.file, "FILE")
+        _check_choice(self.dry_run, DRY_RUN_MODES, "--dry-run")
+        if self.attach and self.dry_run:
+            raise UsageError("--attach cannot be combined with --dry-run")
+        if (self.stdin or self.tty) and not self.attach:
+            raise UsageError("-i/-t apply to --attach; add --attach")
+        if self.tty and self.stdin is False:
+            raise UsageError("-t/--tty needs -i/--stdin")
+        if self.pod is not None:
+            validate_resource_name(self.pod, "--pod")
+        _check_namespace(self.namespace)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CleanupRequest:
+    """``podscope cleanup``: delete the Pods podscope made (copies, node Pods)."""
+
+    pods: tuple[str, ...] = ()
+    namespace: str | None = None
+    all_namespaces: bool = False
+    dry_run: bool = False
+
+    def __post_init__(self) -> None:
+        _tupled(self, "pods")
+
+    def validate(self) -> None:
+        from podscope.rules.names import validate_resource_name
+
+        if self.all_namespaces and self.pods:
+            raise UsageError("name Pods in one namespace (-n), not with --all-namespaces")
+        if self.all_namespaces and self.namespace:
+            raise UsageError("give -n NAMESPACE or -A, not both")
+        for pod in self.pods:
+            validate_resource_name(pod, "POD")
+        _check_namespace(self.namespace)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DoctorRequest:
+    """``podscope doctor [POD]``: what stands in the way of debugging, with the intended flags."""
+
+    pod: str | None = None
+    namespace: str | None = None
+    image: str | None = None
+    profile: ProfileName | None = None
+    target: str | None = None
+    image_pull_policy: PullPolicy | None = None
+
+    def validate(self) -> None:
+        from podscope.rules.names import validate_resource_name
+
+        if self.pod is not None:
+            validate_resource_name(self.pod, "POD")
+        _check_not_empty(self.image, "--image")
+        _check_not_empty(self.target, "--target")
+        _check_choice(self.profile, PROFILE_NAMES, "--profile")
+        _check_choice(self.image_pull_policy, PULL_POLICIES, "--image-pull-policy")
+        _check_namespace(self.namespace)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnableGateRequest:
+    """``podscope node enable-gate``: offline edits on a 1.16-1.22 node (no cluster needed).
+
+    ``root`` prefixes the default paths only, not the ones given. ``only`` limits the edits
+    to some of kubelet, apiserver, scheduler. ``force`` turns an explicit ``false`` on.
+    """
+
+    root: str = "/"
+    kubelet_config: str | None = None
+    kubelet_env: str | None = None
+    manifests_dir: str | None = None
+    only: tuple[str, ...] = ()
+    dry_run: bool = False
+    force: bool = False
+    version: str | None = None
+    kubelet_version: str | None = None
+
+    def __post_init__(self) -> None:
+        _tupled(self, "only")
+        object.__setattr__(self, "root", str(self.root))
+        for name in ("kubelet_config", "kubelet_env", "manifests_dir"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, str(value))
+
+    def validate(self) -> None:
+        for flag, value in (
+            ("--root", self.root),
+            ("--kubelet-config", self.kubelet_config),
+            ("--kubelet-env", self.kubelet_env),
+            ("--manifests-dir", self.manifests_dir),
+            ("--version", self.version),
+            ("--kubelet-version", self.kubelet_version),
+        ):
+            _check_not_empty(value, flag)
+
+
+Request = (
+    DebugRequest
+    | PodCopyRequest
+    | NodeDebugRequest
+    | AttachRequest
+    | ListRequest
+    | CpRequest
+    | ApplyRequest
+    | CleanupRequest
+    | DoctorRequest
+    | EnableGateRequest
+)
+
+
+def field_names(request_type: type) -> frozenset[str]:
+    """The fields of a request type: the flags (by dest) that may be given for it."""
+    return frozenset(f.name for f in fields(request_type))
+
+
+def field_default(request_type: type, name: str) -> Any:
+    """The default of one field: what a flag means when it is not given."""
+    for item in fields(request_type):
+        if item.name == name:
+            if item.default_factory is not MISSING:
+                return item.default_factory()
+            return None if item.default is MISSING else item.default
+    raise KeyError(name)

@@ -1,0 +1,23 @@
+"""What a session talks to besides the cluster: the caller's events and local streams."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from podscope.events import Events
+from podscope.terminal.pump import LocalIO
+
+
+@dataclass(frozen=True)
+class SessionIO:
+    """``events`` hears progress; ``local`` holds the local ends of attach and exec streams
+    (None for commands that never stream a container's input or output)."""
+
+    events: Events = field(default_factory=Events)
+    local: LocalIO | None = None
+
+    @property
+    def streams(self) -> LocalIO:
+        if self.local is None:
+            raise RuntimeError("this session needs local streams (SessionIO.local)")
+        return self.local

@@ -1,0 +1,74 @@
+"""Shell completion for real: bash runs the script podscope prints, against the local cluster;
+kubectl completes `kubectl podscope ...` through kubectl_complete-podscope."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+BIN = Path(sys.executable).parent
+
+
+def bash_complete(line: list[str], env: dict[str, str]) -> list[str]:
+    """What bash's completion offers for the words ``line`` (the last one being typed)."""
+    words = " ".join(f"'{w}'" for w in line)
+    script = (
+        "source <(podscope completion bash)\n"
+        f"COMP_WORDS=({words}); COMP_CWORD={len(line) - 1}\n"
+        "_podscope_complete\n"
+        'printf "%s\\n" "${COMPREPLY[@]}"\n'
+    )
+    out = subprocess.run(
+        ["bash", "-c", script], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    return [w for w in out.stdout.splitlines() if w]
+
+
+def test_bash_completes_pods_and_containers(
+    make_pod: Callable[..., dict[str, Any]], namespace: str, kubeconfig: str
+) -> None:
+    make_pod("web", command=["sleep", "3600"])
+    env = {**os.environ, "KUBECONFIG": kubeconfig, "PATH": f"{BIN}:{os.environ['PATH']}"}
+    offered = bash_complete(["podscope", "debug", "-n", namespace, ""], env)
+    assert "web" in offered and "deploy/" in offered
+    assert bash_complete(["podscope", "debug", "-n", namespace, "we"], env) == ["web"]
+    containers = bash_complete(["podscope", "debug", "-n", namespace, "web", "-c", ""], env)
+    assert containers == ["web"]
+    assert bash_complete(["podscope", "debug", "--prof"], env) == ["--profile"]
+
+
+def test_without_a_cluster_completion_stays_static(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    config.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: gone\n"
+        "clusters: [{name: gone, cluster: {server: 'https://127.0.0.1:1'}}]\n"
+        "contexts: [{name: gone, context: {cluster: gone, user: u}}]\n"
+        "users: [{name: u, user: {token: x}}]\n"
+    )
+    env = {**os.environ, "KUBECONFIG": str(config), "PATH": f"{BIN}:{os.environ['PATH']}"}
+    offered = bash_complete(["podscope", "debug", ""], env)
+    assert offered == ["deploy/", "sts/", "ds/", "rs/", "job/", "node/"]
+
+
+def test_kubectl_plugin_completion(
+    make_pod: Callable[..., dict[str, Any]], namespace: str, kubeconfig: str
+) -> None:
+    make_pod("web", command=["sleep", "3600"])
+    assert shutil.which("kubectl_complete-podscope", path=str(BIN))
+    env = {**os.environ, "KUBECONFIG": kubeconfig, "PATH": f"{BIN}:{os.environ['PATH']}"}
+    out = subprocess.run(
+        ["kubectl", "__complete", "podscope", "debug", "-n", namespace, "we"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert "web" in lines and lines[-1].startswith(":")

@@ -1,0 +1,48 @@
+"""The README's Python API example, run as written against the local cluster."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def readme_example() -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Python API") : text.index("## Exit codes")]
+    match = re.search(r"```python\n(.*?)```", section, re.S)
+    assert match, "the README's Python API section has no python code block"
+    return match.group(1)
+
+
+def test_readme_client_example(
+    make_pod: Callable[..., dict[str, Any]], namespace: str, kubeconfig: str
+) -> None:
+    for name in ("web-1", "web-2"):
+        make_pod(name, command=["sleep", "3600"])
+    code = readme_example().replace('namespace="shop"', f'namespace="{namespace}"')
+    assert f'namespace="{namespace}"' in code
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "KUBECONFIG": kubeconfig},
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    # One line per Pod: name, the container podscope made, exit code 0, the Pod's hostname.
+    debugged = [line.split() for line in lines[:2]]
+    assert [d[0] for d in debugged] == ["web-1", "web-2"]
+    assert all(d[1].startswith("debugger-") and d[2] == "0" for d in debugged)
+    assert [d[3] for d in debugged] == ["web-1", "web-2"]  # a Pod's hostname is its name
+    assert lines[2].split()[:2] == ["web-1", debugged[0][1]]
+    assert lines[-1].startswith("True ")
+    # The library never printed anything itself: stderr holds no progress lines.
+    assert "podscope:" not in result.stderr
