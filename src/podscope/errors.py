@@ -1,13 +1,55 @@
-"""One exception hierarchy for podscope.
+"""Every exception podscope raises, in one tree.
 
-Every error knows its exit code and, where there is one, the remedy. The CLI prints
-``podscope: error: <message>`` (and ``  hint: <remedy>``) on stderr and exits with ``exit_code``.
-Messages are one line and never contain credentials.
+::
+
+    PodscopeError               1  FAILURE        a bug, or an API answer nothing else maps
+    │                                             (410 Gone, an unexpected status)
+    ├── ServerError             1  FAILURE        the API server answered 429 or 5xx; readers
+    │                                             may retry after a pause (a watch does)
+    ├── ChecksumError           1  FAILURE        a file copied by ``cp`` does not have the
+    │                                             source's sha256
+    ├── UsageError              2  USAGE          a bad command line, or flags that conflict
+    ├── ConfigError             3  CONFIG         kubeconfig missing or malformed, unknown
+    │                                             context, unreadable credentials
+    ├── UnreachableError        4  UNREACHABLE    connection refused, TLS failure, DNS, timeout
+    │   └── RequestOutcomeUnknown 4               the connection broke after a write was sent:
+    │                                             the server may have applied it
+    ├── NotFoundError           5  NOT_FOUND      a Pod, workload, node or container is missing
+    ├── ForbiddenError          6  FORBIDDEN      RBAC refused a verb (403), or authentication
+    │                                             failed (401)
+    ├── ValidationError         7  INVALID        a spec or document is invalid: found here
+    │                                             before any write, or by the server (422/400)
+    ├── PodStateError           8  POD_STATE      the Pod cannot take a debug container (not
+    │                                             running, static, being deleted)
+    ├── UnsupportedError        9  UNSUPPORTED    the cluster cannot do it (no
+    │                                             pods/ephemeralcontainers, feature gate off)
+    ├── PolicyError            10  POLICY         admission refused it: PodSecurity or a webhook
+    ├── StartFailedError       11  START_FAILED   the container did not start (image pull, ...)
+    ├── WaitTimeoutError       12  TIMEOUT        waited --timeout for something that did not
+    │                                             happen
+    ├── ConflictError          13  CONFLICT       409 after retries, or a document conflicts
+    │                                             with the Pod's containers
+    ├── PodGoneError           14  POD_GONE       the Pod was deleted or evicted mid-session
+    ├── StreamLostError        15  STREAM_LOST    the attach/exec stream could not be re-opened
+    ├── NodeEditError          16  NODE_EDIT      ``node enable-gate`` refused or failed to edit
+    └── Interrupted           130  INTERRUPTED    Ctrl-C
+
+(17, DOCTOR_FAILED, is an outcome of ``podscope doctor``, not an exception.)
+
+Every error is one line (``message``) with an optional ``remedy``; the CLI prints
+``podscope: error: <message>`` and ``  hint: <remedy>`` on stderr and exits with
+``exit_code``. What an error is about travels in fields, not in its prose: ``status`` (the
+HTTP status), ``reason`` (the ``reason`` of the server's ``metav1.Status``), ``causes`` (its
+field causes) and ``request`` (what was asked of the server). Code that decides something
+(retry, blame, advise) reads those fields; the message is for people. No field ever holds
+credentials: a request names a server URL, never a token or a header.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any, ClassVar
 
 
 class ExitCode(IntEnum):
@@ -34,18 +76,121 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130  # Ctrl-C
 
 
+@dataclass(frozen=True)
+class RequestContext:
+    """What a request tried to do, in RBAC terms, so errors can name it."""
+
+    verb: str  # get, list, watch, patch, update, create
+    resource: str  # pods, deployments, ...
+    namespace: str | None = None
+    name: str | None = None
+    subresource: str | None = None
+    server: str | None = None  # the API server URL (never with credentials)
+    group: str = ""  # API group: "" for core, "apps", "batch", ...
+
+    @property
+    def resource_path(self) -> str:
+        return f"{self.resource}/{self.subresource}" if self.subresource else self.resource
+
+    @property
+    def where(self) -> str:
+        return f" in namespace {self.namespace}" if self.namespace else ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verb": self.verb,
+            "resource": self.resource,
+            "subresource": self.subresource,
+            "namespace": self.namespace,
+            "name": self.name,
+            "group": self.group,
+            "server": self.server,
+        }
+
+
+@dataclass(frozen=True)
+class Cause:
+    """One field cause of a ``metav1.Status`` (``details.causes[]``).
+
+    ``type`` is the server's cause type (``FieldValueDuplicate``, ``FieldValueForbidden``,
+    ``FieldValueInvalid``, ...), ``field`` the JSON path it blames (``spec.ephemeralContainers
+    [0].name``), ``message`` its text, possibly several lines.
+    """
+
+    type: str
+    field: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"type": self.type, "field": self.field, "message": self.message}
+
+
 class PodscopeError(Exception):
-    """Base class. ``message`` is one line; ``remedy`` says what to do about it."""
+    """Base class. ``message`` is one line; ``remedy`` says what to do about it.
 
-    exit_code: ExitCode = ExitCode.FAILURE
+    ``status``, ``reason``, ``causes`` and ``request`` are set when the error is the API
+    server's answer (or a failed attempt to reach it); they are ``None``/empty otherwise.
+    """
 
-    def __init__(self, message: str, *, remedy: str | None = None) -> None:
+    exit_code: ClassVar[ExitCode] = ExitCode.FAILURE
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        remedy: str | None = None,
+        status: int | None = None,
+        reason: str | None = None,
+        causes: tuple[Cause, ...] = (),
+        request: RequestContext | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.remedy = remedy
+        self.status = status
+        self.reason = reason
+        self.causes = tuple(causes)
+        self.request = request
 
     def __str__(self) -> str:
         return self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error as JSON-ready data (what ``-o json`` prints for a failure)."""
+        data: dict[str, Any] = {
+            "type": type(self).__name__,
+            "message": self.message,
+            "remedy": self.remedy,
+            "exit_code": int(self.exit_code),
+            "status": self.status,
+            "reason": self.reason,
+            "causes": [cause.to_dict() for cause in self.causes],
+            "request": self.request.to_dict() if self.request else None,
+        }
+        data.update(self._extra_fields())
+        return data
+
+    def _extra_fields(self) -> dict[str, Any]:
+        return {}
+
+
+class ServerError(PodscopeError):
+    """The API server answered 429 or 5xx: overloaded, starting, or shutting down.
+
+    Readers may retry it after a pause (a watch does); the exit code stays FAILURE.
+    ``retry_after`` is the server's ``details.retryAfterSeconds``, when it sent one.
+    """
+
+    def __init__(self, message: str, *, retry_after: int | None = None, **fields: Any) -> None:
+        super().__init__(message, **fields)
+        self.retry_after = retry_after
+
+    def _extra_fields(self) -> dict[str, Any]:
+        return {"retry_after": self.retry_after}
+
+
+class ChecksumError(PodscopeError):
+    """A copied file's sha256 differs from the source's."""
 
 
 class UsageError(PodscopeError):
@@ -58,6 +203,13 @@ class ConfigError(PodscopeError):
 
 class UnreachableError(PodscopeError):
     exit_code = ExitCode.UNREACHABLE
+
+
+class RequestOutcomeUnknown(UnreachableError):
+    """The connection failed after the request was sent: the server may have applied it.
+
+    Writers must re-read the object before retrying, or a retry may apply twice.
+    """
 
 
 class NotFoundError(PodscopeError):
@@ -73,9 +225,12 @@ class ValidationError(PodscopeError):
 
     exit_code = ExitCode.INVALID
 
-    def __init__(self, message: str, *, field: str | None = None, remedy: str | None = None):
-        super().__init__(message, remedy=remedy)
+    def __init__(self, message: str, *, field: str | None = None, **fields: Any) -> None:
+        super().__init__(message, **fields)
         self.field = field
+
+    def _extra_fields(self) -> dict[str, Any]:
+        return {"field": self.field}
 
 
 class PodStateError(PodscopeError):
@@ -87,7 +242,42 @@ class UnsupportedError(PodscopeError):
 
 
 class PolicyError(PodscopeError):
+    """Admission refused the write.
+
+    For PodSecurity: ``level`` (``baseline``, ``restricted``), ``version`` (``latest``,
+    ``v1.34``), ``rules`` (each violated rule with the server's explanation, e.g.
+    ``allowPrivilegeEscalation != false (container "x" must set ...)``) and ``containers``
+    (every container the server blamed, in its order). For a webhook: ``webhook`` (its name).
+    """
+
     exit_code = ExitCode.POLICY
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        level: str | None = None,
+        version: str | None = None,
+        rules: tuple[str, ...] = (),
+        containers: tuple[str, ...] = (),
+        webhook: str | None = None,
+        **fields: Any,
+    ) -> None:
+        super().__init__(message, **fields)
+        self.level = level
+        self.version = version
+        self.rules = tuple(rules)
+        self.containers = tuple(containers)
+        self.webhook = webhook
+
+    def _extra_fields(self) -> dict[str, Any]:
+        return {
+            "level": self.level,
+            "version": self.version,
+            "rules": list(self.rules),
+            "containers": list(self.containers),
+            "webhook": self.webhook,
+        }
 
 
 class StartFailedError(PodscopeError):

@@ -4,7 +4,11 @@ Every command runs against a kubeconfig whose server is a closed local port, so 
 ever be written to a cluster. Whatever the input: no traceback (no exception escapes
 ``main``), error lines are single lines prefixed ``podscope: error:``, and the exit code is a
 documented one. Inputs that are invalid on their face are refused before any connection is
-attempted (exit code other than UNREACHABLE), with the offending field named.
+attempted, each with its one exit code (USAGE for a command line argparse or the KIND/NAME
+syntax cannot read, INVALID for a value the API server would refuse, CONFIG for a kubeconfig
+that cannot be used), with the offending field named; valid inputs get as far as connecting
+(UNREACHABLE). The expected code is worked out here from the input, independently of
+podscope's own validators.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 import os
+import re
 import socket
 import string
 from collections.abc import Iterator
@@ -27,6 +33,9 @@ from podscope.errors import ExitCode
 
 DOCUMENTED = {int(code) for code in ExitCode}
 UNREACHABLE = int(ExitCode.UNREACHABLE)
+USAGE = int(ExitCode.USAGE)
+CONFIG = int(ExitCode.CONFIG)
+INVALID = int(ExitCode.INVALID)
 FAST = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -121,6 +130,70 @@ def debug(kubeconfig: str, *args: str) -> tuple[int, str, str]:
     return run("debug", "web", "--kubeconfig", kubeconfig, "--request-timeout", "2", *args)
 
 
+# --- what each input should get, from the rules themselves -----------------------------------
+
+_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
+_POD_KINDS = {"po", "pod", "pods"}
+_WORKLOAD_KINDS = {
+    *("deploy", "deployment", "deployments", "sts", "statefulset", "statefulsets"),
+    *("ds", "daemonset", "daemonsets", "rs", "replicaset", "replicasets", "job", "jobs"),
+}
+_NODE_PREFIXES = ("node/", "nodes/", "no/")
+
+
+def is_label(text: str) -> bool:
+    """RFC 1123 label: what namespaces and container names must be."""
+    return len(text) <= 63 and _LABEL.fullmatch(text) is not None
+
+
+def is_subdomain(text: str) -> bool:
+    """RFC 1123 subdomain: what Pod and node names must be."""
+    return len(text) <= 253 and all(_LABEL.fullmatch(part) for part in text.split("."))
+
+
+def reads_as_option(text: str) -> bool:
+    """Whether argparse takes ``text`` for an option rather than a value (Python 3.11 rules)."""
+    if not text.startswith("-") or text == "-":
+        return False
+    return text == "--" or not (_NEGATIVE_NUMBER.match(text) or " " in text)
+
+
+def expected_for_pod_argument(arg: str) -> int:
+    if reads_as_option(arg):
+        return USAGE
+    lowered = arg.lower()
+    for prefix in _NODE_PREFIXES:
+        if lowered.startswith(prefix):
+            return UNREACHABLE if is_subdomain(arg[len(prefix) :]) else INVALID
+    if "/" in arg:
+        kind, _, name = arg.partition("/")
+        if not name or "/" in name or kind.lower() not in _POD_KINDS | _WORKLOAD_KINDS:
+            return USAGE  # not KIND/NAME
+        arg = name
+    if not arg:
+        return USAGE  # no Pod named at all
+    return UNREACHABLE if is_subdomain(arg) else INVALID
+
+
+def expected_for_env(items: list[str]) -> int:
+    for item in items:
+        name, sep, _ = item.partition("=")
+        if not sep or not name:
+            return USAGE  # not NAME=VALUE
+        if any(not " " <= ch <= "~" or ch == "=" for ch in name):
+            return INVALID  # the API server's (relaxed, 1.34) name rule
+    return UNREACHABLE
+
+
+def expected_for_timeout(value: str) -> int:
+    try:
+        seconds = float(value)
+    except ValueError:
+        return USAGE
+    return UNREACHABLE if math.isfinite(seconds) and seconds > 0 else USAGE
+
+
 # --- names that go into URLs ----------------------------------------------------------------
 
 
@@ -131,15 +204,9 @@ def test_pod_names_are_refused_before_any_request_or_pass(
 ) -> None:
     code, _, err = run("debug", name, "--kubeconfig", closed_kubeconfig, "--", "true")
     errors = check_clean(code, err)
-    from podscope.rules.names import is_subdomain
-
-    plain = name.partition("/")[2] if name.lower().startswith(("pod/", "po/", "pods/")) else name
-    if not is_subdomain(plain) or "/" in plain:
-        assert code in (2, 7), err  # never UNREACHABLE: no connection was even tried
-        if code == 7:
-            assert "POD" in errors[0] or "name" in errors[0], err
-    else:
-        assert code == UNREACHABLE, err
+    assert code == expected_for_pod_argument(name), err
+    if code == INVALID:
+        assert "POD" in errors[0] or "name" in errors[0], err
 
 
 @FAST
@@ -147,15 +214,13 @@ def test_pod_names_are_refused_before_any_request_or_pass(
 def test_namespaces_are_refused_before_any_request(closed_kubeconfig: str, namespace: str) -> None:
     code, _, err = debug(closed_kubeconfig, "-n", namespace, "--", "true")
     errors = check_clean(code, err)
-    from podscope.rules.names import is_label
-
-    if namespace.startswith("-") and namespace not in ("-",):
-        return  # argparse reads it as an option: exit 2 checked by check_clean
-    if not is_label(namespace):
-        assert code in (2, 7), err
-        assert errors and "--namespace" in errors[0], err
+    if reads_as_option(namespace):
+        assert code == USAGE, err  # argparse: -n has no value
+    elif not is_label(namespace):
+        assert code == INVALID, err
+        assert "--namespace" in errors[0], err
     else:
-        assert code == UNREACHABLE
+        assert code == UNREACHABLE, err
 
 
 @FAST
@@ -163,16 +228,18 @@ def test_namespaces_are_refused_before_any_request(closed_kubeconfig: str, names
 def test_container_names(closed_kubeconfig: str, name: str) -> None:
     code, _, err = debug(closed_kubeconfig, "-c", name, "--", "true")
     errors = check_clean(code, err)
-    from podscope.rules.names import is_label
-
-    if not name.startswith("-") and not is_label(name):
-        assert code == 7, err
+    if reads_as_option(name):
+        assert code == USAGE, err
+    elif not is_label(name):
+        assert code == INVALID, err
         assert "--container" in errors[0]
+    else:
+        assert code == UNREACHABLE, err
 
 
 def test_attach_refuses_a_path_as_pod_name(closed_kubeconfig: str) -> None:
     code, _, err = run("attach", "../x", "-c", "debugger", "--kubeconfig", closed_kubeconfig)
-    assert code in (2, 7) and "Traceback" not in err
+    assert code == USAGE and "Traceback" not in err  # not KIND/NAME
     code, _, err = run("attach", "a;b", "-c", "x", "--kubeconfig", closed_kubeconfig)
     assert code == 7 and "POD: Invalid value" in err
 
@@ -181,13 +248,13 @@ def test_attach_refuses_a_path_as_pod_name(closed_kubeconfig: str) -> None:
 
 
 @FAST
-@given(items=st.lists(NASTY, min_size=1, max_size=4))
+@given(items=st.lists(NASTY | st.tuples(NASTY, NASTY).map("=".join), min_size=1, max_size=4))
 def test_env_items(closed_kubeconfig: str, items: list[str]) -> None:
     args = [f"--env={item}" for item in items]
     code, _, err = debug(closed_kubeconfig, *args, "--", "true")
     errors = check_clean(code, err)
+    assert code == expected_for_env(items), err
     if code != UNREACHABLE:
-        assert code in (2, 7), err
         assert "--env" in errors[0], err
 
 
@@ -226,8 +293,10 @@ def test_custom_documents(closed_kubeconfig: str, tmp_path: Path, document: obje
     path.write_text(json.dumps(document))
     code, _, err = debug(closed_kubeconfig, "--custom", str(path), "--", "true")
     errors = check_clean(code, err)
-    if code not in (UNREACHABLE,):
-        assert code == 7, err
+    # Whether the document is acceptable depends on the Pod (fetched first), so both outcomes
+    # are possible; a refusal is always INVALID.
+    if code != UNREACHABLE:
+        assert code == INVALID, err
         assert "custom.json" in errors[0] or "--custom" in errors[0], err
 
 
@@ -240,7 +309,7 @@ def test_custom_files_with_arbitrary_bytes(
     path.write_bytes(raw)
     code, _, err = debug(closed_kubeconfig, "--custom", str(path), "--", "true")
     check_clean(code, err)
-    assert code in (3, 4, 7), err
+    assert code in (UNREACHABLE, INVALID), err  # undecodable, unparsable, not a mapping: 7
 
 
 def test_custom_file_missing_or_a_directory(closed_kubeconfig: str, tmp_path: Path) -> None:
@@ -258,8 +327,10 @@ def test_custom_file_missing_or_a_directory(closed_kubeconfig: str, tmp_path: Pa
 def test_output_values(closed_kubeconfig: str, value: str) -> None:
     code, out, err = debug(closed_kubeconfig, "-o", value, "--", "true")
     check_clean(code, err)
-    if value not in ("json", "yaml"):
-        assert code == 2 and out == ""
+    if value in ("json", "yaml"):
+        assert code == UNREACHABLE, err
+    else:
+        assert code == USAGE and out == ""
 
 
 @FAST
@@ -267,7 +338,7 @@ def test_output_values(closed_kubeconfig: str, value: str) -> None:
 def test_timeout_values(closed_kubeconfig: str, value: str) -> None:
     code, _, err = debug(closed_kubeconfig, f"--timeout={value}", "--", "true")
     check_clean(code, err)
-    assert code in (2, UNREACHABLE)
+    assert code == expected_for_timeout(value), err
 
 
 # --- kubeconfig paths and contents ----------------------------------------------------------
@@ -278,8 +349,10 @@ def test_timeout_values(closed_kubeconfig: str, value: str) -> None:
 def test_kubeconfig_paths(path: str) -> None:
     code, _, err = run("debug", "web", "--kubeconfig", path, "--", "true")
     errors = check_clean(code, err)
-    if not path.startswith("-"):
-        assert code in (2, 3), err
+    if reads_as_option(path):
+        assert code == USAGE, err
+    else:
+        assert code == CONFIG, err  # no such file ("" falls back to ~/.kube/config: none)
         assert "kubeconfig" in errors[0]
 
 
@@ -323,7 +396,10 @@ def test_kubeconfig_contents(tmp_path: Path, field: tuple[object, ...], value: o
     path.write_text(json.dumps(document))
     code, _, err = run("debug", "web", "--kubeconfig", str(path), "--", "true")
     check_clean(code, err)
-    assert code in (3, 4, 7), err
+    # A kubeconfig that cannot be used is CONFIG; the context's namespace is checked as a
+    # name, like --namespace, so a bad one is INVALID.
+    refusal = INVALID if field[-1] == "namespace" else CONFIG
+    assert code in (UNREACHABLE, refusal), err
 
 
 @FAST

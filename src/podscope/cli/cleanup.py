@@ -7,7 +7,7 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from podscope.cli import flags
-from podscope.cli.common import open_client, print_document, say
+from podscope.cli.common import machine_output, open_client, print_document, say
 from podscope.errors import UsageError
 from podscope.rules.requests import CleanupRequest
 
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     values = flags.given(args)
     request = flags.build(CleanupRequest, values, command="cleanup")
     request.validate()
-    output = values.get("output")
+    output = machine_output(args)
     listing = None if output else sys.stdout
     with open_client(args) as client:
         result = client.cleanup(

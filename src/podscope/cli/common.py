@@ -4,42 +4,42 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from podscope.client import Client
-    from podscope.events import Event, EventHandler
+    from podscope.events import EventHandler
 
 
 def event_printer(quiet: bool) -> EventHandler:
-    """Render the library's events on stderr, one ``podscope: ...`` line each."""
-    # Messages can arrive while the terminal is in raw mode (a Pod watch runs during the
-    # session), where "\n" alone does not return the cursor to the first column.
-    end = "\r\n" if sys.stderr.isatty() else "\n"
+    """Render the library's events on stderr (``podscope: ...`` lines, a status line)."""
+    from podscope.cli.progress import EventPrinter
 
-    def show(event: Event) -> None:
-        # Phases mark timings for a status line; the plain sentences already say the same.
-        if quiet or event.kind == "phase":
-            return
-        prefix = "warning: " if event.kind == "warning" else ""
-        sys.stderr.write(f"podscope: {prefix}{event.message}{end}")
-        sys.stderr.flush()
-
-    return show
+    return EventPrinter(quiet)
 
 
-def open_client(args: argparse.Namespace) -> Client:
+@contextmanager
+def open_client(args: argparse.Namespace) -> Iterator[Client]:
     """The connection the cluster flags (``--kubeconfig``, ``--context``, ``-n``,
     ``--request-timeout``) describe; events go to stderr unless ``-q``."""
+    from podscope.cli.progress import EventPrinter
     from podscope.client import Client
 
-    return Client(
+    printer = EventPrinter(getattr(args, "quiet", False))
+    client = Client(
         kubeconfig=getattr(args, "kubeconfig", None),
         context=getattr(args, "context", None),
         namespace=getattr(args, "namespace", None),
         request_timeout=getattr(args, "request_timeout", None),
-        on_event=event_printer(getattr(args, "quiet", False)),
+        on_event=printer,
     )
+    try:
+        yield client
+    finally:
+        client.close()
+        printer.close()
 
 
 def say(args: argparse.Namespace, message: str) -> None:
@@ -47,6 +47,36 @@ def say(args: argparse.Namespace, message: str) -> None:
     if not getattr(args, "quiet", False):
         sys.stderr.write(f"podscope: {message}\n")
         sys.stderr.flush()
+
+
+def machine_output(args: argparse.Namespace) -> str | None:
+    """``json`` or ``yaml`` when ``-o`` asks for a document; None for a table."""
+    output = getattr(args, "output", None)
+    return output if output in ("json", "yaml") else None
+
+
+def print_table(
+    args: argparse.Namespace,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    out: Any = None,
+) -> None:
+    """A table that fits the terminal: ``COLUMNS``, else the terminal's width when stdout is
+    one; full width with ``-o wide`` or into a pipe (stable, plain output for scripts)."""
+    import os
+    import shutil
+
+    from podscope.rules.output import render_table
+
+    stream = out or sys.stdout
+    width: int | None = None
+    if getattr(args, "output", None) != "wide":
+        if os.environ.get("COLUMNS", "").isdigit():
+            width = int(os.environ["COLUMNS"])
+        elif stream.isatty():
+            width = shutil.get_terminal_size().columns
+    shown = not getattr(args, "no_headers", False)
+    stream.write(render_table(headers, rows, width=width, headers_shown=shown))
 
 
 def print_document(document: Any, output: str) -> None:

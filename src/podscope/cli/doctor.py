@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from podscope.cli import flags
-from podscope.cli.common import open_client, print_document
+from podscope.cli.common import machine_output, open_client, print_document, print_table
 from podscope.rules.requests import DoctorRequest
 
 _DESCRIPTION = """\
@@ -30,18 +30,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from podscope.rules.output import render_table
-
     request = flags.build(DoctorRequest, flags.given(args), command="doctor")
     request.validate()
     with open_client(args) as client:
         report = client.doctor(request)
-    output = getattr(args, "output", None)
+    output = machine_output(args)
     if output:
         print_document(report.to_dict(), output)
         return int(report.exit_code)
     rows = [[f.check, f.result.upper(), f.evidence, f.remedy or "-"] for f in report.findings]
-    sys.stdout.write(render_table(["CHECK", "RESULT", "EVIDENCE", "REMEDY"], rows))
+    print_table(args, ["CHECK", "RESULT", "EVIDENCE", "REMEDY"], rows)
     failed = [f.check for f in report.findings if f.result == "fail"]
     warned = [f.check for f in report.findings if f.result == "warn"]
     subject = f"Pod {report.pod}" if report.pod else f"namespace {report.namespace}"

@@ -93,6 +93,24 @@ FLAGS: dict[str, Flag] = {
             None,
             Flag("output", ("-o", "--output"), "machine-readable output", choices=("json", "yaml")),
         ),
+        (
+            "table_output",
+            Flag(
+                "output",
+                ("-o", "--output"),
+                "json or yaml for tooling; wide: tables at full width",
+                choices=("json", "yaml", "wide"),
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "no_headers",
+                ("--no-headers",),
+                "print tables without their header line",
+                kind="switch",
+            ),
+        ),
         (None, Flag("quiet", ("-q", "--quiet"), "no progress messages", kind="switch")),
         # -- the debug container ---------------------------------------------------------------
         (
@@ -665,7 +683,9 @@ FLAGS: dict[str, Flag] = {
 
 CLUSTER = ("namespace", "context", "kubeconfig", "request_timeout")
 # Flags that configure the client or the output, never a request field.
-CLI_ONLY = frozenset({"context", "kubeconfig", "request_timeout", "output", "quiet", "yes"})
+CLI_ONLY = frozenset(
+    {"context", "kubeconfig", "request_timeout", "output", "no_headers", "quiet", "yes"}
+)
 
 # Each command's flags, in --help order (keys of FLAGS).
 COMMAND_FLAGS: dict[str, tuple[str, ...]] = {
@@ -719,7 +739,7 @@ COMMAND_FLAGS: dict[str, tuple[str, ...]] = {
         "quiet",
         "reconnect",
     ),
-    "ls": ("ls_pod", *CLUSTER, "all_namespaces", "output"),
+    "ls": ("ls_pod", *CLUSTER, "all_namespaces", "table_output", "no_headers"),
     "cp": (
         "source",
         "dest",
@@ -746,7 +766,16 @@ COMMAND_FLAGS: dict[str, tuple[str, ...]] = {
         "quiet",
         "output",
     ),
-    "cleanup": ("pods", *CLUSTER, "all_namespaces", "yes", "cleanup_dry_run", "quiet", "output"),
+    "cleanup": (
+        "pods",
+        *CLUSTER,
+        "all_namespaces",
+        "yes",
+        "cleanup_dry_run",
+        "quiet",
+        "table_output",
+        "no_headers",
+    ),
     "doctor": (
         "doctor_pod",
         *CLUSTER,

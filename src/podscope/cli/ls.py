@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from podscope.cli import flags
-from podscope.cli.common import open_client, print_document
+from podscope.cli.common import machine_output, open_client, print_document, print_table
 from podscope.rules.requests import ListRequest
 
 
@@ -22,13 +22,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from podscope.rules.output import render_table
-
     request = flags.build(ListRequest, flags.given(args), command="ls")
     request.validate()
     with open_client(args) as client:
         rows = client.list_ephemeral(request)
-    output = getattr(args, "output", None)
+    output = machine_output(args)
     if output:
         print_document([row.to_dict() for row in rows], output)
         return 0
@@ -53,5 +51,5 @@ def run(args: argparse.Namespace) -> int:
             row.finished or "-",
         ]
         table.append(cells)
-    sys.stdout.write(render_table(headers, table))
+    print_table(args, headers, table)
     return 0

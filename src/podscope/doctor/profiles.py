@@ -10,7 +10,6 @@ from typing import Any
 from podscope.doctor.findings import Finding, fail, ok, warn
 from podscope.doctor.podsecurity import container_violations
 from podscope.errors import PodscopeError
-from podscope.kube.errors import split_psa_rules
 from podscope.rules.container import DebugSpec, build_ephemeral_container
 from podscope.rules.profiles import PROFILES
 
@@ -26,16 +25,14 @@ class ProfileOutcome:
     blamed: tuple[str, ...] = field(default=())  # existing containers the server blamed
 
 
-def rule_names(rules: str) -> list[str]:
-    """``"a != b (containers ...; ...); c (...)"`` -> ``["a != b", "c"]``.
+def rule_names(rules: Sequence[str]) -> list[str]:
+    """``["a != b (containers ...; ...)", "c (...)"]`` -> ``["a != b", "c"]``.
 
-    The admission message explains each rule in parentheses, naming every container; the
-    checklist needs only the rules (the containers are reported separately).
+    ``rules`` are a PodSecurity refusal's ``PolicyError.rules``: the server explains each rule
+    in parentheses, naming every container; the checklist needs only the rules (the
+    containers are reported separately, from ``PolicyError.containers``).
     """
-    names = (
-        re.sub(r"\([^()]*(?:\([^()]*\)[^()]*)*\)", "", rule).strip()
-        for rule in split_psa_rules(rules)
-    )
+    names = (re.sub(r"\([^()]*(?:\([^()]*\)[^()]*)*\)", "", rule).strip() for rule in rules)
     return [name for name in names if name]
 
 

@@ -38,7 +38,6 @@ from podscope.errors import (
 )
 from podscope.kube.client import KubeClient
 from podscope.kube.discovery import ephemeral_verbs
-from podscope.kube.errors import psa_violating_containers
 from podscope.rules.legacy import pod_patch_body, to_legacy_body
 from podscope.rules.profiles import PROFILES, check_profile
 
@@ -130,9 +129,10 @@ def _dry_run(
             dry_run=True,
         )
     except PolicyError as exc:
-        named = psa_violating_containers(exc.message)
+        named = set(exc.containers)
         blamed = sorted(named - {container["name"]})
-        rules = ", ".join(rule_names(exc.message.split(": ", 1)[-1]))
+        # A webhook's refusal names no rules: its own words are the detail.
+        rules = ", ".join(rule_names(exc.rules)) if exc.rules else exc.message
         if named and container["name"] not in named:
             # The debug container itself passes; the Pod's other containers do not.
             rules = f"the debug container passes, but {', '.join(blamed)} break: {rules}"

@@ -39,6 +39,11 @@ def kubeconfig_files(
     """
     env = os.environ if environ is None else environ
     if explicit:
+        if "\x00" in explicit:
+            # No file has such a name; expanduser would raise ValueError on "~\x00".
+            raise ConfigError(
+                f"kubeconfig {explicit!r} not found", remedy="check the --kubeconfig path"
+            )
         path = os.path.expanduser(explicit)
         if not os.path.isfile(path):
             raise ConfigError(

@@ -2,61 +2,46 @@
 
 Everything here is pure: it reads an HTTP status and the body the server sent (a
 ``metav1.Status`` JSON document, or plain text from a proxy) and returns the podscope error
-that tells the user what happened and what to do. The client layer raises what these return.
+(the tree is in ``podscope.errors``) with its fields filled: ``status``, ``reason``, ``causes``
+and ``request``, and for a PodSecurity refusal the level, rules and blamed containers. This
+is the one place that reads the server's prose; everything downstream decides on fields. The
+client layer raises what these functions return.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from podscope.errors import (
+    Cause,
     ConflictError,
     ForbiddenError,
     NotFoundError,
     PodscopeError,
     PolicyError,
+    RequestContext,
+    RequestOutcomeUnknown,
+    ServerError,
     UnreachableError,
     UnsupportedError,
     ValidationError,
 )
 
-
-class ServerError(PodscopeError):
-    """The API server answered 429 or 5xx: overloaded, starting, or shutting down.
-
-    Readers may retry it after a pause (a watch does); the exit code stays FAILURE.
-    """
-
-
-class RequestOutcomeUnknown(UnreachableError):
-    """The connection failed after the request was sent: the server may have applied it.
-
-    Writers must re-read the object before retrying, or a retry may apply twice.
-    """
-
-
-@dataclass(frozen=True)
-class RequestContext:
-    """What a request tried to do, in RBAC terms, so errors can name it."""
-
-    verb: str  # get, list, watch, patch, update, create
-    resource: str  # pods, deployments, ...
-    namespace: str | None = None
-    name: str | None = None
-    subresource: str | None = None
-    server: str | None = None  # the API server URL (never with credentials)
-    group: str = ""  # API group: "" for core, "apps", "batch", ...
-
-    @property
-    def resource_path(self) -> str:
-        return f"{self.resource}/{self.subresource}" if self.subresource else self.resource
-
-    @property
-    def where(self) -> str:
-        return f" in namespace {self.namespace}" if self.namespace else ""
+# Imported from here by the client layer and older callers; they live in podscope.errors.
+__all__ = [
+    "RequestContext",
+    "RequestOutcomeUnknown",
+    "ServerError",
+    "is_name_clash",
+    "map_api_error",
+    "map_status",
+    "parse_status",
+    "psa_violating_containers",
+    "split_psa_rules",
+    "unreachable",
+]
 
 
 def parse_status(body: str | bytes | None) -> dict[str, Any]:
@@ -87,6 +72,10 @@ _RBAC_RE = re.compile(
 )
 _WEBHOOK_RE = re.compile(r'admission webhook "(?P<hook>[^"]+)" denied the request:?\s*(?P<why>.*)$')
 _PSA_CONTAINER_RE = re.compile(r'containers? ((?:"[^"]+"(?:, )?)+)')
+# The field of a name that clashes: ``spec.ephemeralContainers[3].name`` (the path has no
+# ``spec.`` when the server validates a bare list).
+_EPHEMERAL_NAME_FIELD = re.compile(r"(?:^|\.)ephemeralContainers\[\d+\]\.name$")
+_EPHEMERAL_LIST = frozenset({"spec.ephemeralContainers", "ephemeralContainers"})
 
 # Which podscope profile satisfies each PodSecurity level (for the remedy).
 _PROFILE_FOR_LEVEL = {"baseline": "baseline", "restricted": "restricted"}
@@ -118,13 +107,19 @@ def split_psa_rules(rules: str) -> list[str]:
 
 def psa_violating_containers(rules: str) -> set[str]:
     """Names of the containers a PodSecurity message blames."""
-    names: set[str] = set()
+    return set(_blamed_in_order(rules))
+
+
+def _blamed_in_order(rules: str) -> tuple[str, ...]:
+    names: dict[str, None] = {}
     for match in _PSA_CONTAINER_RE.finditer(rules):
-        names.update(re.findall(r'"([^"]+)"', match.group(1)))
-    return names
+        names.update(dict.fromkeys(re.findall(r'"([^"]+)"', match.group(1))))
+    return tuple(names)
 
 
-def _policy_error(message: str, context: RequestContext, new_container: str | None) -> PolicyError:
+def _policy_error(
+    message: str, context: RequestContext, new_container: str | None, fields: dict[str, Any]
+) -> PolicyError:
     psa = _PSA_RE.search(message)
     if psa is None:
         hook = _WEBHOOK_RE.search(message)
@@ -132,14 +127,15 @@ def _policy_error(message: str, context: RequestContext, new_container: str | No
             return PolicyError(
                 f"admission webhook {hook.group('hook')} refused the change: {hook.group('why')}",
                 remedy="ask the webhook's owner what it allows, or adjust the spec with --custom",
+                webhook=hook.group("hook"),
+                **fields,
             )
-        return PolicyError(f"admission refused the change: {message}")
+        return PolicyError(f"admission refused the change: {message}", **fields)
     level, rules = psa.group("level"), psa.group("rules")
-    blamed = psa_violating_containers(rules)
-    others = sorted(blamed - {new_container}) if new_container else []
-    text = f"PodSecurity {level!r} refused the debug container: " + "; ".join(
-        split_psa_rules(rules)
-    )
+    rule_list = tuple(split_psa_rules(rules))
+    blamed = _blamed_in_order(rules)
+    others = sorted(set(blamed) - {new_container}) if new_container else []
+    text = f"PodSecurity {level!r} refused the debug container: " + "; ".join(rule_list)
     if others:
         # PodSecurity evaluates every ephemeral container of the Pod, old ones included, and
         # those can never be removed: no profile for the new container can fix this.
@@ -151,10 +147,20 @@ def _policy_error(message: str, context: RequestContext, new_container: str | No
         remedy = f"retry with --profile {_PROFILE_FOR_LEVEL[level]}"
     else:
         remedy = "retry with --profile restricted"
-    return PolicyError(text, remedy=remedy)
+    return PolicyError(
+        text,
+        remedy=remedy,
+        level=level,
+        version=psa.group("version"),
+        rules=rule_list,
+        containers=blamed,
+        **fields,
+    )
 
 
-def _forbidden_error(message: str, context: RequestContext) -> ForbiddenError:
+def _forbidden_error(
+    message: str, context: RequestContext, fields: dict[str, Any]
+) -> ForbiddenError:
     rbac = _RBAC_RE.search(message)
     verb = rbac.group("verb") if rbac else context.verb
     resource = rbac.group("resource") if rbac else context.resource_path
@@ -166,28 +172,34 @@ def _forbidden_error(message: str, context: RequestContext) -> ForbiddenError:
         "ask for a Role rule granting it: "
         f'apiGroups: [{group_text}], resources: ["{resource}"], verbs: ["{verb}"]'
     )
-    return ForbiddenError(text, remedy=remedy)
+    return ForbiddenError(text, remedy=remedy, **fields)
 
 
-def _causes(status: dict[str, Any]) -> list[dict[str, Any]]:
+def _causes(status: dict[str, Any]) -> tuple[Cause, ...]:
     details = status.get("details") or {}
-    causes = details.get("causes") or []
-    return [c for c in causes if isinstance(c, dict)]
+    causes = details.get("causes") if isinstance(details, dict) else None
+    return tuple(
+        Cause(
+            type=str(c.get("reason") or ""),
+            field=str(c.get("field") or ""),
+            message=str(c.get("message") or ""),
+        )
+        for c in causes or []
+        if isinstance(c, dict)
+    )
 
 
-def _validation_error(status: dict[str, Any], message: str) -> ValidationError:
-    causes = _causes(status)
+def _validation_error(message: str, fields: dict[str, Any]) -> ValidationError:
+    causes: tuple[Cause, ...] = fields["causes"]
     if not causes:
-        return ValidationError(f"the API server refused the request: {message}")
+        return ValidationError(f"the API server refused the request: {message}", **fields)
     # Causes can carry a multi-line diff ("may not be changed"); errors stay one line.
     quoted = "; ".join(
-        f"{c.get('field')}: {_first_line(c.get('message'))}"
-        if c.get("field")
-        else _first_line(c.get("message"))
+        f"{c.field}: {_first_line(c.message)}" if c.field else _first_line(c.message)
         for c in causes
     )
     return ValidationError(
-        f"the API server refused the spec: {quoted}", field=causes[0].get("field")
+        f"the API server refused the spec: {quoted}", field=causes[0].field or None, **fields
     )
 
 
@@ -196,14 +208,28 @@ def _first_line(text: object) -> str:
 
 
 def is_name_clash(error: PodscopeError) -> bool:
-    """True for a 422 saying a container of that name already exists.
+    """True for a 422 saying the new ephemeral container's name is already taken.
 
-    A strategic-merge PATCH merges ephemeral containers by name, so a clash reads "existing
-    ephemeral containers ... may not be changed"; a PUT of the list says "Duplicate value".
+    Decided on the server's field causes (``pkg/apis/core/validation``), never its prose:
+
+    - a name used by another container of the Pod is ``FieldValueDuplicate`` on
+      ``spec.ephemeralContainers[N].name``, whatever the shape of the write (the PUT of the
+      whole list, 1.16-1.21, or the strategic-merge PATCH, 1.22+);
+    - a PATCH merges ephemeral containers by name, so a name already used by an ephemeral
+      container turns the write into a change of that container: the server refuses it as
+      ``FieldValueForbidden`` on the list itself, ``spec.ephemeralContainers``. A PUT can get
+      that cause for a container it dropped, so it counts only for a PATCH (a PUT that reuses
+      a name always gets the ``FieldValueDuplicate`` too).
     """
-    return isinstance(error, ValidationError) and (
-        "Duplicate value" in error.message or "may not be changed" in error.message
-    )
+    if not isinstance(error, ValidationError) or error.status != 422:
+        return False
+    patched = error.request is not None and error.request.verb == "patch"
+    for cause in error.causes:
+        if cause.type == "FieldValueDuplicate" and _EPHEMERAL_NAME_FIELD.search(cause.field):
+            return True
+        if patched and cause.type == "FieldValueForbidden" and cause.field in _EPHEMERAL_LIST:
+            return True
+    return False
 
 
 def map_status(
@@ -224,22 +250,31 @@ def map_status(
         message = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     message = _first_line(message)
     details = status.get("details") or {}
+    if not isinstance(details, dict):
+        details = {}
+    fields: dict[str, Any] = {
+        "status": status_code,
+        "reason": str(status.get("reason") or "") or None,
+        "causes": _causes(status),
+        "request": context,
+    }
 
     if status_code == 401:
         return ForbiddenError(
             f"authentication failed at {context.server or 'the API server'}",
             remedy="your credentials were refused or have expired; refresh them "
             "(e.g. log in again) or pick another --context",
+            **fields,
         )
     if status_code == 403:
         if "PodSecurity" in message or "admission webhook" in message:
-            return _policy_error(message, context, new_container)
-        return _forbidden_error(message, context)
+            return _policy_error(message, context, new_container, fields)
+        return _forbidden_error(message, context, fields)
     if status_code == 404:
         if details.get("name") or (status and status.get("reason") == "NotFound" and details):
             kind = _singular(str(details.get("kind") or context.resource))
             name = details.get("name") or context.name
-            return NotFoundError(f"{kind} {name} not found{context.where}")
+            return NotFoundError(f"{kind} {name} not found{context.where}", **fields)
         if context.subresource:
             # The subresource route itself is missing: the server answers 404 with empty
             # details (or a plain "404 page not found") instead of naming the object.
@@ -249,31 +284,37 @@ def map_status(
                 if context.subresource == "ephemeralcontainers"
                 else f"this API server does not serve {context.resource_path}",
                 remedy="run `podscope doctor`",
+                **fields,
             )
         what = f"{_singular(context.resource)} {context.name}" if context.name else context.resource
-        return NotFoundError(f"{what} not found{context.where}")
+        return NotFoundError(f"{what} not found{context.where}", **fields)
     if status_code == 409:
         return ConflictError(
             f"conflicting change to {_singular(context.resource)} {context.name}: {message}",
             remedy="the object changed while podscope was writing it; run the command again",
+            **fields,
         )
     if status_code == 422:
-        return _validation_error(status, message)
+        return _validation_error(message, fields)
     if status_code == 400 and ("admission webhook" in message or "PodSecurity" in message):
-        return _policy_error(message, context, new_container)
+        return _policy_error(message, context, new_container, fields)
     if status_code == 400:
-        return ValidationError(f"the API server refused the request: {message}")
+        return ValidationError(f"the API server refused the request: {message}", **fields)
     if status_code == 410:
-        return PodscopeError(f"the API server expired the request: {message}")
+        return PodscopeError(f"the API server expired the request: {message}", **fields)
     if status_code == 429 or status_code >= 500:
+        retry_after = details.get("retryAfterSeconds")
         return ServerError(
             f"the API server failed to {context.verb} {context.resource_path} "
             f"(HTTP {status_code}): {message}",
             remedy="try again; if it persists, check the API server's health",
+            retry_after=retry_after if isinstance(retry_after, int) else None,
+            **fields,
         )
     return PodscopeError(
         f"unexpected answer to {context.verb} {context.resource_path} "
-        f"(HTTP {status_code}): {message}"
+        f"(HTTP {status_code}): {message}",
+        **fields,
     )
 
 
@@ -300,6 +341,7 @@ def unreachable(
         return UnreachableError(
             f"TLS connection to {server} failed: {_shorten(reason)}",
             remedy="check the kubeconfig's certificate-authority and server name for this context",
+            request=context,
         )
     cls = RequestOutcomeUnknown if maybe_sent else UnreachableError
     if "timed out" in lower or "timeout" in lower:
@@ -315,7 +357,9 @@ def unreachable(
     else:
         text = f"cannot reach {server}: {_shorten(reason)}"
     return cls(
-        text, remedy="check that the cluster is running and that --context/--kubeconfig point at it"
+        text,
+        remedy="check that the cluster is running and that --context/--kubeconfig point at it",
+        request=context,
     )
 
 

@@ -11,23 +11,75 @@ from ruamel.yaml import YAML
 
 from podscope.rules._fmt import clean
 
+# Narrowest a shrunk column gets: enough for a name's start or a short word.
+MIN_COLUMN = 8
+GAP = "   "
 
-def render_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+
+def render_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    *,
+    width: int | None = None,
+    headers_shown: bool = True,
+) -> str:
     """Columns padded to their widest cell, separated by three spaces (kubectl's look).
 
+    With ``width``, a table wider than it shrinks its widest columns (never below
+    ``MIN_COLUMN`` or the header) and wraps their cells inside the column, so every line
+    fits; ``width=None`` keeps every cell on one line (``-o wide``, or output to a pipe).
     Cells are escaped so a name with a newline or a terminal escape cannot break the table.
     """
-    cells = [[clean(str(h), 1000) for h in headers]]
+    cells = [[clean(str(h), 1000) for h in headers]] if headers_shown else []
     cells += [[clean("" if c is None else str(c), 1000) for c in row] for row in rows]
-    width = max(len(r) for r in cells)
+    if not cells:
+        return ""
+    count = max(len(r) for r in cells)
     for row in cells:
-        row.extend([""] * (width - len(row)))
-    sizes = [max(len(row[i]) for row in cells) for i in range(width)]
-    lines = [
-        "   ".join(cell.ljust(size) for cell, size in zip(row, sizes, strict=True)).rstrip()
-        for row in cells
-    ]
+        row.extend([""] * (count - len(row)))
+    sizes = [max(len(row[i]) for row in cells) for i in range(count)]
+    if width is not None:
+        floors = [
+            min(sizes[i], max(MIN_COLUMN, len(headers[i]) if i < len(headers) else 0))
+            for i in range(count)
+        ]
+        sizes = _fit(sizes, floors, width - len(GAP) * (count - 1))
+    lines: list[str] = []
+    for row in cells:
+        wrapped = [_wrap(cell, size) for cell, size in zip(row, sizes, strict=True)]
+        for depth in range(max(len(w) for w in wrapped)):
+            parts = [
+                (w[depth] if depth < len(w) else "").ljust(size)
+                for w, size in zip(wrapped, sizes, strict=True)
+            ]
+            lines.append(GAP.join(parts).rstrip())
     return "\n".join(lines) + "\n"
+
+
+def _fit(sizes: list[int], floors: list[int], room: int) -> list[int]:
+    """Column widths that add up to at most ``room``, taking from the widest first."""
+    sizes = list(sizes)
+    while sum(sizes) > room:
+        widest = max(range(len(sizes)), key=lambda i: sizes[i] - floors[i])
+        if sizes[widest] <= floors[widest]:
+            break  # as narrow as columns go: the line overflows rather than lose meaning
+        sizes[widest] -= 1
+    return sizes
+
+
+def _wrap(cell: str, size: int) -> list[str]:
+    if len(cell) <= size:
+        return [cell]
+    import textwrap
+
+    return textwrap.wrap(cell, size, break_long_words=True, break_on_hyphens=False) or [""]
+
+
+def summarize(items: Sequence[str], first: int = 3) -> str:
+    """``a, b, c and 21 more`` for a list that would make a cell hundreds of columns wide."""
+    shown = ", ".join(items[:first])
+    rest = len(items) - first
+    return f"{shown} and {rest} more" if rest > 0 else shown
 
 
 def dump_json(data: Any) -> str:

@@ -46,6 +46,7 @@ from podscope.rules.names import validate_container_name
 MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
 _INT32_MAX = 2_147_483_647
 _EPHEMERAL_DETAIL = "cannot be set for an Ephemeral Container"
+_VOLUME_DEVICE_FIELDS = frozenset({"name", "devicePath"})
 
 
 def _unknown_key(path: str, key: object, valid: frozenset[str], what: str) -> ValidationError:
@@ -243,14 +244,66 @@ def _check_volume_mounts(mounts: Any, path: str, pod: dict[str, Any], sc: Any) -
                 )
 
 
-def _check_volume_devices(devices: Any, path: str, pod: dict[str, Any]) -> None:
+def _block_volumes(pod: dict[str, Any]) -> set[str]:
+    """The Pod's volumes that can back a block device: a PVC or a generic ephemeral volume."""
+    volumes = spec_of(pod).get("volumes")
+    return {
+        v["name"]
+        for v in (volumes if isinstance(volumes, list) else [])
+        if isinstance(v, dict)
+        and isinstance(v.get("name"), str)
+        and (v.get("persistentVolumeClaim") is not None or v.get("ephemeral") is not None)
+    }
+
+
+def _check_volume_devices(devices: Any, path: str, pod: dict[str, Any], mounts: Any) -> None:
+    # The server's ValidateVolumeDevices, which 1.34 applies to ephemeral containers too (they
+    # may have volumeDevices; 1.16-1.21 refused the field as not allowed for them).
+    volumes, block = volume_names(pod), _block_volumes(pod)
+    mounted = {
+        str(m.get("name")): str(m.get("mountPath"))
+        for m in (mounts if isinstance(mounts, list) else [])
+        if isinstance(m, dict)
+    }
+    names: set[str] = set()
+    paths: set[str] = set()
     for i, device in enumerate(_check_mapping_list(devices, path)):
         item = index(path, i)
-        _check_string(device.get("name"), child(item, "name"))
-        if device["name"] not in volume_names(pod):
-            raise not_found(child(item, "name"), device["name"])
-        if not device.get("devicePath"):
+        _check_keys(device, item, _VOLUME_DEVICE_FIELDS, "volumeDevice")
+        name, device_path = device.get("name"), device.get("devicePath")
+        if name is None or name == "":
+            raise required(child(item, "name"))
+        _check_string(name, child(item, "name"))
+        if name in names:
+            raise invalid(child(item, "name"), name, "must be unique")
+        if name in volumes and name not in block:
+            raise invalid(
+                child(item, "name"),
+                name,
+                "can only use volume source type of PersistentVolumeClaim or Ephemeral for "
+                "block mode",
+            )
+        if name not in volumes:
+            raise not_found(child(item, "name"), name)
+        if device_path is None or device_path == "":
             raise required(child(item, "devicePath"))
+        _check_string(device_path, child(item, "devicePath"))
+        if device_path in paths:
+            raise invalid(child(item, "devicePath"), device_path, "must be unique")
+        if ".." in device_path.split("/"):
+            raise invalid(
+                child(item, "devicePath"), device_path, "can not contain backsteps ('..')"
+            )
+        if name in mounted:
+            raise invalid(child(item, "name"), name, "must not already exist in volumeMounts")
+        if device_path in mounted.values():
+            raise invalid(
+                child(item, "devicePath"),
+                device_path,
+                "must not already exist as a path in volumeMounts",
+            )
+        names.add(name)
+        paths.add(device_path)
 
 
 def _check_image(image: Any, path: str) -> None:
@@ -352,7 +405,12 @@ def validate_ephemeral_container(
             container.get("securityContext"),
         )
     if container.get("volumeDevices") is not None:
-        _check_volume_devices(container["volumeDevices"], child(field, "volumeDevices"), pod)
+        _check_volume_devices(
+            container["volumeDevices"],
+            child(field, "volumeDevices"),
+            pod,
+            container.get("volumeMounts"),
+        )
     if container.get("targetContainerName") not in (None, ""):
         _check_target(container["targetContainerName"], child(field, "targetContainerName"), pod)
 

@@ -2,28 +2,43 @@
 
 from __future__ import annotations
 
-from podscope.doctor.profiles import ProfileOutcome, check_profiles, predict, rule_names
+import json
 
-# What the 1.34 API server answered to a dry-run (through kube.errors' PolicyError).
+from podscope.doctor.profiles import ProfileOutcome, check_profiles, predict, rule_names
+from podscope.errors import PolicyError, RequestContext
+from podscope.kube.errors import map_status
+
+# The rule list of what the 1.34 API server answered to a dry-run (rules joined by ", ").
 SERVER_RULES = (
     'allowPrivilegeEscalation != false (containers "web", "debugger-x" must set '
-    "securityContext.allowPrivilegeEscalation=false); unrestricted capabilities (containers "
+    "securityContext.allowPrivilegeEscalation=false), unrestricted capabilities (containers "
     '"web", "debugger-x" must set securityContext.capabilities.drop=["ALL"]; container '
-    '"debugger-x" must not include "SYS_PTRACE" in securityContext.capabilities.add); '
+    '"debugger-x" must not include "SYS_PTRACE" in securityContext.capabilities.add), '
     'runAsNonRoot != true (pod or containers "web", "debugger-x" must set '
-    "securityContext.runAsNonRoot=true); seccompProfile (pod or containers ...)"
+    "securityContext.runAsNonRoot=true), seccompProfile (pod or containers ...)"
 )
 
 
-def test_rule_names_drop_the_explanations() -> None:
-    assert rule_names(SERVER_RULES) == [
+def _refusal(rules: str) -> PolicyError:
+    message = f'pods "web" is forbidden: violates PodSecurity "restricted:latest": {rules}'
+    body = json.dumps({"kind": "Status", "message": message, "reason": "Forbidden", "code": 403})
+    context = RequestContext("patch", "pods", "ns", "web", subresource="ephemeralcontainers")
+    error = map_status(403, body, context, new_container="debugger-x")
+    assert isinstance(error, PolicyError)
+    return error
+
+
+def test_rule_names_come_from_the_refusals_fields() -> None:
+    error = _refusal(SERVER_RULES)
+    assert rule_names(error.rules) == [
         "allowPrivilegeEscalation != false",
         "unrestricted capabilities",
         "runAsNonRoot != true",
         "seccompProfile",
     ]
-    assert rule_names("privileged, hostPID") == ["privileged", "hostPID"]
-    assert rule_names("") == []
+    assert error.containers == ("web", "debugger-x")
+    assert rule_names(_refusal("privileged, hostPID").rules) == ["privileged", "hostPID"]
+    assert rule_names(()) == []
 
 
 def admitted(outcomes: list[ProfileOutcome]) -> list[str]:

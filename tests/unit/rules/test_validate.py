@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 from conftest import build_pod
 from podscope.errors import PodscopeError, PodStateError, ValidationError
 from podscope.rules._fields import EPHEMERAL_FIELDS
+from podscope.rules.container import DebugSpec, build_ephemeral_container
+from podscope.rules.profiles import apply_ephemeral_profile
 from podscope.rules.validate import (
     check_pod_can_debug,
     find_problem,
@@ -308,3 +310,126 @@ def test_check_pod_can_debug_never_crashes(pod: Any) -> None:
         check_pod_can_debug(pod)
     except PodStateError as exc:
         assert "\n" not in exc.message
+
+
+# --- rules checked at the source (pkg/apis/core/validation, 1.34) and on the 1.34 server ---
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (-1, "must be between 0 and 2147483647, inclusive"),
+        (2_147_483_648, "must be between 0 and 2147483647, inclusive"),
+        ("1000", "must be an integer, not a string"),
+        (True, "must be an integer, not a boolean"),
+        (1.5, "must be an integer, not a number"),
+    ],
+)
+def test_run_as_group_is_validated(value: Any, problem: str) -> None:
+    error = error_for(with_(securityContext={"runAsGroup": value}))
+    assert error.field == f"{F}.securityContext.runAsGroup"
+    assert problem in error.message
+
+
+@pytest.mark.parametrize("gid", [0, 1000, 2_147_483_647])
+def test_run_as_group_in_range_passes(gid: int) -> None:
+    validate_ephemeral_container(with_(securityContext={"runAsGroup": gid}), build_pod(), F)
+
+
+def _sys_admin(spelling: str) -> dict[str, Any]:
+    return {"capabilities": {"add": [spelling]}}
+
+
+def test_restricted_profile_adds_no_capability_and_drops_the_ones_it_was_given() -> None:
+    given_caps = with_(securityContext={**_sys_admin("SYS_ADMIN"), "privileged": True})
+    restricted = apply_ephemeral_profile("restricted", given_caps, build_pod(), None)
+    context = restricted["securityContext"]
+    assert context["capabilities"] == {"drop": ["ALL"]}
+    assert context["allowPrivilegeEscalation"] is False
+    assert "privileged" not in context
+    validate_ephemeral_container(restricted, build_pod(), F)
+
+
+@pytest.mark.parametrize("spelling", ["CAP_SYS_ADMIN", "SYS_ADMIN"])
+def test_restricted_profile_refuses_sys_admin_added_by_a_custom_spec(spelling: str) -> None:
+    # The API server refuses the literal CAP_SYS_ADMIN with allowPrivilegeEscalation=false (and
+    # admits SYS_ADMIN, which the runtime grants all the same): podscope refuses both.
+    spec = DebugSpec(
+        image="busybox", profile="restricted", custom={"securityContext": _sys_admin(spelling)}
+    )
+    with pytest.raises(ValidationError) as info:
+        build_ephemeral_container(build_pod(), spec)
+    assert info.value.field == f"{F}.securityContext"
+    assert "`allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN" in (
+        info.value.message
+    )
+
+
+def test_sys_admin_without_the_restriction_is_allowed() -> None:
+    validate_ephemeral_container(with_(securityContext=_sys_admin("CAP_SYS_ADMIN")), build_pod(), F)
+
+
+def block_pod() -> dict[str, Any]:
+    """A Pod with a PVC volume (block-capable), a generic ephemeral one, and an emptyDir."""
+    pod = build_pod(volumes=("scratch",))
+    pod["spec"]["volumes"] += [
+        {"name": "data", "persistentVolumeClaim": {"claimName": "data"}},
+        {"name": "eph", "ephemeral": {"volumeClaimTemplate": {"spec": {}}}},
+    ]
+    return pod
+
+
+def device(name: str = "data", path: str = "/dev/xvda") -> dict[str, str]:
+    return {"name": name, "devicePath": path}
+
+
+@pytest.mark.parametrize("name", ["data", "eph"])
+def test_volume_devices_are_allowed_on_a_claim(name: str) -> None:
+    # 1.34 allows volumeDevices on an ephemeral container (the 1.34 server answered 200 to a
+    # dry-run adding one backed by a PVC); 1.16-1.21 refused the field.
+    validate_ephemeral_container(with_(volumeDevices=[device(name)]), block_pod(), F)
+
+
+@pytest.mark.parametrize(
+    ("devices", "mounts", "field", "problem"),
+    [
+        (
+            [device("scratch")],
+            None,
+            "volumeDevices[0].name",
+            "can only use volume source type of PersistentVolumeClaim or Ephemeral",
+        ),
+        ([device("nope")], None, "volumeDevices[0].name", 'Not found: "nope"'),
+        ([{"devicePath": "/dev/x"}], None, "volumeDevices[0].name", "Required value"),
+        ([{"name": "data"}], None, "volumeDevices[0].devicePath", "Required value"),
+        ([device(), device()], None, "volumeDevices[1].name", "must be unique"),
+        (
+            [device(), device("eph")],
+            None,
+            "volumeDevices[1].devicePath",
+            "must be unique",
+        ),
+        ([device(path="/dev/../x")], None, "volumeDevices[0].devicePath", "backsteps"),
+        (
+            [device(path="/mnt")],
+            [{"name": "scratch", "mountPath": "/mnt"}],
+            "volumeDevices[0].devicePath",
+            "must not already exist as a path in volumeMounts",
+        ),
+        (
+            [{**device(), "readOnly": True}],
+            None,
+            "volumeDevices[0].readOnly",
+            "unknown volumeDevice field",
+        ),
+    ],
+)
+def test_volume_devices_follow_the_servers_rules(
+    devices: list[dict[str, Any]], mounts: Any, field: str, problem: str
+) -> None:
+    container = with_(volumeDevices=devices)
+    if mounts:
+        container["volumeMounts"] = mounts
+    error = error_for(container, block_pod())
+    assert error.field == f"{F}.{field}"
+    assert problem in error.message

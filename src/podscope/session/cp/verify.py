@@ -8,12 +8,10 @@ the copy is not what the source was, and the command fails with :class:`Checksum
 
 from __future__ import annotations
 
-from podscope.errors import PodscopeError
+from podscope.errors import ChecksumError
 from podscope.session.cp.remote import Remote, remote_sums
 
-
-class ChecksumError(PodscopeError):
-    """A copied file's sha256 differs from the source's."""
+__all__ = ["ChecksumError", "checkable", "compare_sums", "verify"]
 
 
 def checkable(digests: dict[str, str]) -> list[str]:
