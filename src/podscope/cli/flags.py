@@ -863,8 +863,11 @@ def _add(target: Any, flag: Flag, request_type: type | None) -> None:
 def given(args: argparse.Namespace) -> dict[str, Any]:
     """The flags the user gave (by dest), without argparse's own bookkeeping."""
     values = {k: v for k, v in vars(args).items() if k not in ("func", "command_name")}
-    # A "*" positional is always present; only a non-empty one counts as given.
-    return {k: v for k, v in values.items() if not (isinstance(v, list) and not v)}
+    # A "*" positional is always present; only a non-empty one counts as given. (An empty
+    # list elsewhere is a value argparse left unconverted, e.g. `--timeout=--`: kept, so
+    # that validation refuses it.)
+    many = {f.dest for f in FLAGS.values() if f.kind == "many"}
+    return {k: v for k, v in values.items() if not (k in many and v == [])}
 
 
 def flag_for(command: str, dest: str) -> Flag:

@@ -263,8 +263,10 @@ class AttachRequest:
     def validate(self) -> None:
         from podscope.rules.names import validate_container_name, validate_resource_name
 
+        from podscope.rules.workloads import parse_pod_ref
+
         check_timeout(self.timeout)
-        validate_resource_name(self.pod, "POD")
+        validate_resource_name(parse_pod_ref(self.pod).name, "POD")
         _check_not_empty(self.container, "--container")
         validate_container_name(self.container, "--container")
         _check_namespace(self.namespace)
