@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from podscope.session.apply import ApplyResult
     from podscope.session.attach import AttachResult
     from podscope.session.cleanup import CleanupResult, ManagedPod
-    from podscope.session.cp import CpResult
+    from podscope.session.cp import CpResult, TransferProgress
     from podscope.session.ephemeral import DebugResult
     from podscope.session.io import SessionIO
     from podscope.session.listing import EphemeralRow
@@ -237,25 +237,17 @@ class Client:
         self,
         request: CpRequest,
         *,
-        on_progress: Callable[[Any], None] | None = None,
+        on_progress: Callable[[TransferProgress], None] | None = None,
     ) -> CpResult:
         """Copy ``POD:/path`` to a local path or back, through a helper ephemeral container;
-        each file's sha256 is checked unless ``checksum=False``."""
-        from podscope.session.cp import CpOptions, run_cp
+        each file's sha256 is checked unless ``checksum=False``. ``on_progress`` hears how
+        the transfer advances (``TransferProgress`` events; nothing is drawn here)."""
+        from podscope.session.cp import run_cp
+        from podscope.session.io import SessionIO
 
         request.validate()
-        options = CpOptions(
-            source=request.source,
-            dest=request.dest,
-            namespace=request.namespace,
-            container=request.container,
-            image=self._image(request.image, " for the helper"),
-            image_pull_policy=request.image_pull_policy,
-            checksum=request.checksum,
-            progress=on_progress is not None,
-            timeout=request.timeout,
-        )
-        return run_cp(self.kube, options, self.events)
+        request = replace(request, image=self._image(request.image, " for the helper"))
+        return run_cp(self.kube, request, SessionIO(events=self.events, on_progress=on_progress))
 
     def apply(
         self,

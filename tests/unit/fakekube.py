@@ -94,7 +94,8 @@ CLOCKED_MODULES = (
     "podscope.session.apply",
     "podscope.session.pod_copy",
     "podscope.session.attach",
-    "podscope.session.cp",
+    "podscope.session.cp.run",
+    "podscope.backoff",
 )
 
 

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
+from collections.abc import Callable
+from typing import IO, TYPE_CHECKING
 
 from podscope.cli import flags
 from podscope.cli.common import open_client, print_document, say
 from podscope.rules.requests import CpRequest
+
+if TYPE_CHECKING:
+    from podscope.session.cp import TransferProgress
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,6 +33,52 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
 
 
+class ProgressLine:
+    """Draws a transfer's progress events as one line on a terminal's stderr, redrawn at most
+    ten times a second, ended with a newline when the transfer finishes."""
+
+    def __init__(
+        self, out: IO[str] | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.out = out or sys.stderr
+        self.clock = clock
+        self.start: float | None = None
+        self._last = 0.0
+
+    def __call__(self, event: TransferProgress) -> None:
+        now = self.clock()
+        if self.start is None:
+            self.start = now
+        if event.finished:
+            self._draw(event, now)
+            self.out.write("\n")
+            self.out.flush()
+            self.start, self._last = None, 0.0
+        elif event.done_bytes and now - self._last >= 0.1:
+            self._last = now
+            self._draw(event, now)
+
+    def _draw(self, event: TransferProgress, now: float) -> None:
+        start = self.start if self.start is not None else now
+        rate = event.done_bytes / max(now - start, 1e-6)
+        text = f"{event.source} -> {event.dest}: {_size(event.done_bytes)}"
+        if event.total_bytes:
+            pct = min(100.0, 100.0 * event.done_bytes / event.total_bytes)
+            text += f" / {_size(event.total_bytes)} ({pct:.0f}%)"
+        text += f"  {_size(int(rate))}/s"
+        self.out.write("\r" + text[:120].ljust(60))
+        self.out.flush()
+
+
+def _size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"
+
+
 def run(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
@@ -35,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     quiet = getattr(args, "quiet", False)
     with open_client(args) as client:
         result = client.cp(
-            request, on_progress=(lambda _: None) if sys.stderr.isatty() and not quiet else None
+            request, on_progress=ProgressLine() if sys.stderr.isatty() and not quiet else None
         )
     output = getattr(args, "output", None)
     if output:

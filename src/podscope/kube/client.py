@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from podscope.backoff import Backoff, Retry
 from podscope.errors import PodscopeError, UnsupportedError
 from podscope.kube.discovery import EphemeralShape, ephemeral_shape
 from podscope.kube.errors import RequestContext, map_api_error, map_status, unreachable
@@ -30,9 +31,9 @@ FIELD_MANAGER = "podscope"
 # Longest single watch request; the loop re-watches from the last resourceVersion after it.
 _MAX_WATCH_SECONDS = 240
 # How long a watch keeps retrying an unreachable or failing API server (a restart takes
-# seconds to tens of seconds), and the longest pause between two attempts.
+# seconds to tens of seconds), and the pauses between two attempts.
 WATCH_OUTAGE_SECONDS = 90.0
-_MAX_WATCH_BACKOFF = 4.0
+_WATCH_BACKOFF = Backoff(first=0.5, cap=4.0)
 
 
 def _check_path_names(context: RequestContext) -> None:
@@ -499,24 +500,18 @@ class KubeClient:
         deadline = time.monotonic() + timeout
         version = resource_version
         last: dict[str, Any] = {}
-        failures = 0
-        outage_since: float | None = None
+        retry = Retry(_WATCH_BACKOFF, within=WATCH_OUTAGE_SECONDS, deadline=deadline)
         context = self._context("watch", "pods", namespace, name)
 
         def retry_later(reason: str) -> None:
             # Called on a failed watch or re-read; sleeps, or raises once the outage is too long.
-            nonlocal failures, outage_since
-            now = time.monotonic()
-            failures += 1
-            if outage_since is None:
-                outage_since = now
-            if now - outage_since > WATCH_OUTAGE_SECONDS:
+            pause = retry.next_pause()
+            if pause is None:
                 raise unreachable(context, reason)
-            pause = min(0.5 * 2 ** (failures - 1), _MAX_WATCH_BACKOFF)
             # Say so on the first failure and now and then, not on every attempt.
-            if on_retry is not None and (failures == 1 or failures % 5 == 0):
+            if on_retry is not None and (retry.failures == 1 or retry.failures % 5 == 0):
                 on_retry(f"lost the watch on Pod {name} ({reason}); retrying")
-            time.sleep(max(0.0, min(pause, deadline - now)))
+            retry.sleep(pause)
 
         while (remaining := deadline - time.monotonic()) > 0:
             seconds = max(1, min(int(remaining + 0.999), _MAX_WATCH_SECONDS))
@@ -527,7 +522,7 @@ class KubeClient:
             )
             try:
                 for event in events:
-                    failures, outage_since = 0, None
+                    retry.reset()
                     kind = event.get("type")
                     obj = event.get("raw_object") or {}
                     obj_version = (obj.get("metadata") or {}).get("resourceVersion")

@@ -11,13 +11,13 @@ debug`` and sent, in the shape this server takes (PATCH of the Pod on 1.22+, PUT
 from __future__ import annotations
 
 import difflib
-import random
 import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from podscope.backoff import WRITE_CONFLICT
 from podscope.errors import (
     ConflictError,
     PodscopeError,
@@ -178,7 +178,7 @@ def _send(
         plan = _plan(pod, document, pod_name)
         if not plan.new:
             return pod, plan, request, pod
-        time.sleep(random.uniform(0.05, 0.2) * (2**attempt))
+        time.sleep(WRITE_CONFLICT.delay(attempt))
     assert last is not None
     raise ConflictError(
         f"could not apply to Pod {pod_name} after {MAX_APPLY_ATTEMPTS} attempts: {last.message}",

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from podscope.backoff import Backoff, Retry
 from podscope.errors import (
     NotFoundError,
     PodGoneError,
@@ -37,7 +38,9 @@ from podscope.terminal.pump import LocalIO, pump
 # After the stream ends the kubelet needs a moment (its next relist) to report the exit.
 EXIT_REPORT_TIMEOUT = 30.0
 # Pauses before each re-attach attempt after a dropped connection (about 15 s in all).
-RECONNECT_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
+# Pauses before re-attaching: 0.5, 1, 2, 4, 8 s, then give up.
+RECONNECT_BACKOFF = Backoff(first=0.5)
+RECONNECT_ATTEMPTS = 5
 # A re-attached stream that then works this long resets the attempt count.
 STABLE_SECONDS = 10.0
 # How long a "container not found" attach waits for the container's exit to be reported.
@@ -84,9 +87,7 @@ def container_spec(pod: dict[str, Any], name: str) -> dict[str, Any] | None:
     return None
 
 
-def show_log(
-    client: KubeAPI, pod: dict[str, Any], name: str, io: LocalIO, report: Events
-) -> int:
+def show_log(client: KubeAPI, pod: dict[str, Any], name: str, io: LocalIO, report: Events) -> int:
     """Write the container's log to stdout/stderr; return how many bytes it holds.
 
     Each stream goes to its own file where the server can split them (PodLogsQuerySplitStreams);
@@ -132,7 +133,7 @@ def stream_container(
 
     A finished container's log is shown instead (stdout and stderr combined, as the runtime
     keeps them). A dropped connection is re-attached while the container still runs (with
-    backoff, ``len(RECONNECT_DELAYS)`` attempts in a row at most), unless ``reconnect`` is
+    backoff, ``RECONNECT_ATTEMPTS`` attempts in a row at most), unless ``reconnect`` is
     False: then a drop raises StreamLostError. While attached, the Pod is watched: its deletion
     ends the session with PodGoneError, and restarts of its containers are reported.
     """
@@ -200,19 +201,18 @@ def _attached_session(
     namespace, pod_name = _names(pod)
     start_pod = pod
     reattach = f"re-attach with: podscope attach {pod_name} -c {name} -n {namespace}"
-    failures = 0  # failed re-attach attempts in a row
+    retry = Retry(RECONNECT_BACKOFF, attempts=RECONNECT_ATTEMPTS)  # failed re-attaches in a row
     reattaching = False
 
     def pause_or_give_up(why: str) -> None:
-        nonlocal failures
-        if failures >= len(RECONNECT_DELAYS):
+        pause = retry.next_pause()
+        if pause is None:
             raise StreamLostError(
                 f"lost the connection to container {name} and could not re-attach "
-                f"after {failures} attempts ({why})",
+                f"after {retry.failures} attempts ({why})",
                 remedy=f"the container may still run; {reattach}",
             )
-        time.sleep(RECONNECT_DELAYS[failures])
-        failures += 1
+        retry.sleep(pause)
 
     while True:
         try:
@@ -241,7 +241,7 @@ def _attached_session(
             stream,
             io,
             tty=tty,
-            quiet_hint=PROMPT_HINT if hint and stdin and not failures else None,
+            quiet_hint=PROMPT_HINT if hint and stdin and not retry.failures else None,
             close_stdin_on_eof=close_on_eof,
         )
         if monitor.gone is not None:
@@ -276,7 +276,7 @@ def _attached_session(
                     remedy=f"the container may still run; {reattach}",
                 )
             if time.monotonic() - opened > STABLE_SECONDS:
-                failures = 0  # it had been working: this is a new outage
+                retry.reset()  # it had been working: this is a new outage
             report(f"connection to container {name} lost; re-attaching")
             while True:
                 pause_or_give_up("connection lost")

@@ -7,11 +7,11 @@ message says so.
 
 from __future__ import annotations
 
-import random
 import time
 from dataclasses import dataclass, replace
 from typing import Any
 
+from podscope.backoff import WRITE_CONFLICT
 from podscope.errors import (
     ConflictError,
     Interrupted,
@@ -93,11 +93,6 @@ def find_reusable(pod: dict[str, Any], spec: DebugSpec) -> str | None:
     return best[1] if best is not None else None
 
 
-def _jitter(attempt: int) -> None:
-    # Spread concurrent retries so they stop colliding.
-    time.sleep(random.uniform(0.05, 0.2) * (2**attempt))
-
-
 def create_container(
     client: KubeAPI,
     pod: dict[str, Any],
@@ -153,7 +148,7 @@ def create_container(
                 return answer, container
             # The legacy answer is an EphemeralContainers object: watch needs the Pod.
             return client.get_pod(namespace, pod_name), container
-        _jitter(attempt)
+        time.sleep(WRITE_CONFLICT.delay(attempt))
     assert last_error is not None
     raise ConflictError(
         f"could not add the container to Pod {pod_name} after {MAX_CREATE_ATTEMPTS} attempts: "
@@ -251,9 +246,7 @@ def run_debug(client: KubeAPI, request: DebugRequest, io: SessionIO) -> DebugRes
         raise
 
 
-def _run_debug(
-    client: KubeAPI, options: DebugRequest, io: SessionIO, phase: _Phase
-) -> DebugResult:
+def _run_debug(client: KubeAPI, options: DebugRequest, io: SessionIO, phase: _Phase) -> DebugResult:
     report = io.events
     assert options.image is not None, "the image is resolved before the session starts"
     namespace = options.namespace or client.namespace

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from podscope.events import Events
 from podscope.terminal.pump import LocalIO
@@ -15,6 +17,8 @@ class SessionIO:
 
     events: Events = field(default_factory=Events)
     local: LocalIO | None = None
+    # How a file transfer advances (cp): TransferProgress values, drawn by the caller.
+    on_progress: Callable[[Any], None] | None = None
 
     @property
     def streams(self) -> LocalIO:

@@ -87,15 +87,51 @@ def test_refuses_writing_through_a_symlink(tmp_path: Path) -> None:
     assert not (outside / "f").exists()
 
 
-def test_hard_link_must_stay_inside(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "link", ["/etc/shadow", "top/../outside/secret", "outside/secret", "top/../../secret"]
+)
+def test_hard_link_out_of_the_destination_is_refused(tmp_path: Path, link: str) -> None:
+    # A file next to the destination that a crafted stream would like to link into the copy.
+    (tmp_path / "outside").mkdir()
+    secret = tmp_path / "outside" / "secret"
+    secret.write_text("s3cret")
+    buf = _tar([_entry("top", tarfile.DIRTYPE, 0o755), _entry("top/h", tarfile.LNKTYPE, link=link)])
+    with pytest.raises(ValidationError, match="refusing hard link"):
+        extract_stream(buf, str(tmp_path), "top", None)
+    assert not (tmp_path / "top" / "h").exists()
+    assert secret.stat().st_nlink == 1
+
+
+def test_hard_link_through_a_symlink_in_the_copy_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret").write_text("s3cret")
+    dest = tmp_path / "dest"
+    dest.mkdir()
     buf = _tar(
         [
             _entry("top", tarfile.DIRTYPE, 0o755),
-            _entry("top/h", tarfile.LNKTYPE, link="/etc/shadow"),
+            _entry("top/l", tarfile.SYMTYPE, link=str(outside)),
+            _entry("top/h", tarfile.LNKTYPE, link="top/l/secret"),
         ]
     )
-    with pytest.raises(ValidationError):
-        extract_stream(buf, str(tmp_path), "top", None)
+    with pytest.raises(ValidationError, match="symlink"):
+        extract_stream(buf, str(dest), "top", None)
+    assert not (dest / "top" / "h").exists()
+    assert (outside / "secret").stat().st_nlink == 1
+
+
+def test_hard_link_inside_the_copy_is_made(tmp_path: Path) -> None:
+    buf = _tar(
+        [
+            _entry("top", tarfile.DIRTYPE, 0o755),
+            _entry("top/f"),
+            _entry("top/h", tarfile.LNKTYPE, link="top/f"),
+        ],
+        {"top/f": b"data"},
+    )
+    extract_stream(buf, str(tmp_path), "top", "copy")
+    assert (tmp_path / "copy" / "h").stat().st_ino == (tmp_path / "copy" / "f").stat().st_ino
 
 
 def test_devices_are_skipped(tmp_path: Path) -> None:
@@ -138,3 +174,15 @@ def test_find_helper_prefers_podscope_helpers() -> None:
     assert find_helper(pod, "other-image", "app") is None
     pod["spec"]["ephemeralContainers"].pop(1)  # type: ignore[index]
     assert find_helper(pod, "bb", "app") == "dbg"
+
+
+def test_probe_answers_are_parsed() -> None:
+    from podscope.session.cp.remote import Probe, parse_probe
+
+    assert parse_probe("owner 65532 65532\nfile 1234\nparent dir\n") == Probe(
+        65532, 65532, "file", 1234, True
+    )
+    # Directory sizes come in KiB (du -s); a missing path has no size and maybe no parent.
+    assert parse_probe("owner 0 0\ndir 8\nparent dir\n") == Probe(0, 0, "dir", 8192, True)
+    assert parse_probe("owner 0 0\nnone\nparent none\n") == Probe(0, 0, "none", None, False)
+    assert parse_probe("") == Probe(0, 0, "none", None, False)

@@ -13,9 +13,11 @@ from typing import Any
 import pytest
 
 from podscope.errors import NotFoundError, PodscopeError, StreamLostError, UsageError
-from podscope.session.cp import ChecksumError, CpOptions, CpResult, run_cp
+from podscope.rules.requests import CpRequest
+from podscope.session.cp import ChecksumError, CpResult, run_cp
+from podscope.session.io import SessionIO
 from tests.unit.fakekube import FakeKube
-from tests.unit.session.conftest import Messages
+from tests.unit.session.conftest import Messages, session_io
 
 
 class TargetRoot:
@@ -81,10 +83,9 @@ def target(fake: FakeKube, tmp_path: Path) -> TargetRoot:
 
 def _cp(fake: FakeKube, messages: Messages, source: str, dest: str, **options: Any) -> CpResult:
     """run_cp with the request built in one place (the request types are being reshaped)."""
-    request = CpOptions(source=source, dest=dest)
-    for key, value in options.items():
-        setattr(request, key, value)
-    return run_cp(fake, request, messages)
+    image = options.pop("image", "docker.io/library/busybox:latest")
+    request = CpRequest(source=source, dest=dest, image=image, **options)
+    return run_cp(fake, request, session_io(messages))
 
 
 def test_copy_out_verifies_the_checksum(
@@ -210,12 +211,20 @@ def test_cp_needs_a_target_and_one_namespace(
     assert "patch_ephemeral_containers" not in fake.methods()
 
 
-def test_progress_bar_draws_on_stderr(
+def test_progress_is_reported_never_drawn(
     fake: FakeKube,
     target: TargetRoot,
     tmp_path: Path,
     messages: Messages,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    _cp(fake, messages, "web:/etc/app.conf", str(tmp_path / "a"), progress=True)
-    assert "web:/etc/app.conf ->" in capsys.readouterr().err
+    heard: list[Any] = []
+    request = CpRequest(
+        source="web:/etc/app.conf",
+        dest=str(tmp_path / "a"),
+        image="docker.io/library/busybox:latest",
+    )
+    io = session_io(messages)
+    run_cp(fake, request, SessionIO(events=io.events, local=io.local, on_progress=heard.append))
+    assert heard and heard[-1].finished and heard[-1].total_bytes == len(b"listen 8080\n")
+    assert capsys.readouterr().err == ""  # the session layer prints nothing

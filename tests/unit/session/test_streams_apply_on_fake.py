@@ -19,7 +19,13 @@ from podscope.errors import (
 )
 from podscope.rules.requests import ApplyRequest, CleanupRequest, ListRequest
 from podscope.session.apply import MAX_APPLY_ATTEMPTS, ApplyResult, run_apply
-from podscope.session.attach import RECONNECT_DELAYS, StreamMode, StreamOutcome, stream_container
+from podscope.session.attach import (
+    RECONNECT_ATTEMPTS,
+    RECONNECT_BACKOFF,
+    StreamMode,
+    StreamOutcome,
+    stream_container,
+)
 from podscope.session.cleanup import find_managed, run_cleanup
 from podscope.session.listing import run_list
 from podscope.session.monitor import SessionMonitor
@@ -112,7 +118,7 @@ def test_a_dropped_stream_is_reattached(fake: FakeKube, messages: Messages) -> N
     assert b"first\n" in _output(local) and b"second\n" in _output(local)
     assert f"connection to container {DEBUGGER} lost; re-attaching" in messages
     assert f"re-attached to container {DEBUGGER}" in messages
-    assert fake.clock.slept[0] == RECONNECT_DELAYS[0]
+    assert fake.clock.slept[0] == RECONNECT_BACKOFF.first
 
 
 def test_a_dropped_stream_without_reconnect_is_lost(fake: FakeKube, messages: Messages) -> None:
@@ -126,7 +132,7 @@ def test_a_dropped_stream_without_reconnect_is_lost(fake: FakeKube, messages: Me
 def test_reattaching_gives_up_after_its_attempts(fake: FakeKube, messages: Messages) -> None:
     pod = _running_debugger(fake)
     fake.programs[DEBUGGER] = lambda command, stdin: (b"", b"", None)
-    with pytest.raises(StreamLostError, match=f"after {len(RECONNECT_DELAYS)} attempts"):
+    with pytest.raises(StreamLostError, match=f"after {RECONNECT_ATTEMPTS} attempts"):
         _attach(fake, pod, messages)
 
 
