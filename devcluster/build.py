@@ -26,16 +26,20 @@ BUILD_TAGS = "selinux,notest"
 
 def _version_ldflags(version: str) -> str:
     major, minor = version.lstrip("v").split(".")[:2]
-    pkg = "k8s.io/component-base/version"
-    return " ".join(
-        [
-            "-s -w",
+    packages = ["k8s.io/component-base/version"]
+    if paths.RELEASE.kubeadm_shaped:
+        # Up to 1.2x the API server's /version comes from client-go's copy (Kubernetes' own
+        # hack/lib/version.sh stamps both); unstamped it says v0.0.0-master.
+        packages.append("k8s.io/client-go/pkg/version")
+    flags = ["-s -w"]
+    for pkg in packages:
+        flags += [
             f"-X {pkg}.gitVersion={version}",
             f"-X {pkg}.gitMajor={major}",
             f"-X {pkg}.gitMinor={minor}",
             f"-X {pkg}.gitTreeState=clean",
         ]
-    )
+    return " ".join(flags)
 
 
 def _inputs_hash() -> str:

@@ -285,7 +285,9 @@ def containerd_command(config: Path) -> list[str]:
         Path(target).mkdir(parents=True, exist_ok=True)
         binds.append(f"mount --bind {shlex.quote(str(source))} {target}")
     script = " && ".join([*binds, f"exec containerd --config {shlex.quote(str(config))}"])
-    return ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", script]
+    # slave: the host's unmounts (the other cluster's volumes going away) reach the copies this
+    # namespace starts with, while its own mounts stay inside.
+    return ["unshare", "--mount", "--propagation", "slave", "--", "sh", "-c", script]
 
 
 def ensure_cgroup_root() -> None:
