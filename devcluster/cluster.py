@@ -513,6 +513,9 @@ def start_component(name: str, wait: bool = True) -> None:
         # As `systemctl restart kubelet`: the env files are read again.
         _start_kubelet_kubeadm()
         if wait:
+            # The Node still says Ready from before the restart: ask the new kubelet itself.
+            healthz = f"http://127.0.0.1:{paths.RELEASE.kubelet_healthz_port}/healthz"
+            wait_for("the kubelet's /healthz", lambda: _http_ok(healthz), (name,), 60, name)
             wait_for(f"node {paths.NODE_NAME} to be Ready", _node_ready, (name,), 60, name)
         return
     command = processes.command_of(name)
