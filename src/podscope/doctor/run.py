@@ -120,7 +120,10 @@ def _dry_run(
         container = candidate(pod, image, profile, target, pull_policy)
     except PodscopeError as exc:
         return ProfileOutcome(profile, False, exc.message)
-    body = pod_patch_body([container]) if shape == "pod" else to_legacy_body(pod, [container])
+    try:
+        body = pod_patch_body([container]) if shape == "pod" else to_legacy_body(pod, [container])
+    except PodscopeError as exc:
+        return ProfileOutcome(profile, False, exc.message)
     try:
         client.patch_ephemeral_containers(
             str(meta.get("namespace")),
