@@ -6,34 +6,57 @@ import argparse
 import json
 import sys
 
-from devcluster import build, cluster, images, paths, processes
+from devcluster import build, cluster, images, kubeadm, paths, processes
 from devcluster.errors import ClusterError
+
+EVERY_COMPONENT = tuple(dict.fromkeys((*cluster.COMPONENTS, *kubeadm.CONTROL_PLANE)))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="devcluster", description="A local single-node Kubernetes cluster."
     )
+    # Also accepted after the command (`up --release 1.21`), where people put it.
+    release_help = f"which cluster: {', '.join(paths.RELEASES)} (default {paths.DEFAULT_RELEASE})"
+    parser.add_argument("--release", choices=paths.RELEASES, help=release_help)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--release", choices=paths.RELEASES, default=argparse.SUPPRESS, help=release_help
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    up = sub.add_parser("up", help="build if needed, boot, wait until the node is Ready")
+
+    def add(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], help=help)
+
+    up = add("up", help="build if needed, boot, wait until the node is Ready")
     up.add_argument("--no-build", action="store_true", help="use the binaries already built")
-    sub.add_parser("down", help="stop every process started by up; remove their mounts")
-    st = sub.add_parser("status", help="which components run; exit 0 only when Ready")
+    add("down", help="stop every process started by up; remove their mounts")
+    st = add("status", help="which components run; exit 0 only when Ready")
     st.add_argument("-o", "--output", choices=("json",))
-    logs = sub.add_parser("logs", help="print a component's log")
-    logs.add_argument("component", choices=cluster.COMPONENTS)
+    logs = add("logs", help="print a component's log")
+    logs.add_argument("component", choices=EVERY_COMPONENT)
     logs.add_argument("--tail", type=int, default=0, help="only the last N lines")
-    sub.add_parser("env", help="print `export KUBECONFIG=...`")
-    demo = sub.add_parser("demo-pod", help="create a running distroless-style Pod to debug")
+    add("env", help="print `export KUBECONFIG=...`")
+    demo = add("demo-pod", help="create a running distroless-style Pod to debug")
     demo.add_argument("--namespace", default="podscope-demo")
     demo.add_argument("--name", default="app")
     for verb in ("stop", "start", "restart"):
-        one = sub.add_parser(verb, help=f"{verb} one component (for fault tests)")
+        one = add(verb, help=f"{verb} one component (for fault tests)")
         one.add_argument("component", choices=cluster.COMPONENTS)
-    b = sub.add_parser("build", help="build the Kubernetes binaries and etcd")
+        one.epilog = "On 1.21 only containerd, etcd and kubelet are processes (`restart kubelet`)."
+    b = add("build", help="build the Kubernetes binaries and etcd")
     b.add_argument("--force", action="store_true", help="rebuild even when up to date")
-    sub.add_parser("images", help="build the images and import the missing ones")
+    add("images", help="build the images and import the missing ones")
     args = parser.parse_args(argv)
+    paths.select(args.release or paths.DEFAULT_RELEASE)
+    if args.command in ("stop", "start", "restart", "logs") and (
+        args.component not in cluster.components()
+        and not (args.command == "logs" and paths.RELEASE.kubeadm_shaped)
+    ):
+        parser.error(
+            f"{args.component} is not a process of the {paths.RELEASE.name} cluster "
+            f"(processes: {', '.join(cluster.components())})"
+        )
 
     try:
         if args.command == "up":
@@ -49,10 +72,18 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{name:26} {'running pid ' + str(pid) if pid else 'stopped'}")
                 print(
                     f"{'node ' + paths.NODE_NAME:26} {'Ready' if state['ready'] else 'not ready'}"
+                    f" (Kubernetes {paths.KUBERNETES_VERSION})"
                 )
             return 0 if state["ready"] else 1
         elif args.command == "logs":
-            if args.tail:
+            if args.component in kubeadm.CONTROL_PLANE and paths.RELEASE.kubeadm_shaped:
+                log = kubeadm.static_pod_log(args.component)
+                if log is None:
+                    print(f"devcluster: no {args.component} container log yet", file=sys.stderr)
+                    return 1
+                lines = log.read_text(errors="replace").splitlines()
+                print("\n".join(lines[-args.tail :] if args.tail else lines))
+            elif args.tail:
                 print(processes.tail(args.component, args.tail))
             else:
                 sys.stdout.write(processes.log_path(args.component).read_text(errors="replace"))

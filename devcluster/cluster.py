@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from devcluster import build, configs, images, paths, pki, processes
+from devcluster import build, configs, images, kubeadm, paths, pki, processes
 from devcluster.errors import ClusterError
 
 # Stop order: the reverse of start order.
@@ -33,6 +33,16 @@ COMPONENTS = (
     "kube-scheduler",
     "kubelet",
 )
+# The kubeadm-shaped release: etcd and the node's daemons are processes, the control plane runs
+# as static Pods (see kubeadm.py).
+KUBEADM_PROCESSES = ("containerd", "etcd", "kubelet")
+
+
+def components() -> tuple[str, ...]:
+    """This release's processes, in start order."""
+    return KUBEADM_PROCESSES if paths.RELEASE.kubeadm_shaped else COMPONENTS
+
+
 DEBIAN_PACKAGES = {
     "containerd": "/usr/bin/containerd",
     "runc": "/usr/sbin/runc",
@@ -228,6 +238,9 @@ def _delete_all_pods() -> None:
 
 
 def down(quiet: bool = False) -> None:
+    if paths.RELEASE.kubeadm_shaped:
+        _down_kubeadm(quiet)
+        return
     _delete_all_pods()
     for name in reversed(COMPONENTS):
         if name == "containerd":
@@ -243,11 +256,28 @@ def down(quiet: bool = False) -> None:
         say(f"removed {removed} mounts")
 
 
+def _down_kubeadm(quiet: bool) -> None:
+    # The kubelet goes first, or it would restart the static Pods as they are killed. Its
+    # containers, mounts and network namespaces live in containerd's own mount namespace,
+    # which disappears with the last process in it (containerd and its shims).
+    for name in ("kubelet", "containerd", "etcd"):
+        if name == "containerd":
+            _kill_tasks()
+        if processes.stop(name) and not quiet:
+            say(f"stopped {name}")
+    for pid in processes.processes_using(f"-address {paths.CONTAINERD_SOCK}"):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, 9)
+    removed = unmount_all()
+    if removed and not quiet:
+        say(f"removed {removed} mounts")
+
+
 # --- up -------------------------------------------------------------------------------------
 
 
 def running() -> list[str]:
-    return [name for name in COMPONENTS if processes.pid_of(name) is not None]
+    return [name for name in components() if processes.pid_of(name) is not None]
 
 
 def _fresh_state() -> None:
@@ -268,7 +298,7 @@ def _fresh_state() -> None:
 def up(build_first: bool = True) -> float:
     """Boot the cluster; returns the boot time in seconds (build excluded)."""
     up_now = running()
-    if len(up_now) == len(COMPONENTS) and _node_ready():
+    if len(up_now) == len(components()) and _node_ready():
         say(f"already running; export KUBECONFIG={paths.ADMIN_KUBECONFIG}")
         return 0.0
     if up_now:
@@ -277,6 +307,8 @@ def up(build_first: bool = True) -> float:
     install_packages()
     if build_first:
         build.build()
+    if paths.RELEASE.kubeadm_shaped:
+        return _up_kubeadm()
 
     start = time.monotonic()
     ip = node_ip()
@@ -348,6 +380,109 @@ def up(build_first: bool = True) -> float:
     return elapsed
 
 
+def _write_kubeconfigs() -> None:
+    server = f"https://127.0.0.1:{paths.API_PORT}"
+    configs.kubeconfig(paths.ADMIN_KUBECONFIG, "podscope-admin", "admin", server)
+    for file, user, cert in (
+        ("controller-manager", "system:kube-controller-manager", "controller-manager"),
+        ("scheduler", "system:kube-scheduler", "scheduler"),
+        ("kubelet", f"system:node:{paths.NODE_NAME}", "kubelet-client"),
+    ):
+        configs.kubeconfig(paths.CONFIG / f"{file}.kubeconfig", user, cert, server)
+
+
+def _start_kubelet_kubeadm() -> None:
+    containerd = processes.pid_of("containerd")
+    if containerd is None:
+        raise ClusterError("containerd is not running; run `python -m devcluster up`")
+    processes.start("kubelet", kubeadm.in_node_namespace(containerd, kubeadm.kubelet_args()))
+
+
+def _static_pod_running(component: str) -> bool:
+    try:
+        status, pod = api(
+            "GET", f"/api/v1/namespaces/kube-system/pods/{component}-{paths.NODE_NAME}", timeout=2
+        )
+    except OSError:
+        return False
+    if status != 200:
+        return False
+    return any(
+        c.get("type") == "Ready" and c.get("status") == "True"
+        for c in pod.get("status", {}).get("conditions", [])
+    )
+
+
+def _static_pod_check(component: str) -> Callable[[], bool]:
+    return lambda: _static_pod_running(component)
+
+
+def _apiserver_log_tail() -> str:
+    log = kubeadm.static_pod_log("kube-apiserver")
+    kubelet = processes.tail("kubelet", 15)
+    if log is None:
+        return "(no kube-apiserver container log yet)\nkubelet:\n" + kubelet
+    lines = log.read_text(errors="replace").splitlines()[-15:]
+    return f"{log}:\n" + "\n".join(lines) + "\nkubelet:\n" + kubelet
+
+
+def _up_kubeadm() -> float:
+    start = time.monotonic()
+    ip = node_ip()
+    shutil.rmtree(paths.NODE_ROOT, ignore_errors=True)
+    shutil.rmtree(paths.POD_LOGS, ignore_errors=True)
+    _fresh_state()
+    kubeadm.ensure_cgroup_root()
+    pki.ensure(paths.PKI, paths.NODE_NAME, ip, paths.SERVICE_IP)
+    _write_kubeconfigs()
+    configs.cni_config()
+    kubeadm.write_manifests(ip)
+    kubeadm.kubelet_config()
+    kubeadm.kubelet_env_files(ip)
+
+    paths.CONTAINERD_SOCK.unlink(missing_ok=True)
+    processes.start("containerd", kubeadm.containerd_command(configs.containerd_config()))
+    processes.start("etcd", configs.etcd_command())
+    wait_for("containerd's socket", _containerd_answers, ("containerd",), 20, "containerd")
+    imported = images.import_all()
+    if imported:
+        say("imported images: " + ", ".join(imported))
+    wait_for("etcd", lambda: _http_ok(paths.ETCD_CLIENT_URL + "/health"), ("etcd",), 20, "etcd")
+    _start_kubelet_kubeadm()
+    everything = KUBEADM_PROCESSES
+    try:
+        wait_for("the kube-apiserver static Pod's /readyz", lambda: _api_ok("/readyz"),
+                 everything, 90, "kubelet")
+    except ClusterError as exc:
+        exc.log_tail = _apiserver_log_tail()
+        raise
+    wait_for(f"node {paths.NODE_NAME} to be Ready", _node_ready, everything, 60, "kubelet")
+    for component in kubeadm.CONTROL_PLANE:
+        wait_for(f"the {component} static Pod to be Ready", _static_pod_check(component),
+                 everything, 60, "kubelet")
+    wait_for(
+        "the default ServiceAccount",
+        lambda: _api_ok("/api/v1/namespaces/default/serviceaccounts/default"),
+        everything,
+        60,
+        "kubelet",
+    )
+    wait_for(
+        "the kube-root-ca.crt ConfigMap",
+        lambda: _api_ok("/api/v1/namespaces/default/configmaps/kube-root-ca.crt"),
+        everything,
+        60,
+        "kubelet",
+    )
+    elapsed = time.monotonic() - start
+    say(
+        f"cluster is up: node {paths.NODE_NAME} Ready in {elapsed:.1f}s "
+        f"(Kubernetes {paths.KUBERNETES_VERSION}, kubeadm layout under {paths.NODE_ROOT})"
+    )
+    say(f"export KUBECONFIG={paths.ADMIN_KUBECONFIG}")
+    return elapsed
+
+
 def _containerd_answers() -> bool:
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         try:
@@ -374,6 +509,15 @@ def start_component(name: str, wait: bool = True) -> None:
     """Start one stopped component again with the command it was last started with."""
     if processes.pid_of(name) is not None:
         return
+    if paths.RELEASE.kubeadm_shaped and name == "kubelet":
+        # As `systemctl restart kubelet`: the env files are read again.
+        _start_kubelet_kubeadm()
+        if wait:
+            # The Node still says Ready from before the restart: ask the new kubelet itself.
+            healthz = f"http://127.0.0.1:{paths.RELEASE.kubelet_healthz_port}/healthz"
+            wait_for("the kubelet's /healthz", lambda: _http_ok(healthz), (name,), 60, name)
+            wait_for(f"node {paths.NODE_NAME} to be Ready", _node_ready, (name,), 60, name)
+        return
     command = processes.command_of(name)
     if not command:
         raise ClusterError(f"{name} was never started by `up`; run `python -m devcluster up`")
@@ -388,7 +532,7 @@ def demo_pod(namespace: str, name: str, image: str = images.APP_IMAGE, timeout: 
     """Create (if absent) a namespace and a running Pod of `image` to debug in the demo."""
     api("POST", "/api/v1/namespaces", {"metadata": {"name": namespace}})
     wait_for(f"the default ServiceAccount in {namespace}", lambda: _api_ok(
-        f"/api/v1/namespaces/{namespace}/serviceaccounts/default"), COMPONENTS, 30,
+        f"/api/v1/namespaces/{namespace}/serviceaccounts/default"), components(), 30,
         "kube-controller-manager")
     pod = {"metadata": {"name": name, "namespace": namespace}, "spec": {
         "containers": [{"name": name, "image": image, "imagePullPolicy": "IfNotPresent"}],
@@ -399,15 +543,20 @@ def demo_pod(namespace: str, name: str, image: str = images.APP_IMAGE, timeout: 
         status, got = api("GET", f"/api/v1/namespaces/{namespace}/pods/{name}")
         return status == 200 and got.get("status", {}).get("phase") == "Running"
 
-    wait_for(f"Pod {namespace}/{name} to run", running, COMPONENTS, timeout, "kubelet")
+    wait_for(f"Pod {namespace}/{name} to run", running, components(), timeout, "kubelet")
     say(f"Pod {namespace}/{name} ({image}) is running")
 
 
 def status() -> dict[str, Any]:
-    comps = {name: processes.pid_of(name) for name in COMPONENTS}
+    comps: dict[str, Any] = {name: processes.pid_of(name) for name in components()}
     ready = all(comps.values()) and _node_ready()
+    if paths.RELEASE.kubeadm_shaped:
+        for component in kubeadm.CONTROL_PLANE:
+            comps[component] = "static Pod Ready" if _static_pod_running(component) else None
+        ready = ready and all(comps.values())
     return {
         "ready": ready,
+        "release": paths.RELEASE.name,
         "components": comps,
         "kubeconfig": str(paths.ADMIN_KUBECONFIG),
         "version": paths.KUBERNETES_VERSION,

@@ -12,14 +12,12 @@ from pathlib import Path
 
 from devcluster import paths
 
-PKI = paths.PKI
-
 
 def kubeconfig(path: Path, user: str, cert: str, server: str) -> Path:
     """A kubeconfig with embedded client certificate (one file, easy to hand to a test)."""
 
     def b64(name: str) -> str:
-        return base64.b64encode((PKI / name).read_bytes()).decode()
+        return base64.b64encode((paths.PKI / name).read_bytes()).decode()
 
     doc = {
         "apiVersion": "v1",
@@ -55,6 +53,13 @@ def kubeconfig(path: Path, user: str, cert: str, server: str) -> Path:
 
 def containerd_config() -> Path:
     path = paths.CONFIG / "containerd.toml"
+    if paths.RELEASE.kubeadm_shaped:
+        # A second containerd on this machine: keep its runc state and Pod network namespaces
+        # apart from the other cluster's (whose `down` clears /run/netns/cni-*).
+        runc_root = f'\n        Root = "{paths.STATE / "containerd" / "runc"}"'
+        netns = "\n  netns_mounts_under_state_dir = true"
+    else:
+        runc_root = netns = ""
     path.write_text(f"""\
 version = 2
 root = "{paths.CONTAINERD_ROOT}"
@@ -69,14 +74,14 @@ state = "{paths.CONTAINERD_STATE}"
   # These machines withhold CAP_SYS_RESOURCE, so nobody may lower oom_score_adj below its
   # current value; runc would fail ("can't get final child's PID from pipe") on the kubelet's
   # -998 for sandboxes. This clamps requested values to containerd's own.
-  restrict_oom_score_adj = true
+  restrict_oom_score_adj = true{netns}
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
       runtime_type = "io.containerd.runc.v2"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        SystemdCgroup = false
+        SystemdCgroup = false{runc_root}
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "{paths.CNI_CONF}"
@@ -88,14 +93,16 @@ state = "{paths.CONTAINERD_STATE}"
 
 
 def cni_config() -> Path:
+    # The CNI result cache (/var/lib/cni) is keyed by network name: one name per cluster.
+    network = paths.RELEASE.bridge if paths.RELEASE.kubeadm_shaped else "podscope"
     paths.CNI_CONF.mkdir(parents=True, exist_ok=True)
     conf = {
         "cniVersion": "1.0.0",
-        "name": "podscope",
+        "name": network,
         "plugins": [
             {
                 "type": "bridge",
-                "bridge": "podscope0",
+                "bridge": paths.RELEASE.bridge,
                 "isGateway": True,
                 # Pods talk to each other and to the node only: no NAT towards the outside.
                 "ipMasq": False,
@@ -108,9 +115,13 @@ def cni_config() -> Path:
             }
         ],
     }
-    path = paths.CNI_CONF / "10-podscope.conflist"
+    path = paths.CNI_CONF / f"10-{network}.conflist"
     path.write_text(json.dumps(conf, indent=2))
     return path
+
+
+def _etcd_peer_url() -> str:
+    return f"http://127.0.0.1:{paths.RELEASE.etcd_peer_port}"
 
 
 def etcd_command() -> list[str]:
@@ -125,11 +136,11 @@ def etcd_command() -> list[str]:
         "--advertise-client-urls",
         paths.ETCD_CLIENT_URL,
         "--listen-peer-urls",
-        "http://127.0.0.1:2380",
+        _etcd_peer_url(),
         "--initial-advertise-peer-urls",
-        "http://127.0.0.1:2380",
+        _etcd_peer_url(),
         "--initial-cluster",
-        "podscope=http://127.0.0.1:2380",
+        f"podscope={_etcd_peer_url()}",
         # A throw-away dev cluster: skipping fsync makes boot and tests faster; losing data is fine.
         "--unsafe-no-fsync",
         "--log-level",
@@ -144,16 +155,16 @@ def apiserver_command(node_ip: str) -> list[str]:
         f"--secure-port={paths.API_PORT}",
         f"--etcd-servers={paths.ETCD_CLIENT_URL}",
         f"--service-cluster-ip-range={paths.SERVICE_CIDR}",
-        f"--client-ca-file={PKI / 'ca.crt'}",
-        f"--tls-cert-file={PKI / 'apiserver.crt'}",
-        f"--tls-private-key-file={PKI / 'apiserver.key'}",
-        f"--kubelet-client-certificate={PKI / 'apiserver-kubelet-client.crt'}",
-        f"--kubelet-client-key={PKI / 'apiserver-kubelet-client.key'}",
-        f"--kubelet-certificate-authority={PKI / 'ca.crt'}",
+        f"--client-ca-file={paths.PKI / 'ca.crt'}",
+        f"--tls-cert-file={paths.PKI / 'apiserver.crt'}",
+        f"--tls-private-key-file={paths.PKI / 'apiserver.key'}",
+        f"--kubelet-client-certificate={paths.PKI / 'apiserver-kubelet-client.crt'}",
+        f"--kubelet-client-key={paths.PKI / 'apiserver-kubelet-client.key'}",
+        f"--kubelet-certificate-authority={paths.PKI / 'ca.crt'}",
         "--kubelet-preferred-address-types=InternalIP,Hostname",
         "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-        f"--service-account-key-file={PKI / 'sa.pub'}",
-        f"--service-account-signing-key-file={PKI / 'sa.key'}",
+        f"--service-account-key-file={paths.PKI / 'sa.pub'}",
+        f"--service-account-signing-key-file={paths.PKI / 'sa.key'}",
         "--authorization-mode=Node,RBAC",
         # The defaults (ServiceAccount, PodSecurity, ...) plus NodeRestriction, as clusters run.
         "--enable-admission-plugins=NodeRestriction",
@@ -169,8 +180,8 @@ def controller_manager_command() -> list[str]:
         f"--kubeconfig={paths.CONFIG / 'controller-manager.kubeconfig'}",
         f"--authentication-kubeconfig={paths.CONFIG / 'controller-manager.kubeconfig'}",
         f"--authorization-kubeconfig={paths.CONFIG / 'controller-manager.kubeconfig'}",
-        f"--service-account-private-key-file={PKI / 'sa.key'}",
-        f"--root-ca-file={PKI / 'ca.crt'}",
+        f"--service-account-private-key-file={paths.PKI / 'sa.key'}",
+        f"--root-ca-file={paths.PKI / 'ca.crt'}",
         "--use-service-account-credentials=true",
         f"--service-cluster-ip-range={paths.SERVICE_CIDR}",
         "--leader-elect=false",
@@ -201,7 +212,7 @@ def kubelet_config() -> Path:
         "authentication": {
             "anonymous": {"enabled": False},
             "webhook": {"enabled": True},
-            "x509": {"clientCAFile": str(PKI / "ca.crt")},
+            "x509": {"clientCAFile": str(paths.PKI / "ca.crt")},
         },
         "authorization": {"mode": "Webhook"},
         "cgroupDriver": "cgroupfs",
@@ -210,8 +221,8 @@ def kubelet_config() -> Path:
         "failCgroupV1": False,
         "containerRuntimeEndpoint": f"unix://{paths.CONTAINERD_SOCK}",
         "staticPodPath": str(paths.MANIFESTS),
-        "tlsCertFile": str(PKI / "kubelet-serving.crt"),
-        "tlsPrivateKeyFile": str(PKI / "kubelet-serving.key"),
+        "tlsCertFile": str(paths.PKI / "kubelet-serving.crt"),
+        "tlsPrivateKeyFile": str(paths.PKI / "kubelet-serving.key"),
         "readOnlyPort": 0,
         # Images are imported locally and cannot be pulled again: never garbage-collect them,
         # and never evict Pods because a development disk is fuller than a production one.

@@ -274,6 +274,22 @@ def nginx_image(work: Path) -> tuple[list[str], Layer, dict[str, object]]:
 BUILDERS = (pause_image, busybox_image, app_image, nginx_image)
 
 
+def binary_image(component: str, name: str) -> tuple[list[str], Layer, dict[str, object]]:
+    """A control-plane image as kubeadm's static Pods expect one: the release's binary (and the
+    C libraries it links) on PATH, nothing else."""
+    binary = paths.BIN / component
+    if not binary.exists():
+        raise ClusterError(
+            f"{binary} is missing", command=["python", "-m", "devcluster", "build"]
+        )
+    layer = _etc("root:x:0:0:root:/root:/sbin/nologin\n", "root:x:0:\n")
+    layer.file(f"usr/local/bin/{component}", binary, 0o755)
+    for lib in _shared_libraries(str(binary)):
+        layer.file(lib.lstrip("/"), Path(os.path.realpath(lib)), 0o755)
+    config: dict[str, object] = {"Entrypoint": [f"/usr/local/bin/{component}"], "Env": [PATH_ENV]}
+    return [name], layer, config
+
+
 def build_all() -> list[tuple[Path, list[str], str]]:
     """Build every archive; returns (archive, names, manifest digest)."""
     work = paths.IMAGES
@@ -283,6 +299,22 @@ def build_all() -> list[tuple[Path, list[str], str]]:
         archive = work / f"{builder.__name__}.oci.tar"
         digest = write_oci_archive(archive, names, layer, config)
         built.append((archive, names, digest))
+    if paths.RELEASE.kubeadm_shaped:
+        from devcluster import kubeadm  # only this release runs its control plane in images
+
+        for component in kubeadm.CONTROL_PLANE:
+            names, layer, config = binary_image(component, kubeadm.image_of(component))
+            archive = work / f"{component}.oci.tar"
+            stamp = work / f"{component}.oci.digest"
+            # Hashing ~100 MiB per binary on every boot would cost seconds: reuse the archive
+            # while the binary is unchanged.
+            key = f"{(paths.BIN / component).stat().st_mtime_ns}"
+            if archive.exists() and stamp.exists() and stamp.read_text().split()[0] == key:
+                digest = stamp.read_text().split()[1]
+            else:
+                digest = write_oci_archive(archive, names, layer, config)
+                stamp.write_text(f"{key} {digest}\n")
+            built.append((archive, names, digest))
     return built
 
 

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from podscope.checks import pod as pod_checks
 from podscope.checks.findings import Finding, exit_code, fail, ok, ready, warn, worst
+from podscope.checks.kubeletgate import check_kubelet_gate
 from podscope.checks.podsecurity import PodSecurityLabels, parse_labels, violating_ephemeral
 from podscope.checks.profiles import (
     ProfileOutcome,
@@ -118,7 +119,10 @@ def _dry_run(
         container = candidate(pod, image, profile, target, pull_policy)
     except PodscopeError as exc:
         return ProfileOutcome(profile, False, exc.message)
-    body = pod_patch_body([container]) if shape == "pod" else to_legacy_body(pod, [container])
+    try:
+        body = pod_patch_body([container]) if shape == "pod" else to_legacy_body(pod, [container])
+    except PodscopeError as exc:
+        return ProfileOutcome(profile, False, exc.message)
     try:
         client.patch_ephemeral_containers(
             str(meta.get("namespace")),
@@ -155,6 +159,16 @@ def _labels_finding(labels: PodSecurityLabels, namespace: str) -> Finding:
     if not labels.enforce.explicit:
         text += " (the cluster's default level applies, normally privileged)"
     return ok("podsecurity-labels", text)
+
+
+def _add_gate(
+    add: Callable[[Finding], None], client: KubeClient, nodes: list[dict[str, Any]], shape: str
+) -> None:
+    # Only worth asking the kubelets once the API server takes ephemeral containers.
+    if shape != "absent":
+        finding = check_kubelet_gate(client, nodes)
+        if finding is not None:
+            add(finding)
 
 
 def run_doctor(client: KubeClient, options: DoctorOptions) -> DoctorReport:
@@ -212,6 +226,7 @@ def run_doctor(client: KubeClient, options: DoctorOptions) -> DoctorReport:
             add(_unreadable("kubelets", "the Nodes", nodes))
         else:
             add(check_kubelets(node_list, server, shape))
+            _add_gate(add, client, node_list, shape)
         outcomes = predict(level, options.image, options.image_pull_policy)
         add(check_profiles(outcomes, requested, options.profile is not None, level, False, None))
         if not isinstance(nodes, PodscopeError):
@@ -227,6 +242,8 @@ def run_doctor(client: KubeClient, options: DoctorOptions) -> DoctorReport:
         add(_unreadable("kubelets", "the Nodes", nodes))
     else:
         add(check_kubelets(node_list, server, shape, node_name or None))
+        on_node = [n for n in node_list if (n.get("metadata") or {}).get("name") == node_name]
+        _add_gate(add, client, on_node or node_list, shape)
 
     static = pod_checks.check_static(pod)
     phase = pod_checks.check_phase(pod)

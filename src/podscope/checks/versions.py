@@ -21,6 +21,9 @@ GA = (1, 25)
 ENABLE_GATE_REMEDY = (
     "switch on the EphemeralContainers feature gate on kube-apiserver, kube-scheduler and every "
     "kubelet (as root on each node: podscope node enable-gate), then restart them"
+    " (kubeadm's files: /etc/kubernetes/manifests/kube-apiserver.yaml and kube-scheduler.yaml, "
+    "/var/lib/kubelet/config.yaml and KUBELET_EXTRA_ARGS in /etc/default/kubelet; then "
+    "systemctl restart kubelet)"
 )
 
 

@@ -286,6 +286,13 @@ class KubeClient:
         )
         return node
 
+    def kubelet_configz(self, node: str) -> dict[str, Any]:
+        """The kubelet's running configuration (``{"kubeletconfig": {...}}``), through the
+        API server's node proxy; needs ``get`` on ``nodes/proxy``."""
+        context = self._context("get", "nodes", name=node, subresource="proxy")
+        configz: dict[str, Any] = self._json("GET", f"/api/v1/nodes/{node}/proxy/configz", context)
+        return configz
+
     def core_resources(self) -> dict[str, Any]:
         """The ``/api/v1`` discovery document (an APIResourceList)."""
         resources: dict[str, Any] = self._json("GET", "/api/v1", self._context("get", "api/v1"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from podscope.errors import ValidationError
 from podscope.rules._fmt import duplicate, index
 from podscope.rules._pod import EPHEMERAL, containers_of, metadata_of
 
@@ -26,6 +27,8 @@ def to_legacy_body(pod: dict[str, Any], containers: list[dict[str, Any]]) -> dic
         if name in seen:
             raise duplicate(f"{index('ephemeralContainers', len(existing) + i)}.name", name)
         seen.add(name)
+        if container.get("securityContext"):
+            raise _no_security_context(name, index("ephemeralContainers", len(existing) + i))
         merged.append(copy.deepcopy(container))
     meta = metadata_of(pod)
     metadata: dict[str, Any] = {"name": meta.get("name")}
@@ -38,6 +41,19 @@ def to_legacy_body(pod: dict[str, Any], containers: list[dict[str, Any]]) -> dic
         "metadata": metadata,
         "ephemeralContainers": merged,
     }
+
+
+def _no_security_context(name: Any, path: str) -> ValidationError:
+    # 1.16-1.21's allowedEphemeralContainerFields has no SecurityContext: the API server would
+    # answer "Forbidden: cannot be set for an Ephemeral Container" without saying why it is set.
+    return ValidationError(
+        f"ephemeral container {name} needs a securityContext, which the 1.16-1.21 API "
+        "(kind EphemeralContainers) does not accept in ephemeral containers",
+        field=f"{path}.securityContext",
+        remedy="leave out what sets it (--profile general, restricted, netadmin or sysadmin, "
+        "--cd/--chroot, --as-target-user, --user, podscope cp's helper) and use "
+        "--profile legacy (or baseline), or debug on a newer cluster",
+    )
 
 
 def pod_patch_body(containers: list[dict[str, Any]]) -> dict[str, Any]:

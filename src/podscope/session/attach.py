@@ -223,10 +223,16 @@ def _attached_session(
             report(f"re-attaching to {name} failed ({exc.message}); retrying")
             pause_or_give_up(exc.message)
             continue
-        except PodscopeError:
+        except PodscopeError as exc:
             # It may have exited between our last look and the attach.
             pod = _reread(client, pod, pod_may_finish=pod_may_finish)
             progress = container_state_of(pod, name)
+            if progress.state != "terminated" and "not found" in exc.message:
+                # A 1.21 kubelet refuses the upgrade itself (HTTP 500 "container ... not found
+                # in pod") for a command that just exited, before its status says so.
+                pod, progress = wait_until_terminated(
+                    client, pod, name, NOT_FOUND_SETTLE_SECONDS, pod_may_finish=pod_may_finish
+                )
             if progress.state != "terminated":
                 raise
             report(f"container {name} finished before podscope could attach; its log follows")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from podscope.errors import WaitTimeoutError
+from podscope.checks.kubeletgate import GATE_OFF_REMEDY, gate_off_message, read_gate
+from podscope.errors import PodscopeError, UnreachableError, UnsupportedError, WaitTimeoutError
 from podscope.events import Events
 from podscope.kube.protocol import KubeAPI
 from podscope.session.container_state import (
@@ -80,6 +81,8 @@ def wait_until_started(
 ) -> tuple[dict[str, Any], ContainerState]:
     """Wait until container ``name`` runs or has run; fail fast when it never will."""
     pod_name = _meta(pod).get("name", "?")
+    if container_state_of(pod, name).state == "absent":
+        refuse_if_kubelet_gate_off(client, pod)
 
     def started(progress: ContainerState) -> bool:
         return check_started(pod_name, name, progress)
@@ -105,6 +108,23 @@ def wait_until_started(
             remedy=_timeout_remedy(pod, progress),
         )
     return pod, progress
+
+
+def refuse_if_kubelet_gate_off(client: KubeAPI, pod: dict[str, Any]) -> None:
+    """On 1.16-1.21 (the kind EphemeralContainers), fail now rather than at the timeout when
+    the Pod's kubelet has the gate off: it would never start the container. Whatever
+    prevents the check (no nodes/proxy, an old kubelet) lets the wait go on as before."""
+    node_name = (pod.get("spec") or {}).get("nodeName")
+    if not node_name or client.ephemeral_shape() != "legacy":
+        return
+    try:
+        gate = read_gate(client, client.get_node(str(node_name)))
+    except UnreachableError:
+        raise
+    except PodscopeError:
+        return
+    if gate is False:
+        raise UnsupportedError(gate_off_message(str(node_name)), remedy=GATE_OFF_REMEDY)
 
 
 def _last_state(progress: ContainerState) -> str:

@@ -57,3 +57,16 @@ def test_dumps_round_trip() -> None:
     assert json.loads(dump_json(data)) == data
     assert YAML(typ="safe", pure=True).load(dump_yaml(data)) == data
     assert dump_yaml(data).startswith("b:")  # the API's key order is kept
+
+
+def test_legacy_body_refuses_a_security_context_the_old_api_forbids() -> None:
+    with_context = {**NEW, "securityContext": {"capabilities": {"add": ["SYS_PTRACE"]}}}
+    with pytest.raises(ValidationError) as caught:
+        to_legacy_body(build_pod(), [with_context])
+    assert "does not accept in ephemeral containers" in caught.value.message
+    assert caught.value.field is not None and caught.value.field.endswith(".securityContext")
+    assert caught.value.remedy is not None and "--profile legacy" in caught.value.remedy
+    # An empty one is what "baseline" leaves: nothing is set, nothing refused.
+    assert to_legacy_body(build_pod(), [{**NEW, "securityContext": {}}])["ephemeralContainers"]
+    # The 1.22+ patch keeps it: that API takes it.
+    assert pod_patch_body([with_context])["spec"]["ephemeralContainers"][0]["securityContext"]
