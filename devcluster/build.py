@@ -160,8 +160,9 @@ def openapi_input_packages(vendor: Path) -> list[str]:
             continue
         if "+k8s:openapi-gen=" not in text:
             continue
-        if not any(line.startswith("// +k8s:") or line.startswith("//+k8s:")
-                   for line in text.splitlines()):
+        if not any(
+            line.startswith("// +k8s:") or line.startswith("//+k8s:") for line in text.splitlines()
+        ):
             continue
         package = go_file.parent.relative_to(vendor).as_posix()
         if not package.startswith(OPENAPI_EXCLUDED):
@@ -211,8 +212,16 @@ def _build_vendored(log: bool) -> float:
     )
     # etcd 3.6.4 from the default release's wrapper module serves 1.21's API server too.
     _go(
-        ["go", "build", "-trimpath", "-ldflags", "-s -w", "-o", str(paths.BIN / "etcd"),
-         paths.ETCD_MODULE],
+        [
+            "go",
+            "build",
+            "-trimpath",
+            "-ldflags",
+            "-s -w",
+            "-o",
+            str(paths.BIN / "etcd"),
+            paths.ETCD_MODULE,
+        ],
         cwd=paths.GOBUILD.parent / "gobuild",
     )
     (paths.BIN / ".inputs").write_text(_inputs_hash())
@@ -257,6 +266,7 @@ def _generate_openapi(work: Path, vendor: Path) -> None:
     result = subprocess.run(command, cwd=src, env=env, capture_output=True, text=True)
     if result.returncode != 0:
         raise ClusterError(
-            "openapi-gen failed", command=command[:3] + ["..."] + command[4:],
+            "openapi-gen failed",
+            command=command[:3] + ["..."] + command[4:],
             log_tail=result.stderr[-4000:],
         )

@@ -451,15 +451,25 @@ def _up_kubeadm() -> float:
     _start_kubelet_kubeadm()
     everything = KUBEADM_PROCESSES
     try:
-        wait_for("the kube-apiserver static Pod's /readyz", lambda: _api_ok("/readyz"),
-                 everything, 90, "kubelet")
+        wait_for(
+            "the kube-apiserver static Pod's /readyz",
+            lambda: _api_ok("/readyz"),
+            everything,
+            90,
+            "kubelet",
+        )
     except ClusterError as exc:
         exc.log_tail = _apiserver_log_tail()
         raise
     wait_for(f"node {paths.NODE_NAME} to be Ready", _node_ready, everything, 60, "kubelet")
     for component in kubeadm.CONTROL_PLANE:
-        wait_for(f"the {component} static Pod to be Ready", _static_pod_check(component),
-                 everything, 60, "kubelet")
+        wait_for(
+            f"the {component} static Pod to be Ready",
+            _static_pod_check(component),
+            everything,
+            60,
+            "kubelet",
+        )
     wait_for(
         "the default ServiceAccount",
         lambda: _api_ok("/api/v1/namespaces/default/serviceaccounts/default"),
@@ -531,12 +541,20 @@ def start_component(name: str, wait: bool = True) -> None:
 def demo_pod(namespace: str, name: str, image: str = images.APP_IMAGE, timeout: float = 60) -> None:
     """Create (if absent) a namespace and a running Pod of `image` to debug in the demo."""
     api("POST", "/api/v1/namespaces", {"metadata": {"name": namespace}})
-    wait_for(f"the default ServiceAccount in {namespace}", lambda: _api_ok(
-        f"/api/v1/namespaces/{namespace}/serviceaccounts/default"), components(), 30,
-        "kube-controller-manager")
-    pod = {"metadata": {"name": name, "namespace": namespace}, "spec": {
-        "containers": [{"name": name, "image": image, "imagePullPolicy": "IfNotPresent"}],
-        "terminationGracePeriodSeconds": 1}}
+    wait_for(
+        f"the default ServiceAccount in {namespace}",
+        lambda: _api_ok(f"/api/v1/namespaces/{namespace}/serviceaccounts/default"),
+        components(),
+        30,
+        "kube-controller-manager",
+    )
+    pod = {
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "containers": [{"name": name, "image": image, "imagePullPolicy": "IfNotPresent"}],
+            "terminationGracePeriodSeconds": 1,
+        },
+    }
     api("POST", f"/api/v1/namespaces/{namespace}/pods", pod)
 
     def running() -> bool:

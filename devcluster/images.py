@@ -279,9 +279,7 @@ def binary_image(component: str, name: str) -> tuple[list[str], Layer, dict[str,
     C libraries it links) on PATH, nothing else."""
     binary = paths.BIN / component
     if not binary.exists():
-        raise ClusterError(
-            f"{binary} is missing", command=["python", "-m", "devcluster", "build"]
-        )
+        raise ClusterError(f"{binary} is missing", command=["python", "-m", "devcluster", "build"])
     layer = _etc("root:x:0:0:root:/root:/sbin/nologin\n", "root:x:0:\n")
     layer.file(f"usr/local/bin/{component}", binary, 0o755)
     for lib in _shared_libraries(str(binary)):

@@ -85,8 +85,12 @@ def test_doctor_says_the_gate_is_off_and_how_to_fix_it(
     assert "v1.21.14" in sub["evidence"]
     remedy = sub["remedy"]
     assert "podscope node enable-gate" in remedy and "systemctl restart kubelet" in remedy
-    for name in ("kube-apiserver.yaml", "kube-scheduler.yaml", "/var/lib/kubelet/config.yaml",
-                 "/etc/default/kubelet"):
+    for name in (
+        "kube-apiserver.yaml",
+        "kube-scheduler.yaml",
+        "/var/lib/kubelet/config.yaml",
+        "/etc/default/kubelet",
+    ):
         assert name in remedy
     debug = podscope(podscope_env, "debug", sleeper, "-n", "default", *PULL, "--", "true")
     assert debug.returncode == 9, debug.stderr
@@ -95,7 +99,7 @@ def test_doctor_says_the_gate_is_off_and_how_to_fix_it(
 
 def test_the_cluster_has_kubeadms_files_with_the_gate_off(gate_off: None) -> None:
     config = KUBELET_CONFIG.read_text()
-    assert "kind: \"KubeletConfiguration\"" in config or "kind: KubeletConfiguration" in config
+    assert 'kind: "KubeletConfiguration"' in config or "kind: KubeletConfiguration" in config
     assert "EphemeralContainers" not in config
     assert KUBELET_ENV.read_text().strip() == "KUBELET_EXTRA_ARGS="
     for name in ("kube-apiserver", "kube-scheduler", "kube-controller-manager"):
@@ -129,11 +133,14 @@ def test_enable_gate_edits_the_real_files_and_the_kubelet_restarts_the_static_po
     assert "--feature-gates=EphemeralContainers=true" in KUBELET_ENV.read_text()
     # The kubelet runs every non-hidden file of the manifests folder: backups must be hidden.
     assert sorted(p.name for p in MANIFESTS.iterdir() if not p.name.startswith(".")) == [
-        "kube-apiserver.yaml", "kube-controller-manager.yaml", "kube-scheduler.yaml"
+        "kube-apiserver.yaml",
+        "kube-controller-manager.yaml",
+        "kube-scheduler.yaml",
     ]
     # Nothing restarted by hand: the kubelet sees the changed manifests by itself.
-    wait_until("the static Pods to restart with the gate", lambda: control_plane_ready(kubectl),
-               180)
+    wait_until(
+        "the static Pods to restart with the gate", lambda: control_plane_ready(kubectl), 180
+    )
     items = kubectl.json("get", "pod", "-n", "kube-system")["items"]
     pods = {p["metadata"]["name"]: p for p in items}
     for name in ("kube-apiserver", "kube-scheduler"):
@@ -183,27 +190,35 @@ def test_half_enabled_without_nodes_proxy_says_what_it_could_not_check(
     ns = "default"
     rules = [
         {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
-        {"apiGroups": [""], "resources": ["pods/ephemeralcontainers"], "verbs": ["get", "update",
-                                                                              "patch"]},
+        {
+            "apiGroups": [""],
+            "resources": ["pods/ephemeralcontainers"],
+            "verbs": ["get", "update", "patch"],
+        },
         {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get"]},
     ]
     name = f"noproxy-{int(time.time())}"
     config, _ = service_account_kubeconfig(kubectl, ns, rules, tmp_path / "kc", name=name)
     # Nodes are cluster-scoped: a ClusterRole lets it read them but not their proxy.
-    kubectl.apply({
-        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-        "metadata": {"name": name},
-        "rules": [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "list"]}],
-    })
-    kubectl.run("create", "clusterrolebinding", name, "--clusterrole", name,
-                f"--serviceaccount={ns}:{name}")
+    kubectl.apply(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": name},
+            "rules": [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "list"]}],
+        }
+    )
+    kubectl.run(
+        "create", "clusterrolebinding", name, "--clusterrole", name, f"--serviceaccount={ns}:{name}"
+    )
     try:
         env = {**podscope_env, "KUBECONFIG": str(config)}
         _, report = doctor(env, sleeper, "-n", ns)
         gate = finding(report, "kubelet-feature-gate")
         assert gate["result"] == "warn"
-        assert f"could not check the EphemeralContainers gate of the kubelet on {NODE}" in (
-            gate["evidence"]
+        assert (
+            f"could not check the EphemeralContainers gate of the kubelet on {NODE}"
+            in (gate["evidence"])
         )
         assert "nodes/proxy" in gate["evidence"]
     finally:
@@ -224,4 +239,3 @@ def test_after_the_kubelet_restart_the_doctor_passes(
     result = podscope(podscope_env, "debug", "after", "-n", "default", *PULL, "--", "true")
     assert result.returncode == 0, result.stderr
     kubectl.run("delete", "pod", "after", "sleeper", "--grace-period=0", "--wait=false")
-

@@ -28,7 +28,9 @@ def no_traceback(result: Any) -> None:
 
 
 def test_debug_command_target_and_exit_code(
-    make_pod: Callable[..., dict[str, Any]], namespace: str, podscope_env: dict[str, str],
+    make_pod: Callable[..., dict[str, Any]],
+    namespace: str,
+    podscope_env: dict[str, str],
     kubectl: Kubectl,
 ) -> None:
     make_pod("app", APP_IMAGE)
@@ -48,14 +50,27 @@ def test_debug_command_target_and_exit_code(
 
 
 def test_debug_profiles_the_old_api_can_take(
-    make_pod: Callable[..., dict[str, Any]], namespace: str, podscope_env: dict[str, str],
+    make_pod: Callable[..., dict[str, Any]],
+    namespace: str,
+    podscope_env: dict[str, str],
     kubectl: Kubectl,
 ) -> None:
     make_pod("web", NGINX_IMAGE)
     for profile in ("legacy", "baseline"):
         result = podscope(
-            podscope_env, "debug", "web", "-n", namespace, *PULL, "--profile", profile,
-            "--target", "web", "--", "id", "-u",
+            podscope_env,
+            "debug",
+            "web",
+            "-n",
+            namespace,
+            *PULL,
+            "--profile",
+            profile,
+            "--target",
+            "web",
+            "--",
+            "id",
+            "-u",
         )
         no_traceback(result)
         assert result.returncode == 0, result.stderr
@@ -74,14 +89,26 @@ def test_debug_profiles_the_old_api_can_take(
     ],
 )
 def test_what_needs_a_security_context_is_refused_clearly_before_writing(
-    args: list[str], make_pod: Callable[..., dict[str, Any]], namespace: str,
-    podscope_env: dict[str, str], kubectl: Kubectl,
+    args: list[str],
+    make_pod: Callable[..., dict[str, Any]],
+    namespace: str,
+    podscope_env: dict[str, str],
+    kubectl: Kubectl,
 ) -> None:
     # 1.16-1.21 allow no securityContext in ephemeral containers (allowedEphemeralContainerFields).
     make_pod("web", NGINX_IMAGE)
     result = podscope(
-        podscope_env, "debug", "web", "-n", namespace, *PULL, *args, "--target", "web",
-        "--", "true",
+        podscope_env,
+        "debug",
+        "web",
+        "-n",
+        namespace,
+        *PULL,
+        *args,
+        "--target",
+        "web",
+        "--",
+        "true",
     )
     no_traceback(result)
     assert result.returncode == 7, result.stderr
@@ -91,15 +118,32 @@ def test_what_needs_a_security_context_is_refused_clearly_before_writing(
 
 
 def test_debug_interactive_then_attach_again(
-    make_pod: Callable[..., dict[str, Any]], namespace: str, podscope_env: dict[str, str],
+    make_pod: Callable[..., dict[str, Any]],
+    namespace: str,
+    podscope_env: dict[str, str],
     kubectl: Kubectl,
 ) -> None:
     make_pod("web", NGINX_IMAGE, share_processes=True)
-    command = [sys.executable, "-m", "podscope", "debug", "web", "-n", namespace, "-it",
-               "-c", "shell", *PULL]
+    command = [
+        sys.executable,
+        "-m",
+        "podscope",
+        "debug",
+        "web",
+        "-n",
+        namespace,
+        "-it",
+        "-c",
+        "shell",
+        *PULL,
+    ]
     child = pexpect.spawn(
-        "/bin/sh", ["-c", " ".join(shlex.quote(c) for c in command) + "; echo RC=$?"],
-        env=podscope_env, encoding="utf-8", timeout=90, dimensions=(30, 100),
+        "/bin/sh",
+        ["-c", " ".join(shlex.quote(c) for c in command) + "; echo RC=$?"],
+        env=podscope_env,
+        encoding="utf-8",
+        timeout=90,
+        dimensions=(30, 100),
     )
     try:
         child.expect(PROMPT)
@@ -116,13 +160,17 @@ def test_debug_interactive_then_attach_again(
     finally:
         child.close(force=True)
 
-    created = podscope(podscope_env, "debug", "web", "-n", namespace, "-it", "--no-attach",
-                       "-c", "later", *PULL)
+    created = podscope(
+        podscope_env, "debug", "web", "-n", namespace, "-it", "--no-attach", "-c", "later", *PULL
+    )
     assert created.returncode == 0, created.stderr
     again = pexpect.spawn(
         sys.executable,
         ["-m", "podscope", "attach", "web", "-n", namespace, "-c", "later", "-it"],
-        env=podscope_env, encoding="utf-8", timeout=60, dimensions=(24, 80),
+        env=podscope_env,
+        encoding="utf-8",
+        timeout=60,
+        dimensions=(24, 80),
     )
     try:
         again.sendline("")
@@ -143,8 +191,20 @@ def test_ls_text_and_json(
     make_pod: Callable[..., dict[str, Any]], namespace: str, podscope_env: dict[str, str]
 ) -> None:
     make_pod("app", APP_IMAGE)
-    made = podscope(podscope_env, "debug", "app", "-n", namespace, *PULL, "-c", "probe",
-                    "--target", "app", "--", "true")
+    made = podscope(
+        podscope_env,
+        "debug",
+        "app",
+        "-n",
+        namespace,
+        *PULL,
+        "-c",
+        "probe",
+        "--target",
+        "app",
+        "--",
+        "true",
+    )
     assert made.returncode == 0, made.stderr
     text = podscope(podscope_env, "ls", "app", "-n", namespace)
     no_traceback(text)
@@ -160,8 +220,11 @@ def test_ls_text_and_json(
 
 
 def test_cp_says_why_it_cannot_work_on_the_old_api(
-    make_pod: Callable[..., dict[str, Any]], namespace: str, podscope_env: dict[str, str],
-    tmp_path: Path, kubectl: Kubectl,
+    make_pod: Callable[..., dict[str, Any]],
+    namespace: str,
+    podscope_env: dict[str, str],
+    tmp_path: Path,
+    kubectl: Kubectl,
 ) -> None:
     # cp's helper needs SYS_PTRACE to enter the target's /proc/PID/root: a securityContext.
     make_pod("app", APP_IMAGE)
@@ -175,8 +238,11 @@ def test_cp_says_why_it_cannot_work_on_the_old_api(
 
 
 def test_apply_is_idempotent_and_refuses_conflicts(
-    make_pod: Callable[..., dict[str, Any]], namespace: str, podscope_env: dict[str, str],
-    kubectl: Kubectl, tmp_path: Path,
+    make_pod: Callable[..., dict[str, Any]],
+    namespace: str,
+    podscope_env: dict[str, str],
+    kubectl: Kubectl,
+    tmp_path: Path,
 ) -> None:
     make_pod("nginx", NGINX_IMAGE, share_processes=True)
     first = podscope(podscope_env, "apply", str(EC_JSON), "-n", namespace)
@@ -202,20 +268,44 @@ def test_apply_is_idempotent_and_refuses_conflicts(
 
 
 def test_copy_mode(
-    make_pod: Callable[..., dict[str, Any]], namespace: str, podscope_env: dict[str, str],
+    make_pod: Callable[..., dict[str, Any]],
+    namespace: str,
+    podscope_env: dict[str, str],
     kubectl: Kubectl,
 ) -> None:
     make_pod("crash", command=["sh", "-c", "exit 1"], wait=False)
     created = podscope(
-        podscope_env, "debug", "crash", "-n", namespace, "--copy-to", "crash-debug",
-        "--command-override", "crash", "--no-attach", "--", *SLEEPER,
+        podscope_env,
+        "debug",
+        "crash",
+        "-n",
+        namespace,
+        "--copy-to",
+        "crash-debug",
+        "--command-override",
+        "crash",
+        "--no-attach",
+        "--",
+        *SLEEPER,
     )
     no_traceback(created)
     assert created.returncode == 0, created.stderr
     copy = kubectl.wait_running(namespace, "crash-debug")
     assert copy["spec"]["containers"][0]["command"] == SLEEPER
-    inside = podscope(podscope_env, "debug", "crash-debug", "-n", namespace, "-q", *PULL,
-                      "--target", "crash", "--", "ls", "/proc/1/root/etc")
+    inside = podscope(
+        podscope_env,
+        "debug",
+        "crash-debug",
+        "-n",
+        namespace,
+        "-q",
+        *PULL,
+        "--target",
+        "crash",
+        "--",
+        "ls",
+        "/proc/1/root/etc",
+    )
     assert inside.returncode == 0, inside.stderr
     assert "podscope-image" in inside.stdout.split()
     cleaned = podscope(podscope_env, "cleanup", "-n", namespace, "--yes")
@@ -224,8 +314,16 @@ def test_copy_mode(
 
 def test_node_mode(namespace: str, podscope_env: dict[str, str]) -> None:
     result = podscope(
-        podscope_env, "debug", f"node/{NODE}", "-n", namespace, *PULL, "--chroot",
-        "--", "cat", "/etc/os-release",
+        podscope_env,
+        "debug",
+        f"node/{NODE}",
+        "-n",
+        namespace,
+        *PULL,
+        "--chroot",
+        "--",
+        "cat",
+        "/etc/os-release",
     )
     no_traceback(result)
     assert result.returncode == 0, result.stderr
@@ -237,8 +335,19 @@ def test_debug_json_output(
     make_pod: Callable[..., dict[str, Any]], namespace: str, podscope_env: dict[str, str]
 ) -> None:
     make_pod("web", NGINX_IMAGE)
-    result = podscope(podscope_env, "debug", "web", "-n", namespace, *PULL, "--no-attach",
-                      "-o", "json", "--", *SLEEPER)
+    result = podscope(
+        podscope_env,
+        "debug",
+        "web",
+        "-n",
+        namespace,
+        *PULL,
+        "--no-attach",
+        "-o",
+        "json",
+        "--",
+        *SLEEPER,
+    )
     no_traceback(result)
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
@@ -250,8 +359,9 @@ def test_doctor_on_a_pod_passes_and_podsecurity_degrades_clearly(
 ) -> None:
     make_pod("web", NGINX_IMAGE)
     for profile in ("legacy", "restricted"):
-        result = podscope(podscope_env, "doctor", "web", "-n", namespace, "--profile", profile,
-                          "-o", "json")
+        result = podscope(
+            podscope_env, "doctor", "web", "-n", namespace, "--profile", profile, "-o", "json"
+        )
         no_traceback(result)
         report = json.loads(result.stdout)
         checks = {f["check"]: f for f in report["findings"]}

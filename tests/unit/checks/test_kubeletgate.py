@@ -67,7 +67,7 @@ def test_doctor_fails_naming_the_node_whose_kubelet_has_it_off() -> None:
 
 
 def test_doctor_says_what_it_could_not_check_without_nodes_proxy() -> None:
-    client = FakeClient({"a": ForbiddenError("nodes \"a\" is forbidden")})
+    client = FakeClient({"a": ForbiddenError('nodes "a" is forbidden')})
     finding = check_kubelet_gate(client, [node("a", "v1.21.14")])
     assert finding is not None and finding.result == "warn"
     assert "could not check" in finding.evidence and "nodes/proxy" in finding.evidence

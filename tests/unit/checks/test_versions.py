@@ -73,8 +73,12 @@ def test_subresource_absent_on_gated_versions_names_the_gate() -> None:
         assert found.result == "fail"
         assert "feature gate is off" in found.evidence
         assert found.remedy is not None and "podscope node enable-gate" in found.remedy
-        for path in ("manifests/kube-apiserver.yaml", "kube-scheduler.yaml",
-                     "/var/lib/kubelet/config.yaml", "KUBELET_EXTRA_ARGS"):
+        for path in (
+            "manifests/kube-apiserver.yaml",
+            "kube-scheduler.yaml",
+            "/var/lib/kubelet/config.yaml",
+            "KUBELET_EXTRA_ARGS",
+        ):
             assert path in found.remedy
 
 

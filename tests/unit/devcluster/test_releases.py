@@ -17,9 +17,19 @@ def test_the_releases_share_no_port_folder_network_or_cgroup() -> None:
         if f.name not in ("kubeadm_shaped",) and getattr(new, f.name) == getattr(old, f.name)
     ]
     assert shared == []
-    ports = [p for r in (new, old) for p in (
-        r.api_port, r.etcd_client_port, r.etcd_peer_port, r.kubelet_port,
-        r.kubelet_healthz_port, r.controller_manager_port, r.scheduler_port)]
+    ports = [
+        p
+        for r in (new, old)
+        for p in (
+            r.api_port,
+            r.etcd_client_port,
+            r.etcd_peer_port,
+            r.kubelet_port,
+            r.kubelet_healthz_port,
+            r.controller_manager_port,
+            r.scheduler_port,
+        )
+    ]
     assert len(ports) == len(set(ports))
     assert old.cgroup_root not in ("/", "/kubepods")
     assert len(old.bridge) <= 15  # Linux interface names
@@ -54,7 +64,9 @@ def test_kubelet_args_come_from_the_env_files_at_each_start(tmp_path: Path) -> N
         paths.KUBEADM_FLAGS.write_text('KUBELET_KUBEADM_ARGS="--node-ip=1.2.3.4 --a=b"\n')
         paths.KUBELET_ENV.write_text("KUBELET_EXTRA_ARGS=\n")
         assert kubeadm.kubelet_args()[-2:] == ["--node-ip=1.2.3.4", "--a=b"]
-        paths.KUBELET_ENV.write_text("KUBELET_EXTRA_ARGS=--feature-gates=EphemeralContainers=true\n")
+        paths.KUBELET_ENV.write_text(
+            "KUBELET_EXTRA_ARGS=--feature-gates=EphemeralContainers=true\n"
+        )
         assert kubeadm.kubelet_args()[-1] == "--feature-gates=EphemeralContainers=true"
     finally:
         paths.select("1.34")
@@ -66,7 +78,7 @@ def test_openapi_inputs_are_the_tagged_packages(tmp_path: Path, kept: bool) -> N
 
     tagged = tmp_path / "k8s.io/api/core/v1"
     tagged.mkdir(parents=True)
-    comment = "// +k8s:openapi-gen=true\n" if kept else "x := \"+k8s:openapi-gen=true\"\n"
+    comment = "// +k8s:openapi-gen=true\n" if kept else 'x := "+k8s:openapi-gen=true"\n'
     (tagged / "doc.go").write_text(comment + "package v1\n")
     excluded = tmp_path / "k8s.io/code-generator/x"
     excluded.mkdir(parents=True)
