@@ -50,3 +50,5 @@ def test_ls_and_doctor_fit_100_columns(
     assert doctor.returncode in (0, 17), doctor.stderr
     assert all(len(line) <= 100 for line in doctor.stdout.splitlines()), doctor.stdout
     assert "CHECK" in doctor.stdout.splitlines()[0]
+    words = " ".join(doctor.stdout.split())
+    assert f"and {COUNT - 3} more" in words  # the 20 containers summarised, not all listed

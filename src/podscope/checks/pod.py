@@ -7,6 +7,7 @@ from typing import Any
 
 from podscope.checks.findings import Finding, fail, ok, warn
 from podscope.errors import NotFoundError, PodStateError, ValidationError
+from podscope.rules.output import summarize
 from podscope.rules.target import choose_target
 from podscope.rules.validate import MIRROR_ANNOTATION, check_pod_can_debug
 
@@ -197,7 +198,8 @@ def check_ephemeral(
     ]
     if not names:
         return ok("ephemeral-containers", "none yet")
-    listed = ", ".join(f"{n} {states.get(n, 'no status yet')}" for n in names)
+    # A Pod can hold dozens: the count and the first few keep the evidence readable.
+    listed = summarize([f"{n} {states.get(n, 'no status yet')}" for n in names])
     bad = dict(violations)
     for name in blamed_by_server:
         bad.setdefault(name, ["named by the API server"])

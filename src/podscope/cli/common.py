@@ -60,6 +60,7 @@ def print_table(
     headers: Sequence[str],
     rows: Sequence[Sequence[object]],
     out: Any = None,
+    keep: Sequence[str] = ("NAMESPACE", "POD", "NAME", "CHECK"),
 ) -> None:
     """A table that fits the terminal: ``COLUMNS``, else the terminal's width when stdout is
     one; full width with ``-o wide`` or into a pipe (stable, plain output for scripts)."""
@@ -76,7 +77,7 @@ def print_table(
         elif stream.isatty():
             width = shutil.get_terminal_size().columns
     shown = not getattr(args, "no_headers", False)
-    stream.write(render_table(headers, rows, width=width, headers_shown=shown))
+    stream.write(render_table(headers, rows, width=width, headers_shown=shown, keep=keep))
 
 
 def print_document(document: Any, output: str) -> None:

@@ -35,7 +35,10 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"podscope: no ephemeral containers {where}\n")
         return 0
     headers = ["NAMESPACE"] if request.all_namespaces else []
-    headers += ["POD", "NAME", "IMAGE", "TARGET", "STATE", "REASON", "EXIT", "STARTED", "FINISHED"]
+    wide = getattr(args, "output", None) == "wide"
+    headers += ["POD", "NAME", "IMAGE", "TARGET", "STATE", "REASON", "EXIT", "STARTED"]
+    if wide:
+        headers.append("FINISHED")
     table = []
     for row in rows:
         cells: list[object] = [row.namespace] if request.all_namespaces else []
@@ -48,8 +51,9 @@ def run(args: argparse.Namespace) -> int:
             row.reason or "-",
             "-" if row.exit_code is None else row.exit_code,
             row.started or "-",
-            row.finished or "-",
         ]
+        if wide:
+            cells.append(row.finished or "-")
         table.append(cells)
     print_table(args, headers, table)
     return 0

@@ -22,12 +22,14 @@ def render_table(
     *,
     width: int | None = None,
     headers_shown: bool = True,
+    keep: Sequence[str] = (),
 ) -> str:
     """Columns padded to their widest cell, separated by three spaces (kubectl's look).
 
     With ``width``, a table wider than it shrinks its widest columns (never below
     ``MIN_COLUMN`` or the header) and wraps their cells inside the column, so every line
-    fits; ``width=None`` keeps every cell on one line (``-o wide``, or output to a pipe).
+    fits; the columns named in ``keep`` (names users copy) never shrink. ``width=None`` keeps
+    every cell on one line (``-o wide``, or output to a pipe).
     Cells are escaped so a name with a newline or a terminal escape cannot break the table.
     """
     cells = [[clean(str(h), 1000) for h in headers]] if headers_shown else []
@@ -40,7 +42,9 @@ def render_table(
     sizes = [max(len(row[i]) for row in cells) for i in range(count)]
     if width is not None:
         floors = [
-            min(sizes[i], max(MIN_COLUMN, len(headers[i]) if i < len(headers) else 0))
+            sizes[i]
+            if i < len(headers) and headers[i] in keep
+            else min(sizes[i], max(MIN_COLUMN, len(headers[i]) if i < len(headers) else 0))
             for i in range(count)
         ]
         sizes = _fit(sizes, floors, width - len(GAP) * (count - 1))
