@@ -21,6 +21,24 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
 
 
+def age(timestamp: str | None, now: float | None = None) -> str:
+    """kubectl's short age (``45s``, ``12m``, ``3h``, ``2d``) of an RFC 3339 time."""
+    import time
+    from datetime import datetime
+
+    if not timestamp:
+        return "-"
+    try:
+        then = datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return "-"
+    seconds = max(0, int((time.time() if now is None else now) - then))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size * (2 if unit != "m" else 1):
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
 def run(args: argparse.Namespace) -> int:
     request = flags.build(ListRequest, flags.given(args), command="ls")
     request.validate()
@@ -36,9 +54,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     headers = ["NAMESPACE"] if request.all_namespaces else []
     wide = getattr(args, "output", None) == "wide"
-    headers += ["POD", "NAME", "IMAGE", "TARGET", "STATE", "REASON", "EXIT", "STARTED"]
-    if wide:
-        headers.append("FINISHED")
+    headers += ["POD", "NAME", "IMAGE", "TARGET", "STATE", "REASON", "EXIT"]
+    headers += ["STARTED", "FINISHED"] if wide else ["AGE"]
     table = []
     for row in rows:
         cells: list[object] = [row.namespace] if request.all_namespaces else []
@@ -50,10 +67,8 @@ def run(args: argparse.Namespace) -> int:
             row.state,
             row.reason or "-",
             "-" if row.exit_code is None else row.exit_code,
-            row.started or "-",
         ]
-        if wide:
-            cells.append(row.finished or "-")
+        cells += [row.started or "-", row.finished or "-"] if wide else [age(row.started)]
         table.append(cells)
     print_table(args, headers, table)
     return 0

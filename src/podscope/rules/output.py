@@ -13,6 +13,7 @@ from podscope.rules._fmt import clean
 
 # Narrowest a shrunk column gets: enough for a name's start or a short word.
 MIN_COLUMN = 8
+MAX_WORD = 12
 GAP = "   "
 
 
@@ -41,10 +42,20 @@ def render_table(
         row.extend([""] * (count - len(row)))
     sizes = [max(len(row[i]) for row in cells) for i in range(count)]
     if width is not None:
+        # A column shrinks to its header or its longest word (at most MAX_WORD), whichever is
+        # wider: words are never split unless they are longer than that.
+        words = [
+            max((len(w) for row in cells for w in row[i].split()), default=0) for i in range(count)
+        ]
         floors = [
             sizes[i]
             if i < len(headers) and headers[i] in keep
-            else min(sizes[i], max(MIN_COLUMN, len(headers[i]) if i < len(headers) else 0))
+            else min(
+                sizes[i],
+                max(
+                    MIN_COLUMN, min(words[i], MAX_WORD), len(headers[i]) if i < len(headers) else 0
+                ),
+            )
             for i in range(count)
         ]
         sizes = _fit(sizes, floors, width - len(GAP) * (count - 1))

@@ -121,3 +121,21 @@ def test_refusals_name_the_flag(argv: list[str], text: str) -> None:
 def test_unknown_dest_is_refused() -> None:
     with pytest.raises(UsageError, match="--keep cannot be used here"):
         flags.build(ListRequest, {"keep": True}, command="debug")
+
+
+def test_ls_age_is_kubectls_short_form() -> None:
+    from podscope.cli.ls import age
+
+    now = 1_000_000.0
+    from datetime import datetime, timezone
+
+    def stamp(seconds_ago: float) -> str:
+        return datetime.fromtimestamp(now - seconds_ago, timezone.utc).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
+
+    assert age(stamp(45), now) == "45s"
+    assert age(stamp(125), now) == "2m"
+    assert age(stamp(3 * 3600), now) == "3h"
+    assert age(stamp(3 * 86400), now) == "3d"
+    assert age(None, now) == "-" and age("garbage", now) == "-"
