@@ -17,37 +17,38 @@ from collections.abc import Sequence
 from podscope import __version__
 from podscope.errors import ExitCode, PodscopeError
 
-# Order is the order shown in --help.
-COMMANDS = (
-    "debug",
-    "attach",
-    "ls",
-    "cleanup",
-    "cp",
-    "apply",
-    "doctor",
-    "gate",
-    "completion",
-    "version",
-)
+# Command name -> module, in the order --help shows them.
+COMMANDS = {
+    "debug": "debug",
+    "attach": "attach",
+    "ls": "ls",
+    "cleanup": "cleanup",
+    "cp": "cp",
+    "apply": "apply",
+    "doctor": "doctor",
+    "node": "gate",
+    "completion": "completion",
+    "version": "version",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``only``, just that command's (start-up imports one command module)."""
     parser = argparse.ArgumentParser(
         prog="podscope",
         description="Debug running Kubernetes Pods with ephemeral containers.",
     )
     parser.add_argument("--version", action="version", version=f"podscope {__version__}")
     sub = parser.add_subparsers(dest="command_name", metavar="COMMAND")
-    for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"podscope.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"podscope.cli.{name}":
-                continue  # command not built yet
-            raise
-        module.register(sub)
+    for name, module_name in COMMANDS.items():
+        if only is None or name == only:
+            importlib.import_module(f"podscope.cli.{module_name}").register(sub)
     return parser
+
+
+def _command_of(words: Sequence[str]) -> str | None:
+    first = next((w for w in words if not w.startswith("-")), None)
+    return first if first in COMMANDS else None
 
 
 def print_error(exc: PodscopeError) -> None:
@@ -64,8 +65,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from podscope.cli.completion import main as complete
 
         return complete(words)
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    if words == ["--version"]:
+        sys.stdout.write(f"podscope {__version__}\n")
+        return 0
+    parser = build_parser(_command_of(words))
+    args = parser.parse_args(words)
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help(sys.stderr)
