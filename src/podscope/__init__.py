@@ -39,6 +39,8 @@ _EXPORTS = {
     "CleanupResult": "podscope.session.cleanup",
     "CopyResult": "podscope.session.pod_copy",
     "CpResult": "podscope.session.cp",
+    "TransferProgress": "podscope.session.cp",
+    "VersionInfo": "podscope.client",
     "DebugResult": "podscope.session.ephemeral",
     "DoctorReport": "podscope.checks.run",
     "EphemeralRow": "podscope.session.listing",
@@ -87,6 +89,8 @@ __all__ = [
     "NodeResult",
     "PodCopyRequest",
     "PodscopeError",
+    "TransferProgress",
+    "VersionInfo",
     "apply",
     "attach",
     "cleanup",
@@ -112,7 +116,7 @@ if TYPE_CHECKING:
         list_ephemeral,
     )
     from podscope.checks.run import DoctorReport
-    from podscope.client import Client, LocalStreams
+    from podscope.client import Client, LocalStreams, VersionInfo
     from podscope.errors import ExitCode, PodscopeError
     from podscope.events import Event, EventLog, Events
     from podscope.gate import enable_gate
@@ -132,7 +136,7 @@ if TYPE_CHECKING:
     from podscope.session.apply import ApplyResult
     from podscope.session.attach import AttachResult
     from podscope.session.cleanup import CleanupResult
-    from podscope.session.cp import CpResult
+    from podscope.session.cp import CpResult, TransferProgress
     from podscope.session.ephemeral import DebugResult
     from podscope.session.listing import EphemeralRow
     from podscope.session.node_debug import NodeResult
