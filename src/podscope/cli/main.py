@@ -18,7 +18,7 @@ from podscope import __version__
 from podscope.errors import ExitCode, PodscopeError
 
 # Order is the order shown in --help.
-COMMANDS = ("debug", "attach", "ls", "cleanup", "cp", "apply", "doctor", "gate")
+COMMANDS = ("debug", "attach", "ls", "stop", "cleanup", "cp", "apply", "doctor", "gate")
 
 
 def build_parser() -> argparse.ArgumentParser:
