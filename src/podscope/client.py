@@ -36,6 +36,7 @@ from podscope.rules.requests import (
     ListRequest,
     NodeDebugRequest,
     PodCopyRequest,
+    StopRequest,
     check_timeout,
 )
 
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from podscope.session.attach import AttachResult
     from podscope.session.cleanup import CleanupResult, ManagedPod
     from podscope.session.cp import CpResult
+    from podscope.session.debugger import StopResult
     from podscope.session.ephemeral import DebugResult
     from podscope.session.io import SessionIO
     from podscope.session.listing import EphemeralRow
@@ -214,6 +216,14 @@ class Client:
         request.validate()
         scope = None if request.all_namespaces else (request.namespace or self.namespace)
         return list_ephemeral(self.kube, scope, request.pod)
+
+    def stop(self, request: StopRequest) -> StopResult:
+        """End debuggers' main processes; their containers stay in the Pod, terminated."""
+        from podscope.session.debugger import run_stop
+        from podscope.session.io import SessionIO
+
+        request.validate()
+        return run_stop(self.kube, request, SessionIO(events=self.events))
 
     def cp(
         self,

@@ -79,6 +79,15 @@ def failed_holder(pod: dict[str, Any], key: str) -> str | None:
     return None
 
 
+def failed_holder_for_image(pod: dict[str, Any], image: str) -> str | None:
+    """A debugger of ``pod`` with ``image`` whose image could not run the holder, if any."""
+    for spec in (pod.get("spec") or {}).get("ephemeralContainers") or []:
+        key = key_of(spec)
+        if key is not None and spec.get("image") == image and failed_holder(pod, key):
+            return failed_holder(pod, key)
+    return None
+
+
 @dataclass
 class Placement:
     """Where a session goes: the debugger's name, whether this request added it."""

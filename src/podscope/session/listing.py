@@ -21,6 +21,9 @@ class EphemeralRow:
     started: str | None
     finished: str | None
     exit_code: int | None
+    # For podscope's debuggers: live, idle, stopped, expired, starting, failed, running.
+    debugger: str | None = None
+    expires_in: int | None = None  # seconds, for an idle debugger
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -55,12 +58,25 @@ def rows_for_pod(pod: dict[str, Any]) -> list[EphemeralRow]:
 def list_ephemeral(
     client: KubeClient, namespace: str | None, pod: str | None = None
 ) -> list[EphemeralRow]:
-    """Rows for ``pod`` in ``namespace``, or for every Pod of ``namespace`` (None: all)."""
+    """Rows for ``pod`` in ``namespace``, or for every Pod of ``namespace`` (None: all).
+
+    A running debugger is asked (one exec each, in parallel) whether a session runs in it
+    and how long it has left.
+    """
+    from dataclasses import replace
+
+    from podscope.session.debugger import liveness_of_pod
+
     if pod is not None:
         pods = [client.get_pod(namespace or client.namespace, pod)]
     else:
         pods = client.list_pods(namespace)
     rows: list[EphemeralRow] = []
     for item in pods:
-        rows.extend(rows_for_pod(item))
+        states = liveness_of_pod(client, item)
+        for row in rows_for_pod(item):
+            live = states.get(row.name)
+            if live is not None:
+                row = replace(row, debugger=live.describe(), expires_in=live.left)
+            rows.append(row)
     return rows
