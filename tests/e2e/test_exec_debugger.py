@@ -259,6 +259,7 @@ def test_interactive_shell_gets_a_tty_and_its_input_never_reaches_the_log(
         child.setwinsize(40, 120)
         child.sendline("stty size")
         child.expect("40 120")
+        child.setwinsize(30, 100)  # back to the size the "before" settings were taken at
         child.sendline("exit 3")
         assert s.exit_code() == 3
         assert s.terminal_restored()

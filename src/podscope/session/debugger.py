@@ -42,7 +42,7 @@ from podscope.rules.names import generate_name
 from podscope.rules.requests import StopRequest
 from podscope.rules.results import ResultDict
 from podscope.session.attach import container_spec
-from podscope.session.container_state import container_state_of
+from podscope.session.container_state import START_FAILURES, container_state_of
 from podscope.session.io import SessionIO
 from podscope.session.wait import wait_until_terminated
 
@@ -56,10 +56,13 @@ def _meta(pod: dict[str, Any]) -> dict[str, Any]:
 
 
 def _states(pod: dict[str, Any]) -> dict[str, str]:
-    return {
-        str(c.get("name")): container_state_of(pod, str(c.get("name"))).state
-        for c in (pod.get("spec") or {}).get("ephemeralContainers") or []
-    }
+    # A debugger the kubelet will never start is "failed": nothing can be exec'd into it.
+    states: dict[str, str] = {}
+    for c in (pod.get("spec") or {}).get("ephemeralContainers") or []:
+        progress = container_state_of(pod, str(c.get("name")))
+        failed = progress.state == "waiting" and progress.reason in START_FAILURES
+        states[str(c.get("name"))] = "failed" if failed else progress.state
+    return states
 
 
 def holder_cannot_run(message: str | None) -> bool:

@@ -32,7 +32,12 @@ from podscope.rules.validate import check_pod_can_debug
 from podscope.rules.workloads import parse_pod_ref
 from podscope.session.attach import StreamMode, container_spec, stream_container
 from podscope.session.container_state import ContainerState, StateName, container_state_of
-from podscope.session.exec_session import ExecUnavailable, exec_model, run_exec_debug
+from podscope.session.exec_session import (
+    ExecPlan,
+    ExecUnavailable,
+    exec_model,
+    run_exec_debug,
+)
 from podscope.session.io import SessionIO
 from podscope.session.targetctx import apply_target_access, target_access_of
 from podscope.session.wait import wait_until_started
@@ -288,11 +293,7 @@ def _run_debug(
                 io,
                 pod,
                 spec,
-                ttl=resolve_ttl(options.ttl)[0],
-                shape=shape,
-                target_reason=target_reason,
-                pod_reason=pod_reason,
-                on_create=on_create,
+                ExecPlan(resolve_ttl(options.ttl)[0], shape, target_reason, pod_reason, on_create),
             )
         except ExecUnavailable as why:
             report(f"{why.reason}: using the attach model (the container runs the command)")

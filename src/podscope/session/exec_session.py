@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -82,6 +83,19 @@ class ExecMode:
     stdin: bool
     tty: bool
     reconnect: bool = True
+    timeout: float = 300.0  # how long a new debugger may take to start
+
+
+@dataclass(frozen=True)
+class ExecPlan:
+    """What the caller of :func:`run_exec_debug` already decided. ``on_create(pod, ns)`` is
+    called right before the write (the caller's interruption message depends on it)."""
+
+    ttl: int
+    shape: EphemeralShape
+    target_reason: str
+    pod_reason: str
+    on_create: Callable[[str, str], None]
 
 
 @dataclass
@@ -163,7 +177,6 @@ def exec_session(
     mode: ExecMode,
     *,
     confirmed: bool,
-    timeout: float,
     image: str,
 ) -> ExecOutcome:
     """Exec ``words`` into debugger ``name`` and see it through to its exit code.
@@ -174,6 +187,7 @@ def exec_session(
     report = io.events
     namespace, pod_name = _names(pod)
     command = session_command(name, words)
+    timeout = mode.timeout
     watch = None if confirmed else _StartWatch(client, pod, name, timeout, report).start()
     deadline = time.monotonic() + timeout
     attempt = 0
@@ -354,17 +368,11 @@ def run_exec_debug(
     io: SessionIO,
     pod: dict[str, Any],
     spec: DebugSpec,
-    *,
-    ttl: int,
-    shape: EphemeralShape,
-    target_reason: str,
-    pod_reason: str,
-    on_create: Any,
+    plan: ExecPlan,
 ) -> DebugResult:
     """Find or add the debugger for ``spec`` and exec the request's command into it.
 
-    Raises ExecUnavailable when the attach model has to be used instead. ``on_create`` is
-    called right before the write (the caller's interruption message depends on it).
+    Raises ExecUnavailable when the attach model has to be used instead.
     """
     from podscope.session.ephemeral import DebugResult
 
@@ -398,17 +406,17 @@ def run_exec_debug(
             if grants:
                 report(grants)
             report(
-                f"target container: {spec.target} ({target_reason})"
+                f"target container: {spec.target} ({plan.target_reason})"
                 if spec.target
-                else f"no target container ({target_reason})"
+                else f"no target container ({plan.target_reason})"
             )
-            on_create(pod_name, namespace)
+            plan.on_create(pod_name, namespace)
             placed = create_debugger(
                 client,
                 pod,
                 container,
-                ttl=ttl,
-                shape=shape,
+                ttl=plan.ttl,
+                shape=plan.shape,
                 new=request.new,
                 named=named,
                 report=report,
@@ -421,7 +429,7 @@ def run_exec_debug(
             else:
                 report(
                     f"created debugger {name} (image {spec.image}, ends after "
-                    f"{format_duration(ttl)} without a session) in Pod {pod_name}"
+                    f"{format_duration(plan.ttl)} without a session) in Pod {pod_name}"
                 )
         report.phase("exec", f"exec into debugger {name}")
         try:
@@ -431,9 +439,8 @@ def run_exec_debug(
                 name,
                 words,
                 io,
-                ExecMode(request.stdin, request.tty, request.reconnect),
+                ExecMode(request.stdin, request.tty, request.reconnect, request.timeout),
                 confirmed=confirmed,
-                timeout=request.timeout,
                 image=spec.image,
             )
         except DebuggerGone:
@@ -453,13 +460,13 @@ def run_exec_debug(
             created=created,
             exit_code=outcome.exit_code,
             target=spec.target,
-            target_reason=target_reason,
+            target_reason=plan.target_reason,
             image=spec.image,
             state=container_state_of(outcome.pod, name).state,
             attached=True,
             spec=dict(container_of(outcome.pod, name)),
             status=container_state_of(outcome.pod, name).status,
-            pod_reason=pod_reason,
+            pod_reason=plan.pod_reason,
             model="exec",
         )
     raise StreamLostError(
