@@ -37,8 +37,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"podscope: no ephemeral containers {where}\n")
         return 0
     headers = ["NAMESPACE"] if request.all_namespaces else []
-    headers += ["POD", "NAME", "IMAGE", "TARGET", "STATE", "DEBUGGER", "REASON", "EXIT"]
-    headers += ["STARTED", "FINISHED"]
+    headers += ["POD", "NAME", "IMAGE", "TARGET", "STATE", "REASON", "EXIT", "STARTED", "FINISHED"]
+    headers += ["DEBUGGER"]
     table = []
     for row in rows:
         cells: list[object] = [row.namespace] if request.all_namespaces else []
@@ -48,11 +48,11 @@ def run(args: argparse.Namespace) -> int:
             row.image,
             row.target or "-",
             row.state,
-            row.debugger or "-",
             row.reason or "-",
             "-" if row.exit_code is None else row.exit_code,
             row.started or "-",
             row.finished or "-",
+            row.debugger or "-",
         ]
         table.append(cells)
     sys.stdout.write(render_table(headers, table))
