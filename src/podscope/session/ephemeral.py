@@ -286,6 +286,9 @@ def _run_debug(
         def on_create(pod_name: str, namespace: str) -> None:
             phase.name, phase.pod, phase.namespace = "creating", pod_name, namespace
 
+        def on_placed() -> None:
+            phase.name = "created"
+
         try:
             return run_exec_debug(
                 client,
@@ -293,7 +296,14 @@ def _run_debug(
                 io,
                 pod,
                 spec,
-                ExecPlan(resolve_ttl(options.ttl)[0], shape, target_reason, pod_reason, on_create),
+                ExecPlan(
+                    resolve_ttl(options.ttl)[0],
+                    shape,
+                    target_reason,
+                    pod_reason,
+                    on_create,
+                    on_placed,
+                ),
             )
         except ExecUnavailable as why:
             report(f"{why.reason}: using the attach model (the container runs the command)")

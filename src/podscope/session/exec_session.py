@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from podscope.errors import (
     ForbiddenError,
+    Interrupted,
     NotFoundError,
     PodGoneError,
     PodscopeError,
@@ -96,6 +97,7 @@ class ExecPlan:
     target_reason: str
     pod_reason: str
     on_create: Callable[[str, str], None]
+    on_placed: Callable[[], None]  # the debugger exists: interruptions are reported here
 
 
 @dataclass
@@ -301,7 +303,8 @@ def _session(
             time.sleep(RECONNECT_DELAYS[failures])
             failures += 1
             pod = _reread(client, pod)
-            if container_state_of(pod, name).state != "running":
+            # An exec can outrun the kubelet's report: only "terminated" means it has ended.
+            if container_state_of(pod, name).state == "terminated":
                 raise StreamLostError(
                     f"the connection to debugger {name} was lost and the debugger has ended "
                     f"({container_state_of(pod, name).describe()})"
@@ -432,6 +435,7 @@ def run_exec_debug(
                     f"{format_duration(plan.ttl)} without a session) in Pod {pod_name}"
                 )
         report.phase("exec", f"exec into debugger {name}")
+        plan.on_placed()
         try:
             outcome = exec_session(
                 client,
@@ -443,6 +447,14 @@ def run_exec_debug(
                 confirmed=confirmed,
                 image=spec.image,
             )
+        except (KeyboardInterrupt, Interrupted):
+            made = "was created and stays" if created else "stays"
+            report(
+                f"interrupted: debugger {name} {made} in Pod {pod_name}; it ends after "
+                f"{format_duration(plan.ttl)} without a session, or with: podscope stop "
+                f"{pod_name} -c {name} -n {namespace}"
+            )
+            raise
         except DebuggerGone:
             report(f"debugger {name} has ended (its main process is gone); adding a new one")
             skip.add(name)
