@@ -34,6 +34,8 @@ _EXPORTS = {
     "ListRequest": "podscope.rules.requests",
     "NodeDebugRequest": "podscope.rules.requests",
     "PodCopyRequest": "podscope.rules.requests",
+    "StopRequest": "podscope.rules.requests",
+    "StopResult": "podscope.session.debugger",
     "ApplyResult": "podscope.session.apply",
     "AttachResult": "podscope.session.attach",
     "CleanupResult": "podscope.session.cleanup",
@@ -88,6 +90,8 @@ __all__ = [
     "NodeDebugRequest",
     "NodeResult",
     "PodCopyRequest",
+    "StopRequest",
+    "StopResult",
     "PodscopeError",
     "TransferProgress",
     "VersionInfo",
@@ -132,11 +136,13 @@ if TYPE_CHECKING:
         ListRequest,
         NodeDebugRequest,
         PodCopyRequest,
+        StopRequest,
     )
     from podscope.session.apply import ApplyResult
     from podscope.session.attach import AttachResult
     from podscope.session.cleanup import CleanupResult
     from podscope.session.cp import CpResult, TransferProgress
+    from podscope.session.debugger import StopResult
     from podscope.session.ephemeral import DebugResult
     from podscope.session.listing import EphemeralRow
     from podscope.session.node_debug import NodeResult

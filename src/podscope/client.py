@@ -36,6 +36,7 @@ from podscope.rules.requests import (
     ListRequest,
     NodeDebugRequest,
     PodCopyRequest,
+    StopRequest,
     check_timeout,
 )
 from podscope.rules.results import ResultDict
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from podscope.session.attach import AttachResult
     from podscope.session.cleanup import CleanupResult, ManagedPod
     from podscope.session.cp import CpResult, TransferProgress
+    from podscope.session.debugger import StopResult
     from podscope.session.ephemeral import DebugResult
     from podscope.session.io import SessionIO
     from podscope.session.listing import EphemeralRow
@@ -232,6 +234,14 @@ class Client:
         request = request or ListRequest()
         request.validate()
         return run_list(self.kube, request, SessionIO(events=self.events))
+
+    def stop(self, request: StopRequest) -> StopResult:
+        """End debuggers' main processes; their containers stay in the Pod, terminated."""
+        from podscope.session.debugger import run_stop
+        from podscope.session.io import SessionIO
+
+        request.validate()
+        return run_stop(self.kube, request, SessionIO(events=self.events))
 
     def cp(
         self,

@@ -21,7 +21,17 @@ def test_command_exit_code_and_streams(
     # which this cluster cannot split by stream.
     script = "sleep 3; echo out; echo err >&2; exit 7"
     result = podscope(
-        podscope_env, "debug", "web", "-n", namespace, *PULL, "--", "sh", "-c", script
+        podscope_env,
+        "debug",
+        "web",
+        "-n",
+        namespace,
+        "--attach-mode",
+        *PULL,
+        "--",
+        "sh",
+        "-c",
+        script,
     )
     assert result.returncode == 7, result.stderr
     assert result.stdout == "out\n"
@@ -102,7 +112,17 @@ def test_pre_write_errors_leave_the_pod_unchanged(
 ) -> None:
     make_pod("web", command=SLEEPER)
     first = podscope(
-        podscope_env, "debug", "web", "-n", namespace, "-c", "dbg", *PULL, "--", "true"
+        podscope_env,
+        "debug",
+        "web",
+        "-n",
+        namespace,
+        "-c",
+        "dbg",
+        "--attach-mode",
+        *PULL,
+        "--",
+        "true",
     )
     assert first.returncode == 0, first.stderr
     before = kubectl.pod(namespace, "web")
@@ -114,7 +134,16 @@ def test_pre_write_errors_leave_the_pod_unchanged(
     ]
     for flags, code, text in cases:
         result = podscope(
-            podscope_env, "debug", "web", "-n", namespace, *PULL, *flags, "--", "true"
+            podscope_env,
+            "debug",
+            "web",
+            "-n",
+            namespace,
+            "--attach-mode",
+            *PULL,
+            *flags,
+            "--",
+            "true",
         )
         assert result.returncode == code, (flags, result.stderr)
         assert text in result.stderr, (flags, result.stderr)
@@ -148,6 +177,7 @@ def test_ten_concurrent_runs_make_ten_containers(
 ) -> None:
     make_pod("web", command=SLEEPER)
     args = [sys.executable, "-m", "podscope", "debug", "web", "-n", namespace, "-q", *PULL]
+    args.append("--attach-mode")  # the exec model shares one debugger: see test_exec_debugger
     runs = [
         subprocess.Popen(
             [*args, "--", "sh", "-c", f"exit {i}"],

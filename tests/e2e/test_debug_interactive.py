@@ -35,6 +35,7 @@ def test_interactive_shell_sees_target_resizes_and_exits_with_its_code(
             "-n",
             namespace,
             "-it",
+            "--attach-mode",
             "--image-pull-policy",
             "IfNotPresent",
         ]

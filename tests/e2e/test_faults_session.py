@@ -90,7 +90,7 @@ def test_dropped_stream_reattaches_to_the_same_shell(
     tmp_path: Path,
 ) -> None:
     make_pod("web", command=SLEEPER)
-    args = ["debug", "web", "-n", namespace, "-it", *PULL]
+    args = ["debug", "web", "-n", namespace, "-it", "--attach-mode", *PULL]
     with pty_podscope(proxied_env, tmp_path, *args) as session:
         child = session.child
         child.expect(PROMPT)
@@ -120,7 +120,7 @@ def test_no_reconnect_exits_stream_lost(
     tmp_path: Path,
 ) -> None:
     make_pod("web", command=SLEEPER)
-    args = ["debug", "web", "-n", namespace, "-it", "--no-reconnect", *PULL]
+    args = ["debug", "web", "-n", namespace, "-it", "--no-reconnect", "--attach-mode", *PULL]
     with pty_podscope(proxied_env, tmp_path, *args) as session:
         session.child.expect(PROMPT)
         proxy.drop()
@@ -142,7 +142,7 @@ def test_dropped_stream_without_tty_reattaches(
     """Output-only session (no stdin): the command keeps running and its end is reported."""
     make_pod("web", command=SLEEPER)
     cmd = [
-        *("debug", "web", "-n", namespace, *PULL),
+        *("debug", "web", "-n", namespace, "--attach-mode", *PULL),
         *("--", "sh", "-c", "sleep 3; echo before; sleep 6; echo after; exit 9"),
     ]
     proc = subprocess.Popen(
@@ -250,7 +250,7 @@ def test_ctrl_c_while_waiting_says_the_container_stays(
     hole = BlackHole()  # a registry that never answers: the image pull hangs
     try:
         image = f"127.0.0.1:{hole.port}/hangs/forever:1"
-        args = ["debug", "web", "-n", namespace, "-it", "--image", image]
+        args = ["debug", "web", "-n", namespace, "-it", "--attach-mode", "--image", image]
         args += ["--image-pull-policy", "Always"]
         with pty_podscope(podscope_env, tmp_path, *args) as s:
             s.child.expect(r"created ephemeral container (debugger-[a-z0-9]+)")
@@ -272,7 +272,8 @@ def test_ctrl_c_during_attach_restores_the_terminal(
     tmp_path: Path,
 ) -> None:
     make_pod("web", NGINX_IMAGE)
-    with pty_podscope(podscope_env, tmp_path, "debug", "web", "-n", namespace, "-it", *PULL) as s:
+    args = ["debug", "web", "-n", namespace, "-it", "--attach-mode", *PULL]
+    with pty_podscope(podscope_env, tmp_path, *args) as s:
         s.child.expect(PROMPT)
         s.interrupt()  # a signal: a Ctrl-C key would go to the remote shell in raw mode
         s.child.expect("interrupted: debug container debugger-[a-z0-9]+ was created and stays")
@@ -311,7 +312,8 @@ def test_twenty_concurrent_debug_runs_make_twenty_containers(
     make_pod("web", command=SLEEPER)
     # A one-second command: some attaches reach the kubelet after it exited, a race podscope
     # must answer with the container's log, not an error.
-    args = ["debug", "web", "-n", namespace, "-q", *PULL, "--", "sh", "-c", "sleep 1; echo ok"]
+    args = ["debug", "web", "-n", namespace, "-q", "--attach-mode", *PULL]
+    args += ["--", "sh", "-c", "sleep 1; echo ok"]
     with ThreadPoolExecutor(max_workers=20) as pool:
         results = list(pool.map(lambda _: podscope(podscope_env, *args, timeout=240), range(20)))
     failed = [r.stderr for r in results if r.returncode != 0]

@@ -25,6 +25,7 @@ def test_ls_shows_states_exit_codes_and_targets(
         namespace,
         "-c",
         "done",
+        "--attach-mode",
         *PULL,
         "--",
         "sh",
@@ -79,7 +80,17 @@ def test_kubectl_plugin_alias_runs_podscope(
     """`kubectl podscope ...` finds the `kubectl-podscope` console script on PATH."""
     make_pod("web", command=SLEEPER)
     created = podscope(
-        podscope_env, "debug", "web", "-n", namespace, "-c", "dbg", *PULL, "--", "true"
+        podscope_env,
+        "debug",
+        "web",
+        "-n",
+        namespace,
+        "-c",
+        "dbg",
+        "--attach-mode",
+        *PULL,
+        "--",
+        "true",
     )
     assert created.returncode == 0, created.stderr
     scripts = Path(sys.executable).parent

@@ -556,6 +556,9 @@ class FakeKube:
     def __init__(self, shape: EphemeralShape = "pod", namespace: str = NAMESPACE) -> None:
         self.namespace = namespace
         self.server = SERVER
+        self.request_timeout = 30.0
+        # (verb, resource, subresource) -> allowed; everything else is allowed.
+        self.denied: set[tuple[str, str, str | None]] = set()
         self.context = "fake"
         self.connect_timeout = 1.0
         self.shape: EphemeralShape = shape
@@ -846,6 +849,20 @@ class FakeKube:
         if self.shape == "absent":
             raise client_module._no_ephemeral_containers()
         return self.shape
+
+    def access_review(
+        self,
+        verb: str,
+        resource: str,
+        subresource: str | None = None,
+        namespace: str | None = None,
+        *,
+        name: str | None = None,
+        group: str = "",
+    ) -> tuple[bool, str]:
+        self.calls.append(("access_review", namespace, name, f"{verb} {resource}/{subresource}"))
+        allowed = (verb, resource, subresource) not in self.denied
+        return allowed, "" if allowed else "denied by the test"
 
     def read_log(
         self,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from podscope.checks import pod as pod_checks
+from podscope.checks.exec_model import check_exec_model
 from podscope.checks.findings import Finding, exit_code, fail, ok, ready, warn, worst
 from podscope.checks.kubeletgate import check_kubelet_gate
 from podscope.checks.podsecurity import PodSecurityLabels, parse_labels, violating_ephemeral
@@ -205,6 +206,7 @@ def run_doctor(client: KubeClient, options: DoctorOptions) -> DoctorReport:
             add(_unreadable(permission.check, "a SelfSubjectAccessReview", answer))
         else:
             add(check_permission(permission, answer[0], answer[1], namespace))
+    add(check_exec_model(client, namespace, options.pod, options.image))
 
     ns = _try(lambda: client.get_namespace(namespace))
     labels = parse_labels(None)

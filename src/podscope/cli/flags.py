@@ -242,7 +242,39 @@ FLAGS: dict[str, Flag] = {
             Flag(
                 "reuse",
                 ("--reuse",),
-                "attach to a running ephemeral container with the same image and target, if any",
+                "with --attach-mode: attach to a running ephemeral container with the same image "
+                "and target, if any (debuggers are reused without it)",
+                kind="switch",
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "new",
+                ("--new",),
+                "make a new debugger even when a live one with the same image, target, "
+                "profile and user could be reused",
+                kind="switch",
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "ttl",
+                ("--ttl",),
+                "end a new debugger after this long without a session, e.g. 90s, 15m, 2h "
+                "(default: `ttl` in ~/.config/podscope/config.yaml, else 15m); a running "
+                "session is never cut",
+                metavar="DURATION",
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "attach_mode",
+                ("--attach-mode",),
+                "kubectl's model: the new container runs the command and podscope attaches "
+                "to it (default: exec the command into a reusable debugger)",
                 kind="switch",
             ),
         ),
@@ -493,6 +525,39 @@ FLAGS: dict[str, Flag] = {
                 metavar="SECONDS",
             ),
         ),
+        # -- stop ------------------------------------------------------------------------------
+        (
+            "stop_pod",
+            Flag("pod", (), "the Pod's name", kind="positional", metavar="POD", complete="pods"),
+        ),
+        (
+            "stop_container",
+            Flag(
+                "container",
+                ("-c", "--container"),
+                "the debugger to stop (default: the Pod's only running one)",
+                complete="containers",
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "all_debuggers",
+                ("--all",),
+                "stop every running debugger of the Pod",
+                kind="switch",
+            ),
+        ),
+        (
+            "stop_timeout",
+            Flag(
+                "timeout",
+                ("--timeout",),
+                "how long to wait for each debugger to end (default {default:g})",
+                type=float,
+                metavar="SECONDS",
+            ),
+        ),
         # -- ls --------------------------------------------------------------------------------
         (
             "ls_pod",
@@ -708,6 +773,9 @@ COMMAND_FLAGS: dict[str, tuple[str, ...]] = {
         "quiet",
         "reconnect",
         "reuse",
+        "new",
+        "ttl",
+        "attach_mode",
         "cd",
         "chroot",
         "copy_env",
@@ -740,6 +808,15 @@ COMMAND_FLAGS: dict[str, tuple[str, ...]] = {
         "reconnect",
     ),
     "ls": ("ls_pod", *CLUSTER, "all_namespaces", "table_output", "no_headers"),
+    "stop": (
+        "stop_pod",
+        *CLUSTER,
+        "stop_container",
+        "all_debuggers",
+        "stop_timeout",
+        "quiet",
+        "output",
+    ),
     "cp": (
         "source",
         "dest",

@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     wide = getattr(args, "output", None) == "wide"
     headers += ["POD", "NAME", "IMAGE", "TARGET", "STATE", "REASON", "EXIT"]
     headers += ["STARTED", "FINISHED"] if wide else ["AGE"]
+    headers += ["DEBUGGER"]
     table = []
     for row in rows:
         cells: list[object] = [row.namespace] if request.all_namespaces else []
@@ -69,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
             "-" if row.exit_code is None else row.exit_code,
         ]
         cells += [row.started or "-", row.finished or "-"] if wide else [age(row.started)]
+        cells.append(row.debugger or "-")
         table.append(cells)
     print_table(args, headers, table)
     return 0

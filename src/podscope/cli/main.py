@@ -22,6 +22,7 @@ COMMANDS = {
     "debug": "debug",
     "attach": "attach",
     "ls": "ls",
+    "stop": "stop",
     "cleanup": "cleanup",
     "cp": "cp",
     "apply": "apply",

@@ -21,6 +21,7 @@ class KubeAPI(Protocol):
 
     namespace: str  # the context's default namespace
     server: str  # the API server URL (never with credentials)
+    request_timeout: float  # each request's read timeout, in seconds
 
     def get_pod(self, namespace: str, name: str) -> dict[str, Any]: ...
 
@@ -40,6 +41,17 @@ class KubeAPI(Protocol):
     def ephemeral_shape(self) -> EphemeralShape: ...
 
     def writable_ephemeral_shape(self) -> EphemeralShape: ...
+
+    def access_review(
+        self,
+        verb: str,
+        resource: str,
+        subresource: str | None = None,
+        namespace: str | None = None,
+        *,
+        name: str | None = None,
+        group: str = "",
+    ) -> tuple[bool, str]: ...
 
     def read_log(
         self,

@@ -131,12 +131,20 @@ class DebugRequest(ContainerRequest):
     the same image and target instead of adding one. ``cd``/``chroot`` start in the target's
     file system; ``copy_env``/``copy_mounts``/``as_target_user`` copy its env, volumes and
     identity; ``user`` is ``UID[:GID]``.
+
+    By default the command is exec'd into a debugger (an idle ephemeral container that
+    stays): a live one with the same container is reused unless ``new``; ``ttl`` (a duration
+    such as ``15m``; None: the config file's, else 15m) ends it after that long without a
+    session. ``attach_mode`` keeps kubectl's model: the container runs the command itself.
     """
 
     pod: str
     target: str | None = None
     reuse: bool = False
     reconnect: bool = True
+    new: bool = False
+    ttl: str | None = None
+    attach_mode: bool = False
     cd: str | None = None
     chroot: bool = False
     copy_env: bool = False
@@ -169,6 +177,18 @@ class DebugRequest(ContainerRequest):
             )
         if self.user is not None and self.as_target_user:
             raise UsageError("give --as-target-user or --user, not both")
+        if self.ttl is not None:
+            from podscope.rules.debugger import parse_duration
+
+            parse_duration(self.ttl, "--ttl")
+        if self.attach_mode and (self.new or self.ttl is not None):
+            flag = "--new" if self.new else "--ttl"
+            raise UsageError(
+                f"{flag} is about debuggers (the exec model); --attach-mode adds a container "
+                "that runs the command itself"
+            )
+        if self.new and self.reuse:
+            raise UsageError("give --new or --reuse, not both")
         _check_not_empty(self.user, "--user")
         if self.user is not None:
             parse_user(self.user)
@@ -286,6 +306,33 @@ class ListRequest:
             raise UsageError("name a Pod or use --all-namespaces, not both")
         if self.pod is not None:
             validate_resource_name(self.pod, "POD")
+        _check_namespace(self.namespace)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StopRequest:
+    """``podscope stop POD [-c NAME | --all]``: end debuggers' main processes.
+
+    Without ``container`` or ``all_debuggers`` the Pod's one running debugger is stopped.
+    The containers stay in the Pod as terminated: Kubernetes cannot remove them.
+    """
+
+    pod: str
+    namespace: str | None = None
+    container: str | None = None
+    all_debuggers: bool = False
+    timeout: float = 30.0
+
+    def validate(self) -> None:
+        from podscope.rules.names import validate_container_name, validate_resource_name
+
+        check_timeout(self.timeout)
+        validate_resource_name(self.pod, "POD")
+        _check_not_empty(self.container, "--container")
+        if self.container is not None and self.all_debuggers:
+            raise UsageError("give -c NAME or --all, not both")
+        if self.container is not None:
+            validate_container_name(self.container, "--container")
         _check_namespace(self.namespace)
 
 
@@ -445,6 +492,7 @@ Request = (
     | NodeDebugRequest
     | AttachRequest
     | ListRequest
+    | StopRequest
     | CpRequest
     | ApplyRequest
     | CleanupRequest

@@ -32,6 +32,12 @@ from podscope.rules.validate import check_pod_can_debug
 from podscope.rules.workloads import parse_pod_ref
 from podscope.session.attach import StreamMode, container_spec, stream_container
 from podscope.session.container_state import ContainerState, StateName, container_state_of
+from podscope.session.exec_session import (
+    ExecPlan,
+    ExecUnavailable,
+    exec_model,
+    run_exec_debug,
+)
 from podscope.session.io import SessionIO
 from podscope.session.targetctx import apply_target_access, target_access_of
 from podscope.session.wait import wait_until_started
@@ -58,6 +64,7 @@ class DebugResult(ResultDict):
     pod_reason: str = "named on the command line"
     stdout: bytes | None = None  # the container's output, when the caller captured it
     stderr: bytes | None = None
+    model: str = "attach"  # "exec": the command was exec'd into a debugger
 
 
 def _meta(pod: dict[str, Any]) -> dict[str, Any]:
@@ -271,6 +278,39 @@ def _run_debug(client: KubeAPI, options: DebugRequest, io: SessionIO, phase: _Ph
         custom=_with_stdin_once(options),
     )
     spec = apply_target_access(pod, spec, target_access_of(options), report)
+
+    use_exec, note = exec_model(options)
+    if note:
+        report(note)
+    if use_exec:
+        from podscope.session.settings import resolve_ttl
+
+        def on_create(pod_name: str, namespace: str) -> None:
+            phase.name, phase.pod, phase.namespace = "creating", pod_name, namespace
+
+        def on_placed() -> None:
+            phase.name = "created"
+
+        try:
+            return run_exec_debug(
+                client,
+                options,
+                io,
+                pod,
+                spec,
+                ExecPlan(
+                    resolve_ttl(options.ttl)[0],
+                    shape,
+                    target_reason,
+                    pod_reason,
+                    on_create,
+                    on_placed,
+                ),
+            )
+        except ExecUnavailable as why:
+            report(f"{why.reason}: using the attach model (the container runs the command)")
+            phase.name = "before-create"
+            pod = client.get_pod(namespace, pod_name)
 
     reused = find_reusable(pod, spec) if options.reuse else None
     if reused is not None:

@@ -23,6 +23,9 @@ class EphemeralRow:
     started: str | None
     finished: str | None
     exit_code: int | None
+    # For podscope's debuggers: live, idle, stopped, expired, starting, failed, running.
+    debugger: str | None = None
+    expires_in: int | None = None  # seconds, for an idle debugger
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -55,7 +58,15 @@ def rows_for_pod(pod: dict[str, Any]) -> list[EphemeralRow]:
 
 
 def run_list(client: KubeAPI, request: ListRequest, io: SessionIO) -> list[EphemeralRow]:
-    """Rows for the request's Pod, or for every Pod of its namespace (or of all of them)."""
+    """Rows for the request's Pod, or for every Pod of its namespace (or of all of them).
+
+    A running debugger is asked (one exec each, in parallel) whether a session runs in it
+    and how long it has left.
+    """
+    from dataclasses import replace
+
+    from podscope.session.debugger import liveness_of_pod
+
     request.validate()
     pod = request.pod
     namespace = None if request.all_namespaces else (request.namespace or client.namespace)
@@ -65,5 +76,10 @@ def run_list(client: KubeAPI, request: ListRequest, io: SessionIO) -> list[Ephem
         pods = client.list_pods(namespace)
     rows: list[EphemeralRow] = []
     for item in pods:
-        rows.extend(rows_for_pod(item))
+        states = liveness_of_pod(client, item)
+        for row in rows_for_pod(item):
+            live = states.get(row.name)
+            if live is not None:
+                row = replace(row, debugger=live.describe(), expires_in=live.left)
+            rows.append(row)
     return rows

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from podscope.errors import ConfigError
+from podscope.errors import ConfigError, PodscopeError
 
 DEFAULT_IMAGE = "docker.io/library/busybox:latest"
 IMAGE_ENV = "PODSCOPE_IMAGE"
@@ -63,3 +63,26 @@ def resolve_image(
             raise ConfigError(f"{path}: `image` must be a non-empty string")
         return image, str(path)
     return DEFAULT_IMAGE, "default"
+
+
+def resolve_ttl(
+    flag: str | None,
+    environ: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> tuple[int, str]:
+    """A new debugger's TTL in seconds, and where it came from: ``--ttl``, ``ttl`` in the
+    config file, else the built-in default."""
+    from podscope.rules.debugger import DEFAULT_TTL, parse_duration
+
+    if flag is not None:
+        return parse_duration(flag, "--ttl"), "--ttl"
+    env = os.environ if environ is None else environ
+    if not (env.get(NO_CONFIG_ENV) and config_file is None):
+        path = config_file or config_path(env)
+        value = load_user_config(path).get("ttl")
+        if value is not None:
+            try:
+                return parse_duration(value, "ttl"), str(path)
+            except PodscopeError as exc:
+                raise ConfigError(f"{path}: {exc.message}", remedy=exc.remedy) from None
+    return parse_duration(DEFAULT_TTL), "default"

@@ -36,6 +36,7 @@ def live(kind: str, given: dict[str, str], partial: str) -> list[str]:
                 "doctor",
                 "ls",
                 "node",
+                "stop",
                 "version",
             ],
         ),

@@ -20,6 +20,7 @@ from podscope.rules.requests import (
     ListRequest,
     NodeDebugRequest,
     PodCopyRequest,
+    StopRequest,
     field_default,
 )
 
@@ -27,6 +28,7 @@ REQUESTS = {
     "debug": (DebugRequest, PodCopyRequest, NodeDebugRequest),
     "attach": (AttachRequest,),
     "ls": (ListRequest,),
+    "stop": (StopRequest,),
     "cp": (CpRequest,),
     "apply": (ApplyRequest,),
     "cleanup": (CleanupRequest,),

@@ -1,0 +1,36 @@
+"""``podscope stop POD [-c NAME | --all]``: end debuggers (they stay in the Pod, terminated)."""
+
+from __future__ import annotations
+
+import argparse
+
+from podscope.cli import flags
+from podscope.cli.common import open_client, print_document
+from podscope.rules.requests import StopRequest
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    flags.add_command(
+        subparsers,
+        "stop",
+        StopRequest,
+        run,
+        help="end a debugger's main process (the container stays in the Pod, terminated)",
+        description=(
+            "End a podscope debugger: its main process exits and nothing can be exec'd into "
+            "it any more. The container stays in the Pod as terminated, which is all "
+            "Kubernetes allows (ephemeral containers cannot be removed). Without -c or --all, "
+            "the Pod's only running debugger is stopped."
+        ),
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    request = flags.build(StopRequest, flags.given(args), command="stop")
+    request.validate()
+    with open_client(args) as client:
+        result = client.stop(request)
+    output = getattr(args, "output", None)
+    if output:
+        print_document(result.to_dict(), output)
+    return 0

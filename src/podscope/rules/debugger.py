@@ -1,0 +1,292 @@
+"""Debuggers: long-lived, idle ephemeral containers that every command is exec'd into.
+
+A debugger's main process (the *holder*, a small POSIX shell script kept here as data) only
+holds the container open. It ends when ``podscope stop`` signals it, or once it has gone
+``ttl`` seconds without a session. Sessions are exec'd through :func:`session_command`, which
+puts a marker naming the debugger into the session's environment; the holder looks for that
+marker in ``/proc/*/environ`` to tell whether a session runs (so a session is never cut).
+
+An ephemeral container cannot carry labels, so a debugger is recognised by its env:
+``PODSCOPE_DEBUGGER`` holds a key, a hash of everything in the container that a session could
+notice (image, target, profile, user, env, mounts, ...). A later request that builds the same
+container finds the live debugger by that key and execs into it.
+
+Everything here is pure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from podscope.errors import UsageError
+
+DEBUGGER_ENV = "PODSCOPE_DEBUGGER"
+SESSION_ENV = "PODSCOPE_SESSION"
+HOLDER_NAME = "podscope-holder"
+SESSION_NAME = "podscope-session"
+# Where the holder keeps "PID LAST-SESSION-UPTIME TTL", for `ls` to show the time left.
+STATE_FILE = "/tmp/.podscope-holder"
+# The holder's exit codes: expired (no session for ttl seconds), stopped (SIGTERM).
+EXPIRED_EXIT = 0
+STOPPED_EXIT = 143
+# The holder looks for sessions this often (seconds); it bounds how late a TTL ends it.
+CHECK_SECONDS = 5
+DEFAULT_TTL = "15m"
+# Exit code of the stop command when no holder was found (it had already ended).
+NO_HOLDER_EXIT = 3
+
+# $1: ttl in seconds, $2: "NAME/". $$ and $! are escaped for the kubelet by holder_command().
+HOLDER_SCRIPT = r"""stopped() {
+  kill $! 2>/dev/null
+  echo stopped >/dev/termination-log 2>/dev/null
+  exit 143
+}
+trap stopped TERM INT HUP
+ttl=$1 me=$2
+read -r up _ </proc/uptime
+last=${up%.*}
+while :; do
+  read -r up _ </proc/uptime
+  now=${up%.*}
+  if grep -qs "PODSCOPE_SESSION=$me" /proc/[0-9]*/environ; then last=$now; fi
+  left=$((ttl - now + last))
+  echo "$$ $last $ttl" >/tmp/.podscope-holder 2>/dev/null
+  if [ "$left" -le 0 ]; then
+    echo expired >/dev/termination-log 2>/dev/null
+    exit 0
+  fi
+  [ "$left" -gt 5 ] && left=5
+  sleep "$left" &
+  wait $!
+done
+"""
+
+# Runs the session's words with the marker in their environment. $1: "NAME/".
+SESSION_SCRIPT = 'PODSCOPE_SESSION=$1; export PODSCOPE_SESSION; shift; exec "$@"'
+
+# Ends the holder of debugger $1 ("NAME/"): found by its command line, which the pattern
+# (with its bracket) cannot match in grep's own command line.
+STOP_SCRIPT = r"""for f in $(grep -ls "podscope-holde[r].[0-9]*.$1" /proc/[0-9]*/cmdline); do
+  p=${f#/proc/}; p=${p%/cmdline}
+  kill -TERM "$p" && found=1
+done
+[ -n "$found" ] || exit 3
+"""
+
+# Prints "live" (a session runs) or "idle SECONDS-LEFT" ("idle -" when unknown). $1: "NAME/".
+STATUS_SCRIPT = r"""if grep -qs "PODSCOPE_SESSION=$1" /proc/[0-9]*/environ; then
+  echo live
+  exit 0
+fi
+read -r up _ </proc/uptime
+now=${up%.*}
+if read -r pid last ttl </tmp/.podscope-holder 2>/dev/null; then
+  echo idle $((ttl - now + last))
+else
+  echo idle -
+fi
+"""
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+# Longer than anyone debugs; keeps the holder's arithmetic far from any overflow.
+MAX_TTL_SECONDS = 30 * 86400
+
+
+def parse_duration(text: object, flag: str = "--ttl") -> int:
+    """Whole seconds of a duration such as ``90s``, ``15m``, ``1h30m``, ``2d`` or ``600``.
+
+    Zero, negative, fractional-second and unparsable values are refused: a debugger that
+    expires at once, or never, is not what anyone asks for.
+    """
+    if isinstance(text, bool) or not isinstance(text, (str, int)):
+        raise UsageError(f"{flag} must be a duration such as 15m, not {text!r}")
+    value = str(text).strip().lower()
+    fix = f"give {flag} a positive duration such as 90s, 15m or 1h30m"
+    if not value:
+        raise UsageError(f"{flag} needs a duration; it was given an empty one", remedy=fix)
+    if value.startswith("-"):
+        raise UsageError(f"{flag} {text!r} is negative", remedy=fix)
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        pos, seconds = 0, 0.0
+        for match in _DURATION_PART.finditer(value):
+            if match.start() != pos:
+                break
+            seconds += float(match.group(1)) * _UNITS[match.group(2)]
+            pos = match.end()
+        if pos != len(value) or pos == 0:
+            raise UsageError(f"{flag} {text!r} is not a duration", remedy=fix)
+    if seconds < 1:
+        raise UsageError(f"{flag} {text!r} is shorter than a second", remedy=fix)
+    if seconds > MAX_TTL_SECONDS:
+        raise UsageError(f"{flag} {text!r} is longer than 30 days", remedy=fix)
+    return int(seconds)
+
+
+def format_duration(seconds: float) -> str:
+    """``seconds`` as ``1h5m``, ``15m``, ``42s`` (whole seconds, largest units first)."""
+    left = max(0, int(seconds))
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if left >= size:
+            parts.append(f"{left // size}{unit}")
+            left %= size
+    if left or not parts:
+        parts.append(f"{left}s")
+    return "".join(parts)
+
+
+def _kube_escape(word: str) -> str:
+    # The kubelet expands $(VAR) and turns $$ into $ in a container's command.
+    return word.replace("$", "$$")
+
+
+def holder_command(ttl_seconds: int, name: str) -> list[str]:
+    """The debugger's ``command``: the holder, with its TTL and its own name."""
+    return ["sh", "-c", _kube_escape(HOLDER_SCRIPT), HOLDER_NAME, str(int(ttl_seconds)), f"{name}/"]
+
+
+def session_command(name: str, words: list[str]) -> list[str]:
+    """What to exec for a session running ``words`` in debugger ``name`` (not escaped: an
+    exec's command is not expanded by the kubelet)."""
+    return ["sh", "-c", SESSION_SCRIPT, SESSION_NAME, f"{name}/", *words]
+
+
+def stop_command(name: str) -> list[str]:
+    return ["sh", "-c", STOP_SCRIPT, "podscope-stop", f"{name}/"]
+
+
+def status_command(name: str) -> list[str]:
+    return ["sh", "-c", STATUS_SCRIPT, "podscope-status", f"{name}/"]
+
+
+def debugger_key(container: dict[str, Any]) -> str:
+    """What identifies a debugger's container, whatever its name, command and TTL."""
+    ignored = {"name", "command", "args", "stdin", "stdinOnce", "tty"}
+    env = [e for e in container.get("env") or [] if e.get("name") != DEBUGGER_ENV]
+    body = {k: v for k, v in container.items() if k not in ignored and k != "env"}
+    if env:
+        body["env"] = env
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def make_debugger(container: dict[str, Any], ttl_seconds: int, nonce: str) -> dict[str, Any]:
+    """``container`` (as built for the request) turned into a debugger: the holder as its
+    command, its key in its env, no stdin or TTY (sessions bring their own).
+
+    ``nonce`` (unique per creator) makes two creators' containers differ, so that when both
+    add one under the same name the API server refuses the second instead of merging the
+    two identical patches, and the loser knows it did not create the debugger.
+    """
+    key = debugger_key(container)
+    debugger = {
+        k: v
+        for k, v in container.items()
+        if k not in ("command", "args", "stdin", "stdinOnce", "tty")
+    }
+    debugger["command"] = holder_command(ttl_seconds, str(container["name"]))
+    marker = {"name": DEBUGGER_ENV, "value": f"{key}/{nonce}"}
+    debugger["env"] = [*(container.get("env") or []), marker]
+    return debugger
+
+
+def key_of(spec: dict[str, Any]) -> str | None:
+    """The debugger key of a container spec from a Pod, or None when it is no debugger."""
+    for item in spec.get("env") or []:
+        if item.get("name") == DEBUGGER_ENV and item.get("value"):
+            command = spec.get("command") or []
+            if len(command) >= 4 and command[3] == HOLDER_NAME:
+                return str(item["value"]).split("/", 1)[0]
+    return None
+
+
+def ttl_of(spec: dict[str, Any]) -> int | None:
+    command = spec.get("command") or []
+    try:
+        return int(command[4])
+    except (IndexError, ValueError):
+        return None
+
+
+def name_for(key: str, taken: set[str]) -> str:
+    """The name of a new debugger with ``key``: the same for everyone who asks at once, so
+    concurrent creators collide on the name (and use the one that won) instead of each
+    adding a container. A stopped one keeps its name for good: the next takes ``-2``..."""
+    base = f"debugger-{key[:6]}"
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+DebuggerState = Literal["starting", "live", "idle", "running", "stopped", "expired", "failed"]
+
+
+@dataclass(frozen=True)
+class Liveness:
+    """A debugger's state for ``ls``: ``left`` (seconds) when idle and known."""
+
+    state: DebuggerState
+    left: int | None = None
+    detail: str | None = None
+
+    def describe(self) -> str:
+        if self.state == "idle":
+            return "idle, " + (
+                "expiry unknown"
+                if self.left is None
+                else f"expires in {format_duration(self.left)}"
+            )
+        return self.state + (f" ({self.detail})" if self.detail else "")
+
+
+def terminated_state(exit_code: int | None, message: str | None) -> Liveness:
+    """How a debugger whose container terminated ended (from its holder's exit)."""
+    said = (message or "").strip()
+    if said == "expired" or (exit_code == EXPIRED_EXIT and not said):
+        return Liveness("expired")
+    if said == "stopped" or exit_code == STOPPED_EXIT:
+        return Liveness("stopped")
+    return Liveness("stopped", detail=f"killed, exit code {exit_code}")
+
+
+def parse_status_output(text: str) -> Liveness:
+    """The answer of :func:`status_command` for a running debugger."""
+    words = text.split()
+    if words[:1] == ["live"]:
+        return Liveness("live")
+    if words[:1] == ["idle"]:
+        left = int(words[1]) if len(words) > 1 and words[1].lstrip("-").isdigit() else None
+        return Liveness("idle", max(0, left) if left is not None else None)
+    return Liveness("running", detail="state unknown")
+
+
+def reusable(
+    pod: dict[str, Any],
+    key: str,
+    states: dict[str, str],
+    name: str | None = None,
+) -> list[str]:
+    """Debuggers of ``pod`` with ``key`` that are (or are about to be) running, newest first.
+
+    ``states`` maps container names to running/waiting/terminated/absent.
+    """
+    found = []
+    for spec in reversed((pod.get("spec") or {}).get("ephemeralContainers") or []):
+        cname = str(spec.get("name"))
+        if name is not None and cname != name:
+            continue
+        if key_of(spec) != key:
+            continue
+        if states.get(cname, "absent") in ("running", "waiting", "absent"):
+            found.append(cname)
+    return found

@@ -1,0 +1,518 @@
+"""``podscope debug`` in the exec model: every command and shell is an exec into a debugger.
+
+An exec reaches the container runtime directly, so it works as soon as the runtime has
+started the container, well before the kubelet's next relist puts "running" in the Pod's
+status. A new debugger is therefore exec'd into right after the write; while the runtime
+has not started it, the exec is refused with "container not found" and is retried after a
+short pause, while a watch on the Pod fails fast on the kubelet's start errors. The exit
+code comes from the exec stream's final Status; nothing a session reads or prints reaches
+the container's log.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from podscope.errors import (
+    ForbiddenError,
+    Interrupted,
+    NotFoundError,
+    PodGoneError,
+    PodscopeError,
+    StartFailedError,
+    StreamLostError,
+    UnreachableError,
+    WaitTimeoutError,
+)
+from podscope.events import Events
+from podscope.kube.discovery import EphemeralShape
+from podscope.kube.protocol import KubeAPI
+from podscope.kube.streams import status_failure
+from podscope.rules.container import DebugSpec, build_ephemeral_container
+from podscope.rules.debugger import debugger_key, format_duration, session_command
+from podscope.rules.profiles import describe_grants
+from podscope.rules.requests import DebugRequest
+from podscope.rules.targetfs import SCRIPT_NAME, kube_unescape
+from podscope.session.attach import (
+    PROMPT_HINT,
+    RECONNECT_ATTEMPTS,
+    RECONNECT_BACKOFF,
+    _explain_kill_by_target,
+)
+from podscope.session.container_state import (
+    ContainerState,
+    check_pod_alive,
+    check_started,
+    container_state_of,
+)
+from podscope.session.debugger import (
+    create_debugger,
+    failed_holder,
+    find_live,
+    holder_cannot_run,
+)
+from podscope.session.io import SessionIO
+from podscope.session.monitor import SessionMonitor
+from podscope.session.wait import watch_container
+from podscope.terminal.pump import pump
+
+if TYPE_CHECKING:
+    from podscope.session.ephemeral import DebugResult
+
+# Pauses between exec attempts while the runtime has not started a new debugger yet.
+START_RETRY_DELAYS = (0.03, 0.05, 0.08, 0.1)
+NOT_STARTED = "container not found"
+
+
+class ExecUnavailable(Exception):
+    """The exec model cannot serve this request; ``reason`` says why, in one line."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class DebuggerGone(Exception):
+    """A debugger that looked live refused the exec: its main process has ended."""
+
+
+@dataclass(frozen=True)
+class ExecMode:
+    stdin: bool
+    tty: bool
+    reconnect: bool = True
+    timeout: float = 300.0  # how long a new debugger may take to start
+
+
+@dataclass(frozen=True)
+class ExecPlan:
+    """What the caller of :func:`run_exec_debug` already decided. ``on_create(pod, ns)`` is
+    called right before the write (the caller's interruption message depends on it)."""
+
+    ttl: int
+    shape: EphemeralShape
+    target_reason: str
+    pod_reason: str
+    on_create: Callable[[str, str], None]
+    on_placed: Callable[[], None]  # the debugger exists: interruptions are reported here
+
+
+@dataclass
+class ExecOutcome:
+    pod: dict[str, Any]
+    exit_code: int
+    shells: int = 1  # how many shells a TTY session needed (a dropped one is replaced)
+
+
+def _names(pod: dict[str, Any]) -> tuple[str, str]:
+    meta = pod.get("metadata") or {}
+    return str(meta.get("namespace")), str(meta.get("name"))
+
+
+class _StartWatch:
+    """Watches a new debugger until it runs, keeping the kubelet's start error if any."""
+
+    def __init__(
+        self, client: KubeAPI, pod: dict[str, Any], name: str, timeout: float, report: Events
+    ) -> None:
+        self.failure: PodscopeError | None = None
+        self._stop = threading.Event()
+        self._args = (client, pod, name, timeout, report)
+        self._thread = threading.Thread(target=self._run, name="podscope-start", daemon=True)
+
+    def start(self) -> _StartWatch:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        client, pod, name, timeout, report = self._args
+        pod_name = _names(pod)[1]
+
+        def done(progress: ContainerState) -> bool:
+            if self._stop.is_set():
+                return True
+            if progress.state == "terminated":
+                raise StartFailedError(
+                    f"debugger {name} in Pod {pod_name} ended at once ({progress.describe()}"
+                    + (f": {progress.message.strip()}" if progress.message else "")
+                    + ")"
+                )
+            return check_started(pod_name, name, progress)
+
+        def changed(progress: ContainerState) -> None:
+            if progress.state == "waiting" and progress.reason and not self._stop.is_set():
+                report(f"debugger {name}: {progress.describe()}")
+
+        try:
+            watch_container(client, pod, name, timeout, done, changed)
+        except PodscopeError as exc:
+            self.failure = exc
+        except Exception:  # noqa: BLE001
+            # A watch bug must not take the session down: the exec retries still time out.
+            return
+
+
+def _start_failure(watch: _StartWatch | None, image: str, name: str) -> None:
+    if watch is None or watch.failure is None:
+        return
+    failure = watch.failure
+    if isinstance(failure, StartFailedError) and holder_cannot_run(failure.message):
+        raise ExecUnavailable(
+            f"image {image} has no sh to hold a debugger open (debugger {name} could not "
+            "start and stays in the Pod, terminated)"
+        )
+    raise failure
+
+
+def exec_session(
+    client: KubeAPI,
+    pod: dict[str, Any],
+    name: str,
+    words: list[str],
+    io: SessionIO,
+    mode: ExecMode,
+    *,
+    confirmed: bool,
+    image: str,
+) -> ExecOutcome:
+    """Exec ``words`` into debugger ``name`` and see it through to its exit code.
+
+    ``confirmed``: the debugger is known to run (a reused one): a refused exec then means it
+    has ended (DebuggerGone). Otherwise refusals are retried until it starts.
+    """
+    report = io.events
+    namespace, pod_name = _names(pod)
+    command = session_command(name, words)
+    timeout = mode.timeout
+    watch = None if confirmed else _StartWatch(client, pod, name, timeout, report).start()
+    deadline = time.monotonic() + timeout
+    attempt = 0
+
+    def wait_or_give_up() -> None:
+        nonlocal attempt
+        _start_failure(watch, image, name)
+        if time.monotonic() > deadline:
+            raise WaitTimeoutError(
+                f"debugger {name} in Pod {pod_name} did not start within {timeout:g}s",
+                remedy="raise --timeout, or look at the Pod's events; the debugger stays in "
+                "the Pod (ephemeral containers cannot be removed)",
+            )
+        time.sleep(START_RETRY_DELAYS[min(attempt, len(START_RETRY_DELAYS) - 1)])
+        attempt += 1
+
+    try:
+        if not confirmed and mode.stdin:
+            # Local input must not be spent on an exec the runtime refuses: wait for a
+            # harmless one to go through first.
+            while not _exec_true(client, namespace, pod_name, name):
+                wait_or_give_up()
+            confirmed = True
+        monitor = SessionMonitor(client, pod, name, report).start()
+        try:
+            return _session(
+                client, pod, name, command, io, mode, monitor, confirmed, wait_or_give_up
+            )
+        finally:
+            monitor.stop()
+    finally:
+        if watch is not None:
+            watch.stop()
+
+
+def _exec_true(client: KubeAPI, namespace: str, pod: str, name: str) -> bool:
+    try:
+        stream = client.exec(namespace, pod, name, ["true"])
+    except ForbiddenError as exc:
+        raise ExecUnavailable(f"exec is not allowed here ({exc.message})") from None
+    for _ in stream.frames():
+        pass
+    failure = status_failure(stream.status)
+    return not (failure and NOT_STARTED in failure)
+
+
+def _session(
+    client: KubeAPI,
+    pod: dict[str, Any],
+    name: str,
+    command: list[str],
+    io: SessionIO,
+    mode: ExecMode,
+    monitor: SessionMonitor,
+    confirmed: bool,
+    wait_or_give_up: Any,
+) -> ExecOutcome:
+    report, local = io.events, io.streams
+    namespace, pod_name = _names(pod)
+    start_pod = pod
+    shells = 1
+    failures = 0
+    replacing = False
+    while True:
+        try:
+            stream = client.exec(namespace, pod_name, name, command, stdin=mode.stdin, tty=mode.tty)
+        except ForbiddenError as exc:
+            raise ExecUnavailable(f"exec is not allowed here ({exc.message})") from None
+        except UnreachableError as exc:
+            if not replacing or failures >= RECONNECT_ATTEMPTS:
+                raise
+            report(f"starting a new shell in {name} failed ({exc.message}); retrying")
+            time.sleep(RECONNECT_BACKOFF.delay(failures))
+            failures += 1
+            continue
+        if replacing:
+            report(f"new shell started in debugger {name}")
+            replacing = False
+        monitor.follow(stream)
+        result = pump(
+            stream,
+            local,
+            tty=mode.tty,
+            quiet_hint=PROMPT_HINT if mode.tty and shells == 1 else None,
+            close_stdin_on_eof=True,
+        )
+        if monitor.gone is not None:
+            raise monitor.gone
+        failure = status_failure(stream.status)
+        if failure and NOT_STARTED in failure and not result.stdout_bytes + result.stderr_bytes:
+            if confirmed:
+                raise DebuggerGone(name)
+            wait_or_give_up()
+            continue
+        confirmed = True
+        if failure:
+            pod = _reread(client, pod)
+            raise StreamLostError(f"the exec stream into debugger {name} failed: {failure}")
+        if stream.lost:
+            if not (mode.tty and mode.reconnect) or failures >= RECONNECT_ATTEMPTS:
+                how = "--no-reconnect" if mode.tty else "a command is not run twice"
+                raise StreamLostError(
+                    f"the connection to debugger {name} was lost ({how}); the command may "
+                    "still be running in it",
+                    remedy=f"see with: podscope ls {pod_name} -n {namespace}",
+                )
+            report(
+                f"connection to debugger {name} lost: the shell it ran is gone (an exec'd "
+                "shell ends with its connection); starting a new shell in the same debugger"
+            )
+            time.sleep(RECONNECT_BACKOFF.delay(failures))
+            failures += 1
+            pod = _reread(client, pod)
+            # An exec can outrun the kubelet's report: only "terminated" means it has ended.
+            if container_state_of(pod, name).state == "terminated":
+                raise StreamLostError(
+                    f"the connection to debugger {name} was lost and the debugger has ended "
+                    f"({container_state_of(pod, name).describe()})"
+                )
+            shells += 1
+            replacing = True
+            continue
+        code = stream.exit_code
+        code = 0 if code is None else code
+        if code == 137:
+            _explain_kill_by_target(
+                client, start_pod, pod, name, ContainerState("terminated", exit_code=137), report
+            )
+        return ExecOutcome(pod, code, shells)
+
+
+def _reread(client: KubeAPI, pod: dict[str, Any]) -> dict[str, Any]:
+    namespace, pod_name = _names(pod)
+    try:
+        fresh = client.get_pod(namespace, pod_name)
+    except NotFoundError:
+        raise PodGoneError(f"Pod {pod_name} was deleted during the session") from None
+    check_pod_alive(fresh, (pod.get("metadata") or {}).get("uid"), "MODIFIED")
+    return fresh
+
+
+def exec_words(spec: DebugSpec, tty: bool, stdin: bool) -> list[str]:
+    """What a session execs: the command after ``--`` (wrapped for --cd/--chroot), or a
+    shell for ``-i``. The --cd/--chroot wrapper is escaped for a container's command; an
+    exec's command is not expanded, so the escaping is undone."""
+    words = [*spec.command, *spec.args]
+    if len(words) > 3 and words[:2] == ["sh", "-c"] and words[3] == SCRIPT_NAME:
+        words = [
+            words[0],
+            words[1],
+            kube_unescape(words[2]),
+            *words[3:5],
+            kube_unescape(words[5]),
+            *words[6:],
+        ]
+    if not words and (tty or stdin):
+        return ["sh"]
+    return words
+
+
+def exec_model(request: DebugRequest) -> tuple[bool, str | None]:
+    """Whether the request runs in the exec model, and a note when it cannot although it
+    asked for a command (checked before anything is sent)."""
+    if request.attach_mode or not request.attach:
+        return False, None  # --no-attach: the container runs the command by itself
+    if not request.command and not request.stdin:
+        return False, None  # the image's own entrypoint is the container's process
+    if request.arguments_only:
+        return False, (
+            "--arguments-only keeps the image's entrypoint, which only the container's own "
+            "process runs: using the attach model"
+        )
+    return True, None
+
+
+def run_exec_debug(
+    client: KubeAPI,
+    request: DebugRequest,
+    io: SessionIO,
+    pod: dict[str, Any],
+    spec: DebugSpec,
+    plan: ExecPlan,
+) -> DebugResult:
+    """Find or add the debugger for ``spec`` and exec the request's command into it.
+
+    Raises ExecUnavailable when the attach model has to be used instead.
+    """
+    from podscope.session.ephemeral import DebugResult
+
+    report = io.events
+    namespace, pod_name = _names(pod)
+    words = exec_words(spec, request.tty, request.stdin)
+    base = replace(
+        spec, command=[], args=[], stdin=False, tty=False, custom=_without_stdin_once(spec)
+    )
+    named = request.container is not None
+    skip: set[str] = set()
+    checked_rbac = False
+    for _ in range(3):
+        container = build_ephemeral_container(pod, base)
+        live = None if request.new else find_live(pod, container, named=named, skip=frozenset(skip))
+        if live is not None:
+            name, created = live, False
+            confirmed = container_state_of(pod, name).state == "running"
+            report(f"using debugger {name} (same image, target, profile and user)")
+        else:
+            failed = failed_holder(pod, debugger_key(container))
+            if failed is not None:
+                raise ExecUnavailable(
+                    f"image {spec.image} cannot hold a debugger open (debugger {failed} of "
+                    "this Pod failed to start with it)"
+                )
+            if not checked_rbac:
+                _check_exec_allowed(client, namespace, pod_name)
+                checked_rbac = True
+            grants = describe_grants(spec.profile)
+            if grants:
+                report(grants)
+            report(
+                f"target container: {spec.target} ({plan.target_reason})"
+                if spec.target
+                else f"no target container ({plan.target_reason})"
+            )
+            plan.on_create(pod_name, namespace)
+            placed = create_debugger(
+                client,
+                pod,
+                container,
+                ttl=plan.ttl,
+                shape=plan.shape,
+                new=request.new,
+                named=named,
+                report=report,
+            )
+            pod, name = placed.pod, placed.name
+            created = placed.created
+            confirmed = False
+            if placed.joined:
+                report(f"debugger {name} was just added by another podscope; using it")
+            else:
+                report(
+                    f"created debugger {name} (image {spec.image}, ends after "
+                    f"{format_duration(plan.ttl)} without a session) in Pod {pod_name}"
+                )
+        report.phase("exec", f"exec into debugger {name}")
+        plan.on_placed()
+        try:
+            outcome = exec_session(
+                client,
+                pod,
+                name,
+                words,
+                io,
+                ExecMode(request.stdin, request.tty, request.reconnect, request.timeout),
+                confirmed=confirmed,
+                image=spec.image,
+            )
+        except (KeyboardInterrupt, Interrupted):
+            made = "was created and stays" if created else "stays"
+            report(
+                f"interrupted: debugger {name} {made} in Pod {pod_name}; it ends after "
+                f"{format_duration(plan.ttl)} without a session, or with: podscope stop "
+                f"{pod_name} -c {name} -n {namespace}"
+            )
+            raise
+        except DebuggerGone:
+            report(f"debugger {name} has ended (its main process is gone); adding a new one")
+            skip.add(name)
+            pod = client.get_pod(namespace, pod_name)
+            continue
+        if request.stdin:
+            report(
+                f"session ended; debugger {name} stays for the next one (podscope stop "
+                f"{pod_name} -c {name} ends it)"
+            )
+        return DebugResult(
+            pod=pod_name,
+            namespace=namespace,
+            container=name,
+            created=created,
+            exit_code=outcome.exit_code,
+            target=spec.target,
+            target_reason=plan.target_reason,
+            image=spec.image,
+            state=container_state_of(outcome.pod, name).state,
+            attached=True,
+            spec=dict(container_of(outcome.pod, name)),
+            status=container_state_of(outcome.pod, name).status,
+            pod_reason=plan.pod_reason,
+            model="exec",
+        )
+    raise StreamLostError(
+        f"debuggers in Pod {pod_name} kept ending before a command could run in them",
+        remedy="look at the Pod's events; --attach-mode avoids debuggers",
+    )
+
+
+def container_of(pod: dict[str, Any], name: str) -> dict[str, Any]:
+    for item in (pod.get("spec") or {}).get("ephemeralContainers") or []:
+        if item.get("name") == name:
+            return dict(item)
+    return {}
+
+
+def _without_stdin_once(spec: DebugSpec) -> dict[str, Any] | None:
+    if spec.custom is None:
+        return None
+    custom = dict(spec.custom)
+    custom.pop("stdinOnce", None)
+    return custom or None
+
+
+def _check_exec_allowed(client: KubeAPI, namespace: str, pod: str) -> None:
+    """Refuse the exec model before writing when RBAC will refuse the exec.
+
+    A WebSocket exec is an HTTP GET: it is authorized as ``get`` on ``pods/exec``. From 1.35
+    ``create`` is needed too; a refusal of that shows at the exec itself, which falls back
+    the same way. Asking costs one request; a failed question is not an answer.
+    """
+    try:
+        allowed, _ = client.access_review("get", "pods", "exec", namespace, name=pod)
+    except PodscopeError:
+        return
+    if not allowed:
+        raise ExecUnavailable("RBAC does not allow get on pods/exec here (an exec needs it)")

@@ -1,0 +1,409 @@
+"""The exec model on the real cluster: debuggers that are exec'd into, reused, stopped, expired."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import APP_IMAGE, Kubectl
+from tests.e2e.faultkit import PROMPT, pty_podscope
+from tests.e2e.helpers import (
+    PULL,
+    SLEEPER,
+    ephemeral,
+    pod_fingerprint,
+    podscope,
+    service_account_kubeconfig,
+)
+from tests.e2e.tcpproxy import TcpProxy, kubeconfig_via
+
+API = ("127.0.0.1", 6443)
+MakePod = Callable[..., dict[str, Any]]
+
+
+def _debuggers(kubectl: Kubectl, namespace: str, pod: str = "web") -> list[dict[str, Any]]:
+    return [
+        c
+        for c in ephemeral(kubectl.pod(namespace, pod))
+        if any(e["name"] == "PODSCOPE_DEBUGGER" for e in c.get("env") or [])
+    ]
+
+
+def _state(kubectl: Kubectl, namespace: str, name: str, pod: str = "web") -> dict[str, Any]:
+    for status in kubectl.pod(namespace, pod)["status"].get("ephemeralContainerStatuses") or []:
+        if status["name"] == name:
+            return dict(status.get("state") or {})
+    return {}
+
+
+def _wait_terminated(kubectl: Kubectl, namespace: str, name: str, timeout: float) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        state = _state(kubectl, namespace, name)
+        if "terminated" in state:
+            return dict(state["terminated"])
+        assert time.monotonic() < deadline, f"{name} still {state}"
+        time.sleep(0.5)
+
+
+def _ls(env: dict[str, str], namespace: str) -> dict[str, dict[str, Any]]:
+    result = podscope(env, "ls", "web", "-n", namespace, "-o", "json")
+    assert result.returncode == 0, result.stderr
+    return {row["name"]: row for row in json.loads(result.stdout)}
+
+
+def _debug(env: dict[str, str], namespace: str, *args: str, **kw: Any) -> Any:
+    return podscope(env, "debug", "web", "-n", namespace, *PULL, *args, **kw)
+
+
+@pytest.fixture
+def proxy() -> Iterator[TcpProxy]:
+    p = TcpProxy(*API)
+    yield p
+    p.close()
+
+
+def test_command_is_exec_d_into_an_idle_debugger_with_its_exit_code_and_no_log(
+    make_pod: MakePod, namespace: str, podscope_env: dict[str, str], kubectl: Kubectl
+) -> None:
+    make_pod("web", command=SLEEPER)
+    result = _debug(podscope_env, namespace, "--", "sh", "-c", "echo out; echo err >&2; exit 7")
+    assert result.returncode == 7, result.stderr
+    assert result.stdout == "out\n"
+    assert "err\n" in result.stderr
+    debuggers = _debuggers(kubectl, namespace)
+    assert len(debuggers) == 1
+    name = debuggers[0]["name"]
+    # The container runs the holder, not the command; the command's output is in no log.
+    assert debuggers[0]["command"][3] == "podscope-holder"
+    # The exec ran before the kubelet's relist said "running"; the holder goes on after it.
+    deadline = time.monotonic() + 20
+    while "running" not in _state(kubectl, namespace, name):
+        assert "terminated" not in _state(kubectl, namespace, name)
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    log = kubectl.run("logs", "web", "-c", name, "-n", namespace).stdout
+    assert "out" not in log and "err" not in log
+
+
+def test_a_later_debug_reuses_the_debugger_and_new_or_another_profile_do_not(
+    make_pod: MakePod, namespace: str, podscope_env: dict[str, str], kubectl: Kubectl
+) -> None:
+    make_pod("web", command=SLEEPER)
+    first = _debug(podscope_env, namespace, "--", "true")
+    assert first.returncode == 0, first.stderr
+    second = _debug(podscope_env, namespace, "--", "sh", "-c", "exit 4")
+    assert second.returncode == 4, second.stderr
+    assert "using debugger debugger-" in second.stderr
+    assert len(_debuggers(kubectl, namespace)) == 1
+    fresh = _debug(podscope_env, namespace, "--new", "--", "true")
+    assert fresh.returncode == 0, fresh.stderr
+    assert len(_debuggers(kubectl, namespace)) == 2
+    other = _debug(podscope_env, namespace, "--profile", "general", "--", "true")
+    assert other.returncode == 0, other.stderr
+    assert "created debugger" in other.stderr
+    assert len(_debuggers(kubectl, namespace)) == 3
+    # The same user again finds the general one (the newest matching), not a legacy one.
+    again = _debug(podscope_env, namespace, "--profile", "general", "--", "true")
+    assert "using debugger" in again.stderr and len(_debuggers(kubectl, namespace)) == 3
+
+
+def test_ls_shows_live_idle_stopped_and_expired(
+    make_pod: MakePod, namespace: str, podscope_env: dict[str, str], kubectl: Kubectl
+) -> None:
+    make_pod("web", command=SLEEPER)
+    args = [sys.executable, "-m", "podscope", "debug", "web", "-n", namespace, *PULL]
+    session = subprocess.Popen(
+        [*args, "--ttl", "10m", "--", "sh", "-c", "sleep 12"],
+        env=podscope_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        rows: dict[str, dict[str, Any]] = {}
+        while time.monotonic() < deadline:
+            rows = _ls(podscope_env, namespace)
+            if any(r["debugger"] == "live" for r in rows.values()):
+                break
+            time.sleep(0.5)
+        assert [r["debugger"] for r in rows.values()] == ["live"], rows
+    finally:
+        session.communicate(timeout=60)
+    assert session.returncode == 0
+    (row,) = _ls(podscope_env, namespace).values()
+    assert row["debugger"].startswith("idle, expires in "), row
+    assert 0 < row["expires_in"] <= 600
+    name = row["name"]
+    stop = podscope(podscope_env, "stop", "web", "-n", namespace)
+    assert stop.returncode == 0, stop.stderr
+    assert f"stopped debugger {name}" in stop.stderr
+    assert "stays in Pod web as a terminated container" in stop.stderr
+    assert _ls(podscope_env, namespace)[name]["debugger"] == "stopped"
+    short = _debug(podscope_env, namespace, "--ttl", "2s", "--", "true")
+    assert short.returncode == 0, short.stderr
+    (other,) = (d["name"] for d in _debuggers(kubectl, namespace) if d["name"] != name)
+    _wait_terminated(kubectl, namespace, other, 30)
+    assert _ls(podscope_env, namespace)[other]["debugger"] == "expired"
+
+
+def test_stop_all_and_stop_by_name(
+    make_pod: MakePod, namespace: str, podscope_env: dict[str, str], kubectl: Kubectl
+) -> None:
+    make_pod("web", command=SLEEPER)
+    for _ in range(2):
+        assert _debug(podscope_env, namespace, "--new", "--", "true").returncode == 0
+    names = [d["name"] for d in _debuggers(kubectl, namespace)]
+    several = podscope(podscope_env, "stop", "web", "-n", namespace)
+    assert several.returncode == 2 and "has 2 running debuggers" in several.stderr
+    one = podscope(podscope_env, "stop", "web", "-n", namespace, "-c", names[0])
+    assert one.returncode == 0, one.stderr
+    assert "terminated" in _state(kubectl, namespace, names[0])
+    assert "running" in _state(kubectl, namespace, names[1])
+    rest = podscope(podscope_env, "stop", "web", "-n", namespace, "--all")
+    assert rest.returncode == 0 and f"stopped debugger {names[1]}" in rest.stderr
+    # A stopped debugger is never exec'd into again: the next debug makes a new one.
+    after = _debug(podscope_env, namespace, "--", "true")
+    assert after.returncode == 0 and "created debugger" in after.stderr
+
+
+@pytest.mark.parametrize(
+    ("ttl", "says"),
+    [("0", "shorter than a second"), ("-5m", "is negative"), ("soon", "is not a duration")],
+)
+def test_bad_ttl_is_refused_before_anything_is_written(
+    make_pod: MakePod,
+    namespace: str,
+    podscope_env: dict[str, str],
+    kubectl: Kubectl,
+    ttl: str,
+    says: str,
+) -> None:
+    make_pod("web", command=SLEEPER)
+    before = pod_fingerprint(kubectl, namespace, "web")
+    result = _debug(podscope_env, namespace, f"--ttl={ttl}", "--", "true")
+    assert result.returncode == 2, result.stderr
+    assert says in result.stderr and "--ttl" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert pod_fingerprint(kubectl, namespace, "web") == before
+
+
+def test_ttl_passing_during_a_session_never_cuts_it(
+    make_pod: MakePod, namespace: str, podscope_env: dict[str, str], kubectl: Kubectl
+) -> None:
+    make_pod("web", command=SLEEPER)
+    result = _debug(podscope_env, namespace, "--ttl", "2s", "--", "sh", "-c", "sleep 12; echo done")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "done\n"
+    (debugger,) = _debuggers(kubectl, namespace)
+    ended = _wait_terminated(kubectl, namespace, debugger["name"], 30)
+    assert ended.get("message", "").strip() == "expired", ended
+
+
+def test_a_killed_debugger_is_noticed_at_once_and_replaced(
+    make_pod: MakePod, namespace: str, podscope_env: dict[str, str], kubectl: Kubectl
+) -> None:
+    make_pod("web", command=SLEEPER, share_processes=True)
+    assert _debug(podscope_env, namespace, "--", "true").returncode == 0
+    (first,) = _debuggers(kubectl, namespace)
+    # Kill the holder from another container of the Pod (the Pod shares its PID namespace).
+    kubectl.run(
+        "exec",
+        "web",
+        "-c",
+        "web",
+        "-n",
+        namespace,
+        "--",
+        "sh",
+        "-c",
+        "kill -9 $(grep -ls 'podscope-holde[r]' /proc/[0-9]*/cmdline | cut -d/ -f3)",
+    )
+    started = time.monotonic()
+    result = _debug(podscope_env, namespace, "--", "sh", "-c", "exit 5", timeout=60)
+    assert result.returncode == 5, result.stderr
+    assert time.monotonic() - started < 30
+    assert "Traceback" not in result.stderr
+    names = [d["name"] for d in _debuggers(kubectl, namespace)]
+    assert len(names) == 2 and first["name"] in names
+    # Either it was caught refusing the exec, or the kubelet had already reported it.
+    assert "has ended (its main process is gone)" in result.stderr or (
+        "created debugger" in result.stderr
+    )
+
+
+def test_interactive_shell_gets_a_tty_and_its_input_never_reaches_the_log(
+    make_pod: MakePod,
+    namespace: str,
+    podscope_env: dict[str, str],
+    kubectl: Kubectl,
+    tmp_path: Path,
+) -> None:
+    make_pod("web", command=SLEEPER)
+    with pty_podscope(podscope_env, tmp_path, "debug", "web", "-n", namespace, "-it", *PULL) as s:
+        child = s.child
+        child.expect(PROMPT)
+        child.sendline("echo SECRET-MARKER")
+        child.expect("SECRET-MARKER")
+        child.expect(PROMPT)
+        child.sendline("stty size")
+        child.expect("30 100")
+        child.setwinsize(40, 120)
+        child.sendline("stty size")
+        child.expect("40 120")
+        child.setwinsize(30, 100)  # back to the size the "before" settings were taken at
+        child.sendline("exit 3")
+        assert s.exit_code() == 3
+        assert s.terminal_restored()
+    (debugger,) = _debuggers(kubectl, namespace)
+    log = kubectl.run("logs", "web", "-c", debugger["name"], "-n", namespace).stdout
+    assert "SECRET-MARKER" not in log
+
+
+def test_dropped_connection_starts_a_new_shell_in_the_same_debugger(
+    make_pod: MakePod,
+    namespace: str,
+    podscope_env: dict[str, str],
+    kubeconfig: str,
+    proxy: TcpProxy,
+    kubectl: Kubectl,
+    tmp_path: Path,
+) -> None:
+    make_pod("web", command=SLEEPER)
+    config = kubeconfig_via(kubeconfig, f"https://127.0.0.1:{proxy.port}", tmp_path / "proxied")
+    env = {**podscope_env, "KUBECONFIG": str(config)}
+    with pty_podscope(env, tmp_path, "debug", "web", "-n", namespace, "-it", *PULL) as s:
+        child = s.child
+        child.expect(PROMPT)
+        child.sendline("export MARK=old-shell")
+        child.sendline("echo ready-$MARK")
+        child.expect("ready-old-shell")
+        assert proxy.drop() >= 1
+        child.expect("the shell it ran is gone")
+        child.expect("new shell started in debugger debugger-")
+        child.sendline("echo mark=${MARK:-unset}")
+        child.expect("mark=unset")
+        child.sendline("exit 6")
+        assert s.exit_code() == 6
+        assert s.terminal_restored()
+    assert len(ephemeral(kubectl.pod(namespace, "web"))) == 1
+
+
+def test_pod_deleted_during_an_exec_session_exits_pod_gone(
+    make_pod: MakePod,
+    namespace: str,
+    podscope_env: dict[str, str],
+    kubectl: Kubectl,
+    tmp_path: Path,
+) -> None:
+    make_pod("web", command=SLEEPER)
+    with pty_podscope(podscope_env, tmp_path, "debug", "web", "-n", namespace, "-it", *PULL) as s:
+        s.child.expect(PROMPT)
+        kubectl.run("delete", "pod", "web", "-n", namespace, "--wait=false")
+        s.child.expect("podscope: error: Pod web (is being deleted|was deleted)")
+        assert s.exit_code(timeout=60) == 14
+        assert s.terminal_restored()
+
+
+def test_target_crash_in_a_private_pid_namespace_is_explained_as_in_attach_mode(
+    make_pod: MakePod, namespace: str, podscope_env: dict[str, str]
+) -> None:
+    make_pod("web", command=["sh", "-c", "sleep 8; exit 3"])
+    result = _debug(podscope_env, namespace, "--", "sh", "-c", "sleep 20; echo still-here")
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 137, result.stderr
+    line = next(x for x in result.stderr.splitlines() if "was killed with its target" in x)
+    assert "container web stopped (" in line and "exit code 3" in line, line
+
+
+def test_ten_concurrent_runs_share_one_debugger_and_keep_their_exit_codes(
+    make_pod: MakePod, namespace: str, podscope_env: dict[str, str], kubectl: Kubectl
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    make_pod("web", command=SLEEPER)
+
+    def run(code: int) -> Any:
+        return _debug(
+            podscope_env, namespace, "--", "sh", "-c", f"echo {code}; exit {code}", timeout=240
+        )
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = list(pool.map(run, range(10)))
+    for code, result in enumerate(results):
+        assert result.returncode == code, result.stderr
+        assert result.stdout == f"{code}\n"
+    debuggers = _debuggers(kubectl, namespace)
+    assert 1 <= len(debuggers) <= 2
+    rows = _ls(podscope_env, namespace)
+    assert sorted(rows) == sorted(d["name"] for d in debuggers)
+
+
+def test_an_image_without_a_shell_falls_back_to_the_attach_model(
+    make_pod: MakePod, namespace: str, podscope_env: dict[str, str], kubectl: Kubectl
+) -> None:
+    make_pod("web", command=SLEEPER)
+    args = ["--image", APP_IMAGE, "--", "/nosuch"]
+    first = _debug(podscope_env, namespace, *args)
+    fallback = [x for x in first.stderr.splitlines() if "using the attach model" in x]
+    assert len(fallback) == 1 and "has no sh to hold a debugger open" in fallback[0]
+    # The attach model then runs the command itself (here: one that does not exist).
+    assert first.returncode == 11, first.stderr
+    second = _debug(podscope_env, namespace, *args)
+    assert "cannot hold a debugger open" in second.stderr
+    assert second.returncode == 11
+    # One failed debugger; each run's own attach-model container.
+    assert len(_debuggers(kubectl, namespace)) == 1
+    assert len(ephemeral(kubectl.pod(namespace, "web"))) == 3
+    doctor = podscope(podscope_env, "doctor", "web", "-n", namespace, "--image", APP_IMAGE)
+    assert "attach model for image" in doctor.stdout
+
+
+def test_rbac_without_pods_exec_falls_back_to_attach_and_doctor_says_so(
+    make_pod: MakePod,
+    namespace: str,
+    podscope_env: dict[str, str],
+    kubectl: Kubectl,
+    tmp_path: Path,
+) -> None:
+    make_pod("web", command=SLEEPER)
+    rules = [
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
+        {"apiGroups": [""], "resources": ["pods/ephemeralcontainers"], "verbs": ["patch"]},
+        {"apiGroups": [""], "resources": ["pods/attach"], "verbs": ["get", "create"]},
+        {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
+    ]
+    config, token = service_account_kubeconfig(kubectl, namespace, rules, tmp_path / "kc")
+    env = {**podscope_env, "KUBECONFIG": str(config)}
+    result = podscope(env, "debug", "web", "-n", namespace, *PULL, "--", "sh", "-c", "exit 4")
+    assert result.returncode == 4, result.stderr
+    lines = [x for x in result.stderr.splitlines() if "using the attach model" in x]
+    assert len(lines) == 1 and "pods/exec" in lines[0]
+    # Nothing was added for the exec model: the one container is the attach model's.
+    (container,) = ephemeral(kubectl.pod(namespace, "web"))
+    assert container["command"] == ["sh", "-c", "exit 4"]
+    doctor = podscope(env, "doctor", "web", "-n", namespace)
+    assert "attach model: RBAC does not allow get on pods/exec" in doctor.stdout
+    assert token not in result.stderr + doctor.stdout
+
+
+def test_attach_mode_keeps_kubectl_s_model(
+    make_pod: MakePod, namespace: str, podscope_env: dict[str, str], kubectl: Kubectl
+) -> None:
+    make_pod("web", command=SLEEPER)
+    result = _debug(podscope_env, namespace, "--attach-mode", "--", "sh", "-c", "echo x; exit 5")
+    assert result.returncode == 5, result.stderr
+    assert result.stdout == "x\n"
+    (container,) = ephemeral(kubectl.pod(namespace, "web"))
+    assert container["command"] == ["sh", "-c", "echo x; exit 5"]
+    assert not _debuggers(kubectl, namespace)
+    log = kubectl.run("logs", "web", "-c", container["name"], "-n", namespace).stdout
+    assert log == "x\n"
