@@ -88,11 +88,14 @@ pex_platform() {
   esac
 }
 PYTHONS="310 311 312 313 314"
+# pex resolves with a pip of its choosing; pinned to one the registry serves (26.2.2, pex's
+# "latest", is not there) and that has the modern resolver.
+PEX_PIP=26.2.1
 
 # A zipapp is rebuilt only when what goes into it changes: the wheel's contents (names and
 # bytes, not its timestamps), the pex version and the interpreters; resolving five CPythons per
 # platform takes minutes on this machine.
-WHEEL_KEY=$("$PY" - "$WHEEL" "$PYTHONS" <<'EOF'
+WHEEL_KEY=$("$PY" - "$WHEEL" "$PYTHONS $PEX_PIP" <<'EOF'
 import hashlib
 import sys
 import zipfile
@@ -121,7 +124,7 @@ for plat in $PLATFORMS; do
   # --venv/--sh-boot: the first run unpacks into ~/.cache/pex, later runs start the unpacked
   # venv straight from /bin/sh, almost as fast as an installed wheel.
   PEX_ROOT=$CACHE/pex "$PY" -m pex -f "$OUT" "podscope==$VERSION" -c kubectl-podscope \
-    "${args[@]}" --pip-version latest-compatible --venv prepend --sh-boot --python-shebang '/usr/bin/env python3' \
+    "${args[@]}" --pip-version "$PEX_PIP" --venv prepend --sh-boot --python-shebang '/usr/bin/env python3' \
     --interpreter-constraint 'CPython>=3.10,<3.15' \
     -o "$OUT/$plat/kubectl-podscope" >"$OUT/pex-$plat.log" 2>&1 \
     || { tail -30 "$OUT/pex-$plat.log"; exit 1; }
