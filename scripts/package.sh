@@ -93,8 +93,8 @@ PYTHONS="310 311 312 313 314"
 PEX_PIP=26.2.1
 
 # A zipapp is rebuilt only when what goes into it changes: the wheel's contents (names and
-# bytes, not its timestamps), the pex version and the interpreters; resolving five CPythons per
-# platform takes minutes on this machine.
+# bytes, not its timestamps; of METADATA only the headers, not the README below them), the pex
+# and pip versions and the interpreters; resolving five CPythons per platform takes minutes.
 WHEEL_KEY=$("$PY" - "$WHEEL" "$PYTHONS $PEX_PIP" <<'EOF'
 import hashlib
 import sys
@@ -105,7 +105,12 @@ import pex.version
 digest = hashlib.sha256(f"{pex.version.__version__} {sys.argv[2]}".encode())
 with zipfile.ZipFile(sys.argv[1]) as wheel:
     for name in sorted(wheel.namelist()):
-        digest.update(name.encode() + b"\0" + hashlib.sha256(wheel.read(name)).digest())
+        data = wheel.read(name)
+        if name.endswith(".dist-info/METADATA"):
+            data = data.split(b"\n\n", 1)[0]
+        elif name.endswith(".dist-info/RECORD"):
+            continue
+        digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
 print(digest.hexdigest()[:32])
 EOF
 )
@@ -200,6 +205,8 @@ if [ ! -x "$KREW_BIN/validate-krew-manifest" ] || [ ! -x "$KREW_BIN/krew" ]; the
     GOBIN=$KREW_BIN /usr/local/go/bin/go install \
     "sigs.k8s.io/krew/cmd/validate-krew-manifest@$KREW_VERSION" "sigs.k8s.io/krew/cmd/krew@$KREW_VERSION"
 fi
+# kubectl finds plugins by their kubectl- prefix.
+[ -e "$KREW_BIN/kubectl-krew" ] || ln -s krew "$KREW_BIN/kubectl-krew"
 step "krew's validator"
 # -skip-install: its install step downloads each uri, and ours are placeholders; the archives
 # are installed through krew itself with --archive by tests/packaging instead.
