@@ -247,10 +247,21 @@ def test_an_expiring_credential_is_renewed_during_a_long_session(
         tmp_path / "config", _admin_cluster(kubectl), plugin.user(), namespace
     )
     env = {**podscope_env, "KUBECONFIG": str(config)}
-    # The session outlives the credential: what follows the attach (reading the exit code and
-    # the Pod) must run the plugin again and go on.
+    # The session outlives the credential: in the attach model, what follows the attach
+    # (reading the exit code and the Pod) must run the plugin again and go on. (An exec session
+    # reads its exit code from the stream and sends nothing after it.)
     result = outputs.add(
-        podscope(env, "debug", "web", *PULL, "--", "sh", "-c", "sleep 8; echo still-here")
+        podscope(
+            env,
+            "debug",
+            "web",
+            "--attach-mode",
+            *PULL,
+            "--",
+            "sh",
+            "-c",
+            "sleep 8; echo still-here",
+        )
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "still-here\n"
