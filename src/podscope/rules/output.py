@@ -12,7 +12,7 @@ from ruamel.yaml import YAML
 from podscope.rules._fmt import clean
 
 # Narrowest a shrunk column gets: enough for a name's start or a short word.
-MIN_COLUMN = 8
+MIN_COLUMN = 6
 MAX_WORD = 12
 GAP = "   "
 
@@ -42,23 +42,23 @@ def render_table(
         row.extend([""] * (count - len(row)))
     sizes = [max(len(row[i]) for row in cells) for i in range(count)]
     if width is not None:
-        # A column shrinks to its header or its longest word (at most MAX_WORD), whichever is
-        # wider: words are never split unless they are longer than that.
+        room = width - len(GAP) * (count - 1)
+        titles = [len(headers[i]) if i < len(headers) else 0 for i in range(count)]
+        kept = [i < len(headers) and headers[i] in keep for i in range(count)]
+        # First a column shrinks only to its longest word (at most MAX_WORD), so words stay
+        # whole; when that is not enough, down to MIN_COLUMN or its header.
         words = [
             max((len(w) for row in cells for w in row[i].split()), default=0) for i in range(count)
         ]
-        floors = [
-            sizes[i]
-            if i < len(headers) and headers[i] in keep
-            else min(
-                sizes[i],
-                max(
-                    MIN_COLUMN, min(words[i], MAX_WORD), len(headers[i]) if i < len(headers) else 0
-                ),
-            )
-            for i in range(count)
-        ]
-        sizes = _fit(sizes, floors, width - len(GAP) * (count - 1))
+        for floor_of in (
+            lambda i: max(MIN_COLUMN, min(words[i], MAX_WORD), titles[i]),
+            lambda i: max(MIN_COLUMN, titles[i]),
+        ):
+            floors = [sizes[i] if kept[i] else min(sizes[i], floor_of(i)) for i in range(count)]
+            fitted = _fit(sizes, floors, room)
+            if sum(fitted) <= room:
+                break
+        sizes = fitted
     lines: list[str] = []
     for row in cells:
         wrapped = [_wrap(cell, size) for cell, size in zip(row, sizes, strict=True)]
