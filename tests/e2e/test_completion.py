@@ -72,3 +72,24 @@ def test_kubectl_plugin_completion(
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert "web" in lines and lines[-1].startswith(":")
+
+
+def test_live_names_skip_the_kubernetes_package(
+    make_pod: Callable[..., dict[str, Any]], namespace: str, kubeconfig: str
+) -> None:
+    # Completion runs on every Tab: importing the kubernetes package alone takes ~0.5 s here.
+    make_pod("web", command=["sleep", "3600"])
+    code = (
+        "import sys\n"
+        "from podscope.cli.completion import live_names\n"
+        f"print(live_names('pods', {{'namespace': {namespace!r}}}, ''))\n"
+        "print('kubernetes' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "KUBECONFIG": kubeconfig},
+        timeout=60,
+    )
+    assert out.stdout.splitlines() == ["['web']", "False"], out.stderr

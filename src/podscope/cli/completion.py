@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from podscope.cli import flags
 
@@ -215,6 +216,61 @@ def _ask_cluster(kind: str, given: dict[str, str], partial: str) -> list[str]:
         from podscope.kube.config import context_names
 
         return context_names(given.get("kubeconfig"))
+    from podscope.kube.quick import NotQuick, get_json
+
+    def fetch(path_of: Callable[[str], str | None]) -> Any:
+        """One GET: the quick path, else the full client (exec plugins, proxies...)."""
+        try:
+            namespace = given.get("namespace")
+            if namespace is None:
+                from podscope.kube.config import choose_context, kubeconfig_files, read_kubeconfig
+
+                merged = read_kubeconfig(kubeconfig_files(options["kubeconfig"]))
+                namespace = choose_context(merged, options["context"]).namespace
+            path = path_of(namespace)
+            if path is None:
+                return None
+            return get_json(path, **options)[0]
+        except NotQuick:
+            return _full_client_get(given, path_of)
+
+    options: dict[str, Any] = {
+        "kubeconfig": given.get("kubeconfig"),
+        "context": given.get("context"),
+    }
+    if kind == "containers":
+        pod = given.get("pod", "").split("/")[-1]
+        found = fetch(lambda ns: f"/api/v1/namespaces/{ns}/pods/{pod}" if pod else None) or {}
+        spec = found.get("spec") or {}
+        return [
+            str(c.get("name"))
+            for key in ("containers", "initContainers", "ephemeralContainers")
+            for c in spec.get(key) or []
+        ]
+    if kind == "workloads" and "/" in partial:
+        from podscope.rules.workloads import WORKLOAD_KINDS
+
+        prefix = partial.partition("/")[0]
+        workload = WORKLOAD_KINDS.get(prefix.lower())
+        if workload is None:
+            return []
+        found = (
+            fetch(lambda ns: f"/apis/{workload.group}/v1/namespaces/{ns}/{workload.plural}") or {}
+        )
+        return [f"{prefix}/{_name(i)}" for i in found.get("items") or []]
+    paths: dict[str, Callable[[str], str | None]] = {
+        "namespaces": lambda ns: "/api/v1/namespaces",
+        "nodes": lambda ns: "/api/v1/nodes",
+    }
+    found = fetch(paths.get(kind, lambda ns: f"/api/v1/namespaces/{ns}/pods")) or {}
+    return sorted(_name(i) for i in found.get("items") or [])
+
+
+def _name(item: dict[str, Any]) -> str:
+    return str((item.get("metadata") or {}).get("name"))
+
+
+def _full_client_get(given: dict[str, str], path_of: Callable[[str], str | None]) -> Any:
     from podscope.kube.config import connect
 
     client = connect(
@@ -225,27 +281,11 @@ def _ask_cluster(kind: str, given: dict[str, str], partial: str) -> list[str]:
         connect_timeout=1.0,
     )
     try:
-        namespace = client.namespace
-        if kind == "namespaces":
-            items = client.list_namespaces()
-        elif kind == "nodes":
-            items = client.list_nodes()
-        elif kind == "containers":
-            pod = given.get("pod", "").split("/")[-1]
-            if not pod:
-                return []
-            spec = client.get_pod(namespace, pod).get("spec") or {}
-            return [
-                str(c.get("name"))
-                for key in ("containers", "initContainers", "ephemeralContainers")
-                for c in spec.get(key) or []
-            ]
-        elif kind == "workloads" and "/" in partial:
-            prefix, _, _ = partial.partition("/")
-            return [f"{prefix}/{n}" for n in client.workload_names(namespace, prefix)]
-        else:
-            items = client.list_pods(namespace)
-        return sorted(str((i.get("metadata") or {}).get("name")) for i in items)
+        path = path_of(client.namespace)
+        if path is None:
+            return None
+        context = client._context("get", "completion")
+        return client._json("GET", path, context)
     finally:
         client.close()
 
