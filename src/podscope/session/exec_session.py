@@ -23,6 +23,7 @@ from podscope.errors import (
     NotFoundError,
     PodGoneError,
     PodscopeError,
+    ServerError,
     StartFailedError,
     StreamLostError,
     UnreachableError,
@@ -57,7 +58,7 @@ from podscope.session.debugger import (
 )
 from podscope.session.io import SessionIO
 from podscope.session.monitor import SessionMonitor
-from podscope.session.wait import watch_container
+from podscope.session.wait import refuse_if_kubelet_gate_off, watch_container
 from podscope.terminal.pump import pump
 
 if TYPE_CHECKING:
@@ -151,6 +152,8 @@ class _StartWatch:
                 report(f"debugger {name}: {progress.describe()}")
 
         try:
+            # A 1.16-1.21 kubelet with the gate off never starts it: say so within seconds.
+            refuse_if_kubelet_gate_off(client, pod)
             watch_container(client, pod, name, timeout, done, changed)
         except PodscopeError as exc:
             self.failure = exc
@@ -226,11 +229,21 @@ def exec_session(
             watch.stop()
 
 
+def _not_started(exc: ServerError) -> bool:
+    # 1.34 refuses inside the stream (a Status); a 1.21 kubelet refuses the upgrade itself
+    # with HTTP 500 and the same words. Neither carries a reason field to decide on.
+    return exc.status == 500 and NOT_STARTED in exc.message
+
+
 def _exec_true(client: KubeAPI, namespace: str, pod: str, name: str) -> bool:
     try:
         stream = client.exec(namespace, pod, name, ["true"])
     except ForbiddenError as exc:
         raise ExecUnavailable(f"exec is not allowed here ({exc.message})") from None
+    except ServerError as exc:
+        if _not_started(exc):
+            return False
+        raise
     for _ in stream.frames():
         pass
     failure = status_failure(stream.status)
@@ -259,6 +272,13 @@ def _session(
             stream = client.exec(namespace, pod_name, name, command, stdin=mode.stdin, tty=mode.tty)
         except ForbiddenError as exc:
             raise ExecUnavailable(f"exec is not allowed here ({exc.message})") from None
+        except ServerError as exc:
+            if not _not_started(exc):
+                raise
+            if confirmed:
+                raise DebuggerGone(name) from None
+            wait_or_give_up()
+            continue
         except UnreachableError as exc:
             if not replacing or failures >= RECONNECT_ATTEMPTS:
                 raise
