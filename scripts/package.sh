@@ -88,6 +88,12 @@ pex_platform() {
   esac
 }
 PYTHONS="310 311 312 313 314"
+full_version() {
+  case "$1" in
+    310) echo 3.10.16 ;; 311) echo 3.11.11 ;; 312) echo 3.12.9 ;; 313) echo 3.13.2 ;;
+    314) echo 3.14.0 ;; *) echo "no full version for CPython $1" >&2; return 2 ;;
+  esac
+}
 # pex resolves with a pip of its choosing; pinned to one the registry serves (26.2.2, pex's
 # "latest", is not there) and that has the modern resolver.
 PEX_PIP=26.2.1
@@ -119,7 +125,8 @@ for plat in $PLATFORMS; do
   tag=$(pex_platform "$plat")
   step "kubectl-podscope for $plat (CPython 3.10-3.14)"
   args=()
-  for v in $PYTHONS; do args+=(--platform "$tag-cp-$v-cp$v"); done
+  # A full X.Y.Z version lets pex evaluate python_full_version markers (cryptography's).
+  for v in $PYTHONS; do args+=(--platform "$tag-cp-$(full_version "$v")-cp$v"); done
   mkdir -p "$OUT/$plat"
   cached=$CACHE/podscope-package/zipapps/$WHEEL_KEY/$plat/kubectl-podscope
   if [ -f "$cached" ]; then

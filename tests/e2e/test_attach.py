@@ -68,6 +68,7 @@ def test_reuse_attaches_instead_of_creating(
         "web",
         "-n",
         namespace,
+        "--attach-mode",  # --reuse is the attach model's (the exec model reuses by default)
         "--reuse",
         "-i",
         *PULL,
@@ -86,6 +87,7 @@ def test_reuse_attaches_instead_of_creating(
         "web",
         "-n",
         namespace,
+        "--attach-mode",
         "--reuse",
         "-q",
         *PULL,

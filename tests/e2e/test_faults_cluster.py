@@ -77,7 +77,9 @@ def test_api_server_restart_while_waiting_resumes_the_watch(
     # (watching the Pod) when the API server goes away.
     with stopped("kubelet"):
         proc = subprocess.Popen(
-            [sys.executable, "-m", "podscope", "debug", "web", "-n", namespace, *PULL]
+            # The attach model: its watch of the Pod is what the restart must not break.
+            [sys.executable, "-m", "podscope", "debug", "web", "-n", namespace, "--attach-mode"]
+            + list(PULL)
             + ["--", "sh", "-c", "sleep 2; echo started-after-the-restart"],
             env=podscope_env,
             stdout=subprocess.PIPE,
@@ -114,7 +116,8 @@ def test_stopped_kubelet_ends_the_wait_at_timeout_with_the_last_state(
         started = time.monotonic()
         result = podscope(
             podscope_env,
-            *("debug", "web", "-n", namespace, "--timeout", "6", *PULL, "--", "true"),
+            *("debug", "web", "-n", namespace, "--attach-mode", "--timeout", "6", *PULL),
+            *("--", "true"),
             timeout=60,
         )
         elapsed = time.monotonic() - started
