@@ -50,7 +50,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
         env=env,
         capture_output=True,
         text=True,
-        timeout=1800,
+        timeout=2300,
     )
     log = result.stdout + result.stderr
     assert result.returncode == 0, f"scripts/package.sh failed ({result.returncode}):\n{log}"

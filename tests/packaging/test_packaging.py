@@ -24,6 +24,10 @@ from ruamel.yaml import YAML
 import podscope
 from tests.packaging.conftest import PLATFORMS, REPO, Built
 
+# The first test builds every single file (the `built` fixture): after a source change, four
+# platforms x five CPythons take well over the suite's default 600 s on 2 busy cores.
+pytestmark = pytest.mark.timeout(2400)
+
 KREW_BIN = Path.home() / ".cache" / "podscope-krew" / "v0.4.3" / "bin"
 EXPECTED_VERSION = f"podscope {podscope.__version__}"
 
