@@ -284,8 +284,7 @@ def _full_client_get(given: dict[str, str], path_of: Callable[[str], str | None]
         path = path_of(client.namespace)
         if path is None:
             return None
-        context = client._context("get", "completion")
-        return client._json("GET", path, context)
+        return client.get_path(path)
     finally:
         client.close()
 

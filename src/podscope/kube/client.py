@@ -259,6 +259,10 @@ class KubeClient:
         )
         return namespace
 
+    def get_path(self, path: str) -> Any:
+        """``GET path`` as JSON: a read the other methods do not name (shell completion)."""
+        return self._json("GET", path, self._context("get", path.rsplit("/", 1)[-1]))
+
     def list_namespaces(self) -> list[dict[str, Any]]:
         data = self._json("GET", "/api/v1/namespaces", self._context("list", "namespaces"))
         return list(data.get("items") or [])
