@@ -85,6 +85,10 @@ state = "{paths.CONTAINERD_STATE}"
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "{paths.CNI_CONF}"
+  # Per-registry host files (hosts.toml), read at every pull: a registry can be mirrored
+  # without restarting containerd.
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = "{paths.STATE / "containerd" / "certs.d"}"
 
 [plugins."io.containerd.internal.v1.opt"]
   path = "{paths.STATE / "containerd" / "opt"}"
