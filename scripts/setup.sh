@@ -16,4 +16,9 @@ fi
 command -v tinyproxy >/dev/null || {
   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q tinyproxy
 }
+# The local image registries (devcluster/registry.py): the distribution registry, the client that
+# pushes into it, and htpasswd for its private repository's bcrypt password file.
+command -v docker-registry >/dev/null && command -v skopeo >/dev/null && command -v htpasswd >/dev/null || {
+  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-registry skopeo apache2-utils
+}
 .venv/bin/python -m devcluster up
