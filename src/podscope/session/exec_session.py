@@ -145,7 +145,7 @@ class _StartWatch:
                     + (f": {progress.message.strip()}" if progress.message else "")
                     + ")"
                 )
-            return check_started(pod_name, name, progress)
+            return check_started(pod_name, name, progress, pod)
 
         def changed(progress: ContainerState) -> None:
             if progress.state == "waiting" and progress.reason and not self._stop.is_set():

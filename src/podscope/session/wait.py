@@ -85,7 +85,7 @@ def wait_until_started(
         refuse_if_kubelet_gate_off(client, pod)
 
     def started(progress: ContainerState) -> bool:
-        return check_started(pod_name, name, progress)
+        return check_started(pod_name, name, progress, pod)
 
     def changed(progress: ContainerState) -> None:
         if progress.state == "waiting" and progress.reason:
