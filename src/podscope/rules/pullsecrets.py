@@ -214,3 +214,17 @@ def pull_refused_remedy(pod: Mapping[str, Any], image: str) -> str:
             f"ServiceAccount {account} gave it none when it was created)"
         )
     return f"{held}; {copy_remedy(pod_name, image)}; or use an image the Pod can pull"
+
+
+def copy_pull_refused_remedy(pod: Mapping[str, Any], image: str) -> str:
+    """The same refusal in a copy podscope made, which can be made again with other secrets."""
+    meta = pod.get("metadata") or {}
+    secrets = pod_pull_secrets(pod)
+    registry = registry_of(image)
+    namespace = meta.get("namespace") or "NAMESPACE"
+    return (
+        f"the copy's pull secrets ({join(secrets)}) hold no credentials {registry} accepts: "
+        f"--pull-secret NAME must name a docker-registry Secret for {registry} in namespace "
+        f"{namespace} (kubectl create secret docker-registry NAME --docker-server={registry} "
+        "...); delete the copy and run the command again"
+    )
