@@ -231,6 +231,14 @@ class KubeClient:
         data = self._json("GET", path, context, query=query)
         return list(data.get("items") or [])
 
+    def list_events(self, namespace: str, field_selector: str) -> list[dict[str, Any]]:
+        """The core Events of ``namespace`` that ``field_selector`` picks (what kubelets
+        reported about an object)."""
+        context = self._context("list", "events", namespace)
+        query = [("fieldSelector", field_selector)]
+        data = self._json("GET", f"/api/v1/namespaces/{namespace}/events", context, query=query)
+        return list(data.get("items") or [])
+
     def get_workload(self, namespace: str, ref: PodRef) -> tuple[dict[str, Any], str]:
         """A Running Pod of the workload ``ref`` and a sentence saying why it was chosen."""
         workload = ref.workload

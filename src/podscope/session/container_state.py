@@ -100,12 +100,7 @@ def check_started(
         detail = f": {progress.message}" if progress.message else ""
         image = str(progress.status.get("image") or "")
         if progress.reason in _PULL_FAILURES and auth_refused(progress.message) and image:
-            raise PullRefusedError(
-                f"container {name} in Pod {pod_name} cannot start: {progress.reason}{detail}",
-                remedy=pull_refused_remedy(pod or {"metadata": {"name": pod_name}}, image) + _STAYS,
-                registry=registry_of(image),
-                pull_secrets=pod_pull_secrets(pod or {}),
-            )
+            raise pull_refused(pod_name, name, f"{progress.reason}{detail}", image, pod)
         raise StartFailedError(
             f"container {name} in Pod {pod_name} cannot start: {progress.reason}{detail}",
             remedy=_start_remedy(progress.reason),
@@ -118,6 +113,18 @@ def check_started(
             "Pod (ephemeral containers cannot be removed)",
         )
     return progress.state in ("running", "terminated")
+
+
+def pull_refused(
+    pod_name: str, name: str, what: str, image: str, pod: dict[str, Any] | None
+) -> PullRefusedError:
+    """The error for a pull the registry refused; ``what`` is the kubelet's reason and words."""
+    return PullRefusedError(
+        f"container {name} in Pod {pod_name} cannot start: {what}",
+        remedy=pull_refused_remedy(pod or {"metadata": {"name": pod_name}}, image) + _STAYS,
+        registry=registry_of(image),
+        pull_secrets=pod_pull_secrets(pod or {}),
+    )
 
 
 def _start_remedy(reason: str | None) -> str:

@@ -6,14 +6,22 @@ from collections.abc import Callable
 from typing import Any
 
 from podscope.checks.kubeletgate import GATE_OFF_REMEDY, gate_off_message, read_gate
-from podscope.errors import PodscopeError, UnreachableError, UnsupportedError, WaitTimeoutError
+from podscope.errors import (
+    PodscopeError,
+    PullRefusedError,
+    UnreachableError,
+    UnsupportedError,
+    WaitTimeoutError,
+)
 from podscope.events import Events
 from podscope.kube.protocol import KubeAPI
+from podscope.rules.pullsecrets import auth_refused
 from podscope.session.container_state import (
     ContainerState,
     check_pod_alive,
     check_started,
     container_state_of,
+    pull_refused,
 )
 
 
@@ -165,3 +173,34 @@ def wait_until_terminated(
         pod_may_finish=pod_may_finish,
     )
     return pod, progress
+
+
+def pull_refusal(client: KubeAPI, pod: dict[str, Any], name: str) -> PullRefusedError | None:
+    """A refused pull of container ``name``'s image, from the kubelet's ``Failed`` Event.
+
+    The kubelet posts the Event the moment the pull fails, but writes the ``ErrImagePull``
+    status only at its next sync of the Pod (up to ``syncFrequency`` later, 10-15 s here):
+    reading the Event says it seconds sooner. Without ``list events`` it says nothing.
+    """
+    meta = _meta(pod)
+    namespace = str(meta.get("namespace") or client.namespace)
+    selector = (
+        f"involvedObject.uid={meta.get('uid')},reason=Failed,"
+        f"involvedObject.fieldPath=spec.ephemeralContainers{{{name}}}"
+    )
+    try:
+        events = client.list_events(namespace, selector)
+    except PodscopeError:
+        return None
+    for event in events:
+        message = str(event.get("message") or "")
+        # 'Failed to pull image "IMAGE": <the runtime's error>'
+        if not message.startswith("Failed to pull image") or not auth_refused(message):
+            continue
+        image = message.split('"', 2)[1] if message.count('"') >= 2 else ""
+        for container in (pod.get("spec") or {}).get("ephemeralContainers") or []:
+            if container.get("name") == name:
+                image = str(container.get("image") or image)
+        words = message.split(": ", 1)[-1]
+        return pull_refused(str(meta.get("name")), name, f"ErrImagePull: {words}", image, pod)
+    return None

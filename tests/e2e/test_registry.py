@@ -1,0 +1,203 @@
+"""Images pulled as on a production node: the devcluster's registries, and private debug images.
+
+The node resolves `docker.io/...` to the devcluster's public registry and
+`registry.podscope.test/...` to its private one (htpasswd basic auth); devcluster/registry.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from devcluster import paths, registry
+
+from tests.e2e.conftest import APP_IMAGE, BUSYBOX_IMAGE, Kubectl
+from tests.e2e.helpers import SLEEPER, ephemeral, podscope
+
+PRIVATE = registry.PRIVATE_IMAGE
+PULL_SECRET = "regcred"
+
+
+def password() -> str:
+    return registry.password_file().read_text().strip()
+
+
+def make_pull_secret(kubectl: Kubectl, namespace: str, name: str = PULL_SECRET) -> None:
+    """A docker-registry Secret for the private registry, sent on stdin (never in argv)."""
+    auth = base64.b64encode(f"{registry.PRIVATE_USER}:{password()}".encode()).decode()
+    config = {"auths": {registry.PRIVATE_HOST: {"auth": auth}}}
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": name, "namespace": namespace},
+        "type": "kubernetes.io/dockerconfigjson",
+        "data": {".dockerconfigjson": base64.b64encode(json.dumps(config).encode()).decode()},
+    }
+    kubectl.apply(secret)
+
+
+def pull_events(kubectl: Kubectl, namespace: str, pod: str, container: str) -> list[str]:
+    """The kubelet's image Events for one container of the Pod."""
+    items = kubectl.json("get", "events", "-n", namespace)["items"]
+    path = f"spec.ephemeralContainers{{{container}}}"
+    return [
+        f"{e['reason']}: {e['message']}"
+        for e in items
+        if e["involvedObject"].get("name") == pod
+        and e["involvedObject"].get("fieldPath") == path
+        and e["reason"] in ("Pulling", "Pulled", "Failed")
+    ]
+
+
+def registry_log_size(name: str) -> int:
+    return (paths.LOGS / f"{name}.log").stat().st_size
+
+
+def registry_log_since(name: str, offset: int) -> str:
+    with open(paths.LOGS / f"{name}.log", "rb") as f:
+        f.seek(offset)
+        return f.read().decode(errors="replace")
+
+
+def no_secret_in(*texts: str) -> None:
+    for text in texts:
+        assert password() not in text
+        assert base64.b64encode(f"{registry.PRIVATE_USER}:{password()}".encode()).decode() not in (
+            text
+        )
+
+
+def test_the_default_image_is_pulled_from_the_registry_with_always(
+    make_pod: Callable[..., dict[str, Any]],
+    namespace: str,
+    podscope_env: dict[str, str],
+    kubectl: Kubectl,
+) -> None:
+    make_pod("web", APP_IMAGE)
+    before = registry_log_size(registry.PUBLIC)
+    # No --image-pull-policy: busybox:latest gets the API server's default, Always.
+    result = podscope(
+        podscope_env, "debug", "web", "-n", namespace, "--", "cat", "/etc/podscope-image"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "busybox\n"
+    [container] = ephemeral(kubectl.pod(namespace, "web"))
+    assert container["image"] == BUSYBOX_IMAGE
+    assert container["imagePullPolicy"] == "Always"
+    events = pull_events(kubectl, namespace, "web", container["name"])
+    assert any(
+        e.startswith(f'Pulled: Successfully pulled image "{BUSYBOX_IMAGE}" in') for e in events
+    ), events
+    # The pull reached the registry: the kubelet's runtime resolved the tag there.
+    log = registry_log_since(registry.PUBLIC, before)
+    assert "/v2/library/busybox/manifests/latest" in log
+    assert "containerd" in log  # the user agent of the node's pull, not skopeo's push
+
+
+def test_a_private_image_is_refused_fast_and_says_what_can_work(
+    make_pod: Callable[..., dict[str, Any]],
+    namespace: str,
+    podscope_env: dict[str, str],
+    kubectl: Kubectl,
+) -> None:
+    make_pod("web", APP_IMAGE)
+    started = time.monotonic()
+    args = ["debug", "web", "-n", namespace, "--image", PRIVATE, "--", "true"]
+    result = podscope(podscope_env, *args)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 11, result.stderr
+    lines = result.stderr.splitlines()
+    [error] = [line for line in lines if line.startswith("podscope: error:")]
+    [hint] = [line for line in lines if line.startswith("podscope: hint:")]
+    assert "cannot start: ErrImagePull" in error and "401 Unauthorized" in error
+    assert "Pod web has no pull secret" in hint
+    assert "ServiceAccount default" in hint
+    assert "a running Pod cannot gain a pull secret" in hint
+    assert f"--copy-to web-debug --pull-secret SECRET --image {PRIVATE}" in hint
+    assert "Traceback" not in result.stderr
+    # The kubelet writes ErrImagePull into the Pod's status only at its next sync of the Pod
+    # (10-15 s here); its Event comes at once.
+    assert elapsed < 8, f"took {elapsed:.1f}s"
+
+
+def test_a_private_image_starts_in_a_pod_whose_pull_secret_covers_it(
+    kubectl: Kubectl, namespace: str, podscope_env: dict[str, str]
+) -> None:
+    make_pull_secret(kubectl, namespace)
+    kubectl.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "api", "namespace": namespace},
+            "spec": {
+                "imagePullSecrets": [{"name": PULL_SECRET}],
+                "containers": [
+                    {"name": "api", "image": APP_IMAGE, "imagePullPolicy": "IfNotPresent"}
+                ],
+                "terminationGracePeriodSeconds": 1,
+            },
+        }
+    )
+    kubectl.wait_running(namespace, "api")
+    args = ["debug", "api", "-n", namespace, "--image", PRIVATE, "--", "cat", "/etc/podscope-image"]
+    result = podscope(podscope_env, *args)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "busybox\n"
+    [container] = ephemeral(kubectl.pod(namespace, "api"))
+    events = pull_events(kubectl, namespace, "api", container["name"])
+    assert any(e.startswith(f'Pulled: Successfully pulled image "{PRIVATE}"') for e in events)
+    no_secret_in(result.stdout, result.stderr)
+
+
+def test_copy_mode_adds_the_pull_secret_the_original_lacks(
+    make_pod: Callable[..., dict[str, Any]],
+    namespace: str,
+    podscope_env: dict[str, str],
+    kubectl: Kubectl,
+) -> None:
+    make_pod("web", APP_IMAGE, command=None)
+    make_pull_secret(kubectl, namespace)
+    args = ["debug", "web", "-n", namespace, "--copy-to", "web-debug"]
+    args += ["--pull-secret", PULL_SECRET, "--image", PRIVATE, "--", "cat", "/etc/podscope-image"]
+    result = podscope(podscope_env, *args)
+    assert result.returncode == 0, result.stderr
+    assert "busybox" in result.stdout
+    copy = kubectl.pod(namespace, "web-debug")
+    assert copy["spec"]["imagePullSecrets"] == [{"name": PULL_SECRET}]
+    assert "imagePullSecrets" not in kubectl.pod(namespace, "web")["spec"]
+    no_secret_in(result.stdout, result.stderr)
+
+
+def test_copy_mode_with_a_secret_that_does_not_cover_says_how_to_fix_it(
+    make_pod: Callable[..., dict[str, Any]],
+    namespace: str,
+    podscope_env: dict[str, str],
+) -> None:
+    make_pod("web", APP_IMAGE)
+    args = ["debug", "web", "-n", namespace, "--copy-to", "web-debug"]
+    args += ["--pull-secret", "absent", "--image", PRIVATE, "--", "true"]
+    result = podscope(podscope_env, *args)
+    assert result.returncode == 11, result.stderr
+    assert "401 Unauthorized" in result.stderr
+    assert "the copy's pull secrets (absent)" in result.stderr
+    assert f"--docker-server={registry.PRIVATE_HOST}" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["Bad_Name", ""])
+def test_a_bad_pull_secret_name_is_refused_before_anything_is_written(
+    make_pod: Callable[..., dict[str, Any]],
+    namespace: str,
+    podscope_env: dict[str, str],
+    kubectl: Kubectl,
+    value: str,
+) -> None:
+    make_pod("web", BUSYBOX_IMAGE, command=SLEEPER)
+    args = ["debug", "web", "-n", namespace, "--copy-to", "web-debug", "--pull-secret", value]
+    result = podscope(podscope_env, *args, "--image", PRIVATE, "--", "true")
+    assert result.returncode == 2, result.stderr
+    assert "--pull-secret" in result.stderr
+    assert kubectl.run("get", "pod", "web-debug", "-n", namespace, check=False).returncode != 0
