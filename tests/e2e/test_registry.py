@@ -198,6 +198,7 @@ def test_a_bad_pull_secret_name_is_refused_before_anything_is_written(
     make_pod("web", BUSYBOX_IMAGE, command=SLEEPER)
     args = ["debug", "web", "-n", namespace, "--copy-to", "web-debug", "--pull-secret", value]
     result = podscope(podscope_env, *args, "--image", PRIVATE, "--", "true")
-    assert result.returncode == 2, result.stderr
-    assert "--pull-secret" in result.stderr
+    # As --copy-to's own name: an invalid object name, exit 7, before any write.
+    assert result.returncode == 7, result.stderr
+    assert result.stderr.startswith("podscope: error: --pull-secret:")
     assert kubectl.run("get", "pod", "web-debug", "-n", namespace, check=False).returncode != 0
