@@ -202,3 +202,90 @@ def test_a_bad_pull_secret_name_is_refused_before_anything_is_written(
     assert result.returncode == 7, result.stderr
     assert result.stderr.startswith("podscope: error: --pull-secret:")
     assert kubectl.run("get", "pod", "web-debug", "-n", namespace, check=False).returncode != 0
+
+
+def doctor_pull_secrets(env: dict[str, str], *args: str) -> tuple[dict[str, Any], str]:
+    result = podscope(env, "doctor", *args, "-o", "json")
+    assert result.stdout, result.stderr
+    report = json.loads(result.stdout)
+    [found] = [f for f in report["findings"] if f["check"] == "pull-secrets"]
+    return found, result.stdout + result.stderr
+
+
+def test_doctor_says_whether_the_pods_pull_secrets_cover_the_registry(
+    kubectl: Kubectl, namespace: str, podscope_env: dict[str, str]
+) -> None:
+    make_pull_secret(kubectl, namespace)
+    # A secret for Docker Hub only: it does not cover the private registry.
+    hub = base64.b64encode(json.dumps({"auths": {"docker.io": {"auth": "eDp5"}}}).encode())
+    kubectl.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "hub", "namespace": namespace},
+            "type": "kubernetes.io/dockerconfigjson",
+            "data": {".dockerconfigjson": hub.decode()},
+        }
+    )
+    for name, secrets in (("other", ["hub"]), ("api", ["hub", PULL_SECRET])):
+        kubectl.apply(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": name, "namespace": namespace},
+                "spec": {
+                    "imagePullSecrets": [{"name": s} for s in secrets],
+                    "containers": [
+                        {"name": "app", "image": APP_IMAGE, "imagePullPolicy": "IfNotPresent"}
+                    ],
+                    "terminationGracePeriodSeconds": 1,
+                },
+            }
+        )
+        kubectl.wait_running(namespace, name)
+    found, out = doctor_pull_secrets(podscope_env, "other", "-n", namespace, "--image", PRIVATE)
+    assert found["result"] == "warn", found
+    assert "no pull secret covers registry.podscope.test" in found["evidence"]
+    assert "hub (other registries)" in found["evidence"]
+    assert "--copy-to other-debug --pull-secret SECRET" in found["remedy"]
+    no_secret_in(out)
+    found, out = doctor_pull_secrets(podscope_env, "api", "-n", namespace, "--image", PRIVATE)
+    assert found["result"] == "ok", found
+    assert f"covered by Pod api's pull secret {PULL_SECRET}" in found["evidence"]
+    no_secret_in(out)
+    assert "eDp5" not in out  # the other secret's auth field
+
+
+def test_doctor_without_get_secrets_says_what_it_could_not_check(
+    kubectl: Kubectl, namespace: str, podscope_env: dict[str, str], tmp_path: Path
+) -> None:
+    make_pull_secret(kubectl, namespace)
+    kubectl.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "api", "namespace": namespace},
+            "spec": {
+                "imagePullSecrets": [{"name": PULL_SECRET}],
+                "containers": [
+                    {"name": "app", "image": APP_IMAGE, "imagePullPolicy": "IfNotPresent"}
+                ],
+                "terminationGracePeriodSeconds": 1,
+            },
+        }
+    )
+    kubectl.wait_running(namespace, "api")
+    rules = [
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
+        {"apiGroups": [""], "resources": ["pods/ephemeralcontainers"], "verbs": ["patch"]},
+        {"apiGroups": [""], "resources": ["pods/exec", "pods/attach"], "verbs": ["create"]},
+    ]
+    config, token = service_account_kubeconfig(kubectl, namespace, rules, tmp_path / "sa")
+    env = {**podscope_env, "KUBECONFIG": str(config)}
+    found, out = doctor_pull_secrets(env, "api", "-n", namespace, "--image", PRIVATE)
+    assert found["result"] == "warn", found
+    assert "cannot tell whether registry.podscope.test is covered" in found["evidence"]
+    assert f"reading Secret {PULL_SECRET} is forbidden" in found["evidence"]
+    assert "ask for get on secrets" in found["remedy"]
+    assert token not in out
+    no_secret_in(out)
