@@ -10,13 +10,14 @@ import base64
 import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from devcluster import paths, registry
 
 from tests.e2e.conftest import APP_IMAGE, BUSYBOX_IMAGE, Kubectl
-from tests.e2e.helpers import SLEEPER, ephemeral, podscope
+from tests.e2e.helpers import SLEEPER, ephemeral, podscope, service_account_kubeconfig
 
 PRIVATE = registry.PRIVATE_IMAGE
 PULL_SECRET = "regcred"
