@@ -110,6 +110,7 @@ def test_a_private_image_is_refused_fast_and_says_what_can_work(
     args = ["debug", "web", "-n", namespace, "--image", PRIVATE, "--", "true"]
     result = podscope(podscope_env, *args)
     elapsed = time.monotonic() - started
+    [status] = kubectl.pod(namespace, "web")["status"]["ephemeralContainerStatuses"]
     assert result.returncode == 11, result.stderr
     lines = result.stderr.splitlines()
     [error] = [line for line in lines if line.startswith("podscope: error:")]
@@ -121,8 +122,11 @@ def test_a_private_image_is_refused_fast_and_says_what_can_work(
     assert f"--copy-to web-debug --pull-secret SECRET --image {PRIVATE}" in hint
     assert "Traceback" not in result.stderr
     # The kubelet writes ErrImagePull into the Pod's status only at its next sync of the Pod
-    # (10-15 s here); its Event comes at once.
-    assert elapsed < 8, f"took {elapsed:.1f}s"
+    # (10-15 s here); its Event comes at once, and podscope has stopped before the status
+    # caught up (a loaded machine makes wall-clock bounds useless).
+    assert status["state"].get("waiting", {}).get("reason") == "ContainerCreating", status
+    assert "waiting (ErrImagePull)" not in result.stderr
+    assert elapsed < 30, f"took {elapsed:.1f}s"
 
 
 def test_a_private_image_starts_in_a_pod_whose_pull_secret_covers_it(

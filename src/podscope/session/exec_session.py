@@ -141,7 +141,7 @@ class _StartWatch:
             try:
                 refused = pull_refusal(client, pod, name)
             except Exception:  # noqa: BLE001
-                return  # the Pod watch still reports the failure, later
+                return  # no `list events`, or a bug: the Pod watch still reports it, later
             if refused is not None:
                 self.failure = refused
                 return

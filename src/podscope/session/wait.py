@@ -7,6 +7,7 @@ from typing import Any
 
 from podscope.checks.kubeletgate import GATE_OFF_REMEDY, gate_off_message, read_gate
 from podscope.errors import (
+    ForbiddenError,
     PodscopeError,
     PullRefusedError,
     UnreachableError,
@@ -180,7 +181,8 @@ def pull_refusal(client: KubeAPI, pod: dict[str, Any], name: str) -> PullRefused
 
     The kubelet posts the Event the moment the pull fails, but writes the ``ErrImagePull``
     status only at its next sync of the Pod (up to ``syncFrequency`` later, 10-15 s here):
-    reading the Event says it seconds sooner. Without ``list events`` it says nothing.
+    reading the Event says it seconds sooner. Without ``list events`` (ForbiddenError, raised
+    so that the caller stops asking) the Pod's status tells, later.
     """
     meta = _meta(pod)
     namespace = str(meta.get("namespace") or client.namespace)
@@ -190,6 +192,8 @@ def pull_refusal(client: KubeAPI, pod: dict[str, Any], name: str) -> PullRefused
     )
     try:
         events = client.list_events(namespace, selector)
+    except ForbiddenError:
+        raise
     except PodscopeError:
         return None
     for event in events:

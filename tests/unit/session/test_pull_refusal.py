@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from podscope.errors import ExitCode
+import pytest
+
+from podscope.errors import ExitCode, ForbiddenError
 from podscope.session.wait import pull_refusal
 from tests.unit.fakekube import FakeKube, Http
 
@@ -56,8 +58,10 @@ def test_other_containers_pods_and_failures_are_not() -> None:
     assert pull_refusal(kube, _pod(), "dbg") is None
 
 
-def test_without_list_events_it_says_nothing() -> None:
+def test_without_list_events_it_says_so_and_other_errors_say_nothing() -> None:
     kube = FakeKube()
     kube.core_events.append(_event(REFUSED))
-    kube.fail("list_events", Http(403, "events is forbidden", "Forbidden"))
+    kube.fail("list_events", Http(403, "events is forbidden", "Forbidden"), Http(500, "oops"))
+    with pytest.raises(ForbiddenError):
+        pull_refusal(kube, _pod(), "dbg")  # the poller stops asking
     assert pull_refusal(kube, _pod(), "dbg") is None
