@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -97,6 +98,14 @@ def test_the_default_image_is_pulled_from_the_registry_with_always(
     log = registry_log_since(registry.PUBLIC, before)
     assert "/v2/library/busybox/manifests/latest" in log
     assert "containerd" in log  # the user agent of the node's pull, not skopeo's push
+    # The pull time is part of the timings: said after the session in the exec model, and in
+    # the last line of phase durations in the attach model.
+    assert "podscope: image pulled by the kubelet in " in result.stderr
+    attach = podscope(podscope_env, "debug", "web", "-n", namespace, "--attach-mode", "--", "true")
+    assert attach.returncode == 0, attach.stderr
+    assert re.search(
+        r"podscope: write [0-9.]+s, start [0-9.]+s, image pull [0-9.]+s", attach.stderr
+    )
 
 
 def test_a_private_image_is_refused_fast_and_says_what_can_work(

@@ -58,7 +58,12 @@ from podscope.session.debugger import (
 )
 from podscope.session.io import SessionIO
 from podscope.session.monitor import SessionMonitor
-from podscope.session.wait import pull_refusal, refuse_if_kubelet_gate_off, watch_container
+from podscope.session.wait import (
+    pull_refusal,
+    refuse_if_kubelet_gate_off,
+    report_pull_time,
+    watch_container,
+)
 from podscope.terminal.pump import pump
 
 if TYPE_CHECKING:
@@ -498,6 +503,8 @@ def run_exec_debug(
             skip.add(name)
             pod = client.get_pod(namespace, pod_name)
             continue
+        if created:
+            report_pull_time(client, pod, name, report)
         if request.stdin:
             report(
                 f"session ended; debugger {name} stays for the next one (podscope stop "

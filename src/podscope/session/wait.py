@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -208,3 +209,42 @@ def pull_refusal(client: KubeAPI, pod: dict[str, Any], name: str) -> PullRefused
         words = message.split(": ", 1)[-1]
         return pull_refused(str(meta.get("name")), name, f"ErrImagePull: {words}", image, pod)
     return None
+
+
+_GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_PULLED = re.compile(r'^Successfully pulled image "[^"]*" in (?P<took>[0-9.hmsuµn]+)')
+
+
+def _go_duration(text: str) -> float | None:
+    """Seconds in a Go duration string (``252ms``, ``1.5s``, ``1m2.5s``)."""
+    parts = re.findall(r"([0-9.]+)(ns|us|µs|ms|s|m|h)", text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        return None
+    return sum(float(number) * _GO_UNITS[unit] for number, unit in parts)
+
+
+def report_pull_time(client: KubeAPI, pod: dict[str, Any], name: str, report: Events) -> None:
+    """Say how long the kubelet took to pull container ``name``'s image (its ``Pulled``
+    Event: ``Successfully pulled image "X" in 252ms ...``), or that the image was already on
+    the node. Says nothing without ``list events``."""
+    meta = _meta(pod)
+    selector = (
+        f"involvedObject.uid={meta.get('uid')},reason=Pulled,"
+        f"involvedObject.fieldPath=spec.ephemeralContainers{{{name}}}"
+    )
+    try:
+        events = client.list_events(str(meta.get("namespace") or client.namespace), selector)
+    except UnreachableError:
+        raise
+    except PodscopeError:
+        return
+    for event in events:
+        message = str(event.get("message") or "")
+        match = _PULLED.match(message)
+        seconds = _go_duration(match.group("took")) if match else None
+        if seconds is not None:
+            report.measured("image", seconds, f"image pulled by the kubelet in {seconds:.2f}s")
+            return
+        if "already present on machine" in message:
+            report("image already on the node: not pulled (imagePullPolicy allows it)")
+            return
