@@ -228,8 +228,9 @@ def kubelet_config() -> Path:
         "tlsCertFile": str(paths.PKI / "kubelet-serving.crt"),
         "tlsPrivateKeyFile": str(paths.PKI / "kubelet-serving.key"),
         "readOnlyPort": 0,
-        # Images are imported locally and cannot be pulled again: never garbage-collect them,
-        # and never evict Pods because a development disk is fuller than a production one.
+        # Images are imported locally at boot (the registries in registry.py serve pulls of the
+        # same digests): never garbage-collect them, and never evict Pods because a development
+        # disk is fuller than a production one.
         "imageGCHighThresholdPercent": 100,
         "imageGCLowThresholdPercent": 99,
         "evictionHard": {

@@ -1,10 +1,12 @@
 """Container images built locally as OCI archives and imported into containerd.
 
-No registry is reachable, so each image is a single layer assembled from files on this machine
-(Debian's busybox-static and nginx, and two tiny static C programs compiled here). An OCI image
-layout is: `oci-layout`, `index.json`, and content-addressed blobs (layer tar, config, manifest).
-containerd names an imported image after the index entry's `io.containerd.image.name` annotation;
-without it the kubelet would never match the image and would try to pull.
+No outside registry is reachable, so each image is a single layer assembled from files on this
+machine (Debian's busybox-static and nginx, and two tiny static C programs compiled here). An
+OCI image layout is: `oci-layout`, `index.json`, and content-addressed blobs (layer tar,
+config, manifest). containerd names an imported image after the index entry's
+`io.containerd.image.name` annotation; without it the kubelet would never match the image and
+would try to pull. The same archives are pushed into the local registries (registry.py), which
+serve the node's pulls.
 """
 
 from __future__ import annotations
