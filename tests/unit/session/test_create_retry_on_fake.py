@@ -212,7 +212,8 @@ def test_debug_creates_waits_and_reports(fake: FakeKube, messages: Messages) -> 
     result = _debug(fake, messages)
     assert result.created and result.state == "running" and result.target == "app"
     assert _ephemeral_names(fake) == [result.container]
-    assert fake.methods() == ["get_pod", "patch_ephemeral_containers", "watch"]
+    # list_events: the kubelet's Pulled Event, for the image pull time.
+    assert fake.methods() == ["get_pod", "patch_ephemeral_containers", "watch", "list_events"]
     assert f"attach with: podscope attach web -c {result.container} -n default" in messages[-1]
 
 
