@@ -28,6 +28,8 @@ def test_the_releases_share_no_port_folder_network_or_cgroup() -> None:
             r.kubelet_healthz_port,
             r.controller_manager_port,
             r.scheduler_port,
+            r.registry_port,
+            r.private_registry_port,
         )
     ]
     assert len(ports) == len(set(ports))
