@@ -178,9 +178,15 @@ def unmount_all() -> int:
     network namespaces of our Pod sandboxes. Returns how many mounts were removed."""
     count = 0
     targets = _mounts_under(paths.STATE)
-    # Only our containerd makes `cni-*` namespaces on this machine; it is stopped by now.
+    # Only the 1.34 containerd makes `cni-*` namespaces here (1.21's keeps them under its state
+    # folder, unmounted above); it is stopped by now. `down --release 1.21` must never take
+    # the running 1.34 cluster's Pod networks.
     netns = Path("/run/netns")
-    if netns.is_dir() and processes.pid_of("containerd") is None:
+    if (
+        netns.is_dir()
+        and not paths.RELEASE.kubeadm_shaped
+        and processes.pid_of("containerd") is None
+    ):
         targets += [str(p) for p in netns.glob("cni-*")]
     for target in sorted(set(targets), key=len, reverse=True):
         result = subprocess.run(["umount", "-l", target], capture_output=True)
