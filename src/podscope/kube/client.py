@@ -1,17 +1,19 @@
 """The one object that talks to the API server. Everything it returns is plain JSON dicts.
 
-Requests go through the kubernetes package's ``ApiClient`` (auth, TLS, proxies, exec
-credential plugins) with explicit ``(connect, read)`` timeouts, and raw JSON in and out: no
-client models leave this module, and the ``EphemeralContainers`` kind of 1.16-1.21 (which the
+Requests go through an ``ApiClient``-shaped HTTP client (``kube.transport``, or the kubernetes
+package's for legacy auth providers) with explicit ``(connect, read)`` timeouts, and raw JSON
+in and out: no client models, and the ``EphemeralContainers`` kind of 1.16-1.21 (which the
 generated client cannot express) is sent as is.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from podscope.backoff import Backoff, Retry
@@ -62,6 +64,43 @@ def _no_ephemeral_containers() -> UnsupportedError:
     )
 
 
+def _package_errors() -> tuple[type[BaseException], ...]:
+    """The kubernetes package's ``ApiException``, when its client is in use (legacy auth
+    providers); it is never imported otherwise."""
+    module = sys.modules.get("kubernetes.client.exceptions")
+    return (module.ApiException,) if module is not None else ()
+
+
+class _WatchFailed(Exception):
+    """The watch stream sent an ERROR event (its Status object; code 410: the resource
+    version is too old)."""
+
+    def __init__(self, status: dict[str, Any]) -> None:
+        super().__init__(status.get("message") or "")
+        self.status = status
+        self.code = int(status.get("code") or 500)
+
+
+def _watch_events(open_response: Callable[[], Any]) -> Generator[dict[str, Any], None, None]:
+    """The events of one watch request, one JSON object per line, as they arrive."""
+    response = open_response()
+    pending = b""
+    try:
+        for chunk in response.stream(amt=None, decode_content=False):
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                if not line.strip():
+                    continue
+                event = json.loads(line)
+                if event.get("type") == "ERROR":
+                    raise _WatchFailed(event.get("object") or {})
+                yield event
+    finally:
+        response.close()
+        response.release_conn()
+
+
 def user_agent() -> str:
     from podscope import __version__
 
@@ -84,8 +123,12 @@ class KubeClient:
         request_timeout: float,
         connect_timeout: float,
         credentials: ExecCredentials | None = None,
+        certificate_check: Callable[[], None] | None = None,
     ) -> None:
         self._api = api_client
+        # Run after a refused request: says when the client certificate has expired (the
+        # server only answers 401), without reading the certificate on every start.
+        self._certificate_check = certificate_check
         # Audit logs and the API server's own logs name the tool that sent each request.
         api_client.user_agent = user_agent()
         self._credentials = credentials
@@ -134,8 +177,6 @@ class KubeClient:
         import urllib3
 
         _check_path_names(context)
-        from kubernetes.client.exceptions import ApiException
-
         headers = {"Accept": "application/json"}
         if content_type:
             headers["Content-Type"] = content_type
@@ -156,7 +197,7 @@ class KubeClient:
                 response = self._api.call_api(
                     method, url, sent_headers, sent_body, _request_timeout=timeout
                 )
-            except ApiException as exc:
+            except _package_errors() as exc:
                 raise map_api_error(exc, context, new_container=new_container) from None
             except (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ProtocolError) as exc:
                 # The request may have been sent before the connection broke.
@@ -171,6 +212,8 @@ class KubeClient:
             break
         if not 200 <= response.status <= 299:
             response.read()
+            if response.status == 401 and self._certificate_check is not None:
+                self._certificate_check()
             raise map_status(response.status, response.data, context, new_container=new_container)
         return response.response
 
@@ -463,7 +506,6 @@ class KubeClient:
     # -- watch ------------------------------------------------------------------------------
 
     def _watch_request(self, namespace: str, name: str, **kwargs: Any) -> Any:
-        # Called by kubernetes.watch.Watch with its own keyword arguments.
         context = self._context("watch", "pods", namespace, name)
         seconds = int(kwargs.get("timeout_seconds") or 60)
         query = [
@@ -502,8 +544,6 @@ class KubeClient:
         longer outage raises ``UnreachableError``.
         """
         import urllib3
-        from kubernetes.client.exceptions import ApiException
-        from kubernetes.watch import Watch
 
         from podscope.errors import NotFoundError, UnreachableError
         from podscope.kube.errors import ServerError
@@ -526,16 +566,20 @@ class KubeClient:
 
         while (remaining := deadline - time.monotonic()) > 0:
             seconds = max(1, min(int(remaining + 0.999), _MAX_WATCH_SECONDS))
-            events = Watch().stream(
-                lambda **kw: self._watch_request(namespace, name, **kw),
-                resource_version=version,
-                timeout_seconds=seconds,
+            events = _watch_events(
+                functools.partial(
+                    self._watch_request,
+                    namespace,
+                    name,
+                    resource_version=version,
+                    timeout_seconds=seconds,
+                )
             )
             try:
                 for event in events:
                     retry.reset()
                     kind = event.get("type")
-                    obj = event.get("raw_object") or {}
+                    obj = event.get("object") or {}
                     obj_version = (obj.get("metadata") or {}).get("resourceVersion")
                     if obj_version:
                         version = obj_version
@@ -547,13 +591,13 @@ class KubeClient:
                         return
                     if time.monotonic() >= deadline:
                         return
-            except ApiException as exc:
-                if exc.status == 410:
+            except _WatchFailed as exc:
+                if exc.code == 410:
                     version = None  # re-read below
-                elif exc.status == 429 or (exc.status or 0) >= 500:
-                    retry_later(f"HTTP {exc.status}")
+                elif exc.code == 429 or exc.code >= 500:
+                    retry_later(f"HTTP {exc.code}")
                 else:
-                    raise map_api_error(exc, context) from None
+                    raise map_status(exc.code, json.dumps(exc.status).encode(), context) from None
             except (ServerError, UnreachableError) as exc:
                 # Opening the watch failed: the API server is restarting or out of reach.
                 retry_later(exc.message)
