@@ -12,8 +12,12 @@ if [ ! -x .venv/bin/python ]; then
   }
 fi
 .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]'
-# The HTTP CONNECT proxy tests/e2e/test_credentials.py sends podscope through.
-command -v tinyproxy >/dev/null || {
-  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q tinyproxy
-}
+# The HTTP CONNECT proxy tests/e2e/test_credentials.py sends podscope through;
+# zsh and fish: tests/e2e/test_completion.py runs the completion scripts in each shell.
+missing=""
+for tool in tinyproxy zsh fish; do command -v "$tool" >/dev/null || missing="$missing $tool"; done
+if [ -n "$missing" ]; then
+  # shellcheck disable=SC2086
+  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing
+fi
 .venv/bin/python -m devcluster up
