@@ -476,6 +476,15 @@ def run_exec_debug(
                 f"{pod_name} -c {name} -n {namespace}"
             )
             raise
+        except StartFailedError:
+            if created:
+                raise
+            # A reused debugger the kubelet had not yet reported as running (an exec can
+            # outrun its report) that then shows as terminated has ended: replace it.
+            report(f"debugger {name} has ended (its main process is gone); adding a new one")
+            skip.add(name)
+            pod = client.get_pod(namespace, pod_name)
+            continue
         except DebuggerGone:
             report(f"debugger {name} has ended (its main process is gone); adding a new one")
             skip.add(name)
