@@ -6,10 +6,12 @@ import argparse
 import json
 import sys
 
-from devcluster import build, cluster, images, kubeadm, paths, processes
+from devcluster import build, cluster, images, kubeadm, paths, processes, registry
 from devcluster.errors import ClusterError
 
-EVERY_COMPONENT = tuple(dict.fromkeys((*cluster.COMPONENTS, *kubeadm.CONTROL_PLANE)))
+EVERY_COMPONENT = tuple(
+    dict.fromkeys((*cluster.COMPONENTS, *kubeadm.CONTROL_PLANE, *registry.PROCESSES))
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,15 +44,20 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--name", default="app")
     for verb in ("stop", "start", "restart"):
         one = add(verb, help=f"{verb} one component (for fault tests)")
-        one.add_argument("component", choices=cluster.COMPONENTS)
+        one.add_argument("component", choices=(*cluster.COMPONENTS, *registry.PROCESSES))
         one.epilog = "On 1.21 only containerd, etcd and kubelet are processes (`restart kubelet`)."
     b = add("build", help="build the Kubernetes binaries and etcd")
     b.add_argument("--force", action="store_true", help="rebuild even when up to date")
     add("images", help="build the images and import the missing ones")
+    add(
+        "registry",
+        help="start the image registries, push the images, point containerd at them "
+        "(only what is missing; a running cluster is not restarted)",
+    )
     args = parser.parse_args(argv)
     paths.select(args.release or paths.DEFAULT_RELEASE)
     if args.command in ("stop", "start", "restart", "logs") and (
-        args.component not in cluster.components()
+        args.component not in (*cluster.components(), *registry.PROCESSES)
         and not (args.command == "logs" and paths.RELEASE.kubeadm_shaped)
     ):
         parser.error(
@@ -104,6 +111,11 @@ def main(argv: list[str] | None = None) -> int:
                 if seconds
                 else "devcluster: binaries up to date"
             )
+        elif args.command == "registry":
+            cluster.install_packages()
+            cluster.ensure_registries()
+            addresses = ", ".join(r.address for r in registry.registries())
+            print(f"devcluster: registries up: {addresses}")
         elif args.command == "images":
             print("imported:", ", ".join(images.import_all()) or "nothing (all present)")
     except ClusterError as exc:

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from devcluster import build, configs, images, kubeadm, paths, pki, processes
+from devcluster import build, configs, images, kubeadm, paths, pki, processes, registry
 from devcluster.errors import ClusterError
 
 # Stop order: the reverse of start order.
@@ -51,6 +51,9 @@ DEBIAN_PACKAGES = {
     "busybox-static": "/bin/busybox",
     "nginx-light": "/usr/sbin/nginx",
     "conntrack": "/usr/sbin/conntrack",
+    "docker-registry": "/usr/bin/docker-registry",
+    "skopeo": "/usr/bin/skopeo",
+    "apache2-utils": "/usr/bin/htpasswd",
 }
 
 
@@ -247,6 +250,7 @@ def down(quiet: bool = False) -> None:
             _kill_tasks()
         if processes.stop(name) and not quiet:
             say(f"stopped {name}")
+    _stop_registries(quiet)
     # Shims outlive a killed containerd; they are ours when they name our socket.
     for pid in processes.processes_using(f"-address {paths.CONTAINERD_SOCK}"):
         with contextlib.suppress(ProcessLookupError):
@@ -265,6 +269,7 @@ def _down_kubeadm(quiet: bool) -> None:
             _kill_tasks()
         if processes.stop(name) and not quiet:
             say(f"stopped {name}")
+    _stop_registries(quiet)
     for pid in processes.processes_using(f"-address {paths.CONTAINERD_SOCK}"):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, 9)
@@ -273,7 +278,19 @@ def _down_kubeadm(quiet: bool) -> None:
         say(f"removed {removed} mounts")
 
 
+def _stop_registries(quiet: bool) -> None:
+    for name in registry.stop():
+        if not quiet:
+            say(f"stopped {name}")
+
+
 # --- up -------------------------------------------------------------------------------------
+
+
+def ensure_registries(built: list[tuple[Path, list[str], str]] | None = None) -> None:
+    """Start the registries and fill them; on a running cluster only what is missing."""
+    for line in registry.ensure(built):
+        say(line)
 
 
 def running() -> list[str]:
@@ -299,6 +316,9 @@ def up(build_first: bool = True) -> float:
     """Boot the cluster; returns the boot time in seconds (build excluded)."""
     up_now = running()
     if len(up_now) == len(components()) and _node_ready():
+        # A cluster booted before the registries existed gains them without a restart.
+        install_packages()
+        ensure_registries()
         say(f"already running; export KUBECONFIG={paths.ADMIN_KUBECONFIG}")
         return 0.0
     if up_now:
@@ -340,9 +360,12 @@ def up(build_first: bool = True) -> float:
     processes.start("containerd", ["containerd", "--config", str(configs.containerd_config())])
     processes.start("etcd", configs.etcd_command())
     wait_for("containerd's socket", _containerd_answers, ("containerd",), 20, "containerd")
-    imported = images.import_all()
+    built = images.build_all()
+    imported = images.import_all(built)
     if imported:
         say("imported images: " + ", ".join(imported))
+    # Before the kubelet: its first Pods may already pull.
+    ensure_registries(built)
     wait_for("etcd", lambda: _http_ok(paths.ETCD_CLIENT_URL + "/health"), ("etcd",), 20, "etcd")
     processes.start("kube-apiserver", configs.apiserver_command(ip))
     wait_for(
@@ -444,9 +467,12 @@ def _up_kubeadm() -> float:
     processes.start("containerd", kubeadm.containerd_command(configs.containerd_config()))
     processes.start("etcd", configs.etcd_command())
     wait_for("containerd's socket", _containerd_answers, ("containerd",), 20, "containerd")
-    imported = images.import_all()
+    built = images.build_all()
+    imported = images.import_all(built)
     if imported:
         say("imported images: " + ", ".join(imported))
+    # Before the kubelet: its first Pods may already pull.
+    ensure_registries(built)
     wait_for("etcd", lambda: _http_ok(paths.ETCD_CLIENT_URL + "/health"), ("etcd",), 20, "etcd")
     _start_kubelet_kubeadm()
     everything = KUBEADM_PROCESSES
@@ -566,7 +592,9 @@ def demo_pod(namespace: str, name: str, image: str = images.APP_IMAGE, timeout: 
 
 
 def status() -> dict[str, Any]:
-    comps: dict[str, Any] = {name: processes.pid_of(name) for name in components()}
+    comps: dict[str, Any] = {
+        name: processes.pid_of(name) for name in (*components(), *registry.PROCESSES)
+    }
     ready = all(comps.values()) and _node_ready()
     if paths.RELEASE.kubeadm_shaped:
         for component in kubeadm.CONTROL_PLANE:

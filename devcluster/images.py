@@ -333,11 +333,12 @@ def imported_digests() -> dict[str, str]:
     return digests
 
 
-def import_all() -> list[str]:
-    """Build and import the images whose names are missing or stale; returns the names imported."""
+def import_all(built: list[tuple[Path, list[str], str]] | None = None) -> list[str]:
+    """Build (unless given `built_all()`'s result) and import the images whose names are
+    missing or stale; returns the names imported."""
     have = imported_digests()
     imported: list[str] = []
-    for archive, names, digest in build_all():
+    for archive, names, digest in build_all() if built is None else built:
         if all(have.get(name) == digest for name in names):
             continue
         cmd = ctr("images", "import", str(archive))

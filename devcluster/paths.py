@@ -40,6 +40,9 @@ class Release:
     cgroup_root: str
     # kubeadm's layout: control plane as static Pods, kubelet config + env file, gate off.
     kubeadm_shaped: bool
+    # The image registries on loopback (registry.py): public, and private with basic auth.
+    registry_port: int = 5443
+    private_registry_port: int = 5444
 
 
 def release(name: str) -> Release:
@@ -97,6 +100,8 @@ def release(name: str) -> Release:
             bridge="podscope121",
             cgroup_root="/podscope121",
             kubeadm_shaped=True,
+            registry_port=5453,
+            private_registry_port=5454,
         )
     raise ValueError(f"unknown release {name!r}; known: {', '.join(RELEASES)}")
 

@@ -162,6 +162,20 @@ def identities(node_name: str, node_ip: str, service_ip: str) -> list[Identity]:
     ]
 
 
+def registry_identity() -> Identity:
+    return Identity(
+        "registry", "podscope-devcluster-registry", server_names=("127.0.0.1",), client=False
+    )
+
+
+def ensure_registry(pki: Path) -> None:
+    """The registries' serving certificate alone, so a running cluster's others stay."""
+    ident = registry_identity()
+    crt = pki / f"{ident.file}.crt"
+    if not (crt.exists() and _names_match(crt, ident.server_names)):
+        _issue(pki, ident)
+
+
 def ensure(pki: Path, node_name: str, node_ip: str, service_ip: str) -> None:
     """Create what is missing; remake a certificate whose SANs no longer match (a new IP)."""
     pki.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ scripts/setup.sh
 export KUBECONFIG=/var/lib/podscope-devcluster/admin.kubeconfig
 .venv/bin/python -m devcluster demo-pod --namespace podscope-demo --name app
 if [ -t 0 ] && [ -t 1 ]; then
-  exec .venv/bin/podscope debug app -n podscope-demo --profile general --image-pull-policy IfNotPresent -it -- sh
+  exec .venv/bin/podscope debug app -n podscope-demo --profile general -it -- sh
 else
-  exec .venv/bin/podscope debug app -n podscope-demo --profile general --image-pull-policy IfNotPresent -- ps
+  exec .venv/bin/podscope debug app -n podscope-demo --profile general -- ps
 fi

@@ -12,10 +12,16 @@ if [ ! -x .venv/bin/python ]; then
   }
 fi
 .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]'
-# The HTTP CONNECT proxy tests/e2e/test_credentials.py sends podscope through;
-# zsh and fish: tests/e2e/test_completion.py runs the completion scripts in each shell.
+# Debian packages by the command they provide:
+# tinyproxy: the HTTP CONNECT proxy tests/e2e/test_credentials.py sends podscope through;
+# zsh, fish: tests/e2e/test_completion.py runs the completion scripts in each shell;
+# docker-registry, skopeo, htpasswd: the local image registries (devcluster/registry.py), the
+# client that pushes into them, and the private repository's bcrypt password file.
 missing=""
-for tool in tinyproxy zsh fish; do command -v "$tool" >/dev/null || missing="$missing $tool"; done
+for pair in tinyproxy:tinyproxy zsh:zsh fish:fish docker-registry:docker-registry \
+  skopeo:skopeo htpasswd:apache2-utils; do
+  command -v "${pair%%:*}" >/dev/null || missing="$missing ${pair##*:}"
+done
 if [ -n "$missing" ]; then
   # shellcheck disable=SC2086
   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing

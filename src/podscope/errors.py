@@ -25,6 +25,8 @@
     │                                             pods/ephemeralcontainers, feature gate off)
     ├── PolicyError            10  POLICY         admission refused it: PodSecurity or a webhook
     ├── StartFailedError       11  START_FAILED   the container did not start (image pull, ...)
+    │   └── PullRefusedError   11                 the registry refused the Pod's pull
+    │                                             credentials (401/403)
     ├── WaitTimeoutError       12  TIMEOUT        waited --timeout for something that did not
     │                                             happen
     ├── ConflictError          13  CONFLICT       409 after retries, or a document conflicts
@@ -282,6 +284,24 @@ class PolicyError(PodscopeError):
 
 class StartFailedError(PodscopeError):
     exit_code = ExitCode.START_FAILED
+
+
+class PullRefusedError(StartFailedError):
+    """The image's registry refused the Pod's pull credentials (or their absence).
+
+    ``registry`` is the image's registry host, ``pull_secrets`` the names in the Pod's
+    ``spec.imagePullSecrets``: the only credentials an ephemeral container can use.
+    """
+
+    def __init__(
+        self, message: str, *, registry: str, pull_secrets: tuple[str, ...], **fields: Any
+    ) -> None:
+        super().__init__(message, **fields)
+        self.registry = registry
+        self.pull_secrets = tuple(pull_secrets)
+
+    def _extra_fields(self) -> dict[str, Any]:
+        return {"registry": self.registry, "pull_secrets": list(self.pull_secrets)}
 
 
 class WaitTimeoutError(PodscopeError):

@@ -6,7 +6,9 @@ handler; the CLI renders events on stderr, a Python caller may collect, log or d
 
 Phases mark where the time of a debug session goes: the write of the container, the image
 (pull), the start, and the exec or attach that follows. ``Event.at`` is a monotonic clock
-reading, so a renderer can show how long each phase took.
+reading, so a renderer can show how long each phase took. A phase event with ``seconds``
+is a duration measured elsewhere (the kubelet's image pull, inside the start) rather than the
+start of a new phase.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class Event:
     message: str
     phase: Phase | None = None
     at: float = field(default_factory=time.monotonic)
+    seconds: float | None = None  # a measured duration within the current phase
 
     def __str__(self) -> str:
         return self.message
@@ -56,6 +59,11 @@ class Events:
     def phase(self, phase: Phase, message: str) -> None:
         if self._handler is not None:
             self._handler(Event("phase", message, phase))
+
+    def measured(self, phase: Phase, seconds: float, message: str) -> None:
+        """A duration ``phase`` took, measured by someone else (the kubelet)."""
+        if self._handler is not None:
+            self._handler(Event("phase", message, phase, seconds=seconds))
 
 
 class EventLog:

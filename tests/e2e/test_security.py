@@ -5,14 +5,18 @@ from __future__ import annotations
 import base64
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from devcluster import paths, registry
 
 from tests.e2e.conftest import Kubectl
 from tests.e2e.helpers import PULL, SLEEPER, ephemeral, podscope, service_account_kubeconfig
+from tests.e2e.test_registry import PRIVATE, PULL_SECRET, make_pull_secret
 
 # Exactly the rules docs/security.md gives for `podscope debug` (and attach).
 DEBUG_RULES = [
@@ -109,6 +113,13 @@ def _secrets(kubeconfig: str, token: str) -> list[str]:
     found += [line for line in key_pem.splitlines() if len(line) > 40]
     # Token parts (a JWT's signature alone is enough to matter).
     found += [part for part in token.split(".") if len(part) > 20]
+    # The private registry's password: as typed, as a pull secret's auth field, as htpasswd.
+    password = registry.password_file().read_text().strip()
+    found += [password, base64.b64encode(f"{registry.PRIVATE_USER}:{password}".encode()).decode()]
+    found += [
+        line.split(":", 1)[1]
+        for line in (paths.STATE / "registry" / "htpasswd").read_text().splitlines()
+    ]
     return found
 
 
@@ -121,6 +132,8 @@ def test_no_credential_appears_in_any_output(
     tmp_path: Path,
 ) -> None:
     make_pod("web", command=SLEEPER)
+    make_pull_secret(kubectl, namespace)
+    make_pod("api", command=SLEEPER, imagePullSecrets=[{"name": PULL_SECRET}])
     sa_config, token = service_account_kubeconfig(kubectl, namespace, DEBUG_RULES, tmp_path / "sa")
     admin = {**podscope_env, "KUBECONFIG": kubeconfig}
     sa = {**podscope_env, "KUBECONFIG": str(sa_config)}
@@ -147,12 +160,41 @@ def test_no_credential_appears_in_any_output(
         ({**admin, "KUBECONFIG": str(closed)}, ["debug", "web", "--", "true"]),
         ({**admin, "KUBECONFIG": str(closed)}, ["doctor"]),
         ({**admin, "PODSCOPE_TRACEBACK": "1"}, ["debug", "web", "-n", "nope", "--", "true"]),
+        # Private images: refused, accepted with a pull secret, copy mode, doctor's check.
+        (admin, ["debug", "web", "-n", namespace, "--image", PRIVATE, "--", "true"]),
+        (admin, ["debug", "api", "-n", namespace, "--image", PRIVATE, "-o", "json", "--", "env"]),
+        (
+            admin,
+            [
+                "debug",
+                "web",
+                "-n",
+                namespace,
+                "--copy-to",
+                "web-copy",
+                "--pull-secret",
+                PULL_SECRET,
+                "--image",
+                PRIVATE,
+                "--",
+                "true",
+            ],
+        ),
+        (admin, ["doctor", "api", "-n", namespace, "--image", PRIVATE, "-o", "json"]),
+        (admin, ["doctor", "web", "-n", namespace, "--image", PRIVATE]),
+        (sa, ["doctor", "api", "--image", PRIVATE, "-o", "json"]),
     ]
     outputs = []
     for env, args in runs:
         result = podscope(env, *args, timeout=120)
         outputs.append(f"$ podscope {' '.join(args)}\n{result.stdout}\n{result.stderr}")
         assert "Traceback" not in result.stderr, result.stderr
+    # The devcluster's own registry commands (they make and use the password).
+    for args in (["registry"], ["status"]):
+        run = subprocess.run(
+            [sys.executable, "-m", "devcluster", *args], capture_output=True, text=True
+        )
+        outputs.append(f"$ devcluster {' '.join(args)}\n{run.stdout}\n{run.stderr}")
     everything = "\n".join(outputs)
     leaked = [s[:12] + "..." for s in _secrets(kubeconfig, token) if s in everything]
     assert not leaked, f"credentials in podscope's output: {leaked}"

@@ -571,6 +571,9 @@ class FakeKube:
         self.compacted = 0  # versions below this are gone from the watch history (410)
         self.workloads: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.nodes: dict[str, dict[str, Any]] = {}
+        self.core_events: list[dict[str, Any]] = []  # core Events, for list_events
+        self.secrets: dict[tuple[str, str], dict[str, Any]] = {}  # (namespace, name) -> Secret
+        self.service_accounts: dict[tuple[str, str], dict[str, Any]] = {}
         self.added: dict[tuple[str, str], list[str]] = {}  # ephemeral names, in order added
         self.logs: dict[tuple[str, str, str], bytes] = {}  # (ns, pod, container) -> both streams
         self.log_streams: dict[tuple[str, str, str], tuple[bytes, bytes]] = {}  # stdout, stderr
@@ -830,6 +833,38 @@ class FakeKube:
             raise self._not_found(context)
         selector = selector_string((obj.get("spec") or {}).get("selector"))
         return pick_running_pod(self.list_pods(namespace, label_selector=selector), ref)
+
+    def pull_secret_registries(self, namespace: str, name: str) -> tuple[str, ...] | None:
+        from podscope.rules.pullsecrets import secret_registries
+
+        context = self._context("get", "secrets", namespace, name)
+        self._request("get_secret", context)
+        if (namespace, name) not in self.secrets:
+            raise self._not_found(context)
+        return secret_registries(self.secrets[(namespace, name)])
+
+    def get_service_account(self, namespace: str, name: str) -> dict[str, Any]:
+        context = self._context("get", "serviceaccounts", namespace, name)
+        self._request("get_service_account", context)
+        return copy.deepcopy(self.service_accounts.get((namespace, name)) or {"metadata": {}})
+
+    def list_events(self, namespace: str, field_selector: str) -> list[dict[str, Any]]:
+        """``self.core_events`` of ``namespace`` matching every ``k=v`` of the selector."""
+        self._request("list_events", self._context("list", "events", namespace), field_selector)
+        wanted = dict(item.split("=", 1) for item in field_selector.split(",") if item)
+
+        def field(event: dict[str, Any], path: str) -> Any:
+            value: Any = event
+            for part in path.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            return value
+
+        return [
+            copy.deepcopy(e)
+            for e in self.core_events
+            if (e.get("metadata") or {}).get("namespace") == namespace
+            and all(str(field(e, k)) == v for k, v in wanted.items())
+        ]
 
     def get_node(self, name: str) -> dict[str, Any]:
         context = self._context("get", "nodes", name=name)

@@ -23,6 +23,7 @@ from podscope.checks.profiles import (
     predict,
     rule_names,
 )
+from podscope.checks.pullsecrets import check_pull_secrets
 from podscope.checks.rbac import check_permission, required_permissions
 from podscope.checks.versions import (
     check_kubelets,
@@ -287,4 +288,5 @@ def run_doctor(client: KubeClient, options: DoctorOptions) -> DoctorReport:
                 "make sure the node can pull it, or pick an image it has with --image",
             )
         )
+    add(check_pull_secrets(client, pod, options.image))
     return report

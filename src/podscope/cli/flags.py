@@ -385,6 +385,18 @@ FLAGS: dict[str, Flag] = {
         (
             None,
             Flag(
+                "pull_secret",
+                ("--pull-secret",),
+                "add Secret NAME to the copy's imagePullSecrets, for a debug image the "
+                "original's pull secrets do not cover (repeatable)",
+                kind="repeat",
+                metavar="NAME",
+                group=_COPY_GROUP,
+            ),
+        ),
+        (
+            None,
+            Flag(
                 "share_processes",
                 ("--share-processes",),
                 "set the copy's shareProcessNamespace (default: as the original, or the profile)",
@@ -786,6 +798,7 @@ COMMAND_FLAGS: dict[str, tuple[str, ...]] = {
         "copy_to",
         "set_image",
         "command_override",
+        "pull_secret",
         "share_processes",
         "same_node",
         "replace",

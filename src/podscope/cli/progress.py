@@ -29,6 +29,7 @@ class EventPrinter:
         # session), where "\n" alone does not return the cursor to the first column.
         self.end = "\r\n" if self.live else "\n"
         self.phases: list[tuple[str, float]] = []  # (phase, start)
+        self.measured: list[tuple[str, float]] = []  # (phase, seconds) measured elsewhere
         self.status = ""
         self.drawing = False
         self.lock = threading.Lock()
@@ -49,6 +50,14 @@ class EventPrinter:
 
     def _phase(self, event: Event) -> None:
         assert event.phase is not None
+        if event.seconds is not None:
+            # A duration inside a phase: it goes into the timings, not the status line.
+            self.measured.append((event.phase, event.seconds))
+            if not self.drawing:
+                self._clear()
+                self.stream.write(f"podscope: {event.message}{self.end}")
+                self.stream.flush()
+            return
         self.phases.append((event.phase, event.at))
         if event.phase in _HANDOVER:
             self._finish()
@@ -93,7 +102,9 @@ class EventPrinter:
     def timings(self) -> str:
         """``write 0.05s, start 0.80s``: how long each finished phase took."""
         done = list(zip(self.phases, self.phases[1:], strict=False))
-        return ", ".join(f"{phase} {nxt[1] - start:.2f}s" for (phase, start), nxt in done)
+        parts = [f"{phase} {nxt[1] - start:.2f}s" for (phase, start), nxt in done]
+        parts += [f"{phase} pull {seconds:.2f}s" for phase, seconds in self.measured]
+        return ", ".join(parts)
 
     def close(self) -> None:
         """End of the command: say what the status line still showed."""

@@ -274,6 +274,31 @@ class KubeClient:
         data = self._json("GET", path, context, query=query)
         return list(data.get("items") or [])
 
+    def pull_secret_registries(self, namespace: str, name: str) -> tuple[str, ...] | None:
+        """The registry keys of Secret ``name`` as the kubelet reads a pull secret (None: not
+        one). The Secret's credentials are dropped here: no caller ever holds them."""
+        from podscope.rules.pullsecrets import secret_registries
+
+        context = self._context("get", "secrets", namespace, name)
+        return secret_registries(
+            self._json("GET", f"/api/v1/namespaces/{namespace}/secrets/{name}", context)
+        )
+
+    def get_service_account(self, namespace: str, name: str) -> dict[str, Any]:
+        context = self._context("get", "serviceaccounts", namespace, name)
+        account: dict[str, Any] = self._json(
+            "GET", f"/api/v1/namespaces/{namespace}/serviceaccounts/{name}", context
+        )
+        return account
+
+    def list_events(self, namespace: str, field_selector: str) -> list[dict[str, Any]]:
+        """The core Events of ``namespace`` that ``field_selector`` picks (what kubelets
+        reported about an object)."""
+        context = self._context("list", "events", namespace)
+        query = [("fieldSelector", field_selector)]
+        data = self._json("GET", f"/api/v1/namespaces/{namespace}/events", context, query=query)
+        return list(data.get("items") or [])
+
     def get_workload(self, namespace: str, ref: PodRef) -> tuple[dict[str, Any], str]:
         """A Running Pod of the workload ``ref`` and a sentence saying why it was chosen."""
         workload = ref.workload

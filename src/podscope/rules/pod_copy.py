@@ -142,6 +142,13 @@ def _base_copy(pod: dict[str, Any], spec: PodCopyRequest, images: dict[str, str]
         new_spec.pop("nodeName", None)
     if spec.share_processes is not None:
         new_spec["shareProcessNamespace"] = spec.share_processes
+    if spec.pull_secret:
+        # The kubelet offers every listed secret for every image: the original's stay.
+        have = [ref for ref in new_spec.get("imagePullSecrets") or [] if isinstance(ref, dict)]
+        known = {ref.get("name") for ref in have}
+        new_spec["imagePullSecrets"] = have + [
+            {"name": name} for name in dict.fromkeys(spec.pull_secret) if name not in known
+        ]
     for kind in (REGULAR, INIT):
         for container in new_spec.get(kind) or []:
             if not isinstance(container, dict):

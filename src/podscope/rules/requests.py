@@ -200,7 +200,8 @@ class PodCopyRequest(ContainerRequest):
 
     ``set_image`` holds ``C=IMAGE`` items (``*=IMAGE`` for all); ``command_override`` names the
     container whose command ``command`` replaces. The ``keep_*`` fields say what the copy keeps
-    of the original (kubectl's defaults).
+    of the original (kubectl's defaults). ``pull_secret`` names Secrets added to the copy's
+    ``spec.imagePullSecrets`` (a running Pod cannot gain one; its copy can).
     """
 
     pod: str
@@ -216,10 +217,12 @@ class PodCopyRequest(ContainerRequest):
     keep_readiness: bool = False
     keep_startup: bool = False
     keep_init_containers: bool | None = None
+    pull_secret: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         super().__post_init__()
         _tupled(self, "set_image")
+        _tupled(self, "pull_secret")
 
     def validate(self) -> None:
         from podscope.rules.images import parse_set_images
@@ -232,6 +235,8 @@ class PodCopyRequest(ContainerRequest):
         validate_resource_name(self.copy_to, "--copy-to")
         _check_not_empty(self.command_override, "--command-override")
         parse_set_images(self.set_image)
+        for secret in self.pull_secret:
+            validate_resource_name(secret, "--pull-secret")
 
     @property
     def keep(self) -> Any:

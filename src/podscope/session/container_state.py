@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from podscope.errors import PodGoneError, StartFailedError
+from podscope.errors import PodGoneError, PullRefusedError, StartFailedError
+from podscope.rules.pullsecrets import (
+    auth_refused,
+    pod_pull_secrets,
+    pull_refused_remedy,
+    registry_of,
+)
 
 # Waiting reasons after which the kubelet will not start the container without a change
 # (ephemeral containers are never restarted, and their spec cannot be changed).
@@ -81,10 +87,20 @@ def container_state_of(pod: dict[str, Any], name: str) -> ContainerState:
     )
 
 
-def check_started(pod_name: str, name: str, progress: ContainerState) -> bool:
-    """True once the container runs or has run; raise if it never will."""
+_PULL_FAILURES = ("ErrImagePull", "ImagePullBackOff")
+_STAYS = "; the failed container stays in the Pod (ephemeral containers cannot be removed)"
+
+
+def check_started(
+    pod_name: str, name: str, progress: ContainerState, pod: dict[str, Any] | None = None
+) -> bool:
+    """True once the container runs or has run; raise if it never will. ``pod`` (its spec)
+    lets a refused pull name the pull secrets the Pod has."""
     if progress.state == "waiting" and progress.reason in START_FAILURES:
         detail = f": {progress.message}" if progress.message else ""
+        image = str(progress.status.get("image") or "")
+        if progress.reason in _PULL_FAILURES and auth_refused(progress.message) and image:
+            raise pull_refused(pod_name, name, f"{progress.reason}{detail}", image, pod)
         raise StartFailedError(
             f"container {name} in Pod {pod_name} cannot start: {progress.reason}{detail}",
             remedy=_start_remedy(progress.reason),
@@ -97,6 +113,18 @@ def check_started(pod_name: str, name: str, progress: ContainerState) -> bool:
             "Pod (ephemeral containers cannot be removed)",
         )
     return progress.state in ("running", "terminated")
+
+
+def pull_refused(
+    pod_name: str, name: str, what: str, image: str, pod: dict[str, Any] | None
+) -> PullRefusedError:
+    """The error for a pull the registry refused; ``what`` is the kubelet's reason and words."""
+    return PullRefusedError(
+        f"container {name} in Pod {pod_name} cannot start: {what}",
+        remedy=pull_refused_remedy(pod or {"metadata": {"name": pod_name}}, image) + _STAYS,
+        registry=registry_of(image),
+        pull_secrets=pod_pull_secrets(pod or {}),
+    )
 
 
 def _start_remedy(reason: str | None) -> str:

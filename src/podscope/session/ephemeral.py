@@ -40,7 +40,7 @@ from podscope.session.exec_session import (
 )
 from podscope.session.io import SessionIO
 from podscope.session.targetctx import apply_target_access, target_access_of
-from podscope.session.wait import wait_until_started
+from podscope.session.wait import report_pull_time, wait_until_started
 
 MAX_CREATE_ATTEMPTS = 5
 
@@ -338,6 +338,7 @@ def _run_debug(client: KubeAPI, options: DebugRequest, io: SessionIO, phase: _Ph
         if created:
             report.phase("start", f"waiting for container {name} to start")
             pod, progress = wait_until_started(client, pod, name, options.timeout, report)
+            report_pull_time(client, pod, name, report)
         else:
             progress = container_state_of(pod, name)
         if not options.attach:

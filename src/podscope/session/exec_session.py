@@ -58,7 +58,12 @@ from podscope.session.debugger import (
 )
 from podscope.session.io import SessionIO
 from podscope.session.monitor import SessionMonitor
-from podscope.session.wait import refuse_if_kubelet_gate_off, watch_container
+from podscope.session.wait import (
+    pull_refusal,
+    refuse_if_kubelet_gate_off,
+    report_pull_time,
+    watch_container,
+)
 from podscope.terminal.pump import pump
 
 if TYPE_CHECKING:
@@ -67,6 +72,8 @@ if TYPE_CHECKING:
 # Pauses between exec attempts while the runtime has not started a new debugger yet.
 START_RETRY_DELAYS = (0.03, 0.05, 0.08, 0.1)
 NOT_STARTED = "container not found"
+# How often the kubelet's Events are read for a refused pull while a debugger starts.
+PULL_EVENT_POLL = 0.5
 
 
 class ExecUnavailable(Exception):
@@ -127,7 +134,22 @@ class _StartWatch:
 
     def start(self) -> _StartWatch:
         self._thread.start()
+        threading.Thread(target=self._events, name="podscope-pull", daemon=True).start()
         return self
+
+    def _events(self) -> None:
+        # The Pod's status says a pull failed only at the kubelet's next sync; its Event now.
+        client, pod, name, _, _ = self._args
+        while not self._stop.wait(PULL_EVENT_POLL):
+            if self.failure is not None:
+                return
+            try:
+                refused = pull_refusal(client, pod, name)
+            except Exception:  # noqa: BLE001
+                return  # no `list events`, or a bug: the Pod watch still reports it, later
+            if refused is not None:
+                self.failure = refused
+                return
 
     def stop(self) -> None:
         self._stop.set()
@@ -145,7 +167,7 @@ class _StartWatch:
                     + (f": {progress.message.strip()}" if progress.message else "")
                     + ")"
                 )
-            return check_started(pod_name, name, progress)
+            return check_started(pod_name, name, progress, pod)
 
         def changed(progress: ContainerState) -> None:
             if progress.state == "waiting" and progress.reason and not self._stop.is_set():
@@ -490,6 +512,8 @@ def run_exec_debug(
             skip.add(name)
             pod = client.get_pod(namespace, pod_name)
             continue
+        if created:
+            report_pull_time(client, pod, name, report)
         if request.stdin:
             report(
                 f"session ended; debugger {name} stays for the next one (podscope stop "

@@ -20,6 +20,7 @@ from podscope.errors import (
     Interrupted,
     NotFoundError,
     PodscopeError,
+    PullRefusedError,
     StartFailedError,
     WaitTimeoutError,
 )
@@ -30,6 +31,7 @@ from podscope.rules.images import parse_set_images
 from podscope.rules.managed import COPY_OF_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE
 from podscope.rules.pod_copy import PodCopy, build_pod_copy
 from podscope.rules.profiles import describe_grants
+from podscope.rules.pullsecrets import copy_pull_refused_remedy
 from podscope.rules.requests import PodCopyRequest
 from podscope.rules.results import ResultDict
 from podscope.rules.workloads import parse_pod_ref
@@ -163,7 +165,11 @@ def wait_for_container(
                 remedy=f"see why with `kubectl logs {pod_name} -c {name} -n {namespace} "
                 f"--previous`; keep it up with --command-override {name} -- sleep infinity",
             )
-        started = check_started(pod_name, name, progress)
+        try:
+            started = check_started(pod_name, name, progress, pod)
+        except PullRefusedError as exc:
+            exc.remedy = copy_pull_refused_remedy(pod, str(progress.status.get("image") or ""))
+            raise
         if running_only and progress.state == "terminated":
             if restarts == "Always" or (restarts == "OnFailure" and progress.exit_code != 0):
                 return False  # it restarts; a crash loop shows up as CrashLoopBackOff

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from podscope.checks.kubeletgate import GATE_OFF_REMEDY, gate_off_message, read_gate
-from podscope.errors import PodscopeError, UnreachableError, UnsupportedError, WaitTimeoutError
+from podscope.errors import (
+    ForbiddenError,
+    PodscopeError,
+    PullRefusedError,
+    UnreachableError,
+    UnsupportedError,
+    WaitTimeoutError,
+)
 from podscope.events import Events
 from podscope.kube.protocol import KubeAPI
+from podscope.rules.pullsecrets import auth_refused
 from podscope.session.container_state import (
     ContainerState,
     check_pod_alive,
     check_started,
     container_state_of,
+    pull_refused,
 )
 
 
@@ -85,7 +95,7 @@ def wait_until_started(
         refuse_if_kubelet_gate_off(client, pod)
 
     def started(progress: ContainerState) -> bool:
-        return check_started(pod_name, name, progress)
+        return check_started(pod_name, name, progress, pod)
 
     def changed(progress: ContainerState) -> None:
         if progress.state == "waiting" and progress.reason:
@@ -165,3 +175,76 @@ def wait_until_terminated(
         pod_may_finish=pod_may_finish,
     )
     return pod, progress
+
+
+def pull_refusal(client: KubeAPI, pod: dict[str, Any], name: str) -> PullRefusedError | None:
+    """A refused pull of container ``name``'s image, from the kubelet's ``Failed`` Event.
+
+    The kubelet posts the Event the moment the pull fails, but writes the ``ErrImagePull``
+    status only at its next sync of the Pod (up to ``syncFrequency`` later, 10-15 s here):
+    reading the Event says it seconds sooner. Without ``list events`` (ForbiddenError, raised
+    so that the caller stops asking) the Pod's status tells, later.
+    """
+    meta = _meta(pod)
+    namespace = str(meta.get("namespace") or client.namespace)
+    selector = (
+        f"involvedObject.uid={meta.get('uid')},reason=Failed,"
+        f"involvedObject.fieldPath=spec.ephemeralContainers{{{name}}}"
+    )
+    try:
+        events = client.list_events(namespace, selector)
+    except ForbiddenError:
+        raise
+    except PodscopeError:
+        return None
+    for event in events:
+        message = str(event.get("message") or "")
+        # 'Failed to pull image "IMAGE": <the runtime's error>'
+        if not message.startswith("Failed to pull image") or not auth_refused(message):
+            continue
+        image = message.split('"', 2)[1] if message.count('"') >= 2 else ""
+        for container in (pod.get("spec") or {}).get("ephemeralContainers") or []:
+            if container.get("name") == name:
+                image = str(container.get("image") or image)
+        words = message.split(": ", 1)[-1]
+        return pull_refused(str(meta.get("name")), name, f"ErrImagePull: {words}", image, pod)
+    return None
+
+
+_GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_PULLED = re.compile(r'^Successfully pulled image "[^"]*" in (?P<took>[0-9.hmsuµn]+)')
+
+
+def _go_duration(text: str) -> float | None:
+    """Seconds in a Go duration string (``252ms``, ``1.5s``, ``1m2.5s``)."""
+    parts = re.findall(r"([0-9.]+)(ns|us|µs|ms|s|m|h)", text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        return None
+    return sum(float(number) * _GO_UNITS[unit] for number, unit in parts)
+
+
+def report_pull_time(client: KubeAPI, pod: dict[str, Any], name: str, report: Events) -> None:
+    """Say how long the kubelet took to pull container ``name``'s image (its ``Pulled``
+    Event: ``Successfully pulled image "X" in 252ms ...``), or that the image was already on
+    the node. Says nothing without ``list events``."""
+    meta = _meta(pod)
+    selector = (
+        f"involvedObject.uid={meta.get('uid')},reason=Pulled,"
+        f"involvedObject.fieldPath=spec.ephemeralContainers{{{name}}}"
+    )
+    try:
+        events = client.list_events(str(meta.get("namespace") or client.namespace), selector)
+    except UnreachableError:
+        raise
+    except PodscopeError:
+        return
+    for event in events:
+        message = str(event.get("message") or "")
+        match = _PULLED.match(message)
+        seconds = _go_duration(match.group("took")) if match else None
+        if seconds is not None:
+            report.measured("image", seconds, f"image pulled by the kubelet in {seconds:.2f}s")
+            return
+        if "already present on machine" in message:
+            report("image already on the node: not pulled (imagePullPolicy allows it)")
+            return
