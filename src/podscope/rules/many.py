@@ -73,7 +73,7 @@ class ManyDebugRequest(DebugRequest):
         # Each Pod's request must be valid on its own: the shared fields' rules hold here.
         for pod in self.pods or ("selected",):
             DebugRequest.validate(one_pod(self, pod))
-        workloads = [str(ref) for ref in map(parse_pod_ref, self.pods) if ref.workload]
+        workloads = [text for text in self.pods if parse_pod_ref(text).workload is not None]
         if workloads and not self.all_pods:
             raise UsageError(
                 f"{workloads[0]} names a workload: say that each of its Pods is meant",

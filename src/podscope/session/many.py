@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, BinaryIO, cast
 
-from podscope.errors import ExitCode, Interrupted, NotFoundError, PodscopeError
+from podscope.errors import ExitCode, Interrupted, NotFoundError, PodscopeError, PodStateError
 from podscope.events import Event, Events
 from podscope.kube.protocol import KubeAPI
 from podscope.rules.many import (
@@ -282,6 +282,12 @@ def run_many(
             "nothing was changed"
         )
         return ManyResult(namespace, _by_name(early + selected), dry_run=True)
+    if not names and not targets.failed:
+        raise PodStateError(
+            f"none of the {len(targets.skipped)} Pod(s) found is Running "
+            f"({'; '.join(s.reason for s in targets.skipped)})",
+            remedy="wait for the Pods to run, or debug a copy of one with --copy-to NEW",
+        )
     if not names:
         return ManyResult(namespace, _by_name(early))
     width = min(request.max_parallel, len(names))
