@@ -212,35 +212,42 @@ class _Pool:
         self.work = work
         self.done: list[PodOutcome] = []
         self.on_done: OutcomeHandler | None = None
+        self.active = 0  # workers not yet returned
         self.threads = [
             threading.Thread(target=self._worker, name=f"podscope-pod-{n}", daemon=True)
             for n in range(min(size, len(pods)))
         ]
 
     def start(self) -> _Pool:
+        self.active = len(self.threads)
         for thread in self.threads:
             thread.start()
         return self
 
     def _worker(self) -> None:
-        while True:
+        try:
+            while True:
+                with self.lock:
+                    if self.stop.is_set() or not self.pending:
+                        return
+                    pod = self.pending.pop(0)
+                    self.running.append(pod)
+                outcome = self.work(pod)
+                with self.lock:
+                    self.running.remove(pod)
+                    self.done.append(outcome)
+                    # Under the lock: a handler that prints never interleaves two outcomes.
+                    if self.on_done is not None:
+                        self.on_done(outcome)
+        finally:
             with self.lock:
-                if self.stop.is_set() or not self.pending:
-                    return
-                pod = self.pending.pop(0)
-                self.running.append(pod)
-            outcome = self.work(pod)
-            with self.lock:
-                self.running.remove(pod)
-                self.done.append(outcome)
-                # Under the lock: a handler that prints never interleaves two outcomes.
-                if self.on_done is not None:
-                    self.on_done(outcome)
+                self.active -= 1
 
     def wait(self) -> None:
-        for thread in self.threads:
-            while thread.is_alive():
-                thread.join(_JOIN_TICK)
+        # Not Thread.join: a Ctrl-C that interrupts join() can leave the thread looking
+        # finished while it runs. A sleep is safe to interrupt.
+        while self.active:
+            time.sleep(_JOIN_TICK)
 
 
 def run_many(
@@ -306,15 +313,15 @@ def run_many(
         pool.wait()
     except KeyboardInterrupt:
         interrupted = True
-        pool.stop.set()
-        with pool.lock:
-            running = list(pool.running)
-        report(
-            f"interrupted: no more Pods are started; waiting for the command to end in "
-            f"{len(running)} Pod(s) ({', '.join(running) or 'none'}); Ctrl-C again to stop "
-            "waiting"
-        )
+        # The second Ctrl-C may come at any moment from here on, even while this reports.
         try:
+            pool.stop.set()
+            running = list(pool.running)
+            report(
+                f"interrupted: no more Pods are started; waiting for the command to end in "
+                f"{len(running)} Pod(s) ({', '.join(running) or 'none'}); Ctrl-C again to "
+                "stop waiting"
+            )
             pool.wait()
         except KeyboardInterrupt:
             with pool.lock:
