@@ -42,7 +42,7 @@ from podscope.rules.requests import (
 from podscope.rules.results import ResultDict
 
 if TYPE_CHECKING:
-    from podscope.rules.many import ManyDebugRequest, PodOutcome
+    from podscope.rules.many import ManyCpRequest, ManyDebugRequest, PodOutcome
     from podscope.session.many import ManyResult
 
 if TYPE_CHECKING:
@@ -294,6 +294,21 @@ class Client:
         request.validate()
         request = replace(request, image=self._image(request.image, " for the helper"))
         return run_cp(self.kube, request, SessionIO(events=self.events, on_progress=on_progress))
+
+    def cp_many(
+        self,
+        request: ManyCpRequest,
+        *,
+        on_outcome: Callable[[PodOutcome], None] | None = None,
+    ) -> ManyResult:
+        """Copy a path out of every Running Pod a selector matches, into ``DEST/POD/``,
+        each file's sha256 checked; one Pod's failure is its outcome, the others go on."""
+        from podscope.session.io import SessionIO
+        from podscope.session.many import run_cp_many
+
+        request.validate()
+        request = replace(request, image=self._image(request.image, " for the helper"))
+        return run_cp_many(self.kube, request, SessionIO(events=self.events), on_outcome=on_outcome)
 
     def apply(
         self,

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -395,3 +396,38 @@ def test_the_python_api_runs_in_several_pods_through_one_client(
     assert result.exit_code == 0
     assert sorted(heard) == pods == [o.pod for o in result.outcomes]
     assert [o.stdout for o in result.outcomes] == [f"{pod}\n".encode() for pod in pods]
+
+
+def test_cp_with_a_selector_copies_from_each_pod_into_dir_pod_checksummed(
+    kubectl: Kubectl, namespace: str, podscope_env: dict[str, str], tmp_path: Path
+) -> None:
+    pods = make_web(kubectl, namespace, replicas=2)
+    pending_pod(kubectl, namespace)
+    logs = tmp_path / "logs"
+    result = podscope(
+        podscope_env,
+        "cp",
+        "-l",
+        "app=web:/etc/podscope-app.conf",
+        str(logs),
+        "-n",
+        namespace,
+        *PULL,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = table_rows(result.stdout)
+    assert rows["pending"][2] == "skipped"
+    for pod in pods:
+        copied = logs / pod / "podscope-app.conf"
+        assert "port = 8080" in copied.read_text()
+        assert rows[pod][2] == "0" and "sha256 verified" in rows[pod][-1], rows[pod]
+    assert sorted(p.name for p in logs.iterdir()) == pods
+    # A path missing in every Pod: each Pod's row says so, no empty directory stays.
+    missing = podscope(
+        podscope_env, "cp", "-l", "app=web:/nope", str(tmp_path / "none"), "-n", namespace
+    )
+    assert missing.returncode == SOME_FAILED, missing.stderr
+    rows = table_rows(missing.stdout)
+    for pod in pods:
+        assert rows[pod][2] == "error 5" and "/nope" in rows[pod][-1], rows[pod]
+    assert list((tmp_path / "none").iterdir()) == []

@@ -647,6 +647,17 @@ FLAGS: dict[str, Flag] = {
             ),
         ),
         (
+            "cp_selector",
+            Flag(
+                "selector",
+                ("-l", "--selector"),
+                "copy PATH out of every Running Pod matching SELECTOR, into DIR/POD/ (then "
+                "give DIR alone)",
+                metavar="SELECTOR:PATH",
+                group=_MANY_GROUP,
+            ),
+        ),
+        (
             "cp_container",
             Flag(
                 "container",
@@ -885,6 +896,8 @@ COMMAND_FLAGS: dict[str, tuple[str, ...]] = {
         "cp_image_pull_policy",
         "checksum",
         "cp_timeout",
+        "cp_selector",
+        "max_parallel",
         "quiet",
         "output",
     ),

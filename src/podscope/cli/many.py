@@ -17,9 +17,11 @@ from podscope.cli import flags
 from podscope.errors import UsageError
 from podscope.rules.many import (
     SUMMARY_HEADERS,
+    ManyCpRequest,
     ManyDebugRequest,
     PodOutcome,
     json_line,
+    split_selector_path,
     summary_row,
 )
 
@@ -125,5 +127,28 @@ def run(args: argparse.Namespace, request: ManyDebugRequest) -> int:
             capture_output=not streaming,
         )
     if output != "json" and result.outcomes:
+        print_table(args, SUMMARY_HEADERS, [summary_row(o) for o in result.outcomes])
+    return result.exit_code
+
+
+def run_cp(args: argparse.Namespace, values: dict[str, Any]) -> int:
+    """``podscope cp -l SELECTOR:PATH DIR``: the copy out of each Pod, then the table."""
+    from podscope.cli.common import open_client, print_table
+
+    if "dest" in values:
+        raise UsageError(
+            "with -l SELECTOR:PATH give only the local directory, e.g. "
+            "podscope cp -l app=web:/var/log/app.log logs/"
+        )
+    output = values.get("output")
+    if output not in (None, "json"):
+        raise UsageError("-o yaml is not available with -l; -o json prints JSON lines")
+    selector, path = split_selector_path(values.pop("selector"))
+    values.update(selector=selector, path=path, dest=values.pop("source"))
+    request: ManyCpRequest = flags.build(ManyCpRequest, values, command="cp")
+    request.validate()
+    with open_client(args) as client:
+        result = client.cp_many(request, on_outcome=_json if output == "json" else None)
+    if output != "json":
         print_table(args, SUMMARY_HEADERS, [summary_row(o) for o in result.outcomes])
     return result.exit_code

@@ -7,12 +7,20 @@ summary row, and the one exit code of the whole run.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 from podscope.errors import ExitCode, PodStateError, UsageError
-from podscope.rules.requests import DebugRequest, _check_not_empty, _tupled
+from podscope.rules.requests import (
+    DEFAULT_TIMEOUT,
+    CpRequest,
+    DebugRequest,
+    PullPolicy,
+    _check_not_empty,
+    _tupled,
+)
 from podscope.rules.results import ResultDict
 
 DEFAULT_MAX_PARALLEL = 10
@@ -50,10 +58,7 @@ class ManyDebugRequest(DebugRequest):
         if self.pods and self.selector is not None:
             raise UsageError("give Pod names or -l SELECTOR, not both")
         _check_not_empty(self.selector, "--selector")
-        if isinstance(self.max_parallel, bool) or not isinstance(self.max_parallel, int):
-            raise UsageError(f"--max-parallel must be a whole number, not {self.max_parallel!r}")
-        if self.max_parallel < 1:
-            raise UsageError(f"--max-parallel must be at least 1, not {self.max_parallel}")
+        _check_max_parallel(self.max_parallel)
         if self.stdin or self.tty:
             raise UsageError(
                 "-i/-t attaches to one Pod; with several Pods (-l, --all-pods, several POD "
@@ -81,6 +86,13 @@ class ManyDebugRequest(DebugRequest):
             )
         if self.all_pods and not workloads:
             raise UsageError("--all-pods takes every Pod of a workload: name one, e.g. deploy/web")
+
+
+def _check_max_parallel(value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UsageError(f"--max-parallel must be a whole number, not {value!r}")
+    if value < 1:
+        raise UsageError(f"--max-parallel must be at least 1, not {value}")
 
 
 def one_pod(request: ManyDebugRequest, pod: str) -> DebugRequest:
@@ -145,6 +157,7 @@ class PodOutcome(ResultDict):
     seconds: float | None = None
     error: str | None = None
     error_exit_code: int | None = None
+    note: str | None = None  # what went well, in a few words (a copy: files, bytes, check)
     stdout: bytes | None = None
     stderr: bytes | None = None
 
@@ -180,7 +193,8 @@ def summary_row(outcome: PodOutcome) -> tuple[str, str, str, str, str]:
     else:
         exit_text = outcome.status
     seconds = f"{outcome.seconds:.2f}s" if outcome.seconds is not None else "-"
-    return (outcome.pod, outcome.container or "-", exit_text, seconds, outcome.error or "")
+    message = outcome.error or outcome.note or ""
+    return (outcome.pod, outcome.container or "-", exit_text, seconds, message)
 
 
 def run_exit_code(outcomes: Sequence[PodOutcome]) -> int:
@@ -190,3 +204,56 @@ def run_exit_code(outcomes: Sequence[PodOutcome]) -> int:
     if ran and all(o.ok for o in ran):
         return int(ExitCode.OK)
     return int(ExitCode.SOME_FAILED)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ManyCpRequest:
+    """``podscope cp -l SELECTOR:PATH DIR``: copy ``path`` out of every Running Pod the
+    selector matches, each Pod's copy under ``DIR/POD/``, each file's sha256 checked unless
+    ``checksum=False``. The other fields are :class:`CpRequest`'s, for every Pod."""
+
+    selector: str
+    path: str
+    dest: str
+    namespace: str | None = None
+    container: str | None = None
+    image: str | None = None
+    image_pull_policy: PullPolicy | None = None
+    checksum: bool = True
+    timeout: float = DEFAULT_TIMEOUT
+    max_parallel: int = DEFAULT_MAX_PARALLEL
+
+    def validate(self) -> None:
+        from podscope.rules.cppath import normalize_remote
+
+        _check_not_empty(self.selector, "--selector")
+        _check_not_empty(self.dest, "DIR")
+        _check_max_parallel(self.max_parallel)
+        normalize_remote(self.path, f"{self.selector}:{self.path}")
+        one_copy(self, "pod").validate()
+
+
+def split_selector_path(text: str) -> tuple[str, str]:
+    """``app=web:/var/log/app.log`` -> ``("app=web", "/var/log/app.log")``. A selector
+    never holds a colon (label keys and values cannot), so the first one splits."""
+    selector, colon, path = text.partition(":")
+    if not colon or not selector.strip() or not path:
+        raise UsageError(
+            f"-l for cp takes SELECTOR:PATH, not {text!r}",
+            remedy="e.g. podscope cp -l app=web:/var/log/app.log logs/",
+        )
+    return selector, path
+
+
+def one_copy(request: ManyCpRequest, pod: str) -> CpRequest:
+    """The single-Pod copy of one Pod: ``POD:PATH`` into ``DEST/POD/``."""
+    return CpRequest(
+        source=f"{pod}:{request.path}",
+        dest=os.path.join(request.dest, pod) + os.sep,
+        namespace=request.namespace,
+        container=request.container,
+        image=request.image,
+        image_pull_policy=request.image_pull_policy,
+        checksum=request.checksum,
+        timeout=request.timeout,
+    )

@@ -11,7 +11,9 @@ saying which Pods may still run a command.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -22,9 +24,11 @@ from podscope.errors import ExitCode, Interrupted, NotFoundError, PodscopeError,
 from podscope.events import Event, Events
 from podscope.kube.protocol import KubeAPI
 from podscope.rules.many import (
+    ManyCpRequest,
     ManyDebugRequest,
     PodOutcome,
     Skipped,
+    one_copy,
     one_pod,
     pod_name,
     run_exit_code,
@@ -70,7 +74,9 @@ class Targets:
     failed: list[PodOutcome]
 
 
-def resolve_targets(client: KubeAPI, request: ManyDebugRequest, namespace: str) -> Targets:
+def resolve_targets(
+    client: KubeAPI, request: ManyDebugRequest | ManyCpRequest, namespace: str
+) -> Targets:
     """Read the Pods the request names (by name, by workload, by selector); read-only.
 
     A selector or workload that finds no Pod at all is an error (nothing to run in); a
@@ -85,7 +91,7 @@ def resolve_targets(client: KubeAPI, request: ManyDebugRequest, namespace: str) 
                 f"no Pod in namespace {namespace} matches the selector {request.selector!r}",
                 remedy="check the labels with: kubectl get pods --show-labels -n " + namespace,
             )
-    for text in request.pods:
+    for text in getattr(request, "pods", ()):
         ref = parse_pod_ref(text)
         if ref.workload is not None:
             pods = client.list_pods(
@@ -307,6 +313,15 @@ def run_many(
         lambda pod: _run_one(client, request, io_, pod, namespace, on_output, capture_output),
     )
     pool.on_done = on_outcome
+    done, interrupted = _drive(pool, names, namespace, report)
+    return ManyResult(namespace, _by_name(early + done), interrupted=interrupted)
+
+
+def _drive(
+    pool: _Pool, names: list[str], namespace: str, report: Events
+) -> tuple[list[PodOutcome], bool]:
+    """Run the pool to its end, or to the first Ctrl-C and the running Pods' end; the
+    outcomes (unstarted Pods as ``not-started``) and whether it was interrupted."""
     pool.start()
     interrupted = False
     try:
@@ -331,11 +346,99 @@ def run_many(
             raise Interrupted("interrupted") from None
     with pool.lock:
         done = list(pool.done)
-        started = {o.pod for o in done}
-    skipped_late = [PodOutcome(n, namespace, "not-started") for n in names if n not in started]
+    started = {o.pod for o in done}
+    unstarted = [PodOutcome(n, namespace, "not-started") for n in names if n not in started]
     if interrupted:
         _say_where(report, done, [], namespace)
-    return ManyResult(namespace, _by_name(early + done + skipped_late), interrupted=interrupted)
+    return done + unstarted, interrupted
+
+
+def run_cp_many(
+    client: KubeAPI,
+    request: ManyCpRequest,
+    io_: SessionIO,
+    *,
+    on_outcome: OutcomeHandler | None = None,
+) -> ManyResult:
+    """Copy the request's path out of each Running Pod its selector matches into
+    ``DEST/POD/``, each Pod as a single-Pod ``cp`` (sha256 checked), at most
+    ``max_parallel`` at once. ``request.image`` must be resolved."""
+    request.validate()
+    report = io_.events
+    namespace = request.namespace or client.namespace
+    targets = resolve_targets(client, request, namespace)
+    names = [pod_name(pod) for pod in targets.pods]
+    early = [skipped_outcome(s, namespace) for s in targets.skipped]
+    for skip in targets.skipped:
+        report(f"skipping Pod {skip.pod}: {skip.reason}")
+    if on_outcome is not None:
+        for outcome in early:
+            on_outcome(outcome)
+    if not names:
+        raise PodStateError(
+            f"none of the {len(targets.skipped)} Pod(s) found is Running",
+            remedy="wait for the Pods to run",
+        )
+    width = min(request.max_parallel, len(names))
+    report(f"copying {request.path} out of {len(names)} Pod(s), {width} at a time")
+    client.widen_pool(3 * width + 2)
+
+    def work(pod: str) -> PodOutcome:
+        from podscope.session.cp import run_cp
+
+        started = time.monotonic()
+        into = os.path.join(request.dest, pod)
+        made = not os.path.isdir(into)
+        try:
+            os.makedirs(into, exist_ok=True)
+            result = run_cp(
+                client,
+                replace(one_copy(request, pod), namespace=namespace),
+                SessionIO(events=_pod_events(report, pod)),
+            )
+        except PodscopeError as exc:
+            if made:
+                # Leave no empty DIR/POD behind a copy that failed.
+                with contextlib.suppress(OSError):
+                    os.rmdir(into)
+            return _failed(pod, namespace, exc.message, int(exc.exit_code), started)
+        except OSError as exc:
+            return _failed(
+                pod, namespace, f"cannot write {exc.filename}: {exc.strerror}", 1, started
+            )
+        except Exception as exc:  # noqa: BLE001
+            text = " ".join(str(exc).split())[:200]
+            return _failed(
+                pod, namespace, f"unexpected failure ({type(exc).__name__}: {text})", 1, started
+            )
+        check = "sha256 verified" if result.checksum == "verified" else "checksum skipped"
+        return PodOutcome(
+            pod,
+            namespace,
+            "exited",
+            container=result.helper,
+            created=result.helper_created,
+            exit_code=0,
+            seconds=time.monotonic() - started,
+            error=None,
+            note=f"{result.files} file(s), {result.bytes} bytes, {check} -> {result.local}",
+        )
+
+    pool = _Pool(request.max_parallel, names, work)
+    pool.on_done = on_outcome
+    done, interrupted = _drive(pool, names, namespace, report)
+    return ManyResult(namespace, _by_name(early + done), interrupted=interrupted)
+
+
+def _failed(pod: str, namespace: str, message: str, code: int, started: float) -> PodOutcome:
+    return PodOutcome(
+        pod,
+        namespace,
+        "failed",
+        error=message,
+        error_exit_code=code,
+        seconds=time.monotonic() - started,
+    )
 
 
 def _say_where(

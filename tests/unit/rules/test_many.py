@@ -196,6 +196,7 @@ JSON_KEYS = {
     "seconds",
     "error",
     "error_exit_code",
+    "note",
     "stdout",
     "stderr",
 }
@@ -272,3 +273,66 @@ def test_the_exit_code_is_0_only_when_every_pod_that_ran_exited_0() -> None:
     assert run_exit_code([skipped]) == 18
     assert run_exit_code([]) == 18
     assert ExitCode.SOME_FAILED == 18
+
+
+def test_cp_selector_and_path_split_at_the_first_colon() -> None:
+    from podscope.rules.many import split_selector_path
+
+    assert split_selector_path("app=web:/var/log/app.log") == ("app=web", "/var/log/app.log")
+    assert split_selector_path("app.kubernetes.io/name=web,tier!=db:/a:b") == (
+        "app.kubernetes.io/name=web,tier!=db",
+        "/a:b",
+    )
+    for bad in ("app=web", ":/x", "app=web:", " :/x"):
+        with pytest.raises(UsageError, match="SELECTOR:PATH"):
+            split_selector_path(bad)
+
+
+def test_each_pods_copy_goes_to_dir_pod_with_every_shared_field() -> None:
+    from podscope.rules.many import ManyCpRequest, one_copy
+    from podscope.rules.requests import CpRequest
+
+    request = ManyCpRequest(
+        selector="app=web",
+        path="/var/log/app.log",
+        dest="logs",
+        namespace="shop",
+        container="app",
+        image="busybox:1.36",
+        image_pull_policy="IfNotPresent",
+        checksum=False,
+        timeout=9.0,
+        max_parallel=2,
+    )
+    request.validate()
+    assert one_copy(request, "web-1") == CpRequest(
+        source="web-1:/var/log/app.log",
+        dest="logs/web-1/",
+        namespace="shop",
+        container="app",
+        image="busybox:1.36",
+        image_pull_policy="IfNotPresent",
+        checksum=False,
+        timeout=9.0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"path": "var/log"}, "must be absolute"),
+        ({"path": "/a/../b"}, "'..'"),
+        ({"dest": ""}, "DIR needs a value"),
+        ({"selector": " "}, "--selector needs a value"),
+        ({"max_parallel": 0}, "at least 1"),
+        ({"container": "Bad_Name"}, "--container"),
+        ({"timeout": -1}, "--timeout"),
+    ],
+)
+def test_cp_requests_that_cannot_work_are_refused(kwargs: dict[str, Any], words: str) -> None:
+    from podscope.rules.many import ManyCpRequest
+
+    values: dict[str, Any] = {"selector": "app=web", "path": "/x", "dest": "d", **kwargs}
+    with pytest.raises((UsageError, ValidationError)) as caught:
+        ManyCpRequest(**values).validate()
+    assert words in caught.value.message
