@@ -59,14 +59,15 @@ def make_web(kubectl: Kubectl, namespace: str, replicas: int = 3) -> list[str]:
 
 
 def pending_pod(kubectl: Kubectl, namespace: str, name: str = "pending") -> None:
-    """A Pod labelled like web's that never runs: bound to a node that does not exist."""
+    """A Pod labelled like web's that never runs: no node matches its nodeSelector. (A Pod
+    bound to a node that does not exist would be deleted by the Pod garbage collector.)"""
     kubectl.apply(
         {
             "apiVersion": "v1",
             "kind": "Pod",
             "metadata": {"name": name, "namespace": namespace, "labels": {"app": "web"}},
             "spec": {
-                "nodeName": "no-such-node",
+                "nodeSelector": {"podscope.test/no-such-node": "true"},
                 "containers": [{"name": "main", "image": BUSYBOX_IMAGE, "command": SLEEPER}],
             },
         }
