@@ -381,14 +381,13 @@ def test_the_python_api_runs_in_several_pods_through_one_client(
     kubectl: Kubectl, namespace: str, kubeconfig: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import podscope
-    from podscope.rules.many import ManyDebugRequest
 
     pods = make_web(kubectl, namespace, replicas=2)
     monkeypatch.setenv("PODSCOPE_NO_CONFIG", "1")
     heard: list[str] = []
     with podscope.Client(kubeconfig=kubeconfig, namespace=namespace) as client:
         result = client.debug_many(
-            ManyDebugRequest(
+            podscope.ManyDebugRequest(
                 selector="app=web", command=("hostname",), image_pull_policy="IfNotPresent"
             ),
             on_outcome=lambda outcome: heard.append(outcome.pod),
