@@ -42,6 +42,10 @@ from podscope.rules.requests import (
 from podscope.rules.results import ResultDict
 
 if TYPE_CHECKING:
+    from podscope.rules.many import ManyCpRequest, ManyDebugRequest, PodOutcome
+    from podscope.session.many import ManyResult
+
+if TYPE_CHECKING:
     from podscope.checks import DoctorReport
     from podscope.kube.client import KubeClient
     from podscope.session.apply import ApplyResult
@@ -159,6 +163,38 @@ class Client:
             lambda io: run_debug(self.kube, request, io), request.stdin, streams, capture_output
         )
 
+    def debug_many(
+        self,
+        request: ManyDebugRequest,
+        *,
+        on_output: Callable[[str, int, bytes], None] | None = None,
+        on_outcome: Callable[[PodOutcome], None] | None = None,
+        capture_output: bool = False,
+    ) -> ManyResult:
+        """Run the request's command in several Pods (names, a selector, every Pod of a
+        workload), at most ``max_parallel`` at once; only Running Pods are taken.
+
+        ``on_output(pod, channel, data)`` hears each Pod's output (channel 1 stdout, 2
+        stderr); with ``capture_output`` it is kept in each outcome's ``stdout``/``stderr``.
+        ``on_outcome`` hears each Pod's outcome as it finishes. One Pod's failure is its
+        outcome's ``error``; the others go on.
+        """
+        from podscope.session.io import SessionIO
+        from podscope.session.many import run_many
+
+        request.validate()
+        request = replace(
+            request, image=self._image(request.image), custom=_load_custom(request.custom)
+        )
+        return run_many(
+            self.kube,
+            request,
+            SessionIO(events=self.events),
+            on_output=on_output,
+            on_outcome=on_outcome,
+            capture_output=capture_output,
+        )
+
     def debug_copy(
         self,
         request: PodCopyRequest,
@@ -258,6 +294,21 @@ class Client:
         request.validate()
         request = replace(request, image=self._image(request.image, " for the helper"))
         return run_cp(self.kube, request, SessionIO(events=self.events, on_progress=on_progress))
+
+    def cp_many(
+        self,
+        request: ManyCpRequest,
+        *,
+        on_outcome: Callable[[PodOutcome], None] | None = None,
+    ) -> ManyResult:
+        """Copy a path out of every Running Pod a selector matches, into ``DEST/POD/``,
+        each file's sha256 checked; one Pod's failure is its outcome, the others go on."""
+        from podscope.session.io import SessionIO
+        from podscope.session.many import run_cp_many
+
+        request.validate()
+        request = replace(request, image=self._image(request.image, " for the helper"))
+        return run_cp_many(self.kube, request, SessionIO(events=self.events), on_outcome=on_outcome)
 
     def apply(
         self,

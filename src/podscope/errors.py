@@ -36,7 +36,8 @@
     ├── NodeEditError          16  NODE_EDIT      ``node enable-gate`` refused or failed to edit
     └── Interrupted           130  INTERRUPTED    Ctrl-C
 
-(17, DOCTOR_FAILED, is an outcome of ``podscope doctor``, not an exception.)
+(17, DOCTOR_FAILED, is an outcome of ``podscope doctor``, not an exception; so is 18,
+SOME_FAILED: the command failed, or could not run, in at least one of several Pods.)
 
 Every error is one line (``message``) with an optional ``remedy``; the CLI prints
 ``podscope: error: <message>`` and ``  hint: <remedy>`` on stderr and exits with
@@ -75,6 +76,7 @@ class ExitCode(IntEnum):
     STREAM_LOST = 15  # the attach/exec stream was lost and could not be re-established
     NODE_EDIT = 16  # `podscope node enable-gate` refused or failed to edit a file
     DOCTOR_FAILED = 17  # `podscope doctor` found a blocking problem
+    SOME_FAILED = 18  # the command failed in at least one of several Pods (debug -l ...)
     INTERRUPTED = 130  # Ctrl-C
 
 

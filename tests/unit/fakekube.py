@@ -866,6 +866,19 @@ class FakeKube:
             and all(str(field(e, k)) == v for k, v in wanted.items())
         ]
 
+    def widen_pool(self, size: int) -> None:
+        self.pool_size = max(size, getattr(self, "pool_size", 0))
+
+    def workload_selector(self, namespace: str, ref: PodRef) -> str:
+        workload = ref.workload
+        assert workload is not None
+        context = self._context("get", workload.plural, namespace, ref.name, group=workload.group)
+        self._request("get_workload", context)
+        obj = self.workloads.get((namespace, workload.plural, ref.name))
+        if obj is None:
+            raise self._not_found(context)
+        return selector_string((obj.get("spec") or {}).get("selector"))
+
     def get_node(self, name: str) -> dict[str, Any]:
         context = self._context("get", "nodes", name=name)
         self._request("get_node", context)

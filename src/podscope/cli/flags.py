@@ -54,6 +54,7 @@ class Flag:
 _COPY_GROUP = "copy mode (debug a copy of the Pod, e.g. one that keeps crashing)"
 _NODE_GROUP = "node mode (POD is node/NAME; --chroot runs the command in the node's file system)"
 _TARGET_GROUP = "the target's file system, environment and identity"
+_MANY_GROUP = "several Pods (POD1 POD2 ... -- CMD, -l SELECTOR, deploy/NAME --all-pods)"
 
 FLAGS: dict[str, Flag] = {
     flag.dest if key is None else key: flag
@@ -276,6 +277,59 @@ FLAGS: dict[str, Flag] = {
                 "kubectl's model: the new container runs the command and podscope attaches "
                 "to it (default: exec the command into a reusable debugger)",
                 kind="switch",
+            ),
+        ),
+        # -- several Pods ----------------------------------------------------------------------
+        (
+            None,
+            Flag(
+                "selector",
+                ("-l", "--selector"),
+                "run the command in every Running Pod matching this label selector",
+                metavar="SELECTOR",
+                group=_MANY_GROUP,
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "all_pods",
+                ("--all-pods",),
+                "with a workload (deploy/NAME...): every Running Pod of it, not one",
+                kind="switch",
+                group=_MANY_GROUP,
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "max_parallel",
+                ("--max-parallel",),
+                "at most this many Pods at once (default 10)",
+                type=int,
+                metavar="N",
+                group=_MANY_GROUP,
+            ),
+        ),
+        (
+            "debug_dry_run",
+            Flag(
+                "dry_run",
+                ("--dry-run",),
+                "list the Pods the command would run in, and change nothing",
+                kind="switch",
+                group=_MANY_GROUP,
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "group",
+                ("--group",),
+                "print each Pod's output as one block when it finishes, instead of lines "
+                "prefixed with the Pod's name",
+                kind="switch",
+                group=_MANY_GROUP,
             ),
         ),
         # -- the target's file system, environment and identity --------------------------------
@@ -605,6 +659,17 @@ FLAGS: dict[str, Flag] = {
             ),
         ),
         (
+            "cp_selector",
+            Flag(
+                "selector",
+                ("-l", "--selector"),
+                "copy PATH out of every Running Pod matching SELECTOR, into DIR/POD/ (then "
+                "give DIR alone)",
+                metavar="SELECTOR:PATH",
+                group=_MANY_GROUP,
+            ),
+        ),
+        (
             "cp_container",
             Flag(
                 "container",
@@ -761,7 +826,7 @@ FLAGS: dict[str, Flag] = {
 CLUSTER = ("namespace", "context", "kubeconfig", "request_timeout")
 # Flags that configure the client or the output, never a request field.
 CLI_ONLY = frozenset(
-    {"context", "kubeconfig", "request_timeout", "output", "no_headers", "quiet", "yes"}
+    {"context", "kubeconfig", "request_timeout", "output", "no_headers", "quiet", "yes", "group"}
 )
 
 # Each command's flags, in --help order (keys of FLAGS).
@@ -788,6 +853,11 @@ COMMAND_FLAGS: dict[str, tuple[str, ...]] = {
         "new",
         "ttl",
         "attach_mode",
+        "selector",
+        "all_pods",
+        "max_parallel",
+        "debug_dry_run",
+        "group",
         "cd",
         "chroot",
         "copy_env",
@@ -839,6 +909,8 @@ COMMAND_FLAGS: dict[str, tuple[str, ...]] = {
         "cp_image_pull_policy",
         "checksum",
         "cp_timeout",
+        "cp_selector",
+        "max_parallel",
         "quiet",
         "output",
     ),

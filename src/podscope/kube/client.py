@@ -304,6 +304,13 @@ class KubeClient:
         workload = ref.workload
         if workload is None:
             return self.get_pod(namespace, ref.name), "named on the command line"
+        pods = self.list_pods(namespace, label_selector=self.workload_selector(namespace, ref))
+        return pick_running_pod(pods, ref)
+
+    def workload_selector(self, namespace: str, ref: PodRef) -> str:
+        """The label selector (string form) of the workload ``ref``'s Pods."""
+        workload = ref.workload
+        assert workload is not None, "a workload reference"
         context = self._context("get", workload.plural, namespace, ref.name, group=workload.group)
         obj = self._json(
             "GET",
@@ -313,8 +320,7 @@ class KubeClient:
         selector = selector_string((obj.get("spec") or {}).get("selector"))
         if not selector:
             raise UnsupportedError(f"{ref} has no Pod selector to find its Pods by")
-        pods = self.list_pods(namespace, label_selector=selector)
-        return pick_running_pod(pods, ref)
+        return selector
 
     def server_version(self) -> dict[str, Any]:
         """The ``/version`` document (``gitVersion``, ``major``, ``minor``, ...)."""
@@ -703,6 +709,15 @@ class KubeClient:
         ]
         context = self._context("create", "pods", namespace, pod, subresource="exec")
         return self._open(f"/api/v1/namespaces/{namespace}/pods/{pod}/exec", query, context)
+
+    def widen_pool(self, size: int) -> None:
+        """Keep up to ``size`` connections per host, for that many requests at once (a run
+        over several Pods holds a watch or two per Pod besides its requests)."""
+        manager = self._api.rest_client.pool_manager
+        if int(manager.connection_pool_kw.get("maxsize") or 1) < size:
+            manager.connection_pool_kw["maxsize"] = size
+            # Pools made before keep their size: drop them (only idle ones exist yet).
+            manager.clear()
 
     def close(self) -> None:
         self._api.close()
