@@ -90,7 +90,7 @@ def _lines(cells: list[list[str]], sizes: list[int]) -> str:
 class PagedTable:
     """A table printed a page of rows at a time, for lists too long to hold at once.
 
-    The header goes out with the first page. A column is as wide as its widest cell seen
+    The header goes out with the first row. A column is as wide as its widest cell seen
     so far (header included), so widths only grow: the columns stay aligned unless a later
     page has a wider cell, and then they shift right from that page on. With ``width``,
     each page is shrunk to fit as :func:`render_table` shrinks a whole table.
@@ -120,9 +120,9 @@ class PagedTable:
         for row in cells:
             for i, cell in enumerate(row):
                 self._widest[i] = max(self._widest[i], len(cell))
+        if not cells:
+            return ""  # a header alone says nothing: it waits for the first row
         shown = ([list(self._headers)] if self._pending_header else []) + cells
-        if not shown:
-            return ""
         self._pending_header = False
         sizes = _shrunk(self._headers, shown, list(self._widest), self._width, self._keep)
         return _lines(shown, sizes)

@@ -381,6 +381,7 @@ def test_a_single_page_prints_as_the_whole_table() -> None:
 
 def test_pages_share_the_header_and_widths_only_grow() -> None:
     table = PagedTable(["POD", "NAME"])
+    assert table.page([]) == ""  # no header before there is a row under it
     first = table.page([["a", "b"]])
     assert first.splitlines() == ["POD   NAME", "a     b"]
     assert table.page([]) == ""
