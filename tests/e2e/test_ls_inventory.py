@@ -128,7 +128,7 @@ def test_ls_says_who_wrote_each_container_its_posture_command_and_state(
     assert (rows["done"]["status"], rows["done"]["exit_code"]) == ("stopped", 3)
 
     # The table carries the same, in its review columns.
-    table = podscope(podscope_env, "ls", "web", "-n", namespace)
+    table = podscope(podscope_env, "ls", "web", "-n", namespace, "-o", "wide")
     assert table.returncode == 0, table.stderr
     header, *lines = table.stdout.splitlines()
     words = header.split()
@@ -136,8 +136,9 @@ def test_ls_says_who_wrote_each_container_its_posture_command_and_state(
         assert column in words
     by_name = {line.split()[1]: line.split() for line in lines}
     kd = by_name["kd"]
-    at = words.index("CREATED-BY")
-    assert kd[at : at + 2 + 5][0] == "kubectl"
+    assert kd[words.index("CREATED-BY")] == "kubectl"
+    assert kd[words.index("WRITTEN")] == rows["kd"]["created_at"]
+    assert kd[words.index("PROFILE")] == "general"
     assert kd[words.index("CAPS")] == "SYS_PTRACE"
     assert by_name["priv"][words.index("PRIVILEGED")] == "yes"
     assert by_name["priv"][words.index("USER")] == "root"
@@ -272,6 +273,6 @@ def test_ls_reads_pods_page_by_page_from_the_api_server(
     mine = [r["pod"] for r in json.loads(everywhere.stdout) if r["namespace"] == namespace]
     assert mine == ["p0", "p1", "p2"]
     # The table, page by page, still has one header.
-    table = podscope(podscope_env, "ls", "-n", namespace, "--chunk-size", "1")
+    table = podscope(podscope_env, "ls", "-n", namespace, "--chunk-size", "1", "-o", "wide")
     assert table.stdout.count("CREATED-BY") == 1
     assert [line.split()[0] for line in table.stdout.splitlines()[1:]] == ["p0", "p1", "p2"]

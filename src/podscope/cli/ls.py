@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "List the ephemeral containers of a Pod, of a namespace, or of all namespaces: "
             "state, who wrote each (CREATED-BY is the field manager, the name of the client "
             "that wrote it, such as kubectl or podscope, not the person), its security "
-            "posture and its command."
+            "posture and its command (-o wide, json or yaml)."
         ),
     )
 
@@ -51,7 +51,8 @@ def age(timestamp: str | None, now: float | None = None) -> str:
 
 
 HEADERS = ["POD", "NAME", "IMAGE", "TARGET", "STATE", "REASON", "EXIT"]
-# Who and what, for a security review. CREATED-BY is the field manager: the client's name.
+# Who and what, for a security review (-o wide). CREATED-BY is the field manager: the
+# client's name (kubectl, podscope), not the person's; WRITTEN is that manager's latest write.
 REVIEW_HEADERS = ["CREATED-BY", "WRITTEN", "USER", "PRIVILEGED", "CAPS", "PROFILE", "COMMAND"]
 
 
@@ -68,9 +69,11 @@ def _cells(row: EphemeralRow, all_namespaces: bool, wide: bool) -> list[object]:
     ]
     cells += [row.started or "-", row.finished or "-"] if wide else [age(row.started)]
     cells.append(row.debugger or "-")
+    if not wide:
+        return cells
     cells += [
         row.created_by or "-",
-        (row.created_at or "-") if wide else age(row.created_at),
+        row.created_at or "-",
         row.user,
         "yes" if row.privileged else "no",
         ",".join(row.capabilities) or "-",
@@ -125,7 +128,8 @@ def _run(args: argparse.Namespace, request: ListRequest) -> int:
     wide = getattr(args, "output", None) == "wide"
     headers = ["NAMESPACE"] if request.all_namespaces else []
     headers += [*HEADERS, *(["STARTED", "FINISHED"] if wide else ["AGE"]), "DEBUGGER"]
-    headers += REVIEW_HEADERS
+    # The review columns do not fit a terminal beside the others: -o wide, json and yaml.
+    headers += REVIEW_HEADERS if wide else []
     document = _Document(output, sys.stdout) if output else None
     table = None if output else paged_table(args, headers)
     count = 0
