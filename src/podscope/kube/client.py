@@ -247,7 +247,20 @@ class KubeClient:
                 query.append(("limit", str(limit)))
             if token:
                 query.append(("continue", token))
-            data = self._json("GET", path, context, query=query)
+            try:
+                data = self._json("GET", path, context, query=query)
+            except PodscopeError as exc:
+                if exc.status != 410 or token is None:
+                    raise
+                # Half a listing is no inventory: start again, with bigger pages.
+                raise PodscopeError(
+                    "the API server expired the list's continue token before its last page "
+                    "was read (it keeps one for about five minutes)",
+                    remedy="run the command again; a larger --chunk-size needs fewer pages",
+                    status=exc.status,
+                    reason=exc.reason,
+                    request=exc.request,
+                ) from None
             token = (data.get("metadata") or {}).get("continue") or None
             items = list(data.get("items") or [])
             del data
