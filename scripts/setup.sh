@@ -11,6 +11,10 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
   }
 fi
+# jq: bench/inventory.py pipes `kubectl get pods -A -o json` through it.
+command -v jq >/dev/null || {
+  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q jq
+}
 .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]'
 # Debian packages by the command they provide:
 # tinyproxy: the HTTP CONNECT proxy tests/e2e/test_credentials.py sends podscope through;

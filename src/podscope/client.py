@@ -20,7 +20,7 @@ from __future__ import annotations
 import io
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
@@ -270,6 +270,18 @@ class Client:
         request = request or ListRequest()
         request.validate()
         return run_list(self.kube, request, SessionIO(events=self.events))
+
+    def list_ephemeral_pages(
+        self, request: ListRequest | None = None
+    ) -> Iterator[list[EphemeralRow]]:
+        """As :meth:`list_ephemeral`, one list per page of Pods read (``chunk_size`` Pods),
+        so a caller that handles each before taking the next holds one page at a time."""
+        from podscope.session.io import SessionIO
+        from podscope.session.listing import list_pages
+
+        request = request or ListRequest()
+        request.validate()
+        return list_pages(self.kube, request, SessionIO(events=self.events))
 
     def stop(self, request: StopRequest) -> StopResult:
         """End debuggers' main processes; their containers stay in the Pod, terminated."""

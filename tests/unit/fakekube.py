@@ -822,6 +822,24 @@ class FakeKube:
             and _labels_match(pod["metadata"].get("labels") or {}, label_selector)
         ]
 
+    def list_pods_pages(self, namespace: str | None, limit: int) -> Iterator[list[dict[str, Any]]]:
+        """As the API server pages: ``limit`` Pods per request in (namespace, name) order, a
+        continue token naming the last Pod sent; Pods added behind it show up later."""
+        context = self._context("list", "pods", namespace)
+        after: tuple[str, str] | None = None
+        while True:
+            self._request("list_pods_page", context, f"limit={limit},after={after}")
+            keys = sorted(
+                k
+                for k in self._pods
+                if (namespace is None or k[0] == namespace) and (after is None or k > after)
+            )
+            page = keys[:limit] if limit > 0 else keys
+            yield [copy.deepcopy(self._pods[k]) for k in page]
+            if limit <= 0 or len(keys) <= limit:
+                return
+            after = page[-1]
+
     def get_workload(self, namespace: str, ref: PodRef) -> tuple[dict[str, Any], str]:
         workload = ref.workload
         if workload is None:

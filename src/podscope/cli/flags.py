@@ -635,6 +635,52 @@ FLAGS: dict[str, Flag] = {
                 "all_namespaces", ("-A", "--all-namespaces"), "across all namespaces", kind="switch"
             ),
         ),
+        (
+            None,
+            Flag("privileged", ("--privileged",), "only privileged containers", kind="switch"),
+        ),
+        (
+            None,
+            Flag("running", ("--running",), "only containers that are running", kind="switch"),
+        ),
+        (
+            None,
+            Flag(
+                "older_than",
+                ("--older-than",),
+                "only containers written (or started) at least this long ago: 30m, 12h, 7d",
+                metavar="DURATION",
+            ),
+        ),
+        (
+            "ls_image",
+            Flag(
+                "image",
+                ("--image",),
+                "only containers whose image matches this glob",
+                metavar="GLOB",
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "created_by",
+                ("--created-by",),
+                "only containers written by this field manager (a glob): the client's name, "
+                "such as kubectl or podscope, not the person's",
+                metavar="MANAGER",
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "chunk_size",
+                ("--chunk-size",),
+                "read Pods this many per request (default {default}; 0: all in one)",
+                type=int,
+                metavar="N",
+            ),
+        ),
         # -- cp --------------------------------------------------------------------------------
         (
             None,
@@ -890,7 +936,19 @@ COMMAND_FLAGS: dict[str, tuple[str, ...]] = {
         "quiet",
         "reconnect",
     ),
-    "ls": ("ls_pod", *CLUSTER, "all_namespaces", "table_output", "no_headers"),
+    "ls": (
+        "ls_pod",
+        *CLUSTER,
+        "all_namespaces",
+        "table_output",
+        "no_headers",
+        "privileged",
+        "running",
+        "older_than",
+        "ls_image",
+        "created_by",
+        "chunk_size",
+    ),
     "stop": (
         "stop_pod",
         *CLUSTER,

@@ -299,6 +299,43 @@ class KubeClient:
         data = self._json("GET", f"/api/v1/namespaces/{namespace}/events", context, query=query)
         return list(data.get("items") or [])
 
+    def list_pods_pages(self, namespace: str | None, limit: int) -> Iterator[list[dict[str, Any]]]:
+        """Pods of ``namespace`` (``None``: all namespaces), at most ``limit`` per request
+        (``0``: all in one), one list per page. The next page is asked for only when the
+        caller takes it, so a caller that handles each page before the next holds one page
+        of the cluster at a time. The API server keeps a page's ``continue`` token for a
+        few minutes; a caller slower than that gets its 410 "expired" as an error.
+        """
+        context = self._context("list", "pods", namespace)
+        path = f"/api/v1/namespaces/{namespace}/pods" if namespace else "/api/v1/pods"
+        token: str | None = None
+        while True:
+            query: list[tuple[str, str]] = []
+            if limit > 0:
+                query.append(("limit", str(limit)))
+            if token:
+                query.append(("continue", token))
+            try:
+                data = self._json("GET", path, context, query=query)
+            except PodscopeError as exc:
+                if exc.status != 410 or token is None:
+                    raise
+                # Half a listing is no inventory: start again, with bigger pages.
+                raise PodscopeError(
+                    "the API server expired the list's continue token before its last page "
+                    "was read (it keeps one for about five minutes)",
+                    remedy="run the command again; a larger --chunk-size needs fewer pages",
+                    status=exc.status,
+                    reason=exc.reason,
+                    request=exc.request,
+                ) from None
+            token = (data.get("metadata") or {}).get("continue") or None
+            items = list(data.get("items") or [])
+            del data
+            yield items
+            if not token or limit <= 0:
+                return
+
     def get_workload(self, namespace: str, ref: PodRef) -> tuple[dict[str, Any], str]:
         """A Running Pod of the workload ``ref`` and a sentence saying why it was chosen."""
         workload = ref.workload

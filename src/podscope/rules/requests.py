@@ -303,8 +303,17 @@ class ListRequest:
     pod: str | None = None
     namespace: str | None = None
     all_namespaces: bool = False
+    # Filters: a container is listed when it passes every one given.
+    privileged: bool = False
+    running: bool = False
+    older_than: str | None = None  # a duration: 30m, 12h, 7d
+    image: str | None = None  # a shell glob on the image
+    created_by: str | None = None  # a shell glob on the field manager's name
+    # Pods per list request (the API's `limit`); 0 reads them all in one request.
+    chunk_size: int = 500
 
     def validate(self) -> None:
+        from podscope.rules.inventory import parse_age
         from podscope.rules.names import validate_resource_name
 
         if self.all_namespaces and self.pod is not None:
@@ -312,6 +321,18 @@ class ListRequest:
         if self.pod is not None:
             validate_resource_name(self.pod, "POD")
         _check_namespace(self.namespace)
+        if self.older_than is not None:
+            parse_age(self.older_than)
+        _check_not_empty(self.image, "--image")
+        _check_not_empty(self.created_by, "--created-by")
+        if (
+            isinstance(self.chunk_size, bool)
+            or not isinstance(self.chunk_size, int)
+            or self.chunk_size < 0
+        ):
+            raise UsageError(
+                f"--chunk-size must be a whole number of Pods, 0 or more, not {self.chunk_size!r}"
+            )
 
 
 @dataclass(frozen=True, kw_only=True)
