@@ -276,6 +276,7 @@ def connect(
         request_timeout=request_timeout or DEFAULT_REQUEST_TIMEOUT,
         connect_timeout=connect_timeout,
         credentials=credentials,
+        user=choice.user,
     )
 
 

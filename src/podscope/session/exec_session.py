@@ -56,7 +56,7 @@ from podscope.session.debugger import (
     find_live,
     holder_cannot_run,
 )
-from podscope.session.io import SessionIO
+from podscope.session.io import SessionIO, StreamStart
 from podscope.session.monitor import SessionMonitor
 from podscope.session.wait import refuse_if_kubelet_gate_off, watch_container
 from podscope.terminal.pump import pump
@@ -457,6 +457,7 @@ def run_exec_debug(
                 )
         report.phase("exec", f"exec into debugger {name}")
         plan.on_placed()
+        io.stream_starts(StreamStart(pod, name, tuple(words), "exec", created))
         try:
             outcome = exec_session(
                 client,

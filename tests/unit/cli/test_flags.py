@@ -20,6 +20,7 @@ from podscope.rules.requests import (
     ListRequest,
     NodeDebugRequest,
     PodCopyRequest,
+    ReplayRequest,
     StopRequest,
     field_default,
 )
@@ -33,6 +34,7 @@ REQUESTS = {
     "apply": (ApplyRequest,),
     "cleanup": (CleanupRequest,),
     "doctor": (DoctorRequest,),
+    "replay": (ReplayRequest,),
 }
 # Request fields that no flag sets: they come from the command's position or from Python.
 NOT_FLAGS = {"node", "text"}
