@@ -214,6 +214,8 @@ def _open(options: RecordOptions, local: LocalIO, title: str) -> tuple[Recording
         cast_file = _create(files.cast)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
+        if directory.exists() and not directory.is_dir():
+            reason = "it is a file, not a directory"
         raise RecordError(
             f"this session cannot be recorded: cannot write to {directory} ({reason})",
             remedy="pass --record with a directory you can write to",
