@@ -175,3 +175,26 @@ def test_the_directory_comes_from_the_flag_the_environment_or_the_config(tmp_pat
     config.write_text("record_required: yes please\n")
     with pytest.raises(Exception, match="record_required"):
         resolve_record(None, False, {}, config)
+
+
+def test_a_session_that_fails_still_gets_its_receipt_with_the_error(
+    fake: FakeKube, messages: Messages, tmp_path: Path
+) -> None:
+    from podscope.errors import PodGoneError
+    from podscope.session.io import StreamStart
+
+    pod = fake.running_pod("web")
+
+    def session(s: SessionIO) -> None:
+        s.stream_starts(StreamStart(pod, "app", ("sh",), "exec"))
+        assert s.local is not None
+        s.local.stdout.write(b"partial\n")
+        raise PodGoneError("Pod web was deleted during the session")
+
+    with pytest.raises(PodGoneError):
+        record_session(fake, _options(tmp_path), session_io(messages), session)
+    cast, receipt = _files(tmp_path)
+    assert receipt["error"] == "Pod web was deleted during the session"
+    assert receipt["exit_code"] is None and receipt["end"] is not None
+    assert receipt["recording_sha256"] == hashlib.sha256(cast.read_bytes()).hexdigest()
+    assert parse_cast(cast.read_text().splitlines()).output == "partial\n"
