@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from podscope.session.listing import EphemeralRow
     from podscope.session.node_debug import NodeResult
     from podscope.session.pod_copy import CopyResult
+    from podscope.session.record import RecordOptions
 
 ResultT = TypeVar("ResultT")
 
@@ -160,7 +161,11 @@ class Client:
             custom=_load_custom(request.custom),
         )
         return self._streamed(
-            lambda io: run_debug(self.kube, request, io), request.stdin, streams, capture_output
+            lambda io: run_debug(self.kube, request, io),
+            request.stdin,
+            streams,
+            capture_output,
+            record=self._record_options(request, "debug", request.profile or "legacy"),
         )
 
     def debug_many(
@@ -260,6 +265,7 @@ class Client:
             bool(request.stdin),
             streams,
             capture_output,
+            record=self._record_options(request, "attach", None),
         )
 
     def list_ephemeral(self, request: ListRequest | None = None) -> list[EphemeralRow]:
@@ -422,12 +428,36 @@ class Client:
             self.events(f"using image {chosen}{purpose} (from {source})")
         return chosen
 
+    def _record_options(
+        self, request: DebugRequest | AttachRequest, command: str, profile: str | None
+    ) -> RecordOptions | None:
+        """How the request's session is recorded (None: it is not)."""
+        from podscope.session.record import RecordOptions
+        from podscope.session.settings import resolve_record
+
+        directory, required, _ = resolve_record(request.record, request.record_required)
+        if directory is None and not required:
+            return None
+        return RecordOptions(
+            directory=directory,
+            record_input=request.record_input,
+            required=required,
+            command=command,
+            target=request.pod,
+            namespace=request.namespace or self.namespace,
+            context=self.context,
+            kubeconfig_user=self.kube.user,
+            profile=profile,
+        )
+
     def _streamed(
         self,
         run: Callable[[SessionIO], ResultT],
         stdin: bool,
         streams: LocalStreams | None,
         capture_output: bool,
+        *,
+        record: RecordOptions | None = None,
     ) -> ResultT:
         from podscope.session.io import SessionIO
         from podscope.terminal.pump import LocalIO
@@ -439,7 +469,13 @@ class Client:
         out: BinaryIO = io.BytesIO() if capture_output else (given.stdout or sys.stdout.buffer)
         err: BinaryIO = io.BytesIO() if capture_output else (given.stderr or sys.stderr.buffer)
         local = LocalIO(stdin=stdin_fd if stdin else None, stdout=out, stderr=err)
-        result = run(SessionIO(events=self.events, local=local))
+        session = SessionIO(events=self.events, local=local)
+        if record is None:
+            result = run(session)
+        else:
+            from podscope.session.record import record_session
+
+            result = record_session(self.kube, record, session, run)
         if capture_output:
             assert isinstance(out, io.BytesIO) and isinstance(err, io.BytesIO)
             result = _with_output(result, out.getvalue(), err.getvalue())

@@ -591,6 +591,10 @@ class FakeKube:
         self._written = threading.Condition(self._lock)
         self._closed = False
         self.owner = threading.current_thread()  # the test's thread: it alone runs idle actions
+        # What a SelfSubjectReview answers (None: the server has no such API, as 1.21).
+        self.user_info: dict[str, Any] | None = {"username": "fake-user", "groups": ["g"]}
+        self.user = "fake-kubeconfig-user"
+        self.created_events: list[dict[str, Any]] = []
 
     # -- test controls ------------------------------------------------------------------------
 
@@ -929,6 +933,24 @@ class FakeKube:
         self.calls.append(("access_review", namespace, name, f"{verb} {resource}/{subresource}"))
         allowed = (verb, resource, subresource) not in self.denied
         return allowed, "" if allowed else "denied by the test"
+
+    def self_subject_review(self) -> dict[str, Any]:
+        context = self._context("create", "selfsubjectreviews", group="authentication.k8s.io")
+        self._request("self_subject_review", context)
+        if self.user_info is None:
+            raise self._error(404, context, "the server could not find the requested resource")
+        return {"kind": "SelfSubjectReview", "status": {"userInfo": copy.deepcopy(self.user_info)}}
+
+    def create_event(self, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
+        context = self._context("create", "events", namespace)
+        self._request("create_event", context, str(body.get("reason")), write=True)
+        if ("create", "events", None) in self.denied:
+            raise self._error(
+                403, context, f'events is forbidden: cannot create resource "events" in {namespace}'
+            )
+        with self._lock:
+            self.created_events.append(copy.deepcopy(body))
+        return body
 
     def read_log(
         self,

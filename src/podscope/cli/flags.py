@@ -55,6 +55,7 @@ _COPY_GROUP = "copy mode (debug a copy of the Pod, e.g. one that keeps crashing)
 _NODE_GROUP = "node mode (POD is node/NAME; --chroot runs the command in the node's file system)"
 _TARGET_GROUP = "the target's file system, environment and identity"
 _MANY_GROUP = "several Pods (POD1 POD2 ... -- CMD, -l SELECTOR, deploy/NAME --all-pods)"
+_RECORD_GROUP = "the session's record (an asciicast recording, a receipt, Events on the Pod)"
 
 FLAGS: dict[str, Flag] = {
     flag.dest if key is None else key: flag
@@ -866,6 +867,67 @@ FLAGS: dict[str, Flag] = {
                 choices=PULL_POLICIES,
             ),
         ),
+        # -- the session's record (debug and attach) -------------------------------------------
+        (
+            None,
+            Flag(
+                "record",
+                ("--record",),
+                "record the session into DIR: an asciicast v2 file and a JSON receipt (also "
+                "$PODSCOPE_RECORD, record: in the config file); Events on the Pod say who "
+                "opened it",
+                metavar="DIR",
+                complete="files",
+                group=_RECORD_GROUP,
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "record_input",
+                ("--record-input",),
+                "record what is typed too (passwords typed are kept in the recording)",
+                kind="switch",
+                group=_RECORD_GROUP,
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "record_required",
+                ("--record-required",),
+                "refuse to start a session that cannot be recorded (exit code 19; also "
+                "record_required: true in the config file)",
+                kind="switch",
+                group=_RECORD_GROUP,
+            ),
+        ),
+        # -- podscope replay ------------------------------------------------------------------
+        (
+            "replay_file",
+            Flag(
+                "file",
+                (),
+                "an asciicast v2 recording (from --record)",
+                kind="positional",
+                metavar="FILE",
+                complete="files",
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "speed",
+                ("--speed",),
+                "play at this many times the recorded pace (default {default})",
+                type=float,
+                metavar="FACTOR",
+            ),
+        ),
+        (
+            None,
+            Flag("instant", ("--instant",), "print the whole output at once", kind="switch"),
+        ),
     ]
 }
 
@@ -925,6 +987,9 @@ COMMAND_FLAGS: dict[str, tuple[str, ...]] = {
         "keep_startup",
         "keep_init_containers",
         "keep",
+        "record",
+        "record_input",
+        "record_required",
     ),
     "attach": (
         "attach_pod",
@@ -935,7 +1000,11 @@ COMMAND_FLAGS: dict[str, tuple[str, ...]] = {
         "attach_timeout",
         "quiet",
         "reconnect",
+        "record",
+        "record_input",
+        "record_required",
     ),
+    "replay": ("replay_file", "speed", "instant"),
     "ls": (
         "ls_pod",
         *CLUSTER,

@@ -17,7 +17,7 @@ from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from podscope.backoff import Backoff, Retry
-from podscope.errors import PodscopeError, UnsupportedError
+from podscope.errors import NotFoundError, PodscopeError, UnsupportedError
 from podscope.kube.discovery import EphemeralShape, ephemeral_shape
 from podscope.kube.errors import RequestContext, map_api_error, map_status, unreachable
 from podscope.kube.streams import ChannelStream, open_stream
@@ -124,11 +124,14 @@ class KubeClient:
         connect_timeout: float,
         credentials: ExecCredentials | None = None,
         certificate_check: Callable[[], None] | None = None,
+        user: str = "",
     ) -> None:
         self._api = api_client
         # Run after a refused request: says when the client certificate has expired (the
         # server only answers 401), without reading the certificate on every start.
         self._certificate_check = certificate_check
+        # The kubeconfig's name for the user entry: a label, never a credential.
+        self.user = user
         # Audit logs and the API server's own logs name the tool that sent each request.
         api_client.user_agent = user_agent()
         self._credentials = credentials
@@ -492,6 +495,27 @@ class KubeClient:
         status = answer.get("status") or {}
         return bool(status.get("allowed")), str(status.get("reason") or "")
 
+    def self_subject_review(self) -> dict[str, Any]:
+        """Who the API server takes this client for (SelfSubjectReview: v1 from 1.28, beta
+        in 1.27). NotFoundError where the server has no such API."""
+        body_of = {"kind": "SelfSubjectReview"}
+        context = self._context("create", "selfsubjectreviews", group="authentication.k8s.io")
+        for version in ("v1", "v1beta1"):
+            try:
+                answer: dict[str, Any] = self._json(
+                    "POST",
+                    f"/apis/authentication.k8s.io/{version}/selfsubjectreviews",
+                    context,
+                    body={**body_of, "apiVersion": f"authentication.k8s.io/{version}"},
+                    content_type="application/json",
+                )
+            except NotFoundError:
+                if version == "v1beta1":
+                    raise
+                continue
+            return answer
+        raise AssertionError("unreachable")
+
     # -- writes -----------------------------------------------------------------------------
 
     def patch_ephemeral_containers(
@@ -529,6 +553,18 @@ class KubeClient:
             query=[("dryRun", "All")] if dry_run else None,
         )
         return result
+
+    def create_event(self, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Create a core/v1 Event (a record on an object that ``kubectl describe`` shows)."""
+        context = self._context("create", "events", namespace)
+        event: dict[str, Any] = self._json(
+            "POST",
+            f"/api/v1/namespaces/{namespace}/events",
+            context,
+            body=body,
+            content_type="application/json",
+        )
+        return event
 
     def create_pod(
         self, namespace: str, body: dict[str, Any], *, dry_run: bool = False

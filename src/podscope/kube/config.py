@@ -265,6 +265,7 @@ def connect(
         connect_timeout=connect_timeout,
         credentials=credentials,
         certificate_check=lambda: check_client_certificate(configuration.cert_file, choice.name),
+        user=choice.user,
     )
 
 

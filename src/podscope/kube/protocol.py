@@ -63,6 +63,10 @@ class KubeAPI(Protocol):
         group: str = "",
     ) -> tuple[bool, str]: ...
 
+    def self_subject_review(self) -> dict[str, Any]: ...
+
+    def create_event(self, namespace: str, body: dict[str, Any]) -> dict[str, Any]: ...
+
     def read_log(
         self,
         namespace: str,

@@ -56,7 +56,7 @@ from podscope.session.debugger import (
     find_live,
     holder_cannot_run,
 )
-from podscope.session.io import SessionIO
+from podscope.session.io import SessionIO, StreamStart
 from podscope.session.monitor import SessionMonitor
 from podscope.session.wait import (
     pull_refusal,
@@ -479,6 +479,7 @@ def run_exec_debug(
                 )
         report.phase("exec", f"exec into debugger {name}")
         plan.on_placed()
+        io.stream_starts(StreamStart(pod, name, tuple(words), "exec", created))
         try:
             outcome = exec_session(
                 client,

@@ -21,6 +21,7 @@ from podscope.rules.requests import (
     ListRequest,
     NodeDebugRequest,
     PodCopyRequest,
+    ReplayRequest,
     StopRequest,
     field_default,
 )
@@ -34,6 +35,7 @@ REQUESTS = {
     "apply": (ApplyRequest,),
     "cleanup": (CleanupRequest,),
     "doctor": (DoctorRequest,),
+    "replay": (ReplayRequest,),
 }
 # Request fields that no flag sets: they come from the command's position or from Python.
 # debug: POD1 POD2 ... before --; cp -l: PATH comes in SELECTOR:PATH
