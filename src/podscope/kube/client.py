@@ -786,7 +786,11 @@ class KubeClient:
     def widen_pool(self, size: int) -> None:
         """Keep up to ``size`` connections per host, for that many requests at once (a run
         over several Pods holds a watch or two per Pod besides its requests)."""
-        manager = self._api.rest_client.pool_manager
+        widen = getattr(self._api, "widen_pool", None)
+        if widen is not None:
+            widen(size)
+            return
+        manager = self._api.rest_client.pool_manager  # the kubernetes package's client
         if int(manager.connection_pool_kw.get("maxsize") or 1) < size:
             manager.connection_pool_kw["maxsize"] = size
             # Pools made before keep their size: drop them (only idle ones exist yet).

@@ -230,6 +230,13 @@ class HttpClient:
         )
         return Response(response)
 
+    def widen_pool(self, size: int) -> None:
+        """Keep up to ``size`` connections per host (for that many requests at once)."""
+        if int(self._pool.connection_pool_kw.get("maxsize") or 1) < size:
+            self._pool.connection_pool_kw["maxsize"] = size
+            # Pools made before keep their size: drop them (only idle ones exist yet).
+            self._pool.clear()
+
     def close(self) -> None:
         self._pool.clear()
 

@@ -164,3 +164,12 @@ def test_connect_and_a_request_do_not_import_the_kubernetes_package(tmp_path: Pa
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_the_pool_widens_for_many_requests_at_once() -> None:
+    client = HttpClient(settings_from_kubeconfig({"server": SERVER}, {}))
+    kube = KubeClient(client, namespace="ns", context="c", request_timeout=5, connect_timeout=1)
+    kube.widen_pool(64)
+    assert client._pool.connection_pool_kw["maxsize"] == 64
+    kube.widen_pool(8)  # never narrowed
+    assert client._pool.connection_pool_kw["maxsize"] == 64
