@@ -151,6 +151,17 @@ def test_ls_says_who_wrote_each_container_its_posture_command_and_state(
     }
     assert set(loaded[0]) == set(rows["kd"])
 
+    # A stopped debugger says so; what stop wrote does not change who wrote the container.
+    stopped = podscope(podscope_env, "stop", "web", "-n", namespace, "-c", debugger)
+    assert stopped.returncode == 0, stopped.stderr
+    deadline = time.monotonic() + 60
+    while (after := _rows(podscope_env, "web", "-n", namespace))[debugger]["state"] != "terminated":
+        assert time.monotonic() < deadline, after[debugger]
+        time.sleep(1)
+    assert after[debugger]["status"] == "stopped"
+    assert after[debugger]["created_by"] == "podscope"
+    assert set(_rows(podscope_env, "web", "-n", namespace, "--running")) == {"priv", "kd"}
+
 
 def test_ls_filters(inventory: str, kubectl: Kubectl, podscope_env: dict[str, str]) -> None:
     namespace = inventory
