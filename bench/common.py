@@ -9,6 +9,19 @@ import time
 from dataclasses import dataclass
 
 
+def compile_sources() -> None:
+    """Write podscope's bytecode, as installing a wheel does.
+
+    An editable checkout run with $PYTHONDONTWRITEBYTECODE (set on these machines) compiles
+    every imported module from source on each start: 0.3-0.6 s that no installed podscope pays.
+    """
+    import sys
+    from pathlib import Path
+
+    source = Path(__file__).resolve().parent.parent / "src"
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(source)], check=True)
+
+
 @dataclass
 class Run:
     seconds: float

@@ -19,7 +19,7 @@ import time
 import uuid
 from pathlib import Path
 
-from common import run, summary
+from common import compile_sources, run, summary
 
 IMAGE = "docker.io/library/busybox:latest"
 APP = "docker.io/podscope/distroless-app:1.0"
@@ -46,6 +46,7 @@ def main() -> None:
         default=os.environ.get("KUBECONFIG", "/var/lib/podscope-devcluster/admin.kubeconfig"),
     )
     args = parser.parse_args()
+    compile_sources()
     env = {**os.environ, "KUBECONFIG": args.kubeconfig, "PODSCOPE_NO_CONFIG": "1"}
     ns = f"bench-{uuid.uuid4().hex[:6]}"
     kubectl(env, "create", "namespace", ns)

@@ -30,6 +30,8 @@ import time
 import uuid
 from pathlib import Path
 
+from common import compile_sources
+
 IMAGE = "docker.io/library/busybox:latest"
 APP = "docker.io/podscope/distroless-app:1.0"
 PROMPT = b"/ # "
@@ -122,6 +124,7 @@ def main() -> None:
         default=os.environ.get("KUBECONFIG", "/var/lib/podscope-devcluster/admin.kubeconfig"),
     )
     args = parser.parse_args()
+    compile_sources()
     only = set(args.only.split(","))
     env = {**os.environ, "KUBECONFIG": args.kubeconfig, "PODSCOPE_NO_CONFIG": "1"}
     rng = random.Random(args.seed)

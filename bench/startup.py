@@ -10,13 +10,14 @@ import json
 import sys
 from pathlib import Path
 
-from common import run, summary
+from common import compile_sources, run, summary
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("-n", type=int, default=20)
     args = parser.parse_args()
+    compile_sources()
     # The console script installed next to this interpreter (the venv's), as a user runs it.
     podscope = [str(Path(sys.executable).parent / "podscope"), "--version"]
     kubectl = ["kubectl", "version", "--client"]

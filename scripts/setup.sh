@@ -11,14 +11,23 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
   }
 fi
+# jq: bench/inventory.py pipes `kubectl get pods -A -o json` through it.
+command -v jq >/dev/null || {
+  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q jq
+}
 .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]'
-# The HTTP CONNECT proxy tests/e2e/test_credentials.py sends podscope through.
-command -v tinyproxy >/dev/null || {
-  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q tinyproxy
-}
-# The local image registries (devcluster/registry.py): the distribution registry, the client that
-# pushes into it, and htpasswd for its private repository's bcrypt password file.
-command -v docker-registry >/dev/null && command -v skopeo >/dev/null && command -v htpasswd >/dev/null || {
-  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-registry skopeo apache2-utils
-}
+# Debian packages by the command they provide:
+# tinyproxy: the HTTP CONNECT proxy tests/e2e/test_credentials.py sends podscope through;
+# zsh, fish: tests/e2e/test_completion.py runs the completion scripts in each shell;
+# docker-registry, skopeo, htpasswd: the local image registries (devcluster/registry.py), the
+# client that pushes into them, and the private repository's bcrypt password file.
+missing=""
+for pair in tinyproxy:tinyproxy zsh:zsh fish:fish docker-registry:docker-registry \
+  skopeo:skopeo htpasswd:apache2-utils; do
+  command -v "${pair%%:*}" >/dev/null || missing="$missing ${pair##*:}"
+done
+if [ -n "$missing" ]; then
+  # shellcheck disable=SC2086
+  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing
+fi
 .venv/bin/python -m devcluster up

@@ -60,6 +60,10 @@ _EXPORTS = {
     "doctor": "podscope.api",
     "list_ephemeral": "podscope.api",
     "enable_gate": "podscope.gate",
+    "ManyDebugRequest": "podscope.rules.many",
+    "ManyCpRequest": "podscope.rules.many",
+    "PodOutcome": "podscope.rules.many",
+    "ManyResult": "podscope.session.many",
 }
 
 __all__ = [
@@ -105,6 +109,10 @@ __all__ = [
     "doctor",
     "enable_gate",
     "list_ephemeral",
+    "ManyDebugRequest",
+    "ManyCpRequest",
+    "PodOutcome",
+    "ManyResult",
 ]
 
 if TYPE_CHECKING:
@@ -125,6 +133,7 @@ if TYPE_CHECKING:
     from podscope.events import Event, EventLog, Events
     from podscope.gate import enable_gate
     from podscope.gate.enable import GateReport
+    from podscope.rules.many import ManyCpRequest, ManyDebugRequest, PodOutcome
     from podscope.rules.requests import (
         ApplyRequest,
         AttachRequest,
@@ -145,6 +154,7 @@ if TYPE_CHECKING:
     from podscope.session.debugger import StopResult
     from podscope.session.ephemeral import DebugResult
     from podscope.session.listing import EphemeralRow
+    from podscope.session.many import ManyResult
     from podscope.session.node_debug import NodeResult
     from podscope.session.pod_copy import CopyResult
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import io
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
@@ -42,6 +42,10 @@ from podscope.rules.requests import (
 from podscope.rules.results import ResultDict
 
 if TYPE_CHECKING:
+    from podscope.rules.many import ManyCpRequest, ManyDebugRequest, PodOutcome
+    from podscope.session.many import ManyResult
+
+if TYPE_CHECKING:
     from podscope.checks import DoctorReport
     from podscope.kube.client import KubeClient
     from podscope.session.apply import ApplyResult
@@ -54,6 +58,7 @@ if TYPE_CHECKING:
     from podscope.session.listing import EphemeralRow
     from podscope.session.node_debug import NodeResult
     from podscope.session.pod_copy import CopyResult
+    from podscope.session.record import RecordOptions
 
 ResultT = TypeVar("ResultT")
 
@@ -156,7 +161,43 @@ class Client:
             custom=_load_custom(request.custom),
         )
         return self._streamed(
-            lambda io: run_debug(self.kube, request, io), request.stdin, streams, capture_output
+            lambda io: run_debug(self.kube, request, io),
+            request.stdin,
+            streams,
+            capture_output,
+            record=self._record_options(request, "debug", request.profile or "legacy"),
+        )
+
+    def debug_many(
+        self,
+        request: ManyDebugRequest,
+        *,
+        on_output: Callable[[str, int, bytes], None] | None = None,
+        on_outcome: Callable[[PodOutcome], None] | None = None,
+        capture_output: bool = False,
+    ) -> ManyResult:
+        """Run the request's command in several Pods (names, a selector, every Pod of a
+        workload), at most ``max_parallel`` at once; only Running Pods are taken.
+
+        ``on_output(pod, channel, data)`` hears each Pod's output (channel 1 stdout, 2
+        stderr); with ``capture_output`` it is kept in each outcome's ``stdout``/``stderr``.
+        ``on_outcome`` hears each Pod's outcome as it finishes. One Pod's failure is its
+        outcome's ``error``; the others go on.
+        """
+        from podscope.session.io import SessionIO
+        from podscope.session.many import run_many
+
+        request.validate()
+        request = replace(
+            request, image=self._image(request.image), custom=_load_custom(request.custom)
+        )
+        return run_many(
+            self.kube,
+            request,
+            SessionIO(events=self.events),
+            on_output=on_output,
+            on_outcome=on_outcome,
+            capture_output=capture_output,
         )
 
     def debug_copy(
@@ -224,6 +265,7 @@ class Client:
             bool(request.stdin),
             streams,
             capture_output,
+            record=self._record_options(request, "attach", None),
         )
 
     def list_ephemeral(self, request: ListRequest | None = None) -> list[EphemeralRow]:
@@ -234,6 +276,18 @@ class Client:
         request = request or ListRequest()
         request.validate()
         return run_list(self.kube, request, SessionIO(events=self.events))
+
+    def list_ephemeral_pages(
+        self, request: ListRequest | None = None
+    ) -> Iterator[list[EphemeralRow]]:
+        """As :meth:`list_ephemeral`, one list per page of Pods read (``chunk_size`` Pods),
+        so a caller that handles each before taking the next holds one page at a time."""
+        from podscope.session.io import SessionIO
+        from podscope.session.listing import list_pages
+
+        request = request or ListRequest()
+        request.validate()
+        return list_pages(self.kube, request, SessionIO(events=self.events))
 
     def stop(self, request: StopRequest) -> StopResult:
         """End debuggers' main processes; their containers stay in the Pod, terminated."""
@@ -258,6 +312,21 @@ class Client:
         request.validate()
         request = replace(request, image=self._image(request.image, " for the helper"))
         return run_cp(self.kube, request, SessionIO(events=self.events, on_progress=on_progress))
+
+    def cp_many(
+        self,
+        request: ManyCpRequest,
+        *,
+        on_outcome: Callable[[PodOutcome], None] | None = None,
+    ) -> ManyResult:
+        """Copy a path out of every Running Pod a selector matches, into ``DEST/POD/``,
+        each file's sha256 checked; one Pod's failure is its outcome, the others go on."""
+        from podscope.session.io import SessionIO
+        from podscope.session.many import run_cp_many
+
+        request.validate()
+        request = replace(request, image=self._image(request.image, " for the helper"))
+        return run_cp_many(self.kube, request, SessionIO(events=self.events), on_outcome=on_outcome)
 
     def apply(
         self,
@@ -359,12 +428,36 @@ class Client:
             self.events(f"using image {chosen}{purpose} (from {source})")
         return chosen
 
+    def _record_options(
+        self, request: DebugRequest | AttachRequest, command: str, profile: str | None
+    ) -> RecordOptions | None:
+        """How the request's session is recorded (None: it is not)."""
+        from podscope.session.record import RecordOptions
+        from podscope.session.settings import resolve_record
+
+        directory, required, _ = resolve_record(request.record, request.record_required)
+        if directory is None and not required:
+            return None
+        return RecordOptions(
+            directory=directory,
+            record_input=request.record_input,
+            required=required,
+            command=command,
+            target=request.pod,
+            namespace=request.namespace or self.namespace,
+            context=self.context,
+            kubeconfig_user=self.kube.user,
+            profile=profile,
+        )
+
     def _streamed(
         self,
         run: Callable[[SessionIO], ResultT],
         stdin: bool,
         streams: LocalStreams | None,
         capture_output: bool,
+        *,
+        record: RecordOptions | None = None,
     ) -> ResultT:
         from podscope.session.io import SessionIO
         from podscope.terminal.pump import LocalIO
@@ -376,7 +469,13 @@ class Client:
         out: BinaryIO = io.BytesIO() if capture_output else (given.stdout or sys.stdout.buffer)
         err: BinaryIO = io.BytesIO() if capture_output else (given.stderr or sys.stderr.buffer)
         local = LocalIO(stdin=stdin_fd if stdin else None, stdout=out, stderr=err)
-        result = run(SessionIO(events=self.events, local=local))
+        session = SessionIO(events=self.events, local=local)
+        if record is None:
+            result = run(session)
+        else:
+            from podscope.session.record import record_session
+
+            result = record_session(self.kube, record, session, run)
         if capture_output:
             assert isinstance(out, io.BytesIO) and isinstance(err, io.BytesIO)
             result = _with_output(result, out.getvalue(), err.getvalue())

@@ -34,9 +34,12 @@
     ├── PodGoneError           14  POD_GONE       the Pod was deleted or evicted mid-session
     ├── StreamLostError        15  STREAM_LOST    the attach/exec stream could not be re-opened
     ├── NodeEditError          16  NODE_EDIT      ``node enable-gate`` refused or failed to edit
+    ├── RecordError            19  RECORD_FAILED  the session could not be recorded and
+    │                                             ``--record-required`` was given
     └── Interrupted           130  INTERRUPTED    Ctrl-C
 
-(17, DOCTOR_FAILED, is an outcome of ``podscope doctor``, not an exception.)
+(17, DOCTOR_FAILED, is an outcome of ``podscope doctor``, not an exception; so is 18,
+SOME_FAILED: the command failed, or could not run, in at least one of several Pods.)
 
 Every error is one line (``message``) with an optional ``remedy``; the CLI prints
 ``podscope: error: <message>`` and ``  hint: <remedy>`` on stderr and exits with
@@ -75,6 +78,8 @@ class ExitCode(IntEnum):
     STREAM_LOST = 15  # the attach/exec stream was lost and could not be re-established
     NODE_EDIT = 16  # `podscope node enable-gate` refused or failed to edit a file
     DOCTOR_FAILED = 17  # `podscope doctor` found a blocking problem
+    SOME_FAILED = 18  # the command failed in at least one of several Pods (debug -l ...)
+    RECORD_FAILED = 19  # the session could not be recorded and --record-required was given
     INTERRUPTED = 130  # Ctrl-C
 
 
@@ -322,6 +327,10 @@ class StreamLostError(PodscopeError):
 
 class NodeEditError(PodscopeError):
     exit_code = ExitCode.NODE_EDIT
+
+
+class RecordError(PodscopeError):
+    exit_code = ExitCode.RECORD_FAILED
 
 
 class Interrupted(PodscopeError):

@@ -93,3 +93,51 @@ def test_live_names_skip_the_kubernetes_package(
         timeout=60,
     )
     assert out.stdout.splitlines() == ["['web']", "False"], out.stderr
+
+
+def zsh_complete(line: list[str], env: dict[str, str]) -> list[str]:
+    """What podscope's zsh function hands to ``compadd`` for ``line``.
+
+    ``compadd`` and ``_files`` exist only inside zsh's completion system (a widget on a live
+    terminal); here they print what they are given, so the script's own expansions run in a
+    real zsh.
+    """
+    words = " ".join(f"'{w}'" for w in line)
+    script = (
+        "compdef() { :; }\n"
+        "source <(podscope completion zsh)\n"
+        'compadd() { shift $(( ${@[(i)--]} )); print -l -- "$@"; }\n'
+        "_files() { print -- __FILES__; }\n"
+        f"words=({words}); CURRENT={len(line)}\n"
+        "_podscope\n"
+    )
+    out = subprocess.run(["zsh", "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return [w for w in out.stdout.splitlines() if w]
+
+
+def fish_complete(line: str, env: dict[str, str]) -> list[str]:
+    """What fish offers for the command line ``line`` (``complete -C``: fish's own engine)."""
+    script = f"podscope completion fish | source; complete -C '{line}'"
+    out = subprocess.run(
+        ["fish", "--no-config", "-c", script], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    return [w.split("\t")[0] for w in out.stdout.splitlines() if w]
+
+
+def test_zsh_and_fish_complete_pods_and_flags(
+    make_pod: Callable[..., dict[str, Any]], namespace: str, kubeconfig: str
+) -> None:
+    assert shutil.which("zsh") and shutil.which("fish"), "scripts/setup.sh installs zsh and fish"
+    make_pod("web", command=["sleep", "3600"])
+    env = {**os.environ, "KUBECONFIG": kubeconfig, "PATH": f"{BIN}:{os.environ['PATH']}"}
+    assert zsh_complete(["podscope", "debug", "-n", namespace, "we"], env) == ["web"]
+    assert zsh_complete(["podscope", "debug", "--prof"], env) == ["--profile"]
+    containers = zsh_complete(["podscope", "debug", "-n", namespace, "web", "-c", ""], env)
+    assert containers == ["web"]
+    # apply takes a file: with nothing to offer, the script falls back to zsh's files.
+    assert zsh_complete(["podscope", "apply", ""], env) == ["__FILES__"]
+    assert fish_complete(f"podscope debug -n {namespace} we", env) == ["web"]
+    assert fish_complete("podscope debug --prof", env) == ["--profile"]
+    assert fish_complete(f"podscope debug -n {namespace} web -c ", env) == ["web"]

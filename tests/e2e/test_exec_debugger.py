@@ -208,6 +208,19 @@ def test_ttl_passing_during_a_session_never_cuts_it(
     assert ended.get("message", "").strip() == "expired", ended
 
 
+def _log_once_running(kubectl: Kubectl, namespace: str, name: str) -> str:
+    """The debugger's log; an exec can outrun the kubelet's report, and the API server serves
+    no log for a container it still sees as waiting."""
+    deadline = time.monotonic() + 30
+    while True:
+        result = kubectl.run("logs", "web", "-c", name, "-n", namespace, check=False)
+        if result.returncode == 0 or "waiting to start" not in result.stderr:
+            assert result.returncode == 0, result.stderr
+            return result.stdout
+        assert time.monotonic() < deadline, result.stderr
+        time.sleep(0.5)
+
+
 def test_a_killed_debugger_is_noticed_at_once_and_replaced(
     make_pod: MakePod, namespace: str, podscope_env: dict[str, str], kubectl: Kubectl
 ) -> None:
@@ -264,7 +277,7 @@ def test_interactive_shell_gets_a_tty_and_its_input_never_reaches_the_log(
         assert s.exit_code() == 3
         assert s.terminal_restored()
     (debugger,) = _debuggers(kubectl, namespace)
-    log = kubectl.run("logs", "web", "-c", debugger["name"], "-n", namespace).stdout
+    log = _log_once_running(kubectl, namespace, debugger["name"])
     assert "SECRET-MARKER" not in log
 
 
@@ -405,5 +418,5 @@ def test_attach_mode_keeps_kubectl_s_model(
     (container,) = ephemeral(kubectl.pod(namespace, "web"))
     assert container["command"] == ["sh", "-c", "echo x; exit 5"]
     assert not _debuggers(kubectl, namespace)
-    log = kubectl.run("logs", "web", "-c", container["name"], "-n", namespace).stdout
+    log = _log_once_running(kubectl, namespace, container["name"])
     assert log == "x\n"

@@ -181,7 +181,7 @@ def test_expired_client_certificate_is_an_authentication_error(
     env = {**podscope_env, **edited_kubeconfig(kubeconfig, tmp_path / "kc", user=user)}
     result = podscope(env, "debug", "web", "-n", "default", *PULL, "--", "true")
     assert "Traceback" not in result.stderr
-    # Refused locally, before any request, with the date: the server would only say 401.
+    # The server only says 401: podscope then reads the certificate and names the date.
     assert result.returncode == 3, result.stderr
     assert "podscope: error: the client certificate of kubeconfig context" in result.stderr
     assert "expired on" in result.stderr

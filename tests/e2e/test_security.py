@@ -137,6 +137,7 @@ def test_no_credential_appears_in_any_output(
     sa_config, token = service_account_kubeconfig(kubectl, namespace, DEBUG_RULES, tmp_path / "sa")
     admin = {**podscope_env, "KUBECONFIG": kubeconfig}
     sa = {**podscope_env, "KUBECONFIG": str(sa_config)}
+    record = ["--record", str(tmp_path / "recorded")]
     closed = tmp_path / "closed"
     closed_doc = json.loads(Path(kubeconfig).read_text())
     closed_doc["clusters"][0]["cluster"]["server"] = "https://127.0.0.1:1"
@@ -183,6 +184,9 @@ def test_no_credential_appears_in_any_output(
         (admin, ["doctor", "api", "-n", namespace, "--image", PRIVATE, "-o", "json"]),
         (admin, ["doctor", "web", "-n", namespace, "--image", PRIVATE]),
         (sa, ["doctor", "api", "--image", PRIVATE, "-o", "json"]),
+        # Recorded sessions: the recordings and receipts are read below too.
+        (admin, ["debug", "web", "-n", namespace, *PULL, *record, "--", "sh", "-c", "env"]),
+        (sa, ["debug", "web", *PULL, *record, "--record-input", "--", "sh", "-c", "env"]),
     ]
     outputs = []
     for env, args in runs:
@@ -195,6 +199,9 @@ def test_no_credential_appears_in_any_output(
             [sys.executable, "-m", "devcluster", *args], capture_output=True, text=True
         )
         outputs.append(f"$ devcluster {' '.join(args)}\n{run.stdout}\n{run.stderr}")
+    kept = sorted((tmp_path / "recorded").iterdir())
+    assert len(kept) == 4, kept  # a recording and a receipt per recorded session
+    outputs += [f"{path.name}\n{path.read_text()}" for path in kept]
     everything = "\n".join(outputs)
     leaked = [s[:12] + "..." for s in _secrets(kubeconfig, token) if s in everything]
     assert not leaked, f"credentials in podscope's output: {leaked}"

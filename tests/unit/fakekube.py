@@ -591,6 +591,10 @@ class FakeKube:
         self._written = threading.Condition(self._lock)
         self._closed = False
         self.owner = threading.current_thread()  # the test's thread: it alone runs idle actions
+        # What a SelfSubjectReview answers (None: the server has no such API, as 1.21).
+        self.user_info: dict[str, Any] | None = {"username": "fake-user", "groups": ["g"]}
+        self.user = "fake-kubeconfig-user"
+        self.created_events: list[dict[str, Any]] = []
 
     # -- test controls ------------------------------------------------------------------------
 
@@ -822,6 +826,24 @@ class FakeKube:
             and _labels_match(pod["metadata"].get("labels") or {}, label_selector)
         ]
 
+    def list_pods_pages(self, namespace: str | None, limit: int) -> Iterator[list[dict[str, Any]]]:
+        """As the API server pages: ``limit`` Pods per request in (namespace, name) order, a
+        continue token naming the last Pod sent; Pods added behind it show up later."""
+        context = self._context("list", "pods", namespace)
+        after: tuple[str, str] | None = None
+        while True:
+            self._request("list_pods_page", context, f"limit={limit},after={after}")
+            keys = sorted(
+                k
+                for k in self._pods
+                if (namespace is None or k[0] == namespace) and (after is None or k > after)
+            )
+            page = keys[:limit] if limit > 0 else keys
+            yield [copy.deepcopy(self._pods[k]) for k in page]
+            if limit <= 0 or len(keys) <= limit:
+                return
+            after = page[-1]
+
     def get_workload(self, namespace: str, ref: PodRef) -> tuple[dict[str, Any], str]:
         workload = ref.workload
         if workload is None:
@@ -866,6 +888,19 @@ class FakeKube:
             and all(str(field(e, k)) == v for k, v in wanted.items())
         ]
 
+    def widen_pool(self, size: int) -> None:
+        self.pool_size = max(size, getattr(self, "pool_size", 0))
+
+    def workload_selector(self, namespace: str, ref: PodRef) -> str:
+        workload = ref.workload
+        assert workload is not None
+        context = self._context("get", workload.plural, namespace, ref.name, group=workload.group)
+        self._request("get_workload", context)
+        obj = self.workloads.get((namespace, workload.plural, ref.name))
+        if obj is None:
+            raise self._not_found(context)
+        return selector_string((obj.get("spec") or {}).get("selector"))
+
     def get_node(self, name: str) -> dict[str, Any]:
         context = self._context("get", "nodes", name=name)
         self._request("get_node", context)
@@ -898,6 +933,24 @@ class FakeKube:
         self.calls.append(("access_review", namespace, name, f"{verb} {resource}/{subresource}"))
         allowed = (verb, resource, subresource) not in self.denied
         return allowed, "" if allowed else "denied by the test"
+
+    def self_subject_review(self) -> dict[str, Any]:
+        context = self._context("create", "selfsubjectreviews", group="authentication.k8s.io")
+        self._request("self_subject_review", context)
+        if self.user_info is None:
+            raise self._error(404, context, "the server could not find the requested resource")
+        return {"kind": "SelfSubjectReview", "status": {"userInfo": copy.deepcopy(self.user_info)}}
+
+    def create_event(self, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
+        context = self._context("create", "events", namespace)
+        self._request("create_event", context, str(body.get("reason")), write=True)
+        if ("create", "events", None) in self.denied:
+            raise self._error(
+                403, context, f'events is forbidden: cannot create resource "events" in {namespace}'
+            )
+        with self._lock:
+            self.created_events.append(copy.deepcopy(body))
+        return body
 
     def read_log(
         self,

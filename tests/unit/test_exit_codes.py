@@ -77,3 +77,10 @@ def test_the_tree_draws_each_class_under_its_base() -> None:
         if cls is PodscopeError:
             continue
         assert parents.get(cls.__name__) == cls.__mro__[1].__name__, cls.__name__
+
+
+def test_18_is_the_several_pods_outcome_and_is_documented_as_such() -> None:
+    assert int(ExitCode.SOME_FAILED) == 18
+    assert "several Pods" in readme_exit_codes()[18]
+    # An outcome, like 17: no exception may claim it.
+    assert all(int(cls.exit_code) != 18 for cls in _error_classes())

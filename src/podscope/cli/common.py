@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from podscope.client import Client
     from podscope.events import EventHandler
+    from podscope.rules.output import PagedTable
 
 
 def event_printer(quiet: bool) -> EventHandler:
@@ -55,6 +56,19 @@ def machine_output(args: argparse.Namespace) -> str | None:
     return output if output in ("json", "yaml") else None
 
 
+def _table_width(args: argparse.Namespace, stream: Any) -> int | None:
+    import os
+    import shutil
+
+    if getattr(args, "output", None) == "wide":
+        return None
+    if os.environ.get("COLUMNS", "").isdigit():
+        return int(os.environ["COLUMNS"])
+    if stream.isatty():
+        return shutil.get_terminal_size().columns
+    return None
+
+
 def print_table(
     args: argparse.Namespace,
     headers: Sequence[str],
@@ -64,20 +78,27 @@ def print_table(
 ) -> None:
     """A table that fits the terminal: ``COLUMNS``, else the terminal's width when stdout is
     one; full width with ``-o wide`` or into a pipe (stable, plain output for scripts)."""
-    import os
-    import shutil
-
     from podscope.rules.output import render_table
 
     stream = out or sys.stdout
-    width: int | None = None
-    if getattr(args, "output", None) != "wide":
-        if os.environ.get("COLUMNS", "").isdigit():
-            width = int(os.environ["COLUMNS"])
-        elif stream.isatty():
-            width = shutil.get_terminal_size().columns
+    width = _table_width(args, stream)
     shown = not getattr(args, "no_headers", False)
     stream.write(render_table(headers, rows, width=width, headers_shown=shown, keep=keep))
+
+
+def paged_table(
+    args: argparse.Namespace,
+    headers: Sequence[str],
+    out: Any = None,
+    keep: Sequence[str] = ("NAMESPACE", "POD", "NAME", "CHECK"),
+) -> PagedTable:
+    """A :class:`PagedTable` sized as :func:`print_table` sizes a table."""
+    from podscope.rules.output import PagedTable
+
+    shown = not getattr(args, "no_headers", False)
+    return PagedTable(
+        headers, width=_table_width(args, out or sys.stdout), headers_shown=shown, keep=keep
+    )
 
 
 def print_document(document: Any, output: str) -> None:

@@ -10,6 +10,7 @@ from typing import IO, TYPE_CHECKING
 
 from podscope.cli import flags
 from podscope.cli.common import open_client, print_document, say
+from podscope.errors import UsageError
 from podscope.rules.requests import CpRequest
 
 if TYPE_CHECKING:
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    flags.add_command(
+    parser = flags.add_command(
         subparsers,
         "cp",
         CpRequest,
@@ -31,6 +32,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "each file's sha256 is checked at the end."
         ),
     )
+    for action in parser._actions:
+        if action.dest == "dest":
+            # `cp -l SELECTOR:PATH DIR` has one positional: checked in run.
+            action.nargs, action.required, action.default = "?", False, argparse.SUPPRESS
 
 
 class ProgressLine:
@@ -82,7 +87,16 @@ def _size(n: int) -> str:
 def run(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    request = flags.build(CpRequest, flags.given(args), command="cp")
+    values = flags.given(args)
+    if "selector" in values:
+        from podscope.cli.many import run_cp
+
+        return run_cp(args, values)
+    if "max_parallel" in values:
+        raise UsageError("--max-parallel applies to cp -l SELECTOR:PATH DIR")
+    if "dest" not in values:
+        raise UsageError("cp needs a source and a destination, e.g. mypod:/tmp/file ./file")
+    request = flags.build(CpRequest, values, command="cp")
     request.validate()
     quiet = getattr(args, "quiet", False)
     with open_client(args) as client:

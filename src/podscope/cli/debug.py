@@ -12,9 +12,10 @@ import argparse
 import sys
 from typing import Any
 
-from podscope.cli import flags
+from podscope.cli import flags, many
 from podscope.cli.common import open_client, print_document
 from podscope.errors import UsageError
+from podscope.rules.many import ManyDebugRequest, is_many
 from podscope.rules.requests import (
     DebugRequest,
     NodeDebugRequest,
@@ -38,6 +39,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ),
     )
     parser.__class__ = _CommandTailParser
+    for action in parser._actions:
+        if action.dest == "pod":
+            # -l SELECTOR names the Pods instead: POD is checked in build_request.
+            action.nargs, action.required, action.default = "?", False, argparse.SUPPRESS
 
 
 class _CommandTailParser(argparse.ArgumentParser):
@@ -46,7 +51,12 @@ class _CommandTailParser(argparse.ArgumentParser):
     ) -> tuple[argparse.Namespace, list[str]]:
         words, tail = flags.words_after_dashdash(sys.argv[1:] if args is None else args)
         parsed, extras = super().parse_known_args(words, namespace)
-        command = [*(getattr(parsed, "command", None) or []), *tail]
+        before = list(getattr(parsed, "command", None) or [])
+        if tail and before:
+            # Words before `--` beyond the first are more Pods: `debug POD1 POD2 -- CMD`.
+            parsed.pods, before = [parsed.pod, *before], []
+            del parsed.pod
+        command = [*before, *tail]
         if command:
             parsed.command = command
         return parsed, extras
@@ -79,9 +89,21 @@ def _refusal(mode: str) -> Any:
     return refuse
 
 
-def build_request(args: argparse.Namespace) -> DebugRequest | PodCopyRequest | NodeDebugRequest:
+def build_request(
+    args: argparse.Namespace,
+) -> DebugRequest | PodCopyRequest | NodeDebugRequest | ManyDebugRequest:
     """The request the command line asks for, validated (nothing is sent before this)."""
     values = flags.given(args)
+    if is_many(
+        values.get("pods", ()), values.get("selector"), "all_pods" in values, "dry_run" in values
+    ):
+        return many.build_request(values)
+    if "pod" not in values:
+        raise UsageError("name the Pod to debug: podscope debug POD [-- COMMAND]")
+    for dest in ("max_parallel", "group"):
+        if dest in values:
+            shown = flags.flag_for("debug", dest).shown
+            raise UsageError(f"{shown} applies to several Pods (-l, --all-pods, POD1 POD2 ...)")
     request_type, mode = _mode(values)
     if request_type is NodeDebugRequest:
         values["node"] = node_name_of(values.pop("pod"))
@@ -99,6 +121,8 @@ def build_request(args: argparse.Namespace) -> DebugRequest | PodCopyRequest | N
 
 def run(args: argparse.Namespace) -> int:
     request = build_request(args)
+    if isinstance(request, ManyDebugRequest):
+        return many.run(args, request)
     with open_client(args) as client:
         result: Any
         if isinstance(request, NodeDebugRequest):

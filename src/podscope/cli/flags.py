@@ -54,6 +54,8 @@ class Flag:
 _COPY_GROUP = "copy mode (debug a copy of the Pod, e.g. one that keeps crashing)"
 _NODE_GROUP = "node mode (POD is node/NAME; --chroot runs the command in the node's file system)"
 _TARGET_GROUP = "the target's file system, environment and identity"
+_MANY_GROUP = "several Pods (POD1 POD2 ... -- CMD, -l SELECTOR, deploy/NAME --all-pods)"
+_RECORD_GROUP = "the session's record (an asciicast recording, a receipt, Events on the Pod)"
 
 FLAGS: dict[str, Flag] = {
     flag.dest if key is None else key: flag
@@ -276,6 +278,59 @@ FLAGS: dict[str, Flag] = {
                 "kubectl's model: the new container runs the command and podscope attaches "
                 "to it (default: exec the command into a reusable debugger)",
                 kind="switch",
+            ),
+        ),
+        # -- several Pods ----------------------------------------------------------------------
+        (
+            None,
+            Flag(
+                "selector",
+                ("-l", "--selector"),
+                "run the command in every Running Pod matching this label selector",
+                metavar="SELECTOR",
+                group=_MANY_GROUP,
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "all_pods",
+                ("--all-pods",),
+                "with a workload (deploy/NAME...): every Running Pod of it, not one",
+                kind="switch",
+                group=_MANY_GROUP,
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "max_parallel",
+                ("--max-parallel",),
+                "at most this many Pods at once (default 10)",
+                type=int,
+                metavar="N",
+                group=_MANY_GROUP,
+            ),
+        ),
+        (
+            "debug_dry_run",
+            Flag(
+                "dry_run",
+                ("--dry-run",),
+                "list the Pods the command would run in, and change nothing",
+                kind="switch",
+                group=_MANY_GROUP,
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "group",
+                ("--group",),
+                "print each Pod's output as one block when it finishes, instead of lines "
+                "prefixed with the Pod's name",
+                kind="switch",
+                group=_MANY_GROUP,
             ),
         ),
         # -- the target's file system, environment and identity --------------------------------
@@ -581,6 +636,52 @@ FLAGS: dict[str, Flag] = {
                 "all_namespaces", ("-A", "--all-namespaces"), "across all namespaces", kind="switch"
             ),
         ),
+        (
+            None,
+            Flag("privileged", ("--privileged",), "only privileged containers", kind="switch"),
+        ),
+        (
+            None,
+            Flag("running", ("--running",), "only containers that are running", kind="switch"),
+        ),
+        (
+            None,
+            Flag(
+                "older_than",
+                ("--older-than",),
+                "only containers written (or started) at least this long ago: 30m, 12h, 7d",
+                metavar="DURATION",
+            ),
+        ),
+        (
+            "ls_image",
+            Flag(
+                "image",
+                ("--image",),
+                "only containers whose image matches this glob",
+                metavar="GLOB",
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "created_by",
+                ("--created-by",),
+                "only containers written by this field manager (a glob): the client's name, "
+                "such as kubectl or podscope, not the person's",
+                metavar="MANAGER",
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "chunk_size",
+                ("--chunk-size",),
+                "read Pods this many per request (default {default}; 0: all in one)",
+                type=int,
+                metavar="N",
+            ),
+        ),
         # -- cp --------------------------------------------------------------------------------
         (
             None,
@@ -602,6 +703,17 @@ FLAGS: dict[str, Flag] = {
                 kind="positional",
                 metavar="DEST",
                 complete="pod-paths",
+            ),
+        ),
+        (
+            "cp_selector",
+            Flag(
+                "selector",
+                ("-l", "--selector"),
+                "copy PATH out of every Running Pod matching SELECTOR, into DIR/POD/ (then "
+                "give DIR alone)",
+                metavar="SELECTOR:PATH",
+                group=_MANY_GROUP,
             ),
         ),
         (
@@ -755,13 +867,74 @@ FLAGS: dict[str, Flag] = {
                 choices=PULL_POLICIES,
             ),
         ),
+        # -- the session's record (debug and attach) -------------------------------------------
+        (
+            None,
+            Flag(
+                "record",
+                ("--record",),
+                "record the session into DIR: an asciicast v2 file and a JSON receipt (also "
+                "$PODSCOPE_RECORD, record: in the config file); Events on the Pod say who "
+                "opened it",
+                metavar="DIR",
+                complete="files",
+                group=_RECORD_GROUP,
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "record_input",
+                ("--record-input",),
+                "record what is typed too (passwords typed are kept in the recording)",
+                kind="switch",
+                group=_RECORD_GROUP,
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "record_required",
+                ("--record-required",),
+                "refuse to start a session that cannot be recorded (exit code 19; also "
+                "record_required: true in the config file)",
+                kind="switch",
+                group=_RECORD_GROUP,
+            ),
+        ),
+        # -- podscope replay ------------------------------------------------------------------
+        (
+            "replay_file",
+            Flag(
+                "file",
+                (),
+                "an asciicast v2 recording (from --record)",
+                kind="positional",
+                metavar="FILE",
+                complete="files",
+            ),
+        ),
+        (
+            None,
+            Flag(
+                "speed",
+                ("--speed",),
+                "play at this many times the recorded pace (default {default})",
+                type=float,
+                metavar="FACTOR",
+            ),
+        ),
+        (
+            None,
+            Flag("instant", ("--instant",), "print the whole output at once", kind="switch"),
+        ),
     ]
 }
 
 CLUSTER = ("namespace", "context", "kubeconfig", "request_timeout")
 # Flags that configure the client or the output, never a request field.
 CLI_ONLY = frozenset(
-    {"context", "kubeconfig", "request_timeout", "output", "no_headers", "quiet", "yes"}
+    {"context", "kubeconfig", "request_timeout", "output", "no_headers", "quiet", "yes", "group"}
 )
 
 # Each command's flags, in --help order (keys of FLAGS).
@@ -788,6 +961,11 @@ COMMAND_FLAGS: dict[str, tuple[str, ...]] = {
         "new",
         "ttl",
         "attach_mode",
+        "selector",
+        "all_pods",
+        "max_parallel",
+        "debug_dry_run",
+        "group",
         "cd",
         "chroot",
         "copy_env",
@@ -809,6 +987,9 @@ COMMAND_FLAGS: dict[str, tuple[str, ...]] = {
         "keep_startup",
         "keep_init_containers",
         "keep",
+        "record",
+        "record_input",
+        "record_required",
     ),
     "attach": (
         "attach_pod",
@@ -819,8 +1000,24 @@ COMMAND_FLAGS: dict[str, tuple[str, ...]] = {
         "attach_timeout",
         "quiet",
         "reconnect",
+        "record",
+        "record_input",
+        "record_required",
     ),
-    "ls": ("ls_pod", *CLUSTER, "all_namespaces", "table_output", "no_headers"),
+    "replay": ("replay_file", "speed", "instant"),
+    "ls": (
+        "ls_pod",
+        *CLUSTER,
+        "all_namespaces",
+        "table_output",
+        "no_headers",
+        "privileged",
+        "running",
+        "older_than",
+        "ls_image",
+        "created_by",
+        "chunk_size",
+    ),
     "stop": (
         "stop_pod",
         *CLUSTER,
@@ -839,6 +1036,8 @@ COMMAND_FLAGS: dict[str, tuple[str, ...]] = {
         "cp_image_pull_policy",
         "checksum",
         "cp_timeout",
+        "cp_selector",
+        "max_parallel",
         "quiet",
         "output",
     ),

@@ -28,6 +28,7 @@ COMMANDS = {
     "apply": "apply",
     "doctor": "doctor",
     "node": "gate",
+    "replay": "replay",
     "completion": "completion",
     "version": "version",
 }

@@ -1,21 +1,23 @@
 """The one object that talks to the API server. Everything it returns is plain JSON dicts.
 
-Requests go through the kubernetes package's ``ApiClient`` (auth, TLS, proxies, exec
-credential plugins) with explicit ``(connect, read)`` timeouts, and raw JSON in and out: no
-client models leave this module, and the ``EphemeralContainers`` kind of 1.16-1.21 (which the
+Requests go through an ``ApiClient``-shaped HTTP client (``kube.transport``, or the kubernetes
+package's for legacy auth providers) with explicit ``(connect, read)`` timeouts, and raw JSON
+in and out: no client models, and the ``EphemeralContainers`` kind of 1.16-1.21 (which the
 generated client cannot express) is sent as is.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from podscope.backoff import Backoff, Retry
-from podscope.errors import PodscopeError, UnsupportedError
+from podscope.errors import NotFoundError, PodscopeError, UnsupportedError
 from podscope.kube.discovery import EphemeralShape, ephemeral_shape
 from podscope.kube.errors import RequestContext, map_api_error, map_status, unreachable
 from podscope.kube.streams import ChannelStream, open_stream
@@ -62,6 +64,43 @@ def _no_ephemeral_containers() -> UnsupportedError:
     )
 
 
+def _package_errors() -> tuple[type[BaseException], ...]:
+    """The kubernetes package's ``ApiException``, when its client is in use (legacy auth
+    providers); it is never imported otherwise."""
+    module = sys.modules.get("kubernetes.client.exceptions")
+    return (module.ApiException,) if module is not None else ()
+
+
+class _WatchFailed(Exception):
+    """The watch stream sent an ERROR event (its Status object; code 410: the resource
+    version is too old)."""
+
+    def __init__(self, status: dict[str, Any]) -> None:
+        super().__init__(status.get("message") or "")
+        self.status = status
+        self.code = int(status.get("code") or 500)
+
+
+def _watch_events(open_response: Callable[[], Any]) -> Generator[dict[str, Any], None, None]:
+    """The events of one watch request, one JSON object per line, as they arrive."""
+    response = open_response()
+    pending = b""
+    try:
+        for chunk in response.stream(amt=None, decode_content=False):
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                if not line.strip():
+                    continue
+                event = json.loads(line)
+                if event.get("type") == "ERROR":
+                    raise _WatchFailed(event.get("object") or {})
+                yield event
+    finally:
+        response.close()
+        response.release_conn()
+
+
 def user_agent() -> str:
     from podscope import __version__
 
@@ -84,8 +123,15 @@ class KubeClient:
         request_timeout: float,
         connect_timeout: float,
         credentials: ExecCredentials | None = None,
+        certificate_check: Callable[[], None] | None = None,
+        user: str = "",
     ) -> None:
         self._api = api_client
+        # Run after a refused request: says when the client certificate has expired (the
+        # server only answers 401), without reading the certificate on every start.
+        self._certificate_check = certificate_check
+        # The kubeconfig's name for the user entry: a label, never a credential.
+        self.user = user
         # Audit logs and the API server's own logs name the tool that sent each request.
         api_client.user_agent = user_agent()
         self._credentials = credentials
@@ -134,8 +180,6 @@ class KubeClient:
         import urllib3
 
         _check_path_names(context)
-        from kubernetes.client.exceptions import ApiException
-
         headers = {"Accept": "application/json"}
         if content_type:
             headers["Content-Type"] = content_type
@@ -156,7 +200,7 @@ class KubeClient:
                 response = self._api.call_api(
                     method, url, sent_headers, sent_body, _request_timeout=timeout
                 )
-            except ApiException as exc:
+            except _package_errors() as exc:
                 raise map_api_error(exc, context, new_container=new_container) from None
             except (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ProtocolError) as exc:
                 # The request may have been sent before the connection broke.
@@ -171,6 +215,8 @@ class KubeClient:
             break
         if not 200 <= response.status <= 299:
             response.read()
+            if response.status == 401 and self._certificate_check is not None:
+                self._certificate_check()
             raise map_status(response.status, response.data, context, new_container=new_container)
         return response.response
 
@@ -256,11 +302,55 @@ class KubeClient:
         data = self._json("GET", f"/api/v1/namespaces/{namespace}/events", context, query=query)
         return list(data.get("items") or [])
 
+    def list_pods_pages(self, namespace: str | None, limit: int) -> Iterator[list[dict[str, Any]]]:
+        """Pods of ``namespace`` (``None``: all namespaces), at most ``limit`` per request
+        (``0``: all in one), one list per page. The next page is asked for only when the
+        caller takes it, so a caller that handles each page before the next holds one page
+        of the cluster at a time. The API server keeps a page's ``continue`` token for a
+        few minutes; a caller slower than that gets its 410 "expired" as an error.
+        """
+        context = self._context("list", "pods", namespace)
+        path = f"/api/v1/namespaces/{namespace}/pods" if namespace else "/api/v1/pods"
+        token: str | None = None
+        while True:
+            query: list[tuple[str, str]] = []
+            if limit > 0:
+                query.append(("limit", str(limit)))
+            if token:
+                query.append(("continue", token))
+            try:
+                data = self._json("GET", path, context, query=query)
+            except PodscopeError as exc:
+                if exc.status != 410 or token is None:
+                    raise
+                # Half a listing is no inventory: start again, with bigger pages.
+                raise PodscopeError(
+                    "the API server expired the list's continue token before its last page "
+                    "was read (it keeps one for about five minutes)",
+                    remedy="run the command again; a larger --chunk-size needs fewer pages",
+                    status=exc.status,
+                    reason=exc.reason,
+                    request=exc.request,
+                ) from None
+            token = (data.get("metadata") or {}).get("continue") or None
+            items = list(data.get("items") or [])
+            del data
+            yield items
+            if not token or limit <= 0:
+                return
+
     def get_workload(self, namespace: str, ref: PodRef) -> tuple[dict[str, Any], str]:
         """A Running Pod of the workload ``ref`` and a sentence saying why it was chosen."""
         workload = ref.workload
         if workload is None:
             return self.get_pod(namespace, ref.name), "named on the command line"
+        pods = self.list_pods(namespace, label_selector=self.workload_selector(namespace, ref))
+        return pick_running_pod(pods, ref)
+
+    def workload_selector(self, namespace: str, ref: PodRef) -> str:
+        """The label selector (string form) of the workload ``ref``'s Pods."""
+        workload = ref.workload
+        assert workload is not None, "a workload reference"
         context = self._context("get", workload.plural, namespace, ref.name, group=workload.group)
         obj = self._json(
             "GET",
@@ -270,8 +360,7 @@ class KubeClient:
         selector = selector_string((obj.get("spec") or {}).get("selector"))
         if not selector:
             raise UnsupportedError(f"{ref} has no Pod selector to find its Pods by")
-        pods = self.list_pods(namespace, label_selector=selector)
-        return pick_running_pod(pods, ref)
+        return selector
 
     def server_version(self) -> dict[str, Any]:
         """The ``/version`` document (``gitVersion``, ``major``, ``minor``, ...)."""
@@ -406,6 +495,27 @@ class KubeClient:
         status = answer.get("status") or {}
         return bool(status.get("allowed")), str(status.get("reason") or "")
 
+    def self_subject_review(self) -> dict[str, Any]:
+        """Who the API server takes this client for (SelfSubjectReview: v1 from 1.28, beta
+        in 1.27). NotFoundError where the server has no such API."""
+        body_of = {"kind": "SelfSubjectReview"}
+        context = self._context("create", "selfsubjectreviews", group="authentication.k8s.io")
+        for version in ("v1", "v1beta1"):
+            try:
+                answer: dict[str, Any] = self._json(
+                    "POST",
+                    f"/apis/authentication.k8s.io/{version}/selfsubjectreviews",
+                    context,
+                    body={**body_of, "apiVersion": f"authentication.k8s.io/{version}"},
+                    content_type="application/json",
+                )
+            except NotFoundError:
+                if version == "v1beta1":
+                    raise
+                continue
+            return answer
+        raise AssertionError("unreachable")
+
     # -- writes -----------------------------------------------------------------------------
 
     def patch_ephemeral_containers(
@@ -443,6 +553,18 @@ class KubeClient:
             query=[("dryRun", "All")] if dry_run else None,
         )
         return result
+
+    def create_event(self, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Create a core/v1 Event (a record on an object that ``kubectl describe`` shows)."""
+        context = self._context("create", "events", namespace)
+        event: dict[str, Any] = self._json(
+            "POST",
+            f"/api/v1/namespaces/{namespace}/events",
+            context,
+            body=body,
+            content_type="application/json",
+        )
+        return event
 
     def create_pod(
         self, namespace: str, body: dict[str, Any], *, dry_run: bool = False
@@ -488,7 +610,6 @@ class KubeClient:
     # -- watch ------------------------------------------------------------------------------
 
     def _watch_request(self, namespace: str, name: str, **kwargs: Any) -> Any:
-        # Called by kubernetes.watch.Watch with its own keyword arguments.
         context = self._context("watch", "pods", namespace, name)
         seconds = int(kwargs.get("timeout_seconds") or 60)
         query = [
@@ -527,8 +648,6 @@ class KubeClient:
         longer outage raises ``UnreachableError``.
         """
         import urllib3
-        from kubernetes.client.exceptions import ApiException
-        from kubernetes.watch import Watch
 
         from podscope.errors import NotFoundError, UnreachableError
         from podscope.kube.errors import ServerError
@@ -551,16 +670,20 @@ class KubeClient:
 
         while (remaining := deadline - time.monotonic()) > 0:
             seconds = max(1, min(int(remaining + 0.999), _MAX_WATCH_SECONDS))
-            events = Watch().stream(
-                lambda **kw: self._watch_request(namespace, name, **kw),
-                resource_version=version,
-                timeout_seconds=seconds,
+            events = _watch_events(
+                functools.partial(
+                    self._watch_request,
+                    namespace,
+                    name,
+                    resource_version=version,
+                    timeout_seconds=seconds,
+                )
             )
             try:
                 for event in events:
                     retry.reset()
                     kind = event.get("type")
-                    obj = event.get("raw_object") or {}
+                    obj = event.get("object") or {}
                     obj_version = (obj.get("metadata") or {}).get("resourceVersion")
                     if obj_version:
                         version = obj_version
@@ -572,13 +695,13 @@ class KubeClient:
                         return
                     if time.monotonic() >= deadline:
                         return
-            except ApiException as exc:
-                if exc.status == 410:
+            except _WatchFailed as exc:
+                if exc.code == 410:
                     version = None  # re-read below
-                elif exc.status == 429 or (exc.status or 0) >= 500:
-                    retry_later(f"HTTP {exc.status}")
+                elif exc.code == 429 or exc.code >= 500:
+                    retry_later(f"HTTP {exc.code}")
                 else:
-                    raise map_api_error(exc, context) from None
+                    raise map_status(exc.code, json.dumps(exc.status).encode(), context) from None
             except (ServerError, UnreachableError) as exc:
                 # Opening the watch failed: the API server is restarting or out of reach.
                 retry_later(exc.message)
@@ -659,6 +782,19 @@ class KubeClient:
         ]
         context = self._context("create", "pods", namespace, pod, subresource="exec")
         return self._open(f"/api/v1/namespaces/{namespace}/pods/{pod}/exec", query, context)
+
+    def widen_pool(self, size: int) -> None:
+        """Keep up to ``size`` connections per host, for that many requests at once (a run
+        over several Pods holds a watch or two per Pod besides its requests)."""
+        widen = getattr(self._api, "widen_pool", None)
+        if widen is not None:
+            widen(size)
+            return
+        manager = self._api.rest_client.pool_manager  # the kubernetes package's client
+        if int(manager.connection_pool_kw.get("maxsize") or 1) < size:
+            manager.connection_pool_kw["maxsize"] = size
+            # Pools made before keep their size: drop them (only idle ones exist yet).
+            manager.clear()
 
     def close(self) -> None:
         self._api.close()

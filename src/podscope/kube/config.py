@@ -1,9 +1,9 @@
 """Load a kubeconfig the way kubectl does and return a connected :class:`KubeClient`.
 
-The files are read (with ruamel.yaml) and merged here, once, with kubectl's rules; the merged
-document goes to the kubernetes package's ``KubeConfigLoader`` for TLS, tokens, client
-certificates and auth providers. Exec credential plugins are run by
-:mod:`podscope.kube.credentials`, as kubectl runs them.
+The files are read (with ruamel.yaml) and merged here, once, with kubectl's rules. The chosen
+context's TLS material, token and proxy become :mod:`podscope.kube.transport` settings; only a
+user with a legacy ``auth-provider`` goes to the kubernetes package's ``KubeConfigLoader``.
+Exec credential plugins are run by :mod:`podscope.kube.credentials`, as kubectl runs them.
 """
 
 from __future__ import annotations
@@ -236,47 +236,72 @@ def connect(
     ``connect_timeout`` seconds. Nothing is sent to the cluster here; an exec credential
     plugin in the kubeconfig runs here, once.
     """
-    from kubernetes.client import ApiClient, Configuration
-    from kubernetes.config.config_exception import ConfigException
-    from kubernetes.config.kube_config import KubeConfigLoader
-
     files = kubeconfig_files(kubeconfig)
     merged = read_kubeconfig(files)
     choice = choose_context(merged, context)
     credentials, for_loader = _split_exec_plugin(merged, choice)
-
-    configuration = Configuration()
-    try:
-        loader = KubeConfigLoader(
-            config_dict=for_loader, active_context=choice.name, config_base_path=None
-        )
-        loader.load_and_set(configuration)
-    except ConfigException as exc:
-        raise ConfigError(f"kubeconfig context {choice.name!r}: {exc}") from None
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        # The loader indexes and calls string methods on whatever the file holds.
-        raise ConfigError(f"kubeconfig context {choice.name!r} is incomplete: {exc}") from None
+    cluster = (_named(merged.get("clusters")).get(choice.cluster) or {}).get("cluster") or {}
+    user = (_named(for_loader.get("users")).get(choice.user) or {}).get("user") or {}
+    if not isinstance(cluster, dict) or not isinstance(user, dict):
+        raise ConfigError(f"kubeconfig context {choice.name!r} is incomplete")
+    if user.get("auth-provider"):
+        api_client = _package_api_client(for_loader, choice.name)
+    else:
+        api_client = _http_client(cluster, user, choice.name)
+    configuration = api_client.configuration
     if not configuration.host or configuration.host == "http://localhost":
         raise ConfigError(f"kubeconfig context {choice.name!r} names no server for its cluster")
     if credentials is not None:
         credentials.install(configuration)
-    cluster = (_named(merged.get("clusters")).get(choice.cluster) or {}).get("cluster") or {}
     if not configuration.verify_ssl:
         _insecure_as_kubectl(cluster, choice.name)
-    if isinstance(cluster, dict) and cluster.get("proxy-url"):
-        # As in kubectl, a kubeconfig's proxy-url is used for every host: $NO_PROXY is for
-        # proxies taken from the environment.
+    if cluster.get("proxy-url"):
         configuration.no_proxy = None
-    check_client_certificate(configuration.cert_file, choice.name)
-    configuration.retries = _retry_policy()
     return KubeClient(
-        ApiClient(configuration),
+        api_client,
         namespace=namespace or choice.namespace,
         context=choice.name,
         request_timeout=request_timeout or DEFAULT_REQUEST_TIMEOUT,
         connect_timeout=connect_timeout,
         credentials=credentials,
+        certificate_check=lambda: check_client_certificate(configuration.cert_file, choice.name),
+        user=choice.user,
     )
+
+
+def _http_client(cluster: dict[str, Any], user: dict[str, Any], context: str) -> Any:
+    from podscope.kube.transport import HttpClient, settings_from_kubeconfig
+
+    try:
+        settings = settings_from_kubeconfig(cluster, user)
+    except OSError as exc:
+        raise ConfigError(
+            f"kubeconfig context {context!r}: cannot read {exc.filename or 'a file'}: "
+            f"{exc.strerror or exc}"
+        ) from None
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"kubeconfig context {context!r} is malformed: {exc}") from None
+    settings.retries = _retry_policy()
+    return HttpClient(settings)
+
+
+def _package_api_client(merged: dict[str, Any], context: str) -> Any:
+    """The kubernetes package's client, for the legacy auth-provider plugins it implements."""
+    from kubernetes.client import ApiClient, Configuration
+    from kubernetes.config.config_exception import ConfigException
+    from kubernetes.config.kube_config import KubeConfigLoader
+
+    configuration = Configuration()
+    try:
+        loader = KubeConfigLoader(config_dict=merged, active_context=context, config_base_path=None)
+        loader.load_and_set(configuration)
+    except ConfigException as exc:
+        raise ConfigError(f"kubeconfig context {context!r}: {exc}") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        # The loader indexes and calls string methods on whatever the file holds.
+        raise ConfigError(f"kubeconfig context {context!r} is incomplete: {exc}") from None
+    configuration.retries = _retry_policy()
+    return ApiClient(configuration)
 
 
 def _insecure_as_kubectl(cluster: Any, context: str) -> None:

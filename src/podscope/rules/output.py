@@ -41,24 +41,40 @@ def render_table(
     for row in cells:
         row.extend([""] * (count - len(row)))
     sizes = [max(len(row[i]) for row in cells) for i in range(count)]
-    if width is not None:
-        room = width - len(GAP) * (count - 1)
-        titles = [len(headers[i]) if i < len(headers) else 0 for i in range(count)]
-        kept = [i < len(headers) and headers[i] in keep for i in range(count)]
-        # First a column shrinks only to its longest word (at most MAX_WORD), so words stay
-        # whole; when that is not enough, down to MIN_COLUMN or its header.
-        words = [
-            max((len(w) for row in cells for w in row[i].split()), default=0) for i in range(count)
-        ]
-        for floor_of in (
-            lambda i: max(MIN_COLUMN, min(words[i], MAX_WORD), titles[i]),
-            lambda i: max(MIN_COLUMN, titles[i]),
-        ):
-            floors = [sizes[i] if kept[i] else min(sizes[i], floor_of(i)) for i in range(count)]
-            fitted = _fit(sizes, floors, room)
-            if sum(fitted) <= room:
-                break
-        sizes = fitted
+    return _lines(cells, _shrunk(headers, cells, sizes, width, keep))
+
+
+def _shrunk(
+    headers: Sequence[str],
+    cells: list[list[str]],
+    sizes: list[int],
+    width: int | None,
+    keep: Sequence[str],
+) -> list[int]:
+    if width is None:
+        return sizes
+    count = len(sizes)
+    room = width - len(GAP) * (count - 1)
+    titles = [len(headers[i]) if i < len(headers) else 0 for i in range(count)]
+    kept = [i < len(headers) and headers[i] in keep for i in range(count)]
+    # First a column shrinks only to its longest word (at most MAX_WORD), so words stay
+    # whole; when that is not enough, down to MIN_COLUMN or its header.
+    words = [
+        max((len(w) for row in cells for w in row[i].split()), default=0) for i in range(count)
+    ]
+    fitted = sizes
+    for floor_of in (
+        lambda i: max(MIN_COLUMN, min(words[i], MAX_WORD), titles[i]),
+        lambda i: max(MIN_COLUMN, titles[i]),
+    ):
+        floors = [sizes[i] if kept[i] else min(sizes[i], floor_of(i)) for i in range(count)]
+        fitted = _fit(sizes, floors, room)
+        if sum(fitted) <= room:
+            break
+    return fitted
+
+
+def _lines(cells: list[list[str]], sizes: list[int]) -> str:
     lines: list[str] = []
     for row in cells:
         wrapped = [_wrap(cell, size) for cell, size in zip(row, sizes, strict=True)]
@@ -68,7 +84,48 @@ def render_table(
                 for w, size in zip(wrapped, sizes, strict=True)
             ]
             lines.append(GAP.join(parts).rstrip())
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+class PagedTable:
+    """A table printed a page of rows at a time, for lists too long to hold at once.
+
+    The header goes out with the first row. A column is as wide as its widest cell seen
+    so far (header included), so widths only grow: the columns stay aligned unless a later
+    page has a wider cell, and then they shift right from that page on. With ``width``,
+    each page is shrunk to fit as :func:`render_table` shrinks a whole table.
+    """
+
+    def __init__(
+        self,
+        headers: Sequence[str],
+        *,
+        width: int | None = None,
+        headers_shown: bool = True,
+        keep: Sequence[str] = (),
+    ) -> None:
+        self._headers = [clean(str(h), 1000) for h in headers]
+        self._widest = [len(h) for h in self._headers]
+        self._width = width
+        self._pending_header = headers_shown
+        self._keep = tuple(keep)
+
+    def page(self, rows: Sequence[Sequence[object]]) -> str:
+        count = len(self._headers)
+        cells = [
+            [clean("" if c is None else str(c), 1000) for c in row][:count]
+            + [""] * (count - len(row))
+            for row in rows
+        ]
+        for row in cells:
+            for i, cell in enumerate(row):
+                self._widest[i] = max(self._widest[i], len(cell))
+        if not cells:
+            return ""  # a header alone says nothing: it waits for the first row
+        shown = ([list(self._headers)] if self._pending_header else []) + cells
+        self._pending_header = False
+        sizes = _shrunk(self._headers, shown, list(self._widest), self._width, self._keep)
+        return _lines(shown, sizes)
 
 
 def _fit(sizes: list[int], floors: list[int], room: int) -> list[int]:

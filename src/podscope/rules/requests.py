@@ -151,6 +151,10 @@ class DebugRequest(ContainerRequest):
     copy_mounts: bool = False
     as_target_user: bool = False
     user: str | None = None
+    # The session's record, as for AttachRequest.
+    record: str | None = None
+    record_input: bool = False
+    record_required: bool = False
 
     def validate(self) -> None:
         from podscope.rules.inherit import parse_user
@@ -192,6 +196,7 @@ class DebugRequest(ContainerRequest):
         _check_not_empty(self.user, "--user")
         if self.user is not None:
             parse_user(self.user)
+        _check_not_empty(self.record, "--record")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -284,6 +289,12 @@ class AttachRequest:
     tty: bool | None = None
     timeout: float = DEFAULT_TIMEOUT
     reconnect: bool = True
+    # ``record``: a directory for the session's recording and receipt (None: $PODSCOPE_RECORD,
+    # else ``record:`` in the config file, else none); ``record_input`` keeps what is typed
+    # too; ``record_required`` refuses a session that cannot be recorded.
+    record: str | None = None
+    record_input: bool = False
+    record_required: bool = False
 
     def validate(self) -> None:
         from podscope.rules.names import validate_container_name, validate_resource_name
@@ -294,6 +305,7 @@ class AttachRequest:
         _check_not_empty(self.container, "--container")
         validate_container_name(self.container, "--container")
         _check_namespace(self.namespace)
+        _check_not_empty(self.record, "--record")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -303,8 +315,17 @@ class ListRequest:
     pod: str | None = None
     namespace: str | None = None
     all_namespaces: bool = False
+    # Filters: a container is listed when it passes every one given.
+    privileged: bool = False
+    running: bool = False
+    older_than: str | None = None  # a duration: 30m, 12h, 7d
+    image: str | None = None  # a shell glob on the image
+    created_by: str | None = None  # a shell glob on the field manager's name
+    # Pods per list request (the API's `limit`); 0 reads them all in one request.
+    chunk_size: int = 500
 
     def validate(self) -> None:
+        from podscope.rules.inventory import parse_age
         from podscope.rules.names import validate_resource_name
 
         if self.all_namespaces and self.pod is not None:
@@ -312,6 +333,18 @@ class ListRequest:
         if self.pod is not None:
             validate_resource_name(self.pod, "POD")
         _check_namespace(self.namespace)
+        if self.older_than is not None:
+            parse_age(self.older_than)
+        _check_not_empty(self.image, "--image")
+        _check_not_empty(self.created_by, "--created-by")
+        if (
+            isinstance(self.chunk_size, bool)
+            or not isinstance(self.chunk_size, int)
+            or self.chunk_size < 0
+        ):
+            raise UsageError(
+                f"--chunk-size must be a whole number of Pods, 0 or more, not {self.chunk_size!r}"
+            )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -519,3 +552,20 @@ def field_default(request_type: type, name: str) -> Any:
                 return item.default_factory()
             return None if item.default is MISSING else item.default
     raise KeyError(name)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplayRequest:
+    """``podscope replay FILE``: play a recording back, at ``speed`` times its pace, or at
+    once (``instant``)."""
+
+    file: str
+    speed: float = 1.0
+    instant: bool = False
+
+    def validate(self) -> None:
+        _check_not_empty(self.file, "FILE")
+        if isinstance(self.speed, bool) or not isinstance(self.speed, (int, float)):
+            raise UsageError("--speed must be a number, e.g. 2 or 0.5")
+        if not math.isfinite(self.speed) or self.speed <= 0:
+            raise UsageError(f"--speed must be above 0 (it was given {self.speed:g})")

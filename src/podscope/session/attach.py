@@ -30,7 +30,7 @@ from podscope.session.container_state import (
     container_state_of,
     container_status,
 )
-from podscope.session.io import SessionIO
+from podscope.session.io import SessionIO, StreamStart
 from podscope.session.monitor import SessionMonitor, describe_restart, restart_counts
 from podscope.session.wait import wait_until_started, wait_until_terminated, watch_container
 from podscope.terminal.pump import LocalIO, pump
@@ -410,6 +410,7 @@ def run_attach(client: KubeAPI, request: AttachRequest, io: SessionIO) -> Attach
     ):
         report(f"waiting for container {container} to start")
         pod, _ = wait_until_started(client, pod, container, timeout, report)
+    io.stream_starts(StreamStart(pod, container, None, "attach"))
     outcome = stream_container(
         client, pod, container, io, StreamMode(stdin, tty, reconnect=request.reconnect)
     )

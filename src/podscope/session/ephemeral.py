@@ -38,7 +38,7 @@ from podscope.session.exec_session import (
     exec_model,
     run_exec_debug,
 )
-from podscope.session.io import SessionIO
+from podscope.session.io import SessionIO, StreamStart
 from podscope.session.targetctx import apply_target_access, target_access_of
 from podscope.session.wait import report_pull_time, wait_until_started
 
@@ -355,6 +355,7 @@ def _run_debug(client: KubeAPI, options: DebugRequest, io: SessionIO, phase: _Ph
                 attached=False,
             )
         report.phase("attach", f"attaching to container {name}")
+        io.stream_starts(StreamStart(pod, name, None, "attach", created))
         outcome = stream_container(
             client,
             pod,

@@ -56,7 +56,7 @@ from podscope.session.debugger import (
     find_live,
     holder_cannot_run,
 )
-from podscope.session.io import SessionIO
+from podscope.session.io import SessionIO, StreamStart
 from podscope.session.monitor import SessionMonitor
 from podscope.session.wait import (
     pull_refusal,
@@ -479,6 +479,7 @@ def run_exec_debug(
                 )
         report.phase("exec", f"exec into debugger {name}")
         plan.on_placed()
+        io.stream_starts(StreamStart(pod, name, tuple(words), "exec", created))
         try:
             outcome = exec_session(
                 client,
@@ -498,6 +499,15 @@ def run_exec_debug(
                 f"{pod_name} -c {name} -n {namespace}"
             )
             raise
+        except StartFailedError:
+            if created:
+                raise
+            # A reused debugger the kubelet had not yet reported as running (an exec can
+            # outrun its report) that then shows as terminated has ended: replace it.
+            report(f"debugger {name} has ended (its main process is gone); adding a new one")
+            skip.add(name)
+            pod = client.get_pod(namespace, pod_name)
+            continue
         except DebuggerGone:
             report(f"debugger {name} has ended (its main process is gone); adding a new one")
             skip.add(name)

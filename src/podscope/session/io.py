@@ -11,6 +11,18 @@ from podscope.terminal.pump import LocalIO
 
 
 @dataclass(frozen=True)
+class StreamStart:
+    """A session's stream is about to open: into which container of which Pod, running what.
+    ``command`` None: the container's own process (an attach); ``created``: by this run."""
+
+    pod: dict[str, Any]
+    container: str
+    command: tuple[str, ...] | None
+    model: str  # "exec" or "attach"
+    created: bool = False
+
+
+@dataclass(frozen=True)
 class SessionIO:
     """``events`` hears progress; ``local`` holds the local ends of attach and exec streams
     (None for commands that never stream a container's input or output)."""
@@ -19,6 +31,12 @@ class SessionIO:
     local: LocalIO | None = None
     # How a file transfer advances (cp): TransferProgress values, drawn by the caller.
     on_progress: Callable[[Any], None] | None = None
+    # Told before each attach or exec stream opens (a session recorder listens).
+    on_stream: Callable[[StreamStart], None] | None = None
+
+    def stream_starts(self, start: StreamStart) -> None:
+        if self.on_stream is not None:
+            self.on_stream(start)
 
     @property
     def streams(self) -> LocalIO:

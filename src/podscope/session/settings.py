@@ -86,3 +86,36 @@ def resolve_ttl(
             except PodscopeError as exc:
                 raise ConfigError(f"{path}: {exc.message}", remedy=exc.remedy) from None
     return parse_duration(DEFAULT_TTL), "default"
+
+
+RECORD_ENV = "PODSCOPE_RECORD"
+
+
+def resolve_record(
+    flag: str | None,
+    required: bool = False,
+    environ: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> tuple[str | None, bool, str]:
+    """Where sessions are recorded (None: nowhere), whether a session that cannot be recorded
+    is refused, and where the directory came from: ``--record``, ``$PODSCOPE_RECORD``, else
+    ``record:`` (and ``record_required: true``) in the config file."""
+    env = os.environ if environ is None else environ
+    config: dict[str, Any] = {}
+    path = config_file or config_path(env)
+    if not (env.get(NO_CONFIG_ENV) and config_file is None):
+        config = load_user_config(path)
+    configured = config.get("record_required")
+    if configured is not None and not isinstance(configured, bool):
+        raise ConfigError(f"{path}: `record_required` must be true or false")
+    required = required or bool(configured)
+    if flag:
+        return flag, required, "--record"
+    if env.get(RECORD_ENV):
+        return env[RECORD_ENV], required, f"${RECORD_ENV}"
+    value = config.get("record")
+    if value is not None:
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{path}: `record` must be a directory (a non-empty string)")
+        return os.path.expanduser(value), required, str(path)
+    return None, required, "default"

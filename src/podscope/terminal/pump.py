@@ -50,13 +50,23 @@ class PumpResult:
     stdin_closed: bool = False  # local stdin hit EOF and the remote was told
 
 
+class StreamTap(Protocol):
+    """Hears what the pump alone sees: the local input it sends, and each size it sends."""
+
+    def input(self, data: bytes) -> None: ...
+
+    def resize(self, cols: int, rows: int) -> None: ...
+
+
 @dataclass
 class LocalIO:
-    """The local ends. ``stdin`` is an fd (None: no input); outputs are binary files."""
+    """The local ends. ``stdin`` is an fd (None: no input); outputs are binary files.
+    ``tap`` (a session recorder) hears the input and the terminal sizes sent."""
 
     stdin: int | None
     stdout: BinaryIO
     stderr: BinaryIO
+    tap: StreamTap | None = None
 
 
 def _write(out: BinaryIO, data: bytes) -> None:
@@ -105,6 +115,8 @@ def _send_size(stream: RemoteStream, io: LocalIO) -> tuple[int, int] | None:
     size = terminal_size(*fds)
     if size is not None:
         stream.resize(*size)
+        if io.tap is not None:
+            io.tap.resize(*size)
     return size
 
 
@@ -209,6 +221,8 @@ def _copy_input(
         if io.stdin is not None and io.stdin in ready:
             data = _read_stdin(io.stdin)
             if data:
+                if io.tap is not None:
+                    io.tap.input(data)
                 if not stream.write_stdin(data):
                     watched.remove(io.stdin)
                 continue

@@ -10,6 +10,7 @@ from podscope.cli import flags
 from podscope.cli.debug import build_request
 from podscope.cli.main import build_parser
 from podscope.errors import UsageError
+from podscope.rules.many import ManyCpRequest, ManyDebugRequest
 from podscope.rules.requests import (
     ApplyRequest,
     AttachRequest,
@@ -20,22 +21,25 @@ from podscope.rules.requests import (
     ListRequest,
     NodeDebugRequest,
     PodCopyRequest,
+    ReplayRequest,
     StopRequest,
     field_default,
 )
 
 REQUESTS = {
-    "debug": (DebugRequest, PodCopyRequest, NodeDebugRequest),
+    "debug": (DebugRequest, PodCopyRequest, NodeDebugRequest, ManyDebugRequest),
     "attach": (AttachRequest,),
     "ls": (ListRequest,),
     "stop": (StopRequest,),
-    "cp": (CpRequest,),
+    "cp": (CpRequest, ManyCpRequest),
     "apply": (ApplyRequest,),
     "cleanup": (CleanupRequest,),
     "doctor": (DoctorRequest,),
+    "replay": (ReplayRequest,),
 }
 # Request fields that no flag sets: they come from the command's position or from Python.
-NOT_FLAGS = {"node", "text"}
+# debug: POD1 POD2 ... before --; cp -l: PATH comes in SELECTOR:PATH
+NOT_FLAGS = {"node", "text", "pods", "path"}
 
 
 @pytest.mark.parametrize("command", sorted(flags.COMMAND_FLAGS))

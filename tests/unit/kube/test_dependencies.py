@@ -1,8 +1,9 @@
 """What podscope relies on in its dependencies: declared, in range, and still shaped as used.
 
-podscope builds requests with the kubernetes package's ``ApiClient`` and loads kubeconfigs with
-its ``KubeConfigLoader``; those are generated or internal interfaces that change between major
-versions. These tests fail when an upgrade changes what podscope calls, before a user sees it.
+podscope's own HTTP client keeps the shape of the kubernetes package's ``ApiClient``, and a
+kubeconfig with a legacy auth provider is still loaded by its ``KubeConfigLoader``; those are
+generated or internal interfaces that change between major versions. These tests fail when an
+upgrade changes what podscope calls, before a user sees it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import re
 import sys
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
+import pytest
 import tomllib
 from packaging.requirements import Requirement
 from packaging.version import Version
@@ -175,23 +178,37 @@ def test_kubeconfig_loader_takes_a_merged_dict() -> None:
     assert configuration.api_key["BearerToken"] == "Bearer t0k"
 
 
-def test_watch_reads_a_urllib3_response_and_passes_the_watch_arguments() -> None:
+def test_watch_lines_are_read_from_a_urllib3_response_across_chunks() -> None:
+    """``KubeClient.watch_pod`` reads urllib3's ``stream(amt=None, decode_content=False)``;
+    an event split over two reads is put back together, an ERROR event raises."""
     import urllib3
-    from kubernetes.watch import Watch
 
-    seen: dict[str, object] = {}
-    lines = b'{"type": "ADDED", "object": {"metadata": {"name": "p", "resourceVersion": "7"}}}\n'
+    from podscope.kube.client import _watch_events, _WatchFailed
 
-    def request(**kwargs: object) -> urllib3.HTTPResponse:
-        seen.update(kwargs)
-        return urllib3.HTTPResponse(body=io.BytesIO(lines), status=200, preload_content=False)
+    first = b'{"type": "ADDED", "object": {"metadata": {"resourceVersion": "7"}}}\n{"type": "MOD'
+    rest = b'IFIED", "object": {}}\n\n{"type": "ERROR", "object": {"code": 410}}\n'
 
-    stream = Watch().stream(request, resource_version="5", timeout_seconds=3)
-    event = next(iter(stream))
-    stream.close()
-    assert event["type"] == "ADDED"
-    assert event["raw_object"]["metadata"]["resourceVersion"] == "7"
-    assert seen["resource_version"] == "5" and seen["timeout_seconds"] == 3
+    class Chunks(io.RawIOBase):
+        def __init__(self) -> None:
+            self.parts = [first, rest]
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: Any) -> int:
+            if not self.parts:
+                return 0
+            part = self.parts.pop(0)
+            buffer[: len(part)] = part
+            return len(part)
+
+    response = urllib3.HTTPResponse(body=Chunks(), status=200, preload_content=False)
+    events = _watch_events(lambda: response)
+    assert next(events)["object"]["metadata"]["resourceVersion"] == "7"
+    assert next(events)["type"] == "MODIFIED"
+    with pytest.raises(_WatchFailed) as failed:
+        next(events)
+    assert failed.value.code == 410
 
 
 def test_exception_types_podscope_catches() -> None:
@@ -214,5 +231,4 @@ def test_exception_types_podscope_catches() -> None:
         "kubernetes.client.exceptions",
         "kubernetes.config.config_exception",
         "kubernetes.config.kube_config",
-        "kubernetes.watch",
     }, names

@@ -1,0 +1,270 @@
+"""HTTP to the API server on urllib3, without importing the kubernetes package.
+
+Importing the kubernetes package costs more than half of a short command's start-up: its
+``config`` module pulls in google-auth, oauthlib and the like whether they are used or not.
+What podscope needs of it is small: the kubeconfig's TLS material, a bearer token (or basic
+credentials, or a client certificate), a proxy, and JSON over HTTP. This module does that.
+
+``HttpClient`` keeps the two-call shape of the package's ``ApiClient`` (``param_serialize``
+then ``call_api``) and ``ConnectionSettings`` keeps the attribute names of its
+``Configuration``, so that ``KubeClient`` and the streams work with either: a kubeconfig user
+with a legacy ``auth-provider`` (oidc, gcp, azure) still goes through the package
+(``config.connect``), everything else through here.
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import json
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+from urllib.request import getproxies
+
+# Enough pooled connections for the many-Pod commands' worker threads to each keep one.
+POOL_MAXSIZE = 32
+
+
+@dataclass
+class ConnectionSettings:
+    """Where the API server is and how to talk to it (the names of the package's
+    ``Configuration``, which ``credentials.ExecCredentials.install`` and the streams read)."""
+
+    host: str
+    verify_ssl: bool = True
+    ssl_ca_cert: str | None = None
+    assert_hostname: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    tls_server_name: str | None = None
+    proxy: str | None = None
+    no_proxy: str | None = None
+    # "Bearer TOKEN" or "Basic ..." under "BearerToken", as the package keeps it.
+    api_key: dict[str, str] = field(default_factory=dict)
+    refresh_api_key_hook: Callable[[Any], None] | None = None
+    retries: Any = None
+
+
+class _Materials:
+    """Private files for the kubeconfig's inline (``*-data``) certificates and keys.
+
+    TLS libraries load client certificates from files only; these live in a directory only
+    this user can read and are removed when the process exits.
+    """
+
+    _lock = threading.Lock()
+    _folder: str | None = None
+
+    @classmethod
+    def write(cls, data: bytes, name: str) -> str:
+        with cls._lock:
+            if cls._folder is None:
+                cls._folder = tempfile.mkdtemp(prefix="podscope-tls-")
+                atexit.register(shutil.rmtree, cls._folder, True)
+            folder = cls._folder
+        descriptor, path = tempfile.mkstemp(dir=folder, suffix=f"-{name}.pem")
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        return path
+
+
+def _file_or_data(entry: dict[str, Any], key: str, name: str) -> str | None:
+    if entry.get(key):
+        return str(entry[key])
+    data = entry.get(f"{key}-data")
+    if not data:
+        return None
+    return _Materials.write(base64.b64decode(str(data)), name)
+
+
+def _environment_proxy(host: str) -> tuple[str | None, str | None]:
+    """The proxy the environment gives for ``host`` ($HTTPS_PROXY and the like) and $NO_PROXY,
+    read as the package's ``Configuration`` reads them."""
+    proxies = getproxies()
+    scheme = urlsplit(host).scheme
+    return proxies.get(scheme) or proxies.get("all"), proxies.get("no")
+
+
+def settings_from_kubeconfig(cluster: dict[str, Any], user: dict[str, Any]) -> ConnectionSettings:
+    """The settings of one kubeconfig context (its cluster and user entries, paths already
+    resolved against their files). An exec plugin is not run here: see ``credentials``."""
+    host = str(cluster.get("server") or "").rstrip("/")
+    settings = ConnectionSettings(host=host)
+    if host.startswith("https"):
+        settings.ssl_ca_cert = _file_or_data(cluster, "certificate-authority", "ca")
+        settings.cert_file = _file_or_data(user, "client-certificate", "cert")
+        settings.key_file = _file_or_data(user, "client-key", "key")
+    if "insecure-skip-tls-verify" in cluster:
+        settings.verify_ssl = not cluster["insecure-skip-tls-verify"]
+    if cluster.get("tls-server-name"):
+        settings.tls_server_name = str(cluster["tls-server-name"])
+    if cluster.get("proxy-url"):
+        # As in kubectl, a kubeconfig's proxy-url is used for every host: $NO_PROXY is for
+        # proxies taken from the environment.
+        settings.proxy = str(cluster["proxy-url"])
+    else:
+        settings.proxy, settings.no_proxy = _environment_proxy(host)
+    token = user.get("token")
+    if not token and user.get("tokenFile"):
+        with open(str(user["tokenFile"]), encoding="utf-8") as handle:
+            token = handle.read().strip()
+    if token:
+        settings.api_key["BearerToken"] = f"Bearer {token}"
+    elif user.get("username") and user.get("password"):
+        pair = f"{user['username']}:{user['password']}".encode()
+        settings.api_key["BearerToken"] = "Basic " + base64.b64encode(pair).decode()
+    return settings
+
+
+class Response:
+    """One answer: status and body, read on demand (``response`` is urllib3's, unread)."""
+
+    def __init__(self, response: Any) -> None:
+        self.response = response
+        self.status: int = response.status
+        self.reason: str = response.reason or ""
+        self._data: bytes | None = None
+
+    def read(self) -> bytes:
+        if self._data is None:
+            self._data = self.response.read()
+        return self._data
+
+    @property
+    def data(self) -> bytes:
+        return self.read()
+
+
+class HttpClient:
+    """Requests to one API server through one urllib3 pool. Safe to share between threads."""
+
+    def __init__(self, configuration: ConnectionSettings) -> None:
+        self.configuration = configuration
+        self.user_agent = "podscope"
+        self._pool = self._make_pool()
+
+    def _make_pool(self) -> Any:
+        import ssl
+
+        import urllib3
+
+        settings = self.configuration
+        options: dict[str, Any] = {
+            "cert_reqs": ssl.CERT_REQUIRED if settings.verify_ssl else ssl.CERT_NONE,
+            "ca_certs": settings.ssl_ca_cert,
+            "cert_file": settings.cert_file,
+            "key_file": settings.key_file,
+            "maxsize": POOL_MAXSIZE,
+        }
+        if settings.assert_hostname is not None:
+            options["assert_hostname"] = settings.assert_hostname
+        if settings.tls_server_name:
+            options["server_hostname"] = settings.tls_server_name
+        if settings.retries is not None:
+            options["retries"] = settings.retries
+        if settings.proxy and not _bypassed(settings.host, settings.no_proxy):
+            if urlsplit(settings.proxy).scheme.startswith("socks"):
+                from urllib3.contrib.socks import SOCKSProxyManager
+
+                return SOCKSProxyManager(settings.proxy, **options)
+            return urllib3.ProxyManager(settings.proxy, **options)
+        return urllib3.PoolManager(**options)
+
+    def param_serialize(
+        self,
+        *,
+        method: str,
+        resource_path: str,
+        query_params: list[tuple[str, str]] | None = None,
+        header_params: dict[str, str] | None = None,
+        body: Any = None,
+        auth_settings: list[str] | None = None,
+    ) -> tuple[str, str, dict[str, str], Any, None]:
+        """The method, URL, headers (with the current credential) and encoded body."""
+        settings = self.configuration
+        url = settings.host + resource_path
+        if query_params:
+            url += "?" + urlencode(query_params)
+        headers = dict(header_params or {})
+        headers["User-Agent"] = self.user_agent
+        if auth_settings:
+            if settings.refresh_api_key_hook is not None:
+                settings.refresh_api_key_hook(settings)
+            credential = settings.api_key.get("BearerToken")
+            if credential:
+                headers["authorization"] = credential  # the package's spelling
+        if body is not None and not isinstance(body, (bytes, str)):
+            body = json.dumps(body)
+        return method, url, headers, body, None
+
+    def call_api(
+        self,
+        method: str,
+        url: str,
+        header_params: dict[str, str] | None = None,
+        body: Any = None,
+        *,
+        _request_timeout: tuple[float, float] | None = None,
+    ) -> Response:
+        """Send one request; urllib3's exceptions pass through."""
+        import urllib3
+
+        timeout = None
+        if _request_timeout is not None:
+            connect, read = _request_timeout
+            timeout = urllib3.Timeout(connect=connect, read=read)
+        response = self._pool.request(
+            method,
+            url,
+            headers=header_params,
+            body=body,
+            timeout=timeout,
+            preload_content=False,
+            redirect=False,
+        )
+        return Response(response)
+
+    def widen_pool(self, size: int) -> None:
+        """Keep up to ``size`` connections per host (for that many requests at once)."""
+        if int(self._pool.connection_pool_kw.get("maxsize") or 1) < size:
+            self._pool.connection_pool_kw["maxsize"] = size
+            # Pools made before keep their size: drop them (only idle ones exist yet).
+            self._pool.clear()
+
+    def close(self) -> None:
+        self._pool.clear()
+
+
+def _bypassed(host: str, no_proxy: str | None) -> bool:
+    """Whether ``host`` matches a $NO_PROXY entry: ``*``, a name or domain suffix, an address
+    or a CIDR range (as Go's and the package's readers take them)."""
+    import ipaddress
+
+    hostname = (urlsplit(host).hostname or "").lower()
+    try:
+        address = ipaddress.ip_address(hostname)
+    except ValueError:
+        address = None
+    for entry in (item.strip().lower() for item in (no_proxy or "").split(",")):
+        if not entry:
+            continue
+        if entry == "*":
+            return True
+        if address is not None:
+            try:
+                if address in ipaddress.ip_network(entry, strict=False):
+                    return True
+                continue
+            except ValueError:
+                pass
+        name = entry.rsplit(":", 1)[0] if entry.count(":") == 1 else entry
+        name = name.lstrip(".")
+        if hostname == name or hostname.endswith("." + name):
+            return True
+    return False

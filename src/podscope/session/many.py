@@ -1,0 +1,459 @@
+"""One command in several Pods: resolve them, run each as a single-Pod debug, gather rows.
+
+Each Pod gets the single-Pod session (:func:`run_debug`) with its own request, on the one
+shared connection; at most ``max_parallel`` run at once, in worker threads. A Pod's failure
+becomes its row, with the message a single-Pod run would print; the others go on.
+
+Ctrl-C reaches the calling thread only: the first one stops new Pods from starting and
+lets the running commands end; a second one gives up on them (their threads are daemons),
+saying which Pods may still run a command.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, BinaryIO, cast
+
+from podscope.errors import ExitCode, Interrupted, NotFoundError, PodscopeError, PodStateError
+from podscope.events import Event, Events
+from podscope.kube.protocol import KubeAPI
+from podscope.rules.many import (
+    ManyCpRequest,
+    ManyDebugRequest,
+    PodOutcome,
+    Skipped,
+    one_copy,
+    one_pod,
+    pod_name,
+    run_exit_code,
+    skipped_outcome,
+    take_running,
+)
+from podscope.rules.results import ResultDict
+from podscope.rules.workloads import parse_pod_ref
+from podscope.session.io import SessionIO
+from podscope.terminal.pump import LocalIO
+
+# (pod, channel, data): channel 1 is the command's stdout, 2 its stderr.
+OutputHandler = Callable[[str, int, bytes], None]
+OutcomeHandler = Callable[[PodOutcome], None]
+# How often the calling thread wakes to notice Ctrl-C while it waits for the workers.
+_JOIN_TICK = 0.2
+
+
+@dataclass(frozen=True)
+class ManyResult(ResultDict):
+    """What a run over several Pods did: one outcome per Pod (skipped ones too), by name."""
+
+    namespace: str
+    outcomes: list[PodOutcome]
+    dry_run: bool = False
+    interrupted: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted:
+            return int(ExitCode.INTERRUPTED)
+        if self.dry_run:
+            return int(ExitCode.OK)
+        return run_exit_code(self.outcomes)
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The Pods found: those to run in, those skipped, and names that failed to resolve."""
+
+    pods: list[dict[str, Any]]
+    skipped: list[Skipped]
+    failed: list[PodOutcome]
+
+
+def resolve_targets(
+    client: KubeAPI, request: ManyDebugRequest | ManyCpRequest, namespace: str
+) -> Targets:
+    """Read the Pods the request names (by name, by workload, by selector); read-only.
+
+    A selector or workload that finds no Pod at all is an error (nothing to run in); a
+    named Pod that does not exist is that Pod's failed row.
+    """
+    found: list[dict[str, Any]] = []
+    failed: list[PodOutcome] = []
+    if request.selector is not None:
+        found = client.list_pods(namespace, label_selector=request.selector)
+        if not found:
+            raise NotFoundError(
+                f"no Pod in namespace {namespace} matches the selector {request.selector!r}",
+                remedy="check the labels with: kubectl get pods --show-labels -n " + namespace,
+            )
+    for text in getattr(request, "pods", ()):
+        ref = parse_pod_ref(text)
+        if ref.workload is not None:
+            pods = client.list_pods(
+                namespace, label_selector=client.workload_selector(namespace, ref)
+            )
+            if not pods:
+                raise NotFoundError(f"{ref} has no Pods", remedy="wait for its Pods to be made")
+            found.extend(pods)
+            continue
+        try:
+            found.append(client.get_pod(namespace, ref.name))
+        except PodscopeError as exc:
+            failed.append(
+                PodOutcome(
+                    ref.name,
+                    namespace,
+                    "failed",
+                    error=exc.message,
+                    error_exit_code=int(exc.exit_code),
+                )
+            )
+    taken, skipped = take_running(found)
+    return Targets(taken, skipped, failed)
+
+
+class _Output(io.RawIOBase):
+    """One Pod's stdout or stderr: hands each chunk on, and keeps it when captured."""
+
+    def __init__(self, pod: str, channel: int, handler: OutputHandler | None, keep: bool) -> None:
+        super().__init__()
+        self._pod, self._channel, self._handler = pod, channel, handler
+        self.kept: bytearray | None = bytearray() if keep else None
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        if self.kept is not None:
+            self.kept.extend(chunk)
+        if self._handler is not None and chunk:
+            self._handler(self._pod, self._channel, chunk)
+        return len(chunk)
+
+
+def _pod_events(events: Events, pod: str) -> Events:
+    """A Pod's session events, each sentence prefixed with the Pod's name.
+
+    Phase events drive a single status line; several Pods' phases at once would fight over
+    it, so they are left out.
+    """
+
+    def forward(event: Event) -> None:
+        if event.kind == "warning":
+            events.warning(f"{pod}: {event.message}")
+        elif event.kind == "info":
+            events.info(f"{pod}: {event.message}")
+
+    return Events(forward)
+
+
+def _run_one(
+    client: KubeAPI,
+    request: ManyDebugRequest,
+    io_: SessionIO,
+    pod: str,
+    namespace: str,
+    on_output: OutputHandler | None,
+    capture_output: bool,
+) -> PodOutcome:
+    from podscope.session.ephemeral import run_debug
+
+    out = _Output(pod, 1, on_output, capture_output)
+    err = _Output(pod, 2, on_output, capture_output)
+    local = LocalIO(stdin=None, stdout=cast(BinaryIO, out), stderr=cast(BinaryIO, err))
+    session = SessionIO(events=_pod_events(io_.events, pod), local=local)
+    started = time.monotonic()
+    kept: dict[str, Any] = {}
+    try:
+        result = run_debug(client, replace(one_pod(request, pod), namespace=namespace), session)
+    except PodscopeError as exc:
+        outcome = PodOutcome(
+            pod,
+            namespace,
+            "failed",
+            error=exc.message,
+            error_exit_code=int(exc.exit_code),
+            seconds=time.monotonic() - started,
+        )
+    except Exception as exc:  # noqa: BLE001
+        # A bug in one Pod's session must not take the other Pods' down.
+        text = " ".join(str(exc).split())[:200]
+        outcome = PodOutcome(
+            pod,
+            namespace,
+            "failed",
+            error=f"unexpected failure ({type(exc).__name__}: {text})",
+            error_exit_code=int(ExitCode.FAILURE),
+            seconds=time.monotonic() - started,
+        )
+    else:
+        outcome = PodOutcome(
+            pod,
+            namespace,
+            "exited",
+            container=result.container,
+            created=result.created,
+            exit_code=result.exit_code,
+            seconds=time.monotonic() - started,
+        )
+    if capture_output:
+        kept = {"stdout": bytes(out.kept or b""), "stderr": bytes(err.kept or b"")}
+    return replace(outcome, **kept) if kept else outcome
+
+
+class _Pool:
+    """At most ``size`` worker threads taking Pods from one list until it is empty."""
+
+    def __init__(self, size: int, pods: list[str], work: Callable[[str], PodOutcome]) -> None:
+        self.pending = list(pods)
+        self.running: list[str] = []
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.work = work
+        self.done: list[PodOutcome] = []
+        self.on_done: OutcomeHandler | None = None
+        self.active = 0  # workers not yet returned
+        self.threads = [
+            threading.Thread(target=self._worker, name=f"podscope-pod-{n}", daemon=True)
+            for n in range(min(size, len(pods)))
+        ]
+
+    def start(self) -> _Pool:
+        self.active = len(self.threads)
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def _worker(self) -> None:
+        try:
+            while True:
+                with self.lock:
+                    if self.stop.is_set() or not self.pending:
+                        return
+                    pod = self.pending.pop(0)
+                    self.running.append(pod)
+                outcome = self.work(pod)
+                with self.lock:
+                    self.running.remove(pod)
+                    self.done.append(outcome)
+                    # Under the lock: a handler that prints never interleaves two outcomes.
+                    if self.on_done is not None:
+                        self.on_done(outcome)
+        finally:
+            with self.lock:
+                self.active -= 1
+
+    def wait(self) -> None:
+        # Not Thread.join: a Ctrl-C that interrupts join() can leave the thread looking
+        # finished while it runs. A sleep is safe to interrupt.
+        while self.active:
+            time.sleep(_JOIN_TICK)
+
+
+def run_many(
+    client: KubeAPI,
+    request: ManyDebugRequest,
+    io_: SessionIO,
+    *,
+    on_output: OutputHandler | None = None,
+    on_outcome: OutcomeHandler | None = None,
+    capture_output: bool = False,
+) -> ManyResult:
+    """Run the request's command in each of its Running Pods; one outcome per Pod.
+
+    ``on_output(pod, channel, data)`` hears each Pod's output as it arrives; with
+    ``capture_output`` it is kept in the outcomes too. ``on_outcome`` hears each outcome as
+    its Pod finishes (skipped Pods and Pods that failed to resolve first). ``request.image``
+    and ``request.custom`` must be resolved, as for :func:`run_debug`.
+    """
+    request.validate()
+    report = io_.events
+    namespace = request.namespace or client.namespace
+    targets = resolve_targets(client, request, namespace)
+    names = [pod_name(pod) for pod in targets.pods]
+    early = [skipped_outcome(s, namespace) for s in targets.skipped] + targets.failed
+    for skip in targets.skipped:
+        report(f"skipping Pod {skip.pod}: {skip.reason}")
+    for failure in targets.failed:
+        report.warning(f"Pod {failure.pod}: {failure.error}")
+    if on_outcome is not None:
+        for outcome in early:
+            on_outcome(outcome)
+    if request.dry_run:
+        selected = [PodOutcome(name, namespace, "selected") for name in names]
+        if on_outcome is not None:
+            for outcome in selected:
+                on_outcome(outcome)
+        report(
+            f"dry run: would run {' '.join(request.command)} in {len(names)} Pod(s); "
+            "nothing was changed"
+        )
+        return ManyResult(namespace, _by_name(early + selected), dry_run=True)
+    if not names and not targets.failed:
+        raise PodStateError(
+            f"none of the {len(targets.skipped)} Pod(s) found is Running "
+            f"({'; '.join(s.reason for s in targets.skipped)})",
+            remedy="wait for the Pods to run, or debug a copy of one with --copy-to NEW",
+        )
+    if not names:
+        return ManyResult(namespace, _by_name(early))
+    width = min(request.max_parallel, len(names))
+    report(f"running {' '.join(request.command)} in {len(names)} Pod(s), {width} at a time")
+    # Each running Pod may hold a request and two watches at once.
+    client.widen_pool(3 * width + 2)
+    pool = _Pool(
+        request.max_parallel,
+        names,
+        lambda pod: _run_one(client, request, io_, pod, namespace, on_output, capture_output),
+    )
+    pool.on_done = on_outcome
+    done, interrupted = _drive(pool, names, namespace, report)
+    return ManyResult(namespace, _by_name(early + done), interrupted=interrupted)
+
+
+def _drive(
+    pool: _Pool, names: list[str], namespace: str, report: Events
+) -> tuple[list[PodOutcome], bool]:
+    """Run the pool to its end, or to the first Ctrl-C and the running Pods' end; the
+    outcomes (unstarted Pods as ``not-started``) and whether it was interrupted."""
+    pool.start()
+    interrupted = False
+    try:
+        pool.wait()
+    except KeyboardInterrupt:
+        interrupted = True
+        # The second Ctrl-C may come at any moment from here on, even while this reports.
+        try:
+            pool.stop.set()
+            running = list(pool.running)
+            report(
+                f"interrupted: no more Pods are started; waiting for the command to end in "
+                f"{len(running)} Pod(s) ({', '.join(running) or 'none'}); Ctrl-C again to "
+                "stop waiting"
+            )
+            pool.wait()
+        except KeyboardInterrupt:
+            with pool.lock:
+                running = list(pool.running)
+                finished = list(pool.done)
+            _say_where(report, finished, running, namespace)
+            raise Interrupted("interrupted") from None
+    with pool.lock:
+        done = list(pool.done)
+    started = {o.pod for o in done}
+    unstarted = [PodOutcome(n, namespace, "not-started") for n in names if n not in started]
+    if interrupted:
+        _say_where(report, done, [], namespace)
+    return done + unstarted, interrupted
+
+
+def run_cp_many(
+    client: KubeAPI,
+    request: ManyCpRequest,
+    io_: SessionIO,
+    *,
+    on_outcome: OutcomeHandler | None = None,
+) -> ManyResult:
+    """Copy the request's path out of each Running Pod its selector matches into
+    ``DEST/POD/``, each Pod as a single-Pod ``cp`` (sha256 checked), at most
+    ``max_parallel`` at once. ``request.image`` must be resolved."""
+    request.validate()
+    report = io_.events
+    namespace = request.namespace or client.namespace
+    targets = resolve_targets(client, request, namespace)
+    names = [pod_name(pod) for pod in targets.pods]
+    early = [skipped_outcome(s, namespace) for s in targets.skipped]
+    for skip in targets.skipped:
+        report(f"skipping Pod {skip.pod}: {skip.reason}")
+    if on_outcome is not None:
+        for outcome in early:
+            on_outcome(outcome)
+    if not names:
+        raise PodStateError(
+            f"none of the {len(targets.skipped)} Pod(s) found is Running",
+            remedy="wait for the Pods to run",
+        )
+    width = min(request.max_parallel, len(names))
+    report(f"copying {request.path} out of {len(names)} Pod(s), {width} at a time")
+    client.widen_pool(3 * width + 2)
+
+    def work(pod: str) -> PodOutcome:
+        from podscope.session.cp import run_cp
+
+        started = time.monotonic()
+        into = os.path.join(request.dest, pod)
+        made = not os.path.isdir(into)
+        try:
+            os.makedirs(into, exist_ok=True)
+            result = run_cp(
+                client,
+                replace(one_copy(request, pod), namespace=namespace),
+                SessionIO(events=_pod_events(report, pod)),
+            )
+        except PodscopeError as exc:
+            if made:
+                # Leave no empty DIR/POD behind a copy that failed.
+                with contextlib.suppress(OSError):
+                    os.rmdir(into)
+            return _failed(pod, namespace, exc.message, int(exc.exit_code), started)
+        except OSError as exc:
+            return _failed(
+                pod, namespace, f"cannot write {exc.filename}: {exc.strerror}", 1, started
+            )
+        except Exception as exc:  # noqa: BLE001
+            text = " ".join(str(exc).split())[:200]
+            return _failed(
+                pod, namespace, f"unexpected failure ({type(exc).__name__}: {text})", 1, started
+            )
+        check = "sha256 verified" if result.checksum == "verified" else "checksum skipped"
+        return PodOutcome(
+            pod,
+            namespace,
+            "exited",
+            container=result.helper,
+            created=result.helper_created,
+            exit_code=0,
+            seconds=time.monotonic() - started,
+            error=None,
+            note=f"{result.files} file(s), {result.bytes} bytes, {check} -> {result.local}",
+        )
+
+    pool = _Pool(request.max_parallel, names, work)
+    pool.on_done = on_outcome
+    done, interrupted = _drive(pool, names, namespace, report)
+    return ManyResult(namespace, _by_name(early + done), interrupted=interrupted)
+
+
+def _failed(pod: str, namespace: str, message: str, code: int, started: float) -> PodOutcome:
+    return PodOutcome(
+        pod,
+        namespace,
+        "failed",
+        error=message,
+        error_exit_code=code,
+        seconds=time.monotonic() - started,
+    )
+
+
+def _say_where(
+    report: Events, finished: list[PodOutcome], running: list[str], namespace: str
+) -> None:
+    # Ephemeral containers cannot be removed: say which Pods gained one.
+    made = [f"{o.pod} ({o.container})" for o in finished if o.created and o.container]
+    if made:
+        report(f"debuggers were created in: {', '.join(made)}; they end after their --ttl")
+    for pod in running:
+        report(
+            f"Pod {pod}: the command may still be running in a debugger; see with: "
+            f"podscope ls {pod} -n {namespace}"
+        )
+
+
+def _by_name(outcomes: list[PodOutcome]) -> list[PodOutcome]:
+    return sorted(outcomes, key=lambda o: o.pod)

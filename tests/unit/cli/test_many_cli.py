@@ -1,0 +1,89 @@
+"""`podscope debug` command lines that name several Pods build a ManyDebugRequest; the
+single-Pod ones still build a DebugRequest; the flags that only fit one of them say so."""
+
+from __future__ import annotations
+
+import pytest
+
+from podscope.cli.debug import build_request
+from podscope.cli.main import build_parser, main
+from podscope.errors import UsageError
+from podscope.rules.many import ManyDebugRequest
+from podscope.rules.requests import DebugRequest
+
+
+def parse(*argv: str) -> object:
+    return build_request(build_parser().parse_args(["debug", *argv]))
+
+
+def test_several_pods_before_the_dashes_are_pods() -> None:
+    request = parse("web-1", "web-2", "web-3", "--", "cat", "/etc/hostname")
+    assert request == ManyDebugRequest(
+        pods=("web-1", "web-2", "web-3"), command=("cat", "/etc/hostname")
+    )
+
+
+def test_a_pod_named_twice_runs_once() -> None:
+    request = parse("web-1", "web-2", "web-1", "--", "true")
+    assert isinstance(request, ManyDebugRequest) and request.pods == ("web-1", "web-2")
+
+
+def test_a_selector_needs_no_pod() -> None:
+    request = parse("-l", "app=web", "--max-parallel", "3", "-n", "shop", "--", "ps")
+    assert request == ManyDebugRequest(
+        selector="app=web", max_parallel=3, namespace="shop", command=("ps",)
+    )
+
+
+def test_a_workload_with_all_pods_and_a_dry_run() -> None:
+    request = parse("deploy/web", "--all-pods", "--dry-run", "--", "true")
+    assert request == ManyDebugRequest(
+        pods=("deploy/web",), all_pods=True, dry_run=True, command=("true",)
+    )
+
+
+def test_json_output_keeps_attaching_with_several_pods() -> None:
+    request = parse("-l", "app=web", "-o", "json", "--", "true")
+    assert isinstance(request, ManyDebugRequest) and request.attach
+
+
+def test_single_pod_command_lines_are_unchanged() -> None:
+    assert parse("web", "--", "ps") == DebugRequest(pod="web", command=("ps",))
+    assert parse("web", "ps", "x") == DebugRequest(pod="web", command=("ps", "x"))
+    assert parse("deploy/web", "--", "ps") == DebugRequest(pod="deploy/web", command=("ps",))
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (("--", "ps"), "name the Pod to debug"),
+        (("web", "--max-parallel", "3", "--", "ps"), "--max-parallel applies to several Pods"),
+        (("web", "--group", "--", "ps"), "--group applies to several Pods"),
+        (("-l", "app=web", "-it"), "-i/-t attaches to one Pod"),
+        (("a", "b", "-it", "--", "sh"), "-i/-t attaches to one Pod"),
+        (("-l", "app=web", "-o", "yaml", "--", "ps"), "-o yaml is not available"),
+        (("-l", "app=web", "-o", "json", "--group", "--", "ps"), "not both"),
+        (("-l", "app=web", "--copy-to", "x", "--", "ps"), "--copy-to copies one Pod"),
+        (("-l", "app=web", "--keep", "--", "ps"), "--keep cannot be used with several Pods"),
+        (("a", "b", "--", "ps", "-l", "x"), None),
+    ],
+)
+def test_refusals(argv: tuple[str, ...], words: str | None) -> None:
+    if words is None:
+        # Words after -- are the command's, even when they look like flags.
+        request = parse(*argv)
+        assert isinstance(request, ManyDebugRequest) and request.command == ("ps", "-l", "x")
+        return
+    with pytest.raises(UsageError) as caught:
+        parse(*argv)
+    assert words in caught.value.message
+
+
+def test_it_across_several_pods_exits_2_before_any_connection(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KUBECONFIG", "/nonexistent/kubeconfig")
+    code = main(["debug", "-l", "app=web", "-it", "--", "sh"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("podscope: error: -i/-t attaches to one Pod")

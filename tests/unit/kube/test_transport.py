@@ -1,0 +1,175 @@
+"""The kubeconfig-to-HTTP settings of ``kube.transport`` and what ``connect`` imports."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from podscope.errors import ConfigError
+from podscope.kube.client import KubeClient
+from podscope.kube.transport import HttpClient, _bypassed, settings_from_kubeconfig
+
+SERVER = "https://10.0.0.1:6443"
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def test_inline_material_goes_to_private_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HTTPS_PROXY", raising=False)
+    monkeypatch.delenv("https_proxy", raising=False)
+    cluster = {"server": SERVER + "/", "certificate-authority-data": _b64("CA PEM")}
+    user = {"client-certificate-data": _b64("CERT PEM"), "client-key-data": _b64("KEY PEM")}
+    settings = settings_from_kubeconfig(cluster, user)
+    assert settings.host == SERVER
+    for path, content in (
+        (settings.ssl_ca_cert, "CA PEM"),
+        (settings.cert_file, "CERT PEM"),
+        (settings.key_file, "KEY PEM"),
+    ):
+        assert path is not None and Path(path).read_text() == content
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+        assert stat.S_IMODE(os.stat(Path(path).parent).st_mode) == 0o700
+    assert settings.verify_ssl is True and settings.api_key == {}
+
+
+def test_paths_tokens_and_basic_credentials(tmp_path: Path) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text("from-file\n")
+    cluster = {"server": SERVER, "certificate-authority": "/etc/ca.crt"}
+    settings = settings_from_kubeconfig(cluster, {"tokenFile": str(token_file)})
+    assert settings.ssl_ca_cert == "/etc/ca.crt"
+    assert settings.api_key["BearerToken"] == "Bearer from-file"
+    # A token given inline wins over the file, as in kubectl.
+    both = settings_from_kubeconfig(cluster, {"token": "inline", "tokenFile": str(token_file)})
+    assert both.api_key["BearerToken"] == "Bearer inline"
+    basic = settings_from_kubeconfig(cluster, {"username": "ann", "password": "pw"})
+    assert basic.api_key["BearerToken"] == "Basic " + _b64("ann:pw")
+
+
+def test_tls_flags_and_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://env-proxy:3128")
+    monkeypatch.setenv("NO_PROXY", "10.0.0.0/8")
+    cluster = {"server": SERVER, "insecure-skip-tls-verify": True, "tls-server-name": "api"}
+    settings = settings_from_kubeconfig(cluster, {})
+    assert settings.verify_ssl is False and settings.tls_server_name == "api"
+    assert settings.proxy == "http://env-proxy:3128" and settings.no_proxy == "10.0.0.0/8"
+    own = settings_from_kubeconfig({**cluster, "proxy-url": "http://own:8080"}, {})
+    assert own.proxy == "http://own:8080" and own.no_proxy is None
+
+
+@pytest.mark.parametrize(
+    ("host", "no_proxy", "bypassed"),
+    [
+        ("https://10.0.0.1:6443", "10.0.0.0/8", True),
+        ("https://10.0.0.1:6443", "192.168.0.0/16", False),
+        ("https://api.corp.example:6443", ".corp.example", True),
+        ("https://api.corp.example:6443", "corp.example", True),
+        ("https://api.corp.example:6443", "other.example,api.corp.example:6443", True),
+        ("https://apicorp.example:6443", "corp.example", False),
+        ("https://anything:6443", "*", True),
+        ("https://anything:6443", "", False),
+    ],
+)
+def test_no_proxy_rules(host: str, no_proxy: str, bypassed: bool) -> None:
+    assert _bypassed(host, no_proxy) is bypassed
+
+
+def test_requests_carry_the_credential_and_encode_json() -> None:
+    settings = settings_from_kubeconfig({"server": SERVER}, {"token": "t0k"})
+    refreshed: list[str] = []
+    settings.refresh_api_key_hook = lambda s: refreshed.append("yes")
+    client = HttpClient(settings)
+    client.user_agent = "podscope/test"
+    method, url, headers, body, _ = client.param_serialize(
+        method="PATCH",
+        resource_path="/api/v1/namespaces/n/pods/p",
+        query_params=[("fieldManager", "podscope"), ("a", "b c")],
+        header_params={"Content-Type": "application/merge-patch+json"},
+        body={"spec": {}},
+        auth_settings=["BearerToken"],
+    )
+    assert (method, url) == (
+        "PATCH",
+        SERVER + "/api/v1/namespaces/n/pods/p?fieldManager=podscope&a=b+c",
+    )
+    assert headers["authorization"] == "Bearer t0k" and headers["User-Agent"] == "podscope/test"
+    assert json.loads(body) == {"spec": {}} and refreshed == ["yes"]
+
+
+class _Refusing:
+    """An ApiClient-shaped transport that answers every request with 401."""
+
+    class configuration:  # noqa: N801
+        host = SERVER
+
+    def param_serialize(self, **kw: Any) -> tuple[str, str, dict[str, str], Any, None]:
+        return kw["method"], SERVER + kw["resource_path"], {}, None, None
+
+    def call_api(self, *args: Any, **kw: Any) -> Any:
+        class Answer:
+            status = 401
+            data = b'{"kind":"Status","code":401,"message":"Unauthorized"}'
+
+            def read(self) -> bytes:
+                return self.data
+
+        return Answer()
+
+
+def test_a_401_runs_the_certificate_check() -> None:
+    def expired() -> None:
+        raise ConfigError("the client certificate of kubeconfig context 'c' expired on 2021-01-01")
+
+    kube = KubeClient(
+        _Refusing(),
+        namespace="ns",
+        context="c",
+        request_timeout=5,
+        connect_timeout=1,
+        certificate_check=expired,
+    )
+    with pytest.raises(ConfigError, match="expired on 2021-01-01"):
+        kube.get_pod("ns", "p")
+
+
+def test_connect_and_a_request_do_not_import_the_kubernetes_package(tmp_path: Path) -> None:
+    kubeconfig = tmp_path / "kc"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+        "clusters: [{name: k, cluster: {server: 'https://127.0.0.1:1'}}]\n"
+        "users: [{name: u, user: {token: t}}]\n"
+        "contexts: [{name: c, context: {cluster: k, user: u}}]\n"
+    )
+    script = (
+        "import sys\n"
+        "from podscope.kube.config import connect\n"
+        f"client = connect({str(kubeconfig)!r}, connect_timeout=0.5)\n"
+        "try:\n"
+        "    client.get_pod('default', 'p')\n"
+        "except Exception:\n"
+        "    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'kubernetes'))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
+
+
+def test_the_pool_widens_for_many_requests_at_once() -> None:
+    client = HttpClient(settings_from_kubeconfig({"server": SERVER}, {}))
+    kube = KubeClient(client, namespace="ns", context="c", request_timeout=5, connect_timeout=1)
+    kube.widen_pool(64)
+    assert client._pool.connection_pool_kw["maxsize"] == 64
+    kube.widen_pool(8)  # never narrowed
+    assert client._pool.connection_pool_kw["maxsize"] == 64
