@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from podscope.cli import flags, many
+from podscope.cli import flags
 from podscope.cli.common import open_client, print_document
 from podscope.errors import UsageError
-from podscope.rules.many import ManyDebugRequest, is_many
 from podscope.rules.requests import (
     DebugRequest,
     NodeDebugRequest,
@@ -23,6 +22,9 @@ from podscope.rules.requests import (
     field_names,
 )
 from podscope.rules.workloads import node_name_of
+
+if TYPE_CHECKING:
+    from podscope.rules.many import ManyDebugRequest
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -93,10 +95,14 @@ def build_request(
     args: argparse.Namespace,
 ) -> DebugRequest | PodCopyRequest | NodeDebugRequest | ManyDebugRequest:
     """The request the command line asks for, validated (nothing is sent before this)."""
+    from podscope.rules.many import is_many
+
     values = flags.given(args)
     if is_many(
         values.get("pods", ()), values.get("selector"), "all_pods" in values, "dry_run" in values
     ):
+        from podscope.cli import many
+
         return many.build_request(values)
     if "pod" not in values:
         raise UsageError("name the Pod to debug: podscope debug POD [-- COMMAND]")
@@ -120,8 +126,12 @@ def build_request(
 
 
 def run(args: argparse.Namespace) -> int:
+    from podscope.rules.many import ManyDebugRequest
+
     request = build_request(args)
     if isinstance(request, ManyDebugRequest):
+        from podscope.cli import many
+
         return many.run(args, request)
     with open_client(args) as client:
         result: Any
