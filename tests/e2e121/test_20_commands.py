@@ -426,3 +426,32 @@ def test_doctor_on_a_pod_passes_and_podsecurity_degrades_clearly(
         assert labels["result"] in ("ok", "warn") and labels["evidence"]
         if profile == "legacy":
             assert result.returncode == 0, report["findings"]
+
+
+def test_a_recorded_session_names_the_kubeconfig_user_where_the_server_cannot_say(
+    make_pod: Callable[..., dict[str, Any]],
+    namespace: str,
+    podscope_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    # 1.21 serves no SelfSubjectReview (beta from 1.27): the receipt falls back to the
+    # kubeconfig's user entry and says so.
+    from ruamel.yaml import YAML
+
+    make_pod("app", APP_IMAGE)
+    record = tmp_path / "rec"
+    result = podscope(
+        podscope_env, "debug", "app", "-n", namespace, *PULL, "--record", str(record),
+        "--", "echo", "recorded",
+    )  # fmt: skip
+    no_traceback(result)
+    assert result.returncode == 0 and result.stdout == "recorded\n", result.stderr
+    (receipt_path,) = record.glob("*.receipt.json")
+    receipt = json.loads(receipt_path.read_text())
+    config = YAML(typ="safe").load(Path(podscope_env["KUBECONFIG"]).read_text())
+    current = next(c for c in config["contexts"] if c["name"] == config["current-context"])
+    assert receipt["who"]["source"] == "kubeconfig"
+    assert receipt["who"]["username"] == current["context"]["user"]
+    assert receipt["exit_code"] == 0 and receipt["pod"] == "app"
+    (cast,) = record.glob("*.cast")
+    assert "recorded" in cast.read_text()
