@@ -63,11 +63,12 @@ def _shrunk(
         max((len(w) for row in cells for w in row[i].split()), default=0) for i in range(count)
     ]
     fitted = sizes
+    # First keep whole words where they fit; failing that, only the titles.
     for floor_of in (
-        lambda i: max(MIN_COLUMN, min(words[i], MAX_WORD), titles[i]),
-        lambda i: max(MIN_COLUMN, titles[i]),
+        [max(MIN_COLUMN, min(words[i], MAX_WORD), titles[i]) for i in range(count)],
+        [max(MIN_COLUMN, titles[i]) for i in range(count)],
     ):
-        floors = [sizes[i] if kept[i] else min(sizes[i], floor_of(i)) for i in range(count)]
+        floors = [sizes[i] if kept[i] else min(sizes[i], floor_of[i]) for i in range(count)]
         fitted = _fit(sizes, floors, room)
         if sum(fitted) <= room:
             break
