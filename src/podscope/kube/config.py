@@ -280,7 +280,10 @@ def _http_client(cluster: dict[str, Any], user: dict[str, Any], context: str) ->
             f"{exc.strerror or exc}"
         ) from None
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"kubeconfig context {context!r} is malformed: {exc}") from None
+        raise ConfigError(
+            f"kubeconfig context {context!r} is malformed: {exc}",
+            remedy="the cluster's server is a URL such as https://HOST:6443",
+        ) from None
     settings.retries = _retry_policy()
     return HttpClient(settings)
 

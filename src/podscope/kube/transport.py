@@ -91,10 +91,29 @@ def _environment_proxy(host: str) -> tuple[str | None, str | None]:
     return proxies.get(scheme) or proxies.get("all"), proxies.get("no")
 
 
+def server_url(server: str) -> str:
+    """The kubeconfig's ``server`` as a base URL. As in client-go, a server given without a
+    scheme is taken as https; anything else that is not an http(s) URL with a host is refused
+    (ValueError) rather than sent wherever urllib3 would guess."""
+    server = server.strip()
+    if not server:
+        return ""  # the caller says that the context names no server
+    if "://" not in server:
+        server = "https://" + server
+    parts = urlsplit(server)
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise ValueError("the cluster's server has a port that is not a number") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("the cluster's server is not an http(s) URL with a host")
+    return server.rstrip("/")
+
+
 def settings_from_kubeconfig(cluster: dict[str, Any], user: dict[str, Any]) -> ConnectionSettings:
     """The settings of one kubeconfig context (its cluster and user entries, paths already
     resolved against their files). An exec plugin is not run here: see ``credentials``."""
-    host = str(cluster.get("server") or "").rstrip("/")
+    host = server_url(str(cluster.get("server") or ""))
     settings = ConnectionSettings(host=host)
     if host.startswith("https"):
         settings.ssl_ca_cert = _file_or_data(cluster, "certificate-authority", "ca")

@@ -15,7 +15,7 @@ import pytest
 
 from podscope.errors import ConfigError
 from podscope.kube.client import KubeClient
-from podscope.kube.transport import HttpClient, _bypassed, settings_from_kubeconfig
+from podscope.kube.transport import HttpClient, _bypassed, server_url, settings_from_kubeconfig
 
 SERVER = "https://10.0.0.1:6443"
 
@@ -173,3 +173,23 @@ def test_the_pool_widens_for_many_requests_at_once() -> None:
     assert client._pool.connection_pool_kw["maxsize"] == 64
     kube.widen_pool(8)  # never narrowed
     assert client._pool.connection_pool_kw["maxsize"] == 64
+
+
+@pytest.mark.parametrize(
+    ("server", "url"),
+    [
+        ("https://10.0.0.1:6443/", "https://10.0.0.1:6443"),
+        ("api.example:6443", "https://api.example:6443"),  # client-go's default scheme
+        ("1", "https://1"),
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ("", ""),
+    ],
+)
+def test_server_urls_as_client_go_takes_them(server: str, url: str) -> None:
+    assert server_url(server) == url
+
+
+@pytest.mark.parametrize("server", ["ftp://host", "https://", "https://host:port", "https:///x"])
+def test_servers_that_are_not_urls_are_refused(server: str) -> None:
+    with pytest.raises(ValueError, match="server"):
+        server_url(server)
