@@ -57,6 +57,12 @@ _TARGET_GROUP = "the target's file system, environment and identity"
 _MANY_GROUP = "several Pods (POD1 POD2 ... -- CMD, -l SELECTOR, deploy/NAME --all-pods)"
 _RECORD_GROUP = "the session's record (an asciicast recording, a receipt, Events on the Pod)"
 
+
+def _wait_timeout(help: str) -> Flag:
+    """``--timeout SECONDS``: every command's own wait, each saying what it waits for."""
+    return Flag("timeout", ("--timeout",), help, type=float, metavar="SECONDS")
+
+
 FLAGS: dict[str, Flag] = {
     flag.dest if key is None else key: flag
     for key, flag in [
@@ -221,13 +227,7 @@ FLAGS: dict[str, Flag] = {
         ),
         (
             None,
-            Flag(
-                "timeout",
-                ("--timeout",),
-                "how long to wait for the container to start (default {default:g})",
-                type=float,
-                metavar="SECONDS",
-            ),
+            _wait_timeout("how long to wait for the container to start (default {default:g})"),
         ),
         (
             None,
@@ -584,12 +584,8 @@ FLAGS: dict[str, Flag] = {
         ),
         (
             "attach_timeout",
-            Flag(
-                "timeout",
-                ("--timeout",),
-                "how long to wait for a container that has not started yet (default {default:g})",
-                type=float,
-                metavar="SECONDS",
+            _wait_timeout(
+                "how long to wait for a container that has not started yet (default {default:g})"
             ),
         ),
         # -- stop ------------------------------------------------------------------------------
@@ -617,13 +613,7 @@ FLAGS: dict[str, Flag] = {
         ),
         (
             "stop_timeout",
-            Flag(
-                "timeout",
-                ("--timeout",),
-                "how long to wait for each debugger to end (default {default:g})",
-                type=float,
-                metavar="SECONDS",
-            ),
+            _wait_timeout("how long to wait for each debugger to end (default {default:g})"),
         ),
         # -- ls --------------------------------------------------------------------------------
         (
@@ -753,12 +743,8 @@ FLAGS: dict[str, Flag] = {
         ),
         (
             "cp_timeout",
-            Flag(
-                "timeout",
-                ("--timeout",),
-                "how long to wait for a new helper container to start (default {default:g})",
-                type=float,
-                metavar="SECONDS",
+            _wait_timeout(
+                "how long to wait for a new helper container to start (default {default:g})"
             ),
         ),
         # -- apply -----------------------------------------------------------------------------
@@ -809,13 +795,7 @@ FLAGS: dict[str, Flag] = {
         (None, Flag("wait", ("--no-wait",), "do not wait for them to start", kind="off")),
         (
             "apply_timeout",
-            Flag(
-                "timeout",
-                ("--timeout",),
-                "how long to wait for the containers to start (default {default:g})",
-                type=float,
-                metavar="SECONDS",
-            ),
+            _wait_timeout("how long to wait for the containers to start (default {default:g})"),
         ),
         # -- cleanup ---------------------------------------------------------------------------
         (
