@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from podscope.errors import UsageError
 from podscope.rules.requests import DRY_RUN_MODES, PROFILE_NAMES, PULL_POLICIES, field_default
@@ -1056,7 +1056,12 @@ COMMAND_FLAGS: dict[str, tuple[str, ...]] = {
     ),
 }
 
-RequestT = TypeVar("RequestT")
+
+class _Request(Protocol):
+    def validate(self) -> None: ...
+
+
+RequestT = TypeVar("RequestT", bound=_Request)
 
 
 def add_flags(
@@ -1153,10 +1158,11 @@ def build(
     command: str,
     refuse: Callable[[Flag], str] | None = None,
 ) -> RequestT:
-    """The request of ``request_type`` made of the given ``values`` (by dest).
+    """The request of ``request_type`` made of the given ``values`` (by dest), validated.
 
     A given flag that is not a field of the request type is refused with ``refuse(flag)``'s
-    message (default: "FLAG cannot be used here"), before anything is sent.
+    message (default: "FLAG cannot be used here"), and a request that fails ``validate()`` is
+    refused here too: before a client is opened, so bad input never reads the kubeconfig.
     """
     from dataclasses import fields
 
@@ -1169,7 +1175,9 @@ def build(
             flag = flag_for(command, dest)
             raise UsageError(refuse(flag) if refuse else f"{flag.shown} cannot be used here")
         kwargs[dest] = tuple(value) if isinstance(value, list) else value
-    return request_type(**kwargs)
+    request = request_type(**kwargs)
+    request.validate()
+    return request
 
 
 def words_after_dashdash(words: Sequence[str]) -> tuple[list[str], list[str]]:
