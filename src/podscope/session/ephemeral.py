@@ -164,15 +164,6 @@ def create_container(
     )
 
 
-def _resolve_pod(
-    client: KubeAPI, options: DebugRequest, namespace: str
-) -> tuple[dict[str, Any], str]:
-    ref = parse_pod_ref(options.pod)
-    if ref.workload is None:
-        return client.get_pod(namespace, ref.name), "named on the command line"
-    return client.get_workload(namespace, ref)
-
-
 def _result(
     pod: dict[str, Any],
     name: str,
@@ -257,9 +248,10 @@ def _run_debug(client: KubeAPI, options: DebugRequest, io: SessionIO, phase: _Ph
     report = io.events
     assert options.image is not None, "the image is resolved before the session starts"
     namespace = options.namespace or client.namespace
-    pod, pod_reason = _resolve_pod(client, options, namespace)
+    ref = parse_pod_ref(options.pod)
+    pod, pod_reason = client.get_workload(namespace, ref)
     pod_name = str(_meta(pod).get("name"))
-    if parse_pod_ref(options.pod).workload is not None:
+    if ref.workload is not None:
         report(f"debugging Pod {pod_name} ({pod_reason})")
     check_pod_can_debug(pod)
     shape = client.writable_ephemeral_shape()

@@ -76,15 +76,6 @@ def _meta(pod: dict[str, Any]) -> dict[str, Any]:
     return pod.get("metadata") or {}
 
 
-def _resolve(
-    client: KubeAPI, options: PodCopyRequest, namespace: str
-) -> tuple[dict[str, Any], str]:
-    ref = parse_pod_ref(options.pod)
-    if ref.workload is None:
-        return client.get_pod(namespace, ref.name), "named on the command line"
-    return client.get_workload(namespace, ref)
-
-
 def _is_ours(pod: dict[str, Any]) -> bool:
     return (_meta(pod).get("labels") or {}).get(MANAGED_BY_KEY) == MANAGED_BY_VALUE
 
@@ -255,9 +246,10 @@ def run_copy(client: KubeAPI, request: PodCopyRequest, io: SessionIO) -> CopyRes
     request.validate()
     options, report = request, io.events
     namespace = options.namespace or client.namespace
-    original, pod_reason = _resolve(client, options, namespace)
+    ref = parse_pod_ref(options.pod)
+    original, pod_reason = client.get_workload(namespace, ref)
     original_name = str(_meta(original).get("name"))
-    if parse_pod_ref(options.pod).workload is not None:
+    if ref.workload is not None:
         report(f"copying Pod {original_name} ({pod_reason})")
     plan = build_pod_copy(original, options)
     _ensure_free(client, namespace, options.copy_to)
