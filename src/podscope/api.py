@@ -15,7 +15,8 @@ validated before any connection is opened, so a bad one fails with nothing sent.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from podscope.client import Client
 
@@ -30,68 +31,62 @@ if TYPE_CHECKING:
 
 _CLIENT_OPTIONS = ("kubeconfig", "context", "request_timeout", "on_event")
 
+R = TypeVar("R")
 
-def _once(method: str, request: Any, options: dict[str, Any]) -> Any:
+
+def _once(method: Callable[..., R], request: Any, options: dict[str, Any]) -> R:
+    """Run the unbound ``Client`` method on a client opened for this one call."""
     if request is not None:
         request.validate()  # before connecting: a bad request sends nothing
     client_options = {k: options.pop(k) for k in _CLIENT_OPTIONS if k in options}
     with Client(**client_options) as client:
-        return getattr(client, method)(request, **options)
+        return method(client, request, **options)
 
 
 def debug(request: rules.requests.DebugRequest, **options: Any) -> ephemeral.DebugResult:
     """:meth:`Client.debug` on a one-shot client."""
-    result: ephemeral.DebugResult = _once("debug", request, options)
-    return result
+    return _once(Client.debug, request, options)
 
 
 def debug_copy(request: rules.requests.PodCopyRequest, **options: Any) -> pod_copy.CopyResult:
     """:meth:`Client.debug_copy` on a one-shot client."""
-    result: pod_copy.CopyResult = _once("debug_copy", request, options)
-    return result
+    return _once(Client.debug_copy, request, options)
 
 
 def debug_node(request: rules.requests.NodeDebugRequest, **options: Any) -> node_debug.NodeResult:
     """:meth:`Client.debug_node` on a one-shot client."""
-    result: node_debug.NodeResult = _once("debug_node", request, options)
-    return result
+    return _once(Client.debug_node, request, options)
 
 
 def attach(request: rules.requests.AttachRequest, **options: Any) -> _attach.AttachResult:
     """:meth:`Client.attach` on a one-shot client."""
-    result: _attach.AttachResult = _once("attach", request, options)
-    return result
+    return _once(Client.attach, request, options)
 
 
 def list_ephemeral(
     request: rules.requests.ListRequest | None = None, **options: Any
 ) -> list[listing.EphemeralRow]:
     """:meth:`Client.list_ephemeral` on a one-shot client."""
-    rows: list[listing.EphemeralRow] = _once("list_ephemeral", request, options)
-    return rows
+    return _once(Client.list_ephemeral, request, options)
 
 
 def cp(request: rules.requests.CpRequest, **options: Any) -> _cp.CpResult:
     """:meth:`Client.cp` on a one-shot client."""
-    result: _cp.CpResult = _once("cp", request, options)
-    return result
+    return _once(Client.cp, request, options)
 
 
 def apply(request: rules.requests.ApplyRequest, **options: Any) -> _apply.ApplyResult:
     """:meth:`Client.apply` on a one-shot client."""
-    result: _apply.ApplyResult = _once("apply", request, options)
-    return result
+    return _once(Client.apply, request, options)
 
 
 def cleanup(
     request: rules.requests.CleanupRequest | None = None, **options: Any
 ) -> _cleanup.CleanupResult:
     """:meth:`Client.cleanup` on a one-shot client."""
-    result: _cleanup.CleanupResult = _once("cleanup", request, options)
-    return result
+    return _once(Client.cleanup, request, options)
 
 
 def doctor(request: rules.requests.DoctorRequest | None = None, **options: Any) -> DoctorReport:
     """:meth:`Client.doctor` on a one-shot client."""
-    report: DoctorReport = _once("doctor", request, options)
-    return report
+    return _once(Client.doctor, request, options)

@@ -43,7 +43,6 @@ def run(args: argparse.Namespace) -> int:
             remedy="write the document to a file",
         )
     request = flags.build(ApplyRequest, values, command="apply")
-    request.validate()
     with open_client(args) as client:
         result = client.apply(request)
     if output:

@@ -29,7 +29,6 @@ def run(args: argparse.Namespace) -> int:
     if "container" not in values:
         raise UsageError("attach needs -c/--container NAME (the container to attach to)")
     request = flags.build(AttachRequest, values, command="attach")
-    request.validate()
     with open_client(args) as client:
         result = client.attach(request)
     return result.exit_code if result.exit_code is not None else 0

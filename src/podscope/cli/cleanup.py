@@ -75,7 +75,6 @@ def _ask(
 def run(args: argparse.Namespace) -> int:
     values = flags.given(args)
     request = flags.build(CleanupRequest, values, command="cleanup")
-    request.validate()
     output = machine_output(args)
     listing = None if output else sys.stdout
     with open_client(args) as client:

@@ -97,7 +97,6 @@ def run(args: argparse.Namespace) -> int:
     if "dest" not in values:
         raise UsageError("cp needs a source and a destination, e.g. mypod:/tmp/file ./file")
     request = flags.build(CpRequest, values, command="cp")
-    request.validate()
     quiet = getattr(args, "quiet", False)
     with open_client(args) as client:
         result = client.cp(

@@ -121,7 +121,6 @@ def build_request(
     request: DebugRequest | PodCopyRequest | NodeDebugRequest = flags.build(
         request_type, values, command="debug", refuse=_refusal(mode)
     )
-    request.validate()
     return request
 
 

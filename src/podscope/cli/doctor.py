@@ -31,7 +31,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     request = flags.build(DoctorRequest, flags.given(args), command="doctor")
-    request.validate()
     with open_client(args) as client:
         report = client.doctor(request)
     output = machine_output(args)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from podscope.errors import UsageError
 from podscope.rules.requests import DRY_RUN_MODES, PROFILE_NAMES, PULL_POLICIES, field_default
@@ -56,6 +56,12 @@ _NODE_GROUP = "node mode (POD is node/NAME; --chroot runs the command in the nod
 _TARGET_GROUP = "the target's file system, environment and identity"
 _MANY_GROUP = "several Pods (POD1 POD2 ... -- CMD, -l SELECTOR, deploy/NAME --all-pods)"
 _RECORD_GROUP = "the session's record (an asciicast recording, a receipt, Events on the Pod)"
+
+
+def _wait_timeout(help: str) -> Flag:
+    """``--timeout SECONDS``: every command's own wait, each saying what it waits for."""
+    return Flag("timeout", ("--timeout",), help, type=float, metavar="SECONDS")
+
 
 FLAGS: dict[str, Flag] = {
     flag.dest if key is None else key: flag
@@ -221,13 +227,7 @@ FLAGS: dict[str, Flag] = {
         ),
         (
             None,
-            Flag(
-                "timeout",
-                ("--timeout",),
-                "how long to wait for the container to start (default {default:g})",
-                type=float,
-                metavar="SECONDS",
-            ),
+            _wait_timeout("how long to wait for the container to start (default {default:g})"),
         ),
         (
             None,
@@ -584,12 +584,8 @@ FLAGS: dict[str, Flag] = {
         ),
         (
             "attach_timeout",
-            Flag(
-                "timeout",
-                ("--timeout",),
-                "how long to wait for a container that has not started yet (default {default:g})",
-                type=float,
-                metavar="SECONDS",
+            _wait_timeout(
+                "how long to wait for a container that has not started yet (default {default:g})"
             ),
         ),
         # -- stop ------------------------------------------------------------------------------
@@ -617,13 +613,7 @@ FLAGS: dict[str, Flag] = {
         ),
         (
             "stop_timeout",
-            Flag(
-                "timeout",
-                ("--timeout",),
-                "how long to wait for each debugger to end (default {default:g})",
-                type=float,
-                metavar="SECONDS",
-            ),
+            _wait_timeout("how long to wait for each debugger to end (default {default:g})"),
         ),
         # -- ls --------------------------------------------------------------------------------
         (
@@ -753,12 +743,8 @@ FLAGS: dict[str, Flag] = {
         ),
         (
             "cp_timeout",
-            Flag(
-                "timeout",
-                ("--timeout",),
-                "how long to wait for a new helper container to start (default {default:g})",
-                type=float,
-                metavar="SECONDS",
+            _wait_timeout(
+                "how long to wait for a new helper container to start (default {default:g})"
             ),
         ),
         # -- apply -----------------------------------------------------------------------------
@@ -809,13 +795,7 @@ FLAGS: dict[str, Flag] = {
         (None, Flag("wait", ("--no-wait",), "do not wait for them to start", kind="off")),
         (
             "apply_timeout",
-            Flag(
-                "timeout",
-                ("--timeout",),
-                "how long to wait for the containers to start (default {default:g})",
-                type=float,
-                metavar="SECONDS",
-            ),
+            _wait_timeout("how long to wait for the containers to start (default {default:g})"),
         ),
         # -- cleanup ---------------------------------------------------------------------------
         (
@@ -1076,7 +1056,12 @@ COMMAND_FLAGS: dict[str, tuple[str, ...]] = {
     ),
 }
 
-RequestT = TypeVar("RequestT")
+
+class _Request(Protocol):
+    def validate(self) -> None: ...
+
+
+RequestT = TypeVar("RequestT", bound=_Request)
 
 
 def add_flags(
@@ -1173,10 +1158,11 @@ def build(
     command: str,
     refuse: Callable[[Flag], str] | None = None,
 ) -> RequestT:
-    """The request of ``request_type`` made of the given ``values`` (by dest).
+    """The request of ``request_type`` made of the given ``values`` (by dest), validated.
 
     A given flag that is not a field of the request type is refused with ``refuse(flag)``'s
-    message (default: "FLAG cannot be used here"), before anything is sent.
+    message (default: "FLAG cannot be used here"), and a request that fails ``validate()`` is
+    refused here too: before a client is opened, so bad input never reads the kubeconfig.
     """
     from dataclasses import fields
 
@@ -1189,7 +1175,9 @@ def build(
             flag = flag_for(command, dest)
             raise UsageError(refuse(flag) if refuse else f"{flag.shown} cannot be used here")
         kwargs[dest] = tuple(value) if isinstance(value, list) else value
-    return request_type(**kwargs)
+    request = request_type(**kwargs)
+    request.validate()
+    return request
 
 
 def words_after_dashdash(words: Sequence[str]) -> tuple[list[str], list[str]]:

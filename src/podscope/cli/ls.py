@@ -112,7 +112,6 @@ class _Document:
 
 def run(args: argparse.Namespace) -> int:
     request = flags.build(ListRequest, flags.given(args), command="ls")
-    request.validate()
     try:
         return _run(args, request)
     except BrokenPipeError:

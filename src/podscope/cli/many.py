@@ -40,14 +40,12 @@ def build_request(values: dict[str, Any]) -> ManyDebugRequest:
         raise UsageError("--copy-to copies one Pod; it cannot be used with several Pods")
     pods = [*values.pop("pods", ()), *([values.pop("pod")] if "pod" in values else [])]
     values["pods"] = tuple(dict.fromkeys(pods))
-    request: ManyDebugRequest = flags.build(
+    return flags.build(
         ManyDebugRequest,
         values,
         command="debug",
         refuse=lambda flag: f"{flag.shown} cannot be used with several Pods",
     )
-    request.validate()
-    return request
 
 
 class _Printer:
@@ -145,8 +143,7 @@ def run_cp(args: argparse.Namespace, values: dict[str, Any]) -> int:
         raise UsageError("-o yaml is not available with -l; -o json prints JSON lines")
     selector, path = split_selector_path(values.pop("selector"))
     values.update(selector=selector, path=path, dest=values.pop("source"))
-    request: ManyCpRequest = flags.build(ManyCpRequest, values, command="cp")
-    request.validate()
+    request = flags.build(ManyCpRequest, values, command="cp")
     with open_client(args) as client:
         result = client.cp_many(request, on_outcome=_json if output == "json" else None)
     if output != "json":

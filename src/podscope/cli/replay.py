@@ -28,6 +28,5 @@ def run(args: argparse.Namespace) -> int:
     from podscope.session.replay import run_replay
 
     request = flags.build(ReplayRequest, flags.given(args), command="replay")
-    request.validate()
     run_replay(request, sys.stdout.buffer)
     return 0

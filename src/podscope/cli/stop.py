@@ -27,7 +27,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     request = flags.build(StopRequest, flags.given(args), command="stop")
-    request.validate()
     with open_client(args) as client:
         result = client.stop(request)
     output = getattr(args, "output", None)

@@ -340,7 +340,8 @@ class KubeClient:
                 return
 
     def get_workload(self, namespace: str, ref: PodRef) -> tuple[dict[str, Any], str]:
-        """A Running Pod of the workload ``ref`` and a sentence saying why it was chosen."""
+        """A Running Pod of the workload ``ref`` (or the Pod ``ref`` names) and a sentence
+        saying why it was chosen."""
         workload = ref.workload
         if workload is None:
             return self.get_pod(namespace, ref.name), "named on the command line"

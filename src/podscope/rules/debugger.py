@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from podscope.errors import UsageError
+from podscope.rules._duration import parse_seconds
 
 DEBUGGER_ENV = "PODSCOPE_DEBUGGER"
 SESSION_ENV = "PODSCOPE_SESSION"
@@ -103,25 +104,10 @@ def parse_duration(text: object, flag: str = "--ttl") -> int:
     Zero, negative, fractional-second and unparsable values are refused: a debugger that
     expires at once, or never, is not what anyone asks for.
     """
-    if isinstance(text, bool) or not isinstance(text, (str, int)):
-        raise UsageError(f"{flag} must be a duration such as 15m, not {text!r}")
-    value = str(text).strip().lower()
     fix = f"give {flag} a positive duration such as 90s, 15m or 1h30m"
-    if not value:
-        raise UsageError(f"{flag} needs a duration; it was given an empty one", remedy=fix)
-    if value.startswith("-"):
-        raise UsageError(f"{flag} {text!r} is negative", remedy=fix)
-    if value.isdigit():
-        seconds = float(value)
-    else:
-        pos, seconds = 0, 0.0
-        for match in _DURATION_PART.finditer(value):
-            if match.start() != pos:
-                break
-            seconds += float(match.group(1)) * _UNITS[match.group(2)]
-            pos = match.end()
-        if pos != len(value) or pos == 0:
-            raise UsageError(f"{flag} {text!r} is not a duration", remedy=fix)
+    seconds = parse_seconds(
+        text, flag, part=_DURATION_PART, units=_UNITS, example="15m", fix=fix, fix_wrong_type=False
+    )
     if seconds < 1:
         raise UsageError(f"{flag} {text!r} is shorter than a second", remedy=fix)
     if seconds > MAX_TTL_SECONDS:

@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from podscope.errors import UsageError
+from podscope.rules._duration import parse_seconds
 from podscope.rules.debugger import HOLDER_NAME, format_duration, key_of, ttl_of
 
 SUBRESOURCE = "ephemeralcontainers"
@@ -234,27 +235,12 @@ MAX_AGE_SECONDS = 100 * 365 * 86400
 def parse_age(text: object, flag: str = "--older-than") -> int:
     """Whole seconds of ``90s``, ``15m``, ``1h30m``, ``2d``, ``1w`` or plain ``600``."""
     fix = f"give {flag} a duration such as 30m, 12h or 7d"
-    if isinstance(text, bool) or not isinstance(text, (str, int)):
-        raise UsageError(f"{flag} must be a duration such as 7d, not {text!r}", remedy=fix)
-    value = str(text).strip().lower()
-    if not value:
-        raise UsageError(f"{flag} needs a duration; it was given an empty one", remedy=fix)
-    if value.startswith("-"):
-        raise UsageError(f"{flag} {text!r} is negative", remedy=fix)
-    if value.isdigit():
-        seconds = int(value)
-    else:
-        pos, seconds = 0, 0
-        for match in _PART.finditer(value):
-            if match.start() != pos:
-                break
-            seconds += int(match.group(1)) * _SECONDS[match.group(2)]
-            pos = match.end()
-        if pos != len(value) or pos == 0:
-            raise UsageError(f"{flag} {text!r} is not a duration", remedy=fix)
+    seconds = parse_seconds(
+        text, flag, part=_PART, units=_SECONDS, example="7d", fix=fix, fix_wrong_type=True
+    )
     if seconds > MAX_AGE_SECONDS:
         raise UsageError(f"{flag} {text!r} is longer than 100 years", remedy=fix)
-    return seconds
+    return int(seconds)
 
 
 def parse_time(text: str | None) -> float | None:

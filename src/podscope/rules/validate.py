@@ -65,6 +65,13 @@ def _check_keys(value: dict[str, Any], path: str, valid: frozenset[str], what: s
             raise _unknown_key(path, key, valid, what)
 
 
+def _check_mapping(value: Any, path: str, valid: frozenset[str], what: str) -> None:
+    """A mapping (``what``, at ``path``) whose every key is one of ``valid``."""
+    if not isinstance(value, dict):
+        raise wrong_type(path, value, "a mapping")
+    _check_keys(value, path, valid, what)
+
+
 def _check_string(value: Any, path: str) -> None:
     if not isinstance(value, str):
         raise wrong_type(path, value, "a string")
@@ -139,9 +146,7 @@ def _check_env(env: Any, path: str) -> None:
 
 
 def _check_security_context(sc: Any, path: str) -> None:
-    if not isinstance(sc, dict):
-        raise wrong_type(path, sc, "a mapping")
-    _check_keys(sc, path, F.SECURITY_CONTEXT_FIELDS, "securityContext")
+    _check_mapping(sc, path, F.SECURITY_CONTEXT_FIELDS, "securityContext")
     for flag in (
         "allowPrivilegeEscalation",
         "privileged",
@@ -156,18 +161,14 @@ def _check_security_context(sc: Any, path: str) -> None:
     caps = sc.get("capabilities")
     if caps is not None:
         cpath = child(path, "capabilities")
-        if not isinstance(caps, dict):
-            raise wrong_type(cpath, caps, "a mapping")
-        _check_keys(caps, cpath, frozenset({"add", "drop"}), "capabilities")
+        _check_mapping(caps, cpath, frozenset({"add", "drop"}), "capabilities")
         for key in ("add", "drop"):
             if caps.get(key) is not None:
                 _check_string_list(caps[key], child(cpath, key))
     seccomp = sc.get("seccompProfile")
     if seccomp is not None:
         spath = child(path, "seccompProfile")
-        if not isinstance(seccomp, dict):
-            raise wrong_type(spath, seccomp, "a mapping")
-        _check_keys(seccomp, spath, frozenset({"type", "localhostProfile"}), "seccompProfile")
+        _check_mapping(seccomp, spath, frozenset({"type", "localhostProfile"}), "seccompProfile")
         _check_enum(seccomp.get("type"), child(spath, "type"), F.SECCOMP_TYPES, False)
         if seccomp["type"] == "Localhost" and not seccomp.get("localhostProfile"):
             raise required(

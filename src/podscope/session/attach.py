@@ -23,6 +23,7 @@ from podscope.kube.protocol import KubeAPI
 from podscope.kube.streams import status_failure
 from podscope.rules.requests import AttachRequest
 from podscope.rules.results import ResultDict
+from podscope.rules.workloads import parse_pod_ref
 from podscope.session.container_state import (
     ContainerState,
     StateName,
@@ -76,6 +77,18 @@ class AttachResult(ResultDict):
 def _names(pod: dict[str, Any]) -> tuple[str, str]:
     meta = pod.get("metadata") or {}
     return str(meta.get("namespace")), str(meta.get("name"))
+
+
+def resolve_pod(
+    client: KubeAPI, operand: str, namespace: str, report: Events, doing: str
+) -> tuple[dict[str, Any], str]:
+    """The Pod ``operand`` (``POD``, or a workload such as ``deploy/NAME``) names and why it
+    was chosen; a workload's choice is announced as "``doing`` Pod NAME (why)"."""
+    ref = parse_pod_ref(operand)
+    pod, reason = client.get_workload(namespace, ref)
+    if ref.workload is not None:
+        report(f"{doing} Pod {_names(pod)[1]} ({reason})")
+    return pod, reason
 
 
 def container_spec(pod: dict[str, Any], name: str) -> dict[str, Any] | None:

@@ -29,8 +29,7 @@ from podscope.rules.requests import DebugRequest
 from podscope.rules.results import ResultDict
 from podscope.rules.target import choose_target
 from podscope.rules.validate import check_pod_can_debug
-from podscope.rules.workloads import parse_pod_ref
-from podscope.session.attach import StreamMode, container_spec, stream_container
+from podscope.session.attach import StreamMode, container_spec, resolve_pod, stream_container
 from podscope.session.container_state import ContainerState, StateName, container_state_of
 from podscope.session.exec_session import (
     ExecPlan,
@@ -164,15 +163,6 @@ def create_container(
     )
 
 
-def _resolve_pod(
-    client: KubeAPI, options: DebugRequest, namespace: str
-) -> tuple[dict[str, Any], str]:
-    ref = parse_pod_ref(options.pod)
-    if ref.workload is None:
-        return client.get_pod(namespace, ref.name), "named on the command line"
-    return client.get_workload(namespace, ref)
-
-
 def _result(
     pod: dict[str, Any],
     name: str,
@@ -257,10 +247,8 @@ def _run_debug(client: KubeAPI, options: DebugRequest, io: SessionIO, phase: _Ph
     report = io.events
     assert options.image is not None, "the image is resolved before the session starts"
     namespace = options.namespace or client.namespace
-    pod, pod_reason = _resolve_pod(client, options, namespace)
+    pod, pod_reason = resolve_pod(client, options.pod, namespace, report, "debugging")
     pod_name = str(_meta(pod).get("name"))
-    if parse_pod_ref(options.pod).workload is not None:
-        report(f"debugging Pod {pod_name} ({pod_reason})")
     check_pod_can_debug(pod)
     shape = client.writable_ephemeral_shape()
     target, target_reason = choose_target(pod, options.target)

@@ -34,8 +34,7 @@ from podscope.rules.profiles import describe_grants
 from podscope.rules.pullsecrets import copy_pull_refused_remedy
 from podscope.rules.requests import PodCopyRequest
 from podscope.rules.results import ResultDict
-from podscope.rules.workloads import parse_pod_ref
-from podscope.session.attach import StreamMode, stream_container
+from podscope.session.attach import StreamMode, resolve_pod, stream_container
 from podscope.session.container_state import ContainerState, StateName, check_started
 from podscope.session.io import SessionIO
 from podscope.session.wait import watch_container
@@ -74,15 +73,6 @@ def removal_command(name: str, namespace: str) -> str:
 
 def _meta(pod: dict[str, Any]) -> dict[str, Any]:
     return pod.get("metadata") or {}
-
-
-def _resolve(
-    client: KubeAPI, options: PodCopyRequest, namespace: str
-) -> tuple[dict[str, Any], str]:
-    ref = parse_pod_ref(options.pod)
-    if ref.workload is None:
-        return client.get_pod(namespace, ref.name), "named on the command line"
-    return client.get_workload(namespace, ref)
 
 
 def _is_ours(pod: dict[str, Any]) -> bool:
@@ -255,10 +245,8 @@ def run_copy(client: KubeAPI, request: PodCopyRequest, io: SessionIO) -> CopyRes
     request.validate()
     options, report = request, io.events
     namespace = options.namespace or client.namespace
-    original, pod_reason = _resolve(client, options, namespace)
+    original, pod_reason = resolve_pod(client, options.pod, namespace, report, "copying")
     original_name = str(_meta(original).get("name"))
-    if parse_pod_ref(options.pod).workload is not None:
-        report(f"copying Pod {original_name} ({pod_reason})")
     plan = build_pod_copy(original, options)
     _ensure_free(client, namespace, options.copy_to)
     _warn_owner(original, options, report)
