@@ -17,6 +17,12 @@ from hypothesis import HealthCheck, settings
 settings.register_profile("podscope", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("podscope")
 
+# A suite started in the background of a non-interactive shell (`cmd &`, nohup) inherits
+# SIGINT ignored, and so would every podscope it starts: the Ctrl-C tests would then test the
+# shell, not podscope. Give children the disposition an interactive terminal gives them.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
