@@ -187,7 +187,7 @@ class HttpClient:
             options["server_hostname"] = settings.tls_server_name
         if settings.retries is not None:
             options["retries"] = settings.retries
-        if settings.proxy and not _bypassed(settings.host, settings.no_proxy):
+        if settings.proxy and not proxy_bypassed(settings.host, settings.no_proxy):
             if urlsplit(settings.proxy).scheme.startswith("socks"):
                 from urllib3.contrib.socks import SOCKSProxyManager
 
@@ -260,7 +260,7 @@ class HttpClient:
         self._pool.clear()
 
 
-def _bypassed(host: str, no_proxy: str | None) -> bool:
+def proxy_bypassed(host: str, no_proxy: str | None) -> bool:
     """Whether ``host`` matches a $NO_PROXY entry: ``*``, a name or domain suffix, an address
     or a CIDR range (as Go's and the package's readers take them)."""
     import ipaddress

@@ -15,7 +15,7 @@ import pytest
 
 from podscope.errors import ConfigError
 from podscope.kube.client import KubeClient
-from podscope.kube.transport import HttpClient, _bypassed, server_url, settings_from_kubeconfig
+from podscope.kube.transport import HttpClient, proxy_bypassed, server_url, settings_from_kubeconfig
 
 SERVER = "https://10.0.0.1:6443"
 
@@ -81,7 +81,7 @@ def test_tls_flags_and_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
     ],
 )
 def test_no_proxy_rules(host: str, no_proxy: str, bypassed: bool) -> None:
-    assert _bypassed(host, no_proxy) is bypassed
+    assert proxy_bypassed(host, no_proxy) is bypassed
 
 
 def test_requests_carry_the_credential_and_encode_json() -> None:
