@@ -432,12 +432,13 @@ class Client:
         self, request: DebugRequest | AttachRequest, command: str, profile: str | None
     ) -> RecordOptions | None:
         """How the request's session is recorded (None: it is not)."""
-        from podscope.session.record import RecordOptions
         from podscope.session.settings import resolve_record
 
         directory, required, _ = resolve_record(request.record, request.record_required)
         if directory is None and not required:
             return None
+        from podscope.session.record import RecordOptions
+
         return RecordOptions(
             directory=directory,
             record_input=request.record_input,

@@ -21,7 +21,7 @@ from podscope.rules.requests import (
     PodCopyRequest,
     field_names,
 )
-from podscope.rules.workloads import node_name_of
+from podscope.rules.workloads import is_many, node_name_of
 
 if TYPE_CHECKING:
     from podscope.rules.many import ManyDebugRequest
@@ -95,8 +95,6 @@ def build_request(
     args: argparse.Namespace,
 ) -> DebugRequest | PodCopyRequest | NodeDebugRequest | ManyDebugRequest:
     """The request the command line asks for, validated (nothing is sent before this)."""
-    from podscope.rules.many import is_many
-
     values = flags.given(args)
     if is_many(
         values.get("pods", ()), values.get("selector"), "all_pods" in values, "dry_run" in values
@@ -125,10 +123,8 @@ def build_request(
 
 
 def run(args: argparse.Namespace) -> int:
-    from podscope.rules.many import ManyDebugRequest
-
     request = build_request(args)
-    if isinstance(request, ManyDebugRequest):
+    if not isinstance(request, (DebugRequest, PodCopyRequest, NodeDebugRequest)):
         from podscope.cli import many
 
         return many.run(args, request)

@@ -13,6 +13,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from podscope import __version__
 from podscope.errors import ExitCode, PodscopeError
@@ -34,14 +35,62 @@ COMMANDS = {
 }
 
 
+def terminal_columns() -> int:
+    """The terminal's width as :func:`shutil.get_terminal_size` gives it ($COLUMNS, else the
+    size of stdout's terminal, else 80), without importing :mod:`shutil`."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter with the width known up front.
+
+    argparse builds a formatter for every ``add_argument`` (to check metavars) and, given no
+    width, imports :mod:`shutil` (with its compression modules) to measure the terminal each
+    time: a few milliseconds of every start-up for a hundred flags.
+    """
+
+    width = 0  # measured once, on first use
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        if width is None:
+            if not HelpFormatter.width:
+                HelpFormatter.width = terminal_columns() - 2
+            width = HelpFormatter.width
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser (and, through ``parser_class``, its sub-commands') using
+    :class:`HelpFormatter`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The parser; with ``only``, just that command's (start-up imports one command module)."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="podscope",
         description="Debug running Kubernetes Pods with ephemeral containers.",
     )
     parser.add_argument("--version", action="version", version=f"podscope {__version__}")
-    sub = parser.add_subparsers(dest="command_name", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command_name", metavar="COMMAND", parser_class=Parser)
     for name, module_name in COMMANDS.items():
         if only is None or name == only:
             importlib.import_module(f"podscope.cli.{module_name}").register(sub)

@@ -8,6 +8,7 @@ Exec credential plugins are run by :mod:`podscope.kube.credentials`, as kubectl 
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -92,7 +93,14 @@ def _read_yaml(path: str) -> dict[str, Any] | None:
     except UnicodeDecodeError:
         raise ConfigError(f"kubeconfig {path} is not UTF-8 text") from None
     try:
-        data = _yaml_loader().load(text)
+        # A JSON kubeconfig (which kubectl accepts) is read as JSON: its \u escapes of
+        # characters outside the BMP are surrogate pairs, which a YAML reader leaves as two
+        # unpaired surrogates, and JSON needs no YAML library at all.
+        data = json.loads(text) if text.lstrip().startswith("{") else _yaml_loader().load(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"kubeconfig {path} is not valid JSON (line {exc.lineno}): {exc.msg}"
+        ) from None
     except (YAMLError, YAMLFutureWarning) as exc:
         # Some ruamel versions raise a duplicate key as a warning class; both carry a mark.
         mark = getattr(exc, "problem_mark", None)
@@ -103,6 +111,15 @@ def _read_yaml(path: str) -> dict[str, Any] | None:
         return None
     if not isinstance(data, dict):
         raise ConfigError(f"kubeconfig {path} is not a kubeconfig (expected a mapping at the top)")
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ConfigError(
+            f"kubeconfig {path} holds a \\u escape of an unpaired surrogate, which is no "
+            "character (a path or name with it could not be used)"
+        ) from None
+    except (TypeError, ValueError):
+        pass  # YAML-only values (dates); the checks that read them say more
     return data
 
 
@@ -330,14 +347,14 @@ def _split_exec_plugin(
 ) -> tuple[ExecCredentials | None, dict[str, Any]]:
     """The context user's exec plugin (run by podscope), and the kubeconfig for the package's
     loader without it. A user with a token or an auth-provider uses those, as in kubectl."""
-    from podscope.kube.credentials import ExecCredentials
-
     users = _named(merged.get("users"))
     user = (users.get(choice.user) or {}).get("user")
     if not isinstance(user, dict) or not isinstance(user.get("exec"), dict):
         return None, merged
     if user.get("token") or user.get("tokenFile") or user.get("auth-provider"):
         return None, merged
+    from podscope.kube.credentials import ExecCredentials  # subprocess: only for plugins
+
     cluster = (_named(merged.get("clusters")).get(choice.cluster) or {}).get("cluster") or {}
     credentials = ExecCredentials(user["exec"], cluster if isinstance(cluster, dict) else {})
     without = {key: value for key, value in user.items() if key != "exec"}

@@ -18,14 +18,11 @@ import atexit
 import base64
 import json
 import os
-import shutil
-import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
-from urllib.request import getproxies
 
 # Enough pooled connections for the many-Pod commands' worker threads to each keep one.
 POOL_MAXSIZE = 32
@@ -63,6 +60,9 @@ class _Materials:
 
     @classmethod
     def write(cls, data: bytes, name: str) -> str:
+        import shutil
+        import tempfile
+
         with cls._lock:
             if cls._folder is None:
                 cls._folder = tempfile.mkdtemp(prefix="podscope-tls-")
@@ -86,7 +86,14 @@ def _file_or_data(entry: dict[str, Any], key: str, name: str) -> str | None:
 def _environment_proxy(host: str) -> tuple[str | None, str | None]:
     """The proxy the environment gives for ``host`` ($HTTPS_PROXY and the like) and $NO_PROXY,
     read as the package's ``Configuration`` reads them."""
-    proxies = getproxies()
+    # Only the environment, as client-go's ProxyFromEnvironment (no macOS system settings).
+    # urllib.request (with tempfile, shutil and their compression modules) is only worth
+    # importing when the environment names a proxy at all.
+    if not any(key.lower().endswith("_proxy") for key in os.environ):
+        return None, None
+    from urllib.request import getproxies_environment
+
+    proxies = getproxies_environment()
     scheme = urlsplit(host).scheme
     return proxies.get(scheme) or proxies.get("all"), proxies.get("no")
 

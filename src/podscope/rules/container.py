@@ -14,7 +14,6 @@ from typing import Any, Protocol
 
 from podscope.errors import ValidationError
 from podscope.rules._pod import EPHEMERAL, all_names, containers_of
-from podscope.rules.custom import merge_custom
 from podscope.rules.env import parse_env
 from podscope.rules.inherit import merge_env
 from podscope.rules.names import generate_name
@@ -119,6 +118,8 @@ def build_ephemeral_container(pod: dict[str, Any], spec: DebugSpec) -> dict[str,
     if spec.user is not None:
         _apply_user(container, spec.user)
     if spec.custom:
+        from podscope.rules.custom import merge_custom  # difflib: only with --custom
+
         container = merge_custom(container, spec.custom)
 
     position = len(containers_of(pod, EPHEMERAL))

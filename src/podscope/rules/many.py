@@ -102,11 +102,6 @@ def one_pod(request: ManyDebugRequest, pod: str) -> DebugRequest:
     return DebugRequest(**shared)
 
 
-def is_many(pods: Sequence[str], selector: str | None, all_pods: bool, dry_run: bool) -> bool:
-    """Whether a ``debug`` command line asks for the several-Pods run."""
-    return len(pods) > 1 or selector is not None or all_pods or dry_run
-
-
 @dataclass(frozen=True)
 class Skipped(ResultDict):
     """A Pod that was found but not taken, and why (the sentence a single-Pod run gives)."""

@@ -7,12 +7,15 @@ trailing newline, and a name ends up in a URL path.
 
 from __future__ import annotations
 
-import random
 import re
 from collections.abc import Collection
+from typing import TYPE_CHECKING
 
 from podscope.errors import ConflictError, ValidationError
 from podscope.rules._fmt import invalid, quote, required, wrong_type
+
+if TYPE_CHECKING:
+    import random
 
 # kubectl's utilrand.String alphabet: no vowels (no accidental words) and no 0/1/3
 # (no confusion with o/l/e).
@@ -34,8 +37,6 @@ SUBDOMAIN_RULE = (
     "or '.', and must start and end with an alphanumeric character (e.g. 'example.com')"
 )
 
-_system_random = random.SystemRandom()
-
 
 def is_label(name: object) -> bool:
     return isinstance(name, str) and len(name) <= LABEL_MAX and bool(_LABEL_RE.fullmatch(name))
@@ -56,7 +57,11 @@ def generate_name(
             f"name prefix {quote(prefix)} cannot make a valid container name: {LABEL_RULE}",
             field="prefix",
         )
-    chooser = rng if rng is not None else _system_random
+    if rng is None:
+        import random  # only when a name is made, not on every start
+
+        rng = random.SystemRandom()
+    chooser = rng
     for _ in range(_MAX_ATTEMPTS):
         suffix = "".join(chooser.choice(NAME_ALPHABET) for _ in range(SUFFIX_LENGTH))
         candidate = f"{prefix}-{suffix}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,3 +150,9 @@ def node_name_of(ref: str) -> str | None:
         if lowered.startswith(prefix):
             return ref[len(prefix) :]
     return None
+
+
+def is_many(pods: Sequence[str], selector: str | None, all_pods: bool, dry_run: bool) -> bool:
+    """Whether a ``debug`` command line asks for the several-Pods run (kept here, next to the
+    Pod references, so that a one-Pod run does not load the several-Pods rules)."""
+    return len(pods) > 1 or selector is not None or all_pods or dry_run

@@ -6,12 +6,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from podscope.errors import PodGoneError, PullRefusedError, StartFailedError
-from podscope.rules.pullsecrets import (
-    auth_refused,
-    pod_pull_secrets,
-    pull_refused_remedy,
-    registry_of,
-)
 
 # Waiting reasons after which the kubelet will not start the container without a change
 # (ephemeral containers are never restarted, and their spec cannot be changed).
@@ -99,8 +93,11 @@ def check_started(
     if progress.state == "waiting" and progress.reason in START_FAILURES:
         detail = f": {progress.message}" if progress.message else ""
         image = str(progress.status.get("image") or "")
-        if progress.reason in _PULL_FAILURES and auth_refused(progress.message) and image:
-            raise pull_refused(pod_name, name, f"{progress.reason}{detail}", image, pod)
+        if progress.reason in _PULL_FAILURES and image:
+            from podscope.rules.pullsecrets import auth_refused  # only for failed pulls
+
+            if auth_refused(progress.message):
+                raise pull_refused(pod_name, name, f"{progress.reason}{detail}", image, pod)
         raise StartFailedError(
             f"container {name} in Pod {pod_name} cannot start: {progress.reason}{detail}",
             remedy=_start_remedy(progress.reason),
@@ -119,6 +116,8 @@ def pull_refused(
     pod_name: str, name: str, what: str, image: str, pod: dict[str, Any] | None
 ) -> PullRefusedError:
     """The error for a pull the registry refused; ``what`` is the kubelet's reason and words."""
+    from podscope.rules.pullsecrets import pod_pull_secrets, pull_refused_remedy, registry_of
+
     return PullRefusedError(
         f"container {name} in Pod {pod_name} cannot start: {what}",
         remedy=pull_refused_remedy(pod or {"metadata": {"name": pod_name}}, image) + _STAYS,

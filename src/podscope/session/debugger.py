@@ -7,7 +7,6 @@ the container stays in the Pod as terminated.
 
 from __future__ import annotations
 
-import secrets
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -138,6 +137,8 @@ def create_debugger(
     creators meet on it), random with ``new``, or the user's with ``named``."""
     key = debugger_key(container)
     namespace, pod_name = _meta(pod)["namespace"], _meta(pod)["name"]
+    import secrets
+
     nonce = secrets.token_hex(4)
     name = container["name"] if named else _pick_name(pod, key, new)
     last: PodscopeError | None = None

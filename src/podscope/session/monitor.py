@@ -20,6 +20,11 @@ from podscope.session.container_state import check_pod_alive
 WATCH_WINDOW_SECONDS = 20.0
 # Pause before watching again when a watch gave up (a long API server outage).
 RETRY_PAUSE_SECONDS = 5.0
+# The watch opens only once a session has lasted this long: a short command (the common
+# ``debug POD -- CMD`` into a live debugger) ends before it and never pays for a second TLS
+# connection and a thread competing with the session for the interpreter. Nothing is missed:
+# the watch starts from the resourceVersion the session began with.
+START_DELAY_SECONDS = 0.5
 
 
 class Closable(Protocol):
@@ -87,6 +92,7 @@ class SessionMonitor:
         report: Events,
         *,
         pod_may_finish: bool = False,
+        start_delay: float = START_DELAY_SECONDS,
     ) -> None:
         meta = pod.get("metadata") or {}
         self._client = client
@@ -108,6 +114,7 @@ class SessionMonitor:
         self._report = report
         # Pods made for one command (node debugging) finish with it: not a disappearance.
         self._pod_may_finish = pod_may_finish
+        self._start_delay = start_delay
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._stream: Closable | None = None
@@ -137,6 +144,8 @@ class SessionMonitor:
             stream.close()  # ends the pump; the session then raises ``gone``
 
     def _run(self) -> None:
+        if self._stop.wait(self._start_delay):
+            return
         try:
             while not self._stop.is_set():
                 try:

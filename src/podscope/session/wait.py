@@ -6,7 +6,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from podscope.checks.kubeletgate import GATE_OFF_REMEDY, gate_off_message, read_gate
 from podscope.errors import (
     ForbiddenError,
     PodscopeError,
@@ -127,6 +126,9 @@ def refuse_if_kubelet_gate_off(client: KubeAPI, pod: dict[str, Any]) -> None:
     node_name = (pod.get("spec") or {}).get("nodeName")
     if not node_name or client.ephemeral_shape() != "legacy":
         return
+    # The doctor's checks are only needed on the old API shape.
+    from podscope.checks.kubeletgate import GATE_OFF_REMEDY, gate_off_message, read_gate
+
     try:
         gate = read_gate(client, client.get_node(str(node_name)))
     except UnreachableError:

@@ -257,3 +257,25 @@ def test_client_certificate_dates_are_checked(tmp_path: Path) -> None:
         check_client_certificate(path, "dev", now=start.timestamp() - 1)
     (tmp_path / "junk").write_text("not a certificate")
     check_client_certificate(str(tmp_path / "junk"), "dev", now=0)  # the server decides
+
+
+def test_a_json_kubeconfig_keeps_characters_outside_the_bmp(tmp_path: Path) -> None:
+    path = tmp_path / "config"
+    # json.dumps writes U+10000 as the escaped surrogate pair \ud800\udc00.
+    path.write_text(json.dumps({"clusters": [{"name": "c\U00010000", "cluster": {}}]}))
+    merged = read_kubeconfig(kubeconfig_files(str(path)))
+    assert merged["clusters"][0]["name"] == "c\U00010000"
+
+
+def test_an_unpaired_surrogate_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "config"
+    path.write_text('clusters:\n- name: c\n  cluster: {certificate-authority: "~\\ud800"}\n')
+    with pytest.raises(ConfigError, match="unpaired surrogate"):
+        read_kubeconfig(kubeconfig_files(str(path)))
+
+
+def test_a_malformed_json_kubeconfig_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "config"
+    path.write_text('{\n"clusters": [,]\n}')
+    with pytest.raises(ConfigError, match=r"not valid JSON \(line 2\)"):
+        read_kubeconfig(kubeconfig_files(str(path)))

@@ -14,7 +14,6 @@ from podscope.rules.many import (
     ManyDebugRequest,
     PodOutcome,
     Skipped,
-    is_many,
     json_line,
     one_pod,
     run_exit_code,
@@ -23,6 +22,7 @@ from podscope.rules.many import (
     take_running,
 )
 from podscope.rules.requests import DebugRequest
+from podscope.rules.workloads import is_many
 
 CMD = ("cat", "/proc/1/status")
 

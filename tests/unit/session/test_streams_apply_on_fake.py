@@ -207,6 +207,34 @@ def test_the_monitor_closes_the_stream_when_the_pod_is_replaced(fake: FakeKube) 
     assert isinstance(monitor.gone, PodGoneError)
 
 
+def test_a_session_shorter_than_the_start_delay_never_opens_a_watch(fake: FakeKube) -> None:
+    pod = _running_debugger(fake)
+    before = fake.methods().count("watch")
+    monitor = SessionMonitor(fake, pod, DEBUGGER, lambda m: None, start_delay=0.3).start()
+    monitor.stop()
+    monitor._thread.join(5)
+    assert not monitor._thread.is_alive()
+    assert fake.methods().count("watch") == before
+
+
+def test_a_pod_deleted_during_the_start_delay_is_still_noticed(fake: FakeKube) -> None:
+    pod = _running_debugger(fake)
+    closed = threading.Event()
+
+    class Stream:
+        def close(self) -> None:
+            closed.set()
+
+    monitor = SessionMonitor(fake, pod, DEBUGGER, lambda m: None, start_delay=0.3).start()
+    try:
+        monitor.follow(Stream())
+        fake.kubelet.delete_pod("web")  # before the watch opens: replayed from the version
+        assert closed.wait(10)
+    finally:
+        monitor.stop()
+    assert isinstance(monitor.gone, PodGoneError)
+
+
 # -- apply --------------------------------------------------------------------------------------
 
 DOCUMENT = """
