@@ -21,7 +21,6 @@ from podscope.rules.requests import (
     PodCopyRequest,
     field_names,
 )
-from podscope.rules.workloads import is_many, node_name_of
 
 if TYPE_CHECKING:
     from podscope.rules.many import ManyDebugRequest
@@ -65,6 +64,8 @@ class _CommandTailParser(argparse.ArgumentParser):
 
 
 def _mode(values: dict[str, Any]) -> tuple[type, str]:
+    from podscope.rules.workloads import node_name_of
+
     if node_name_of(str(values.get("pod", ""))) is not None:
         if "copy_to" in values:
             raise UsageError("--copy-to copies a Pod; it cannot be used with node/NAME")
@@ -95,6 +96,9 @@ def build_request(
     args: argparse.Namespace,
 ) -> DebugRequest | PodCopyRequest | NodeDebugRequest | ManyDebugRequest:
     """The request the command line asks for, validated (nothing is sent before this)."""
+    # Imported here: --help needs none of the run's rules.
+    from podscope.rules.workloads import is_many, node_name_of
+
     values = flags.given(args)
     if is_many(
         values.get("pods", ()), values.get("selector"), "all_pods" in values, "dry_run" in values

@@ -67,8 +67,38 @@ def _check_namespace(namespace: str | None) -> None:
         validate_namespace_name(namespace, "--namespace")
 
 
-@dataclass(frozen=True, kw_only=True)
-class ContainerRequest:
+class RequestValue:
+    """Equality, hash and repr over a request's fields, written once for all requests.
+
+    A frozen dataclass generates these three for each class, which is most of what importing
+    this module costs (every command's start-up pays it, ``--help`` too); these behave the
+    same: equal when the class and every field are equal, hashable, and shown field by field.
+    """
+
+    __slots__ = ()
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, item.name) for item in fields(self))  # type: ignore[arg-type]
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, RequestValue)
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{item.name}={getattr(self, item.name)!r}"
+            for item in fields(self)  # type: ignore[arg-type]
+        )
+        return f"{type(self).__qualname__}({shown})"
+
+
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+class ContainerRequest(RequestValue):
     """What every mode that adds a container asks about it.
 
     ``command`` holds the words after ``--``: the container's command, or its args with
@@ -122,7 +152,7 @@ class ContainerRequest:
         parse_env(self.env)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class DebugRequest(ContainerRequest):
     """``podscope debug POD``: an ephemeral container in a running Pod.
 
@@ -199,7 +229,7 @@ class DebugRequest(ContainerRequest):
         _check_not_empty(self.record, "--record")
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class PodCopyRequest(ContainerRequest):
     """``podscope debug POD --copy-to NEW``: debug a copy of the Pod (e.g. one that crashes).
 
@@ -257,7 +287,7 @@ class PodCopyRequest(ContainerRequest):
         )
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class NodeDebugRequest(ContainerRequest):
     """``podscope debug node/NAME``: a Pod on the node with the host's namespaces.
 
@@ -278,8 +308,8 @@ class NodeDebugRequest(ContainerRequest):
         validate_resource_name(node_name_of(self.node) or self.node, "node name")
 
 
-@dataclass(frozen=True, kw_only=True)
-class AttachRequest:
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+class AttachRequest(RequestValue):
     """``podscope attach POD -c NAME``. ``stdin``/``tty`` of None: whether stdin is a terminal."""
 
     pod: str
@@ -308,8 +338,8 @@ class AttachRequest:
         _check_not_empty(self.record, "--record")
 
 
-@dataclass(frozen=True, kw_only=True)
-class ListRequest:
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+class ListRequest(RequestValue):
     """``podscope ls [POD] [-A]``: the ephemeral containers of a Pod, namespace or cluster."""
 
     pod: str | None = None
@@ -347,8 +377,8 @@ class ListRequest:
             )
 
 
-@dataclass(frozen=True, kw_only=True)
-class StopRequest:
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+class StopRequest(RequestValue):
     """``podscope stop POD [-c NAME | --all]``: end debuggers' main processes.
 
     Without ``container`` or ``all_debuggers`` the Pod's one running debugger is stopped.
@@ -374,8 +404,8 @@ class StopRequest:
         _check_namespace(self.namespace)
 
 
-@dataclass(frozen=True, kw_only=True)
-class CpRequest:
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+class CpRequest(RequestValue):
     """``podscope cp SRC DEST``: ``POD:/path`` (or ``NS/POD:/path``) to a local path or back."""
 
     source: str
@@ -401,8 +431,8 @@ class CpRequest:
         _check_namespace(self.namespace)
 
 
-@dataclass(frozen=True, kw_only=True)
-class ApplyRequest:
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+class ApplyRequest(RequestValue):
     """``podscope apply FILE``: the ephemeral containers a document describes.
 
     The document is read from ``file`` (``-`` for stdin) or given as ``text``.
@@ -440,8 +470,8 @@ class ApplyRequest:
         _check_namespace(self.namespace)
 
 
-@dataclass(frozen=True, kw_only=True)
-class CleanupRequest:
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+class CleanupRequest(RequestValue):
     """``podscope cleanup``: delete the Pods podscope made (copies, node Pods)."""
 
     pods: tuple[str, ...] = ()
@@ -464,8 +494,8 @@ class CleanupRequest:
         _check_namespace(self.namespace)
 
 
-@dataclass(frozen=True, kw_only=True)
-class DoctorRequest:
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+class DoctorRequest(RequestValue):
     """``podscope doctor [POD]``: what stands in the way of debugging, with the intended flags."""
 
     pod: str | None = None
@@ -486,8 +516,8 @@ class DoctorRequest:
         _check_namespace(self.namespace)
 
 
-@dataclass(frozen=True, kw_only=True)
-class EnableGateRequest:
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+class EnableGateRequest(RequestValue):
     """``podscope node enable-gate``: offline edits on a 1.16-1.22 node (no cluster needed).
 
     ``root`` prefixes the default paths only, not the ones given. ``only`` limits the edits
@@ -554,8 +584,8 @@ def field_default(request_type: type, name: str) -> Any:
     raise KeyError(name)
 
 
-@dataclass(frozen=True, kw_only=True)
-class ReplayRequest:
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+class ReplayRequest(RequestValue):
     """``podscope replay FILE``: play a recording back, at ``speed`` times its pace, or at
     once (``instant``)."""
 

@@ -12,6 +12,7 @@ from podscope.rules.requests import (
     ApplyRequest,
     AttachRequest,
     CleanupRequest,
+    ContainerRequest,
     CpRequest,
     DebugRequest,
     DoctorRequest,
@@ -126,6 +127,21 @@ def test_requests_are_frozen_and_hold_tuples() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         request.pod = "other"  # type: ignore[misc]
     assert hash(request) == hash(DebugRequest(pod="web", command=("ls", "-l"), env=("A=b",)))
+
+
+def test_requests_are_values_equal_by_class_and_every_field() -> None:
+    one = DebugRequest(pod="web", image="busybox", timeout=5)
+    assert one == DebugRequest(pod="web", image="busybox", timeout=5)
+    assert one != DebugRequest(pod="web", image="busybox", timeout=6)
+    assert one != DebugRequest(pod="web", image="alpine", timeout=5)
+    # Same shared fields, another mode: not the same request.
+    assert ContainerRequest(image="busybox") != NodeDebugRequest(node="n1", image="busybox")
+    assert ContainerRequest(image="busybox") == ContainerRequest(image="busybox")
+    assert len({one, DebugRequest(pod="web", image="busybox", timeout=5)}) == 1
+    shown = repr(one)
+    assert shown.startswith("DebugRequest(namespace=None, image='busybox',")
+    assert "pod='web'" in shown and "timeout=5" in shown
+    assert all(f"{item.name}=" in shown for item in dataclasses.fields(one))
 
 
 def test_a_string_command_is_refused_not_spread() -> None:
