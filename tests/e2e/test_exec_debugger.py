@@ -93,6 +93,26 @@ def test_command_is_exec_d_into_an_idle_debugger_with_its_exit_code_and_no_log(
     assert "out" not in log and "err" not in log
 
 
+def test_ps_in_a_session_shows_the_holder_as_one_short_line_and_env_hides_its_script(
+    make_pod: MakePod, namespace: str, podscope_env: dict[str, str]
+) -> None:
+    make_pod("web", command=SLEEPER)
+    result = _debug(podscope_env, namespace, "--", "sh", "-c", "ps -o pid,args; env")
+    assert result.returncode == 0, result.stderr
+    holders = [line for line in result.stdout.splitlines() if "podscope-holder" in line]
+    assert len(holders) == 1, result.stdout
+    assert (
+        holders[0]
+        .split(None, 1)[1]
+        .startswith('sh -c eval "$PODSCOPE_HOLDER_SCRIPT" podscope-holder 900 debugger-')
+    ), holders
+    # No line of ps is the holder's script (ps prints a multi-line command line as one line
+    # with the script's words: "stopped()" is the script's first word).
+    assert "stopped()" not in result.stdout
+    assert "PODSCOPE_HOLDER_SCRIPT=" not in result.stdout
+    assert "PODSCOPE_SESSION=debugger-" in result.stdout
+
+
 def test_a_later_debug_reuses_the_debugger_and_new_or_another_profile_do_not(
     make_pod: MakePod, namespace: str, podscope_env: dict[str, str], kubectl: Kubectl
 ) -> None:

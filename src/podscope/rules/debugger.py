@@ -40,7 +40,11 @@ DEFAULT_TTL = "15m"
 # Exit code of the stop command when no holder was found (it had already ended).
 NO_HOLDER_EXIT = 3
 
-# $1: ttl in seconds, $2: "NAME/". $$ and $! are escaped for the kubelet by holder_command().
+# The holder's script travels in this variable of the debugger's env, so that its command
+# line (what `ps` in a session shows) is one short line: sh -c 'eval "$VAR"' podscope-holder
+# TTL NAME/. Sessions unset it before running the user's command.
+HOLDER_ENV = "PODSCOPE_HOLDER_SCRIPT"
+# $1: ttl in seconds, $2: "NAME/". $$ and $! are escaped for the kubelet by make_debugger().
 HOLDER_SCRIPT = r"""stopped() {
   kill $! 2>/dev/null
   echo stopped >/dev/termination-log 2>/dev/null
@@ -67,7 +71,9 @@ done
 """
 
 # Runs the session's words with the marker in their environment. $1: "NAME/".
-SESSION_SCRIPT = 'PODSCOPE_SESSION=$1; export PODSCOPE_SESSION; shift; exec "$@"'
+SESSION_SCRIPT = (
+    f'PODSCOPE_SESSION=$1; export PODSCOPE_SESSION; unset {HOLDER_ENV}; shift; exec "$@"'
+)
 
 # Ends the holder of debugger $1 ("NAME/"): found by its command line, which the pattern
 # (with its bracket) cannot match in grep's own command line.
@@ -134,8 +140,10 @@ def _kube_escape(word: str) -> str:
 
 
 def holder_command(ttl_seconds: int, name: str) -> list[str]:
-    """The debugger's ``command``: the holder, with its TTL and its own name."""
-    return ["sh", "-c", _kube_escape(HOLDER_SCRIPT), HOLDER_NAME, str(int(ttl_seconds)), f"{name}/"]
+    """The debugger's ``command``: the holder (its script is in ``HOLDER_ENV``), with its TTL
+    and its own name."""
+    run = _kube_escape(f'eval "${HOLDER_ENV}"')
+    return ["sh", "-c", run, HOLDER_NAME, str(int(ttl_seconds)), f"{name}/"]
 
 
 def session_command(name: str, words: list[str]) -> list[str]:
@@ -179,7 +187,8 @@ def make_debugger(container: dict[str, Any], ttl_seconds: int, nonce: str) -> di
     }
     debugger["command"] = holder_command(ttl_seconds, str(container["name"]))
     marker = {"name": DEBUGGER_ENV, "value": f"{key}/{nonce}"}
-    debugger["env"] = [*(container.get("env") or []), marker]
+    script = {"name": HOLDER_ENV, "value": _kube_escape(HOLDER_SCRIPT)}
+    debugger["env"] = [*(container.get("env") or []), marker, script]
     return debugger
 
 

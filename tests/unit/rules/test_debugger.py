@@ -84,12 +84,21 @@ def test_ttl_comes_from_the_flag_then_the_config_file_then_the_default(tmp_path:
         resolve_ttl(None, {}, config)
 
 
-def test_holder_command_is_escaped_for_the_kubelet_and_names_itself() -> None:
+def test_holder_command_is_one_short_line_that_names_itself() -> None:
     command = d.holder_command(900, "debugger-abc")
     assert command[:2] == ["sh", "-c"]
-    assert kube_unescape(command[2]) == d.HOLDER_SCRIPT
-    assert "$$$$" in command[2] and "$$!" in command[2]  # $$ and $! survive the kubelet
+    assert kube_unescape(command[2]) == f'eval "${d.HOLDER_ENV}"'
+    assert "\n" not in " ".join(command)  # what `ps` shows in a session
     assert command[3:] == [d.HOLDER_NAME, "900", "debugger-abc/"]
+
+
+def test_the_holder_script_is_in_the_env_escaped_for_the_kubelet() -> None:
+    debugger = d.make_debugger({"name": "debugger-abc", "image": "busybox"}, 900, "n1")
+    script = next(e["value"] for e in debugger["env"] if e["name"] == d.HOLDER_ENV)
+    assert kube_unescape(script) == d.HOLDER_SCRIPT
+    assert "$$$$" in script and "$$!" in script  # $$ and $! survive the kubelet
+    # Sessions do not carry the script into the user's command.
+    assert f"unset {d.HOLDER_ENV}" in d.SESSION_SCRIPT
 
 
 def test_session_command_marks_the_session_with_the_debugger_name_unescaped() -> None:
