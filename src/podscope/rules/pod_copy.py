@@ -199,9 +199,7 @@ def build_pod_copy(
 
     if spec.command_override is not None:
         overridden = _find(new, spec.command_override)
-        if not spec.arguments_only:
-            # kubectl drops the old args too: they belonged to the old command.
-            overridden.pop("args", None)
+        # As kubectl, a new command drops the old args: they belonged to the old command.
         apply_container_flags(overridden, _words_only(spec), words)
 
     added: str | None = None

@@ -393,21 +393,6 @@ def exec_words(spec: DebugSpec, tty: bool, stdin: bool) -> list[str]:
     return words
 
 
-def exec_model(request: DebugRequest) -> tuple[bool, str | None]:
-    """Whether the request runs in the exec model, and a note when it cannot although it
-    asked for a command (checked before anything is sent)."""
-    if request.attach_mode or not request.attach:
-        return False, None  # --no-attach: the container runs the command by itself
-    if not request.command and not request.stdin:
-        return False, None  # the image's own entrypoint is the container's process
-    if request.arguments_only:
-        return False, (
-            "--arguments-only keeps the image's entrypoint, which only the container's own "
-            "process runs: using the attach model"
-        )
-    return True, None
-
-
 def run_exec_debug(
     client: KubeAPI,
     request: DebugRequest,
