@@ -226,8 +226,8 @@ def exec_session(
         if time.monotonic() > deadline:
             raise WaitTimeoutError(
                 f"debugger {name} in Pod {pod_name} did not start within {timeout:g}s",
-                remedy="raise --timeout, or look at the Pod's events; the debugger stays in "
-                "the Pod (ephemeral containers cannot be removed)",
+                remedy=f"{WaitTimeoutError.RAISE_LIMIT}, or look at the Pod's events; the "
+                "debugger stays in the Pod (ephemeral containers cannot be removed)",
             )
         time.sleep(START_RETRY_DELAYS[min(attempt, len(START_RETRY_DELAYS) - 1)])
         attempt += 1

@@ -183,7 +183,7 @@ def wait_for_container(
         raise WaitTimeoutError(
             f"container {name} in Pod {pod_name} did not start within {deadline_seconds:g}s "
             f"(last state: {progress.describe()})",
-            remedy="raise --timeout, or look at the Pod's events",
+            remedy=f"{WaitTimeoutError.RAISE_LIMIT}, or look at the Pod's events",
         )
     return pod, progress
 
