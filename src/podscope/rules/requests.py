@@ -261,19 +261,6 @@ class PodCopyRequest(ContainerRequest):
         for secret in self.pull_secret:
             validate_resource_name(secret, "--pull-secret")
 
-    @property
-    def keep(self) -> Any:
-        from podscope.rules.profiles import KeepFlags
-
-        return KeepFlags(
-            labels=self.keep_labels,
-            annotations=self.keep_annotations,
-            liveness=self.keep_liveness,
-            readiness=self.keep_readiness,
-            startup=self.keep_startup,
-            init_containers=self.keep_init_containers is not False,
-        )
-
 
 @dataclass(frozen=True, kw_only=True)
 class NodeDebugRequest(ContainerRequest):

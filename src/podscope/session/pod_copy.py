@@ -212,7 +212,7 @@ def _warn_owner(original: dict[str, Any], options: PodCopyRequest, report: Event
     if not owners:
         return
     owner = f"{owners[0].get('kind')} {owners[0].get('name')}"
-    if options.keep.labels:
+    if options.keep_labels:
         report(
             f"warning: the copy keeps the labels of a Pod owned by {owner}: that controller "
             "may adopt the copy, and delete it"
