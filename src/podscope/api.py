@@ -16,22 +16,21 @@ validated before any connection is opened, so a bad one fails with nothing sent.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, Protocol, TypeVar
 
 from podscope.client import Client
 
 if TYPE_CHECKING:
     from podscope import rules
     from podscope.checks import DoctorReport
-    from podscope.session import apply as _apply
-    from podscope.session import attach as _attach
     from podscope.session import cleanup as _cleanup
-    from podscope.session import cp as _cp
-    from podscope.session import ephemeral, listing, node_debug, pod_copy
+    from podscope.session import listing
 
 _CLIENT_OPTIONS = ("kubeconfig", "context", "request_timeout", "on_event")
 
 R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
+Q = TypeVar("Q", contravariant=True)
 
 
 def _once(method: Callable[..., R], request: Any, options: dict[str, Any]) -> R:
@@ -43,24 +42,33 @@ def _once(method: Callable[..., R], request: Any, options: dict[str, Any]) -> R:
         return method(client, request, **options)
 
 
-def debug(request: rules.requests.DebugRequest, **options: Any) -> ephemeral.DebugResult:
-    """:meth:`Client.debug` on a one-shot client."""
-    return _once(Client.debug, request, options)
+class _OneShot(Protocol[Q, R_co]):
+    def __call__(self, request: Q, **options: Any) -> R_co: ...
 
 
-def debug_copy(request: rules.requests.PodCopyRequest, **options: Any) -> pod_copy.CopyResult:
-    """:meth:`Client.debug_copy` on a one-shot client."""
-    return _once(Client.debug_copy, request, options)
+def _one_shot(method: Callable[Concatenate[Client, Q, ...], R]) -> _OneShot[Q, R]:
+    """The module-level function for a ``Client`` method that needs a request."""
+
+    def call(request: Q, **options: Any) -> R:
+        return _once(method, request, options)
+
+    call.__name__ = call.__qualname__ = method.__name__
+    # For help() and inspect: the method's own request and result types, not Q and R.
+    call.__annotations__ = {
+        "request": method.__annotations__["request"],
+        "options": "Any",
+        "return": method.__annotations__["return"],
+    }
+    call.__doc__ = f":meth:`Client.{method.__name__}` on a one-shot client."
+    return call
 
 
-def debug_node(request: rules.requests.NodeDebugRequest, **options: Any) -> node_debug.NodeResult:
-    """:meth:`Client.debug_node` on a one-shot client."""
-    return _once(Client.debug_node, request, options)
-
-
-def attach(request: rules.requests.AttachRequest, **options: Any) -> _attach.AttachResult:
-    """:meth:`Client.attach` on a one-shot client."""
-    return _once(Client.attach, request, options)
+debug = _one_shot(Client.debug)
+debug_copy = _one_shot(Client.debug_copy)
+debug_node = _one_shot(Client.debug_node)
+attach = _one_shot(Client.attach)
+cp = _one_shot(Client.cp)
+apply = _one_shot(Client.apply)
 
 
 def list_ephemeral(
@@ -68,16 +76,6 @@ def list_ephemeral(
 ) -> list[listing.EphemeralRow]:
     """:meth:`Client.list_ephemeral` on a one-shot client."""
     return _once(Client.list_ephemeral, request, options)
-
-
-def cp(request: rules.requests.CpRequest, **options: Any) -> _cp.CpResult:
-    """:meth:`Client.cp` on a one-shot client."""
-    return _once(Client.cp, request, options)
-
-
-def apply(request: rules.requests.ApplyRequest, **options: Any) -> _apply.ApplyResult:
-    """:meth:`Client.apply` on a one-shot client."""
-    return _once(Client.apply, request, options)
 
 
 def cleanup(

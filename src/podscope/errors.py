@@ -311,6 +311,8 @@ class PullRefusedError(StartFailedError):
 
 class WaitTimeoutError(PodscopeError):
     exit_code = ExitCode.TIMEOUT
+    # Every wait is bounded by the one flag, so each remedy offers it.
+    RAISE_LIMIT: ClassVar[str] = "raise --timeout"
 
 
 class ConflictError(PodscopeError):

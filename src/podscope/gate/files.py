@@ -12,8 +12,10 @@ import contextlib
 import os
 import stat
 import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
 from podscope.errors import NodeEditError
@@ -127,25 +129,40 @@ def _fill(fd: int, data: bytes, original: Original) -> None:
         os.close(fd)
 
 
+@contextlib.contextmanager
+def _removed_on_failure(path: Path, failure: Callable[[OSError], NodeEditError]) -> Iterator[None]:
+    """Remove ``path``, a file podscope is writing, when the block fails, and raise what
+    ``failure`` makes of the error: no half-written file is left next to the target."""
+    try:
+        yield
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        raise failure(exc) from exc
+
+
 def write_backup(original: Original, stamp: str, *, hidden: bool) -> Path:
     """Save the bytes we read next to the target; never overwrite an older backup."""
     base = backup_path(original.target, stamp, hidden=hidden)
     candidate, n = base, 0
     while True:
-        try:
-            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with _removed_on_failure(candidate, partial(_backup_failed, original, candidate)):
+            try:
+                fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                # Someone else's file (an older backup): left alone, and the next name tried.
+                n += 1
+                candidate = base.with_name(f"{base.name}.{n}")
+                continue
             _fill(fd, original.data, original)
             return candidate
-        except FileExistsError:
-            n += 1
-            candidate = base.with_name(f"{base.name}.{n}")
-        except OSError as exc:
-            with contextlib.suppress(OSError):
-                candidate.unlink()
-            raise NodeEditError(
-                f"{original.path}: cannot write the backup {candidate} ({exc.strerror})",
-                remedy="nothing was changed; free some space or fix permissions and run again",
-            ) from exc
+
+
+def _backup_failed(original: Original, path: Path, exc: OSError) -> NodeEditError:
+    return NodeEditError(
+        f"{original.path}: cannot write the backup {path} ({exc.strerror})",
+        remedy="nothing was changed; free some space or fix permissions and run again",
+    )
 
 
 def atomic_replace(original: Original, text: str) -> None:
@@ -168,16 +185,15 @@ def atomic_replace(original: Original, text: str) -> None:
             remedy="the file is unchanged; check permissions and free space",
         ) from exc
     tmp = Path(tmp_name)
-    try:
-        _fill(fd, text.encode("utf-8"), original)
-        os.replace(tmp, target)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise NodeEditError(
+    with _removed_on_failure(
+        tmp,
+        lambda exc: NodeEditError(
             f"{original.path}: cannot write it ({exc.strerror or exc})",
             remedy="the file is unchanged; check permissions, free space and attributes (lsattr)",
-        ) from exc
+        ),
+    ):
+        _fill(fd, text.encode("utf-8"), original)
+        os.replace(tmp, target)
     # The rename is durable only once the directory entry is flushed.
     with contextlib.suppress(OSError):
         dir_fd = os.open(target.parent, os.O_RDONLY)

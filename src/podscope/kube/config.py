@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from podscope.errors import ConfigError
 from podscope.kube.client import KubeClient
@@ -305,15 +305,26 @@ def _http_client(cluster: dict[str, Any], user: dict[str, Any], context: str) ->
     return HttpClient(settings)
 
 
+class _ConfigLoader(Protocol):
+    """What is used of the kubernetes package's ``KubeConfigLoader``, which is unannotated."""
+
+    def __init__(
+        self, *, config_dict: dict[str, Any], active_context: str, config_base_path: None
+    ) -> None: ...
+
+    def load_and_set(self, client_configuration: Any) -> None: ...
+
+
 def _package_api_client(merged: dict[str, Any], context: str) -> Any:
     """The kubernetes package's client, for the legacy auth-provider plugins it implements."""
     from kubernetes.client import ApiClient, Configuration
     from kubernetes.config.config_exception import ConfigException
     from kubernetes.config.kube_config import KubeConfigLoader
 
+    loader_type = cast("type[_ConfigLoader]", KubeConfigLoader)
     configuration = Configuration()
     try:
-        loader = KubeConfigLoader(config_dict=merged, active_context=context, config_base_path=None)
+        loader = loader_type(config_dict=merged, active_context=context, config_base_path=None)
         loader.load_and_set(configuration)
     except ConfigException as exc:
         raise ConfigError(f"kubeconfig context {context!r}: {exc}") from None

@@ -18,7 +18,7 @@ import socket
 import ssl
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 
 from podscope.kube.errors import RequestContext, map_status, unreachable
@@ -59,10 +59,32 @@ def resize_payload(cols: int, rows: int) -> bytes:
     return json.dumps({"Width": int(cols), "Height": int(rows)}).encode()
 
 
+class _WebSocket(Protocol):
+    """What is used of ``websocket.WebSocket``, typed here because websocket-client leaves
+    ``connect``, ``abort`` and ``shutdown`` unannotated."""
+
+    sock: socket.socket | None
+
+    @property
+    def subprotocol(self) -> str | None: ...
+
+    def connect(self, url: str, **options: Any) -> None: ...
+
+    def settimeout(self, timeout: float | None) -> None: ...
+
+    def recv_data_frame(self, control_frame: bool = False) -> tuple[int, Any]: ...
+
+    def send(self, payload: bytes | str, opcode: int = ...) -> int: ...
+
+    def abort(self) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+
 class ChannelStream:
     """One open attach/exec stream. Reading and writing may happen from different threads."""
 
-    def __init__(self, websocket: Any, protocol: str) -> None:
+    def __init__(self, websocket: _WebSocket, protocol: str) -> None:
         self._ws = websocket
         self.protocol = protocol
         self._error = bytearray()
@@ -258,7 +280,7 @@ def open_stream(
         "timeout": connect_timeout,
     }
     options.update(proxy_options(configuration))
-    ws = WebSocket(
+    ws: _WebSocket = WebSocket(
         sslopt=_ssl_options(configuration, ws_url),
         sockopt=_keepalive_options(),
         skip_utf8_validation=True,

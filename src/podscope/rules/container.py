@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from podscope.errors import ValidationError
 from podscope.rules._pod import EPHEMERAL, all_names, containers_of
@@ -19,6 +19,9 @@ from podscope.rules.inherit import merge_env
 from podscope.rules.names import generate_name
 from podscope.rules.profiles import apply_ephemeral_profile, check_profile
 from podscope.rules.validate import validate_ephemeral_container
+
+if TYPE_CHECKING:
+    from podscope.rules.requests import ContainerRequest
 
 
 @dataclass
@@ -46,9 +49,34 @@ class DebugSpec:
     profile: str = "legacy"
     custom: dict[str, Any] | None = None
     user: tuple[int, int | None] | None = None
-    # Fields taken over from the target (--copy-env, --copy-mounts: env, envFrom,
-    # volumeMounts), applied before the flags so that --env and --custom win over them.
+    # Fields taken over from the target (env, envFrom, volumeMounts), applied before the
+    # flags so that --env and --custom win over them.
     inherited: dict[str, Any] | None = None
+
+    @classmethod
+    def of(
+        cls,
+        request: ContainerRequest,
+        *,
+        image: str,
+        target: str | None,
+        custom: dict[str, Any] | None,
+    ) -> DebugSpec:
+        """The spec of ``request``'s container, with what the session resolved: the image,
+        the target and the custom partial spec as a mapping."""
+        return cls(
+            image=image,
+            name=request.container,
+            target=target,
+            command=list(request.command),
+            arguments_only=request.arguments_only,
+            env=list(request.env),
+            image_pull_policy=request.image_pull_policy,
+            stdin=request.stdin,
+            tty=request.tty,
+            profile=request.profile or "legacy",
+            custom=custom,
+        )
 
 
 class ContainerFlags(Protocol):
@@ -66,14 +94,24 @@ class ContainerFlags(Protocol):
     def tty(self) -> bool: ...
 
 
+def words_field(flags: ContainerFlags) -> str:
+    """The container field the words after ``--`` go to: ``args`` with ``--arguments-only``
+    (the image's entrypoint runs them), else ``command``."""
+    return "args" if flags.arguments_only else "command"
+
+
 def apply_container_flags(
     container: dict[str, Any], flags: ContainerFlags, words: Sequence[str] | None
 ) -> dict[str, Any]:
     """Set the fields every mode's flags give a container, in place: ``words`` as its
-    command (its args with ``--arguments-only``; None leaves both alone), ``--env`` merged
-    over what it has, ``--image-pull-policy``, ``-i`` and ``-t``."""
+    command or args (see :func:`words_field`; None leaves both alone; a new command drops the
+    args that belonged to the old one), ``--env`` merged over what it has,
+    ``--image-pull-policy``, ``-i`` and ``-t``."""
     if words:
-        container["args" if flags.arguments_only else "command"] = list(words)
+        key = words_field(flags)
+        if key == "command":
+            container.pop("args", None)
+        container[key] = list(words)
     if flags.env:
         container["env"] = merge_env(container.get("env"), parse_env(flags.env))
     if flags.image_pull_policy:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from podscope.errors import UsageError
 from podscope.rules._fmt import quote
+from podscope.rules.targetfs import container_path
 
 _LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 _POD_RE = re.compile(rf"(?:(?P<ns>{_LABEL})/)?(?P<pod>{_LABEL}(\.{_LABEL})*)")
@@ -50,17 +51,12 @@ def parse_operand(text: str) -> RemotePath | str:
 def normalize_remote(path: str, operand: str) -> str:
     if not path:
         raise UsageError(f"{quote(operand)}: give the path after ':', e.g. mypod:/tmp/file")
-    if any(not ch.isprintable() for ch in path):
-        raise UsageError(f"{quote(operand)}: the path contains control characters")
-    if not path.startswith("/"):
-        raise UsageError(
-            f"{quote(operand)}: the path in the Pod must be absolute",
-            remedy=f"write {shlex.quote(operand.replace(':', ':/', 1))}",
-        )
-    parts = [p for p in path.split("/") if p not in ("", ".")]
-    if ".." in parts:
-        raise UsageError(f"{quote(operand)}: the path in the Pod must not contain '..'")
-    return "/" + "/".join(parts)
+    return container_path(
+        path,
+        quote(operand),
+        where=" in the Pod",
+        remedy=f"write {shlex.quote(operand.replace(':', ':/', 1))}",
+    )
 
 
 def split_remote(path: str) -> tuple[str, str]:

@@ -13,11 +13,14 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from podscope.errors import NotFoundError, UsageError, ValidationError
 from podscope.rules._fmt import quote
 from podscope.rules._pod import INIT, REGULAR, containers_of, spec_of
+
+if TYPE_CHECKING:
+    from podscope.rules.requests import DebugRequest
 
 _INT32_MAX = 2**31 - 1
 _USER_RE = re.compile(r"(\d+)(?::(\d+))?")
@@ -30,6 +33,10 @@ class Inherit:
     env: bool = False
     mounts: bool = False
     user: bool = False
+
+    @classmethod
+    def of(cls, request: DebugRequest) -> Inherit:
+        return cls(env=request.copy_env, mounts=request.copy_mounts, user=request.as_target_user)
 
 
 def parse_user(text: str) -> tuple[int, int | None]:

@@ -50,10 +50,6 @@ def _check(spec: NodeDebugRequest, profile: str) -> None:
             f"{profile} profile does not mount",
             remedy=f"use --profile {' / '.join(HOST_ROOT_PROFILES)}, or drop --chroot",
         )
-    if spec.chroot and spec.arguments_only:
-        raise UsageError(
-            "--chroot replaces the image's entrypoint; it cannot be used with --arguments-only"
-        )
 
 
 def build_node_pod(

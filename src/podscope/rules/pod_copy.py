@@ -174,13 +174,13 @@ def _apply_profile(
 ) -> dict[str, Any]:
     profile = spec.profile or "legacy"
     if container is not None:
-        return apply_copy_profile(profile, new, container, spec.keep)
+        return apply_copy_profile(profile, new, container, spec)
     # Only images change, so no container is the debug one; the profile's Pod-level edits
     # (labels, probes, shareProcessNamespace) still apply. A throwaway container takes the
     # container-level edits and is removed again.
     placeholder = generate_name(all_names(new), prefix="profile")
     new["spec"].setdefault(REGULAR, []).append({"name": placeholder})
-    result = apply_copy_profile(profile, new, placeholder, spec.keep)
+    result = apply_copy_profile(profile, new, placeholder, spec)
     result["spec"][REGULAR] = [
         c for c in result["spec"][REGULAR] if not (isinstance(c, dict) and c["name"] == placeholder)
     ]
@@ -199,9 +199,7 @@ def build_pod_copy(
 
     if spec.command_override is not None:
         overridden = _find(new, spec.command_override)
-        if not spec.arguments_only:
-            # kubectl drops the old args too: they belonged to the old command.
-            overridden.pop("args", None)
+        # As kubectl, a new command drops the old args: they belonged to the old command.
         apply_container_flags(overridden, _words_only(spec), words)
 
     added: str | None = None
@@ -231,7 +229,7 @@ def build_pod_copy(
 
     original = str(metadata_of(pod).get("name") or "")
     labels = new["metadata"].get("labels")
-    if spec.keep.labels:
+    if spec.keep_labels:
         # --keep-labels wins over every profile (legacy drops labels unconditionally).
         labels = {**(metadata_of(pod).get("labels") or {}), **(labels or {})}
     new["metadata"]["labels"] = {

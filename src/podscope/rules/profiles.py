@@ -15,7 +15,7 @@ Node Pod: legacy and general mount the host's / at /host and use the host namesp
   namespaces; sysadmin is privileged, with host namespaces and the /host mount.
 
 (*) common copy-mode changes for every profile but legacy: labels, annotations, liveness,
-readiness and startup probes and init containers are removed unless kept (``KeepFlags``), and
+readiness and startup probes and init containers are removed unless kept (``CopyKeeps``), and
 ``shareProcessNamespace`` is set to true when the Pod does not say otherwise.
 "host ns" is hostPID + hostNetwork + hostIPC. Unlike kubectl, a capability already present is
 not added twice. Every function returns a new dict and leaves its arguments untouched.
@@ -25,8 +25,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from podscope.errors import UsageError, ValidationError
 from podscope.rules._fmt import quote
@@ -41,16 +40,22 @@ HOST_ROOT_MOUNT = "/host"
 Container = dict[str, Any]
 
 
-@dataclass(frozen=True)
-class KeepFlags:
-    """What a Pod copy keeps (kubectl's ``--keep-*`` flags; the defaults are kubectl's)."""
+class CopyKeeps(Protocol):
+    """What a Pod copy keeps of the original: a ``PodCopyRequest``'s ``keep_*`` fields
+    (kubectl's ``--keep-*`` flags). ``keep_init_containers=None`` is kubectl's default: kept."""
 
-    labels: bool = False
-    annotations: bool = False
-    liveness: bool = False
-    readiness: bool = False
-    startup: bool = False
-    init_containers: bool = True
+    @property
+    def keep_labels(self) -> bool: ...
+    @property
+    def keep_annotations(self) -> bool: ...
+    @property
+    def keep_liveness(self) -> bool: ...
+    @property
+    def keep_readiness(self) -> bool: ...
+    @property
+    def keep_startup(self) -> bool: ...
+    @property
+    def keep_init_containers(self) -> bool | None: ...
 
 
 def check_profile(profile: str) -> str:
@@ -177,25 +182,25 @@ def _mount_host_root(spec: dict[str, Any], container: Container) -> None:
     mounts.append({"name": HOST_ROOT_VOLUME, "mountPath": HOST_ROOT_MOUNT})
 
 
-def _strip_copy(pod: dict[str, Any], keep: KeepFlags) -> None:
+def _strip_copy(pod: dict[str, Any], keep: CopyKeeps | None) -> None:
     meta = pod.get("metadata")
     if isinstance(meta, dict):
-        if not keep.labels:
+        if not (keep and keep.keep_labels):
             meta.pop("labels", None)
-        if not keep.annotations:
+        if not (keep and keep.keep_annotations):
             meta.pop("annotations", None)
     spec = pod["spec"]
     probes = [
-        ("livenessProbe", keep.liveness),
-        ("readinessProbe", keep.readiness),
-        ("startupProbe", keep.startup),
+        ("livenessProbe", bool(keep and keep.keep_liveness)),
+        ("readinessProbe", bool(keep and keep.keep_readiness)),
+        ("startupProbe", bool(keep and keep.keep_startup)),
     ]
     for container in spec.get(REGULAR) or []:
         if isinstance(container, dict):
             for probe, kept in probes:
                 if not kept:
                     container.pop(probe, None)
-    if not keep.init_containers:
+    if keep and keep.keep_init_containers is False:
         spec.pop(INIT, None)
     # Only when unset: an explicit shareProcessNamespace (or --share-processes) wins.
     spec.setdefault("shareProcessNamespace", True)
@@ -209,11 +214,11 @@ def _prepared(pod: dict[str, Any]) -> dict[str, Any]:
 
 
 def apply_copy_profile(
-    profile: str, pod: dict[str, Any], container_name: str, keep: KeepFlags | None = None
+    profile: str, pod: dict[str, Any], container_name: str, keep: CopyKeeps | None = None
 ) -> dict[str, Any]:
-    """A Pod copy (``--copy-to``) with ``profile`` applied to its debug container."""
+    """A Pod copy (``--copy-to``) with ``profile`` applied to its debug container; ``keep``
+    None keeps what kubectl keeps by default."""
     check_profile(profile)
-    keep = keep if keep is not None else KeepFlags()
     result = _prepared(pod)
     container = _find_container(result, container_name, (REGULAR,))
     if profile == "legacy":

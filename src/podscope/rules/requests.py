@@ -151,6 +151,11 @@ class ContainerRequest(RequestValue):
             check_image_reference(self.image, "--image")
         parse_env(self.env)
 
+    def _check_command_unwrapped(self, flag: str, why: str) -> None:
+        # --arguments-only hands the words to the image's entrypoint: nothing can wrap them.
+        if self.arguments_only:
+            raise UsageError(f"{flag} cannot be combined with --arguments-only: {why}")
+
 
 @dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class DebugRequest(ContainerRequest):
@@ -203,11 +208,10 @@ class DebugRequest(ContainerRequest):
             raise UsageError("give --cd or --chroot, not both (chroot starts at the target's /)")
         if self.cd is not None:
             normalize_target_path(self.cd)
-        if (self.cd is not None or self.chroot) and self.arguments_only:
-            mode = "cd" if self.cd is not None else "chroot"
-            raise UsageError(
-                f"--{mode} cannot be combined with --arguments-only: the command "
-                "has to be wrapped to enter the target's root"
+        if self.cd is not None or self.chroot:
+            self._check_command_unwrapped(
+                "--cd" if self.cd is not None else "--chroot",
+                "the command has to be wrapped to enter the target's root",
             )
         if self.user is not None and self.as_target_user:
             raise UsageError("give --as-target-user or --user, not both")
@@ -227,6 +231,20 @@ class DebugRequest(ContainerRequest):
         if self.user is not None:
             parse_user(self.user)
         _check_not_empty(self.record, "--record")
+
+    def exec_model(self) -> tuple[bool, str | None]:
+        """Whether the request runs in the exec model, and a note when it cannot although it
+        asked for a command (decided before anything is sent)."""
+        if self.attach_mode or not self.attach:
+            return False, None  # --no-attach: the container runs the command by itself
+        if not self.command and not self.stdin:
+            return False, None  # the image's own entrypoint is the container's process
+        if self.arguments_only:
+            return False, (
+                "--arguments-only keeps the image's entrypoint, which only the container's "
+                "own process runs: using the attach model"
+            )
+        return True, None
 
 
 @dataclass(frozen=True, kw_only=True, eq=False, repr=False)
@@ -273,19 +291,6 @@ class PodCopyRequest(ContainerRequest):
         for secret in self.pull_secret:
             validate_resource_name(secret, "--pull-secret")
 
-    @property
-    def keep(self) -> Any:
-        from podscope.rules.profiles import KeepFlags
-
-        return KeepFlags(
-            labels=self.keep_labels,
-            annotations=self.keep_annotations,
-            liveness=self.keep_liveness,
-            readiness=self.keep_readiness,
-            startup=self.keep_startup,
-            init_containers=self.keep_init_containers is not False,
-        )
-
 
 @dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class NodeDebugRequest(ContainerRequest):
@@ -306,6 +311,8 @@ class NodeDebugRequest(ContainerRequest):
         from podscope.rules.workloads import node_name_of
 
         validate_resource_name(node_name_of(self.node) or self.node, "node name")
+        if self.chroot:
+            self._check_command_unwrapped("--chroot", "chroot replaces the image's entrypoint")
 
 
 @dataclass(frozen=True, kw_only=True, eq=False, repr=False)

@@ -17,7 +17,6 @@ Reading ``/proc/<pid>/root`` of a process owned by another user needs CAP_SYS_PT
 
 from __future__ import annotations
 
-import posixpath
 from dataclasses import dataclass
 from typing import Literal
 
@@ -151,21 +150,30 @@ class TargetRoot:
     path: str = "/"
 
 
+def container_path(path: str, label: str, *, where: str = "", remedy: str | None = None) -> str:
+    """``path`` (not empty) as an absolute, normalized path in a container's file system.
+
+    Refused, ``label`` first, when it holds control characters, is relative (with
+    ``remedy``), or has a ``..``: through ``/proc/PID/root`` that would leave the target's
+    root, so it is refused rather than guessed. ``where`` follows "the path" (`` in the Pod``).
+    """
+    if any(not ch.isprintable() for ch in path):
+        raise UsageError(f"{label}: the path contains control characters")
+    if not path.startswith("/"):
+        raise UsageError(f"{label}: the path{where} must be absolute", remedy=remedy)
+    parts = [p for p in path.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        raise UsageError(f"{label}: the path{where} must not contain '..'")
+    return "/" + "/".join(parts)
+
+
 def normalize_target_path(path: str, flag: str = "--cd") -> str:
     """``path`` as an absolute, normalized path inside the target (no ``..`` left over)."""
     if not isinstance(path, str) or not path:
         raise UsageError(f"{flag} needs a path inside the target, such as /etc")
-    if any(not ch.isprintable() for ch in path):
-        raise UsageError(f"{flag} {quote(path)}: the path contains control characters")
-    if not path.startswith("/"):
-        raise UsageError(
-            f"{flag} {quote(path)}: the path must be absolute (as the application sees it)",
-        )
-    parts = [p for p in path.split("/") if p not in ("", ".")]
-    if ".." in parts:
-        # /proc/PID/root/.. leaves the target's root; refuse rather than guess.
-        raise UsageError(f"{flag} {quote(path)}: the path must not contain '..'")
-    return posixpath.normpath("/" + "/".join(parts)) if parts else "/"
+    return container_path(
+        path, f"{flag} {quote(path)}", remedy="give it as the application in the target sees it"
+    )
 
 
 def wrap_command(

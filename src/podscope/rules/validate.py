@@ -11,6 +11,7 @@ catch what the server would silently drop: unknown keys such as ``imagePullPolic
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator
 from typing import Any
 
 from podscope.errors import PodStateError, ValidationError
@@ -98,6 +99,15 @@ def _check_mapping_list(value: Any, path: str) -> list[dict[str, Any]]:
     return value
 
 
+def _each_set(obj: dict[str, Any], path: str, *keys: str) -> Iterator[tuple[Any, str]]:
+    """``(value, its path)`` for each of ``keys`` that ``obj`` sets: a null is unset, as the
+    API server decodes it."""
+    for key in keys:
+        value = obj.get(key)
+        if value is not None:
+            yield value, child(path, key)
+
+
 def _check_enum(value: Any, path: str, supported: tuple[str, ...], allow_empty: bool) -> None:
     if allow_empty and value == "":
         return
@@ -131,8 +141,8 @@ def _check_env(env: Any, path: str) -> None:
             raise required(child(item, "name"))
         validate_env_name(entry["name"], child(item, "name"))
         _check_keys(entry, item, frozenset({"name", "value", "valueFrom"}), "env var")
-        if entry.get("value") is not None:
-            _check_string(entry["value"], child(item, "value"))
+        for value, vpath in _each_set(entry, item, "value"):
+            _check_string(value, vpath)
         value_from = entry.get("valueFrom")
         if value_from is not None:
             if not isinstance(value_from, dict):
@@ -147,24 +157,17 @@ def _check_env(env: Any, path: str) -> None:
 
 def _check_security_context(sc: Any, path: str) -> None:
     _check_mapping(sc, path, F.SECURITY_CONTEXT_FIELDS, "securityContext")
-    for flag in (
-        "allowPrivilegeEscalation",
-        "privileged",
-        "readOnlyRootFilesystem",
-        "runAsNonRoot",
-    ):
-        if sc.get(flag) is not None:
-            _check_bool(sc[flag], child(path, flag))
-    for ident in ("runAsUser", "runAsGroup"):
-        if sc.get(ident) is not None:
-            _check_int(sc[ident], child(path, ident), 0, _INT32_MAX)
+    flags = ("allowPrivilegeEscalation", "privileged", "readOnlyRootFilesystem", "runAsNonRoot")
+    for value, vpath in _each_set(sc, path, *flags):
+        _check_bool(value, vpath)
+    for value, vpath in _each_set(sc, path, "runAsUser", "runAsGroup"):
+        _check_int(value, vpath, 0, _INT32_MAX)
     caps = sc.get("capabilities")
     if caps is not None:
         cpath = child(path, "capabilities")
         _check_mapping(caps, cpath, frozenset({"add", "drop"}), "capabilities")
-        for key in ("add", "drop"):
-            if caps.get(key) is not None:
-                _check_string_list(caps[key], child(cpath, key))
+        for value, vpath in _each_set(caps, cpath, "add", "drop"):
+            _check_string_list(value, vpath)
     seccomp = sc.get("seccompProfile")
     if seccomp is not None:
         spath = child(path, "seccompProfile")
@@ -224,15 +227,10 @@ def _check_volume_mounts(mounts: Any, path: str, pod: dict[str, Any], sc: Any) -
         if mount_path in seen:
             raise invalid(child(item, "mountPath"), mount_path, "must be unique")
         seen.add(mount_path)
-        if mount.get("readOnly") is not None:
-            _check_bool(mount["readOnly"], child(item, "readOnly"))
-        if mount.get("recursiveReadOnly") is not None:
-            _check_enum(
-                mount["recursiveReadOnly"],
-                child(item, "recursiveReadOnly"),
-                F.RECURSIVE_READ_ONLY,
-                True,
-            )
+        for value, vpath in _each_set(mount, item, "readOnly"):
+            _check_bool(value, vpath)
+        for value, vpath in _each_set(mount, item, "recursiveReadOnly"):
+            _check_enum(value, vpath, F.RECURSIVE_READ_ONLY, True)
         propagation = mount.get("mountPropagation")
         if propagation is not None:
             ppath = child(item, "mountPropagation")
@@ -372,46 +370,26 @@ def validate_ephemeral_container(
         if _is_set(container.get(key)):
             raise forbidden(child(field, key), _EPHEMERAL_DETAIL)
 
-    for key in ("command", "args"):
-        if container.get(key) is not None:
-            _check_string_list(container[key], child(field, key))
-    for key in ("workingDir", "terminationMessagePath"):
-        if container.get(key) is not None:
-            _check_string(container[key], child(field, key))
-    for key in ("stdin", "stdinOnce", "tty"):
-        if container.get(key) is not None:
-            _check_bool(container[key], child(field, key))
-    if container.get("imagePullPolicy") is not None:
-        _check_enum(
-            container["imagePullPolicy"], child(field, "imagePullPolicy"), F.PULL_POLICIES, True
-        )
-    if container.get("terminationMessagePolicy") is not None:
-        _check_enum(
-            container["terminationMessagePolicy"],
-            child(field, "terminationMessagePolicy"),
-            F.TERMINATION_MESSAGE_POLICIES,
-            True,
-        )
-    if container.get("env") is not None:
-        _check_env(container["env"], child(field, "env"))
-    if container.get("envFrom") is not None:
-        _check_mapping_list(container["envFrom"], child(field, "envFrom"))
-    if container.get("securityContext") is not None:
-        _check_security_context(container["securityContext"], child(field, "securityContext"))
-    if container.get("volumeMounts") is not None:
-        _check_volume_mounts(
-            container["volumeMounts"],
-            child(field, "volumeMounts"),
-            pod,
-            container.get("securityContext"),
-        )
-    if container.get("volumeDevices") is not None:
-        _check_volume_devices(
-            container["volumeDevices"],
-            child(field, "volumeDevices"),
-            pod,
-            container.get("volumeMounts"),
-        )
+    for value, path in _each_set(container, field, "command", "args"):
+        _check_string_list(value, path)
+    for value, path in _each_set(container, field, "workingDir", "terminationMessagePath"):
+        _check_string(value, path)
+    for value, path in _each_set(container, field, "stdin", "stdinOnce", "tty"):
+        _check_bool(value, path)
+    for value, path in _each_set(container, field, "imagePullPolicy"):
+        _check_enum(value, path, F.PULL_POLICIES, True)
+    for value, path in _each_set(container, field, "terminationMessagePolicy"):
+        _check_enum(value, path, F.TERMINATION_MESSAGE_POLICIES, True)
+    for value, path in _each_set(container, field, "env"):
+        _check_env(value, path)
+    for value, path in _each_set(container, field, "envFrom"):
+        _check_mapping_list(value, path)
+    for value, path in _each_set(container, field, "securityContext"):
+        _check_security_context(value, path)
+    for value, path in _each_set(container, field, "volumeMounts"):
+        _check_volume_mounts(value, path, pod, container.get("securityContext"))
+    for value, path in _each_set(container, field, "volumeDevices"):
+        _check_volume_devices(value, path, pod, container.get("volumeMounts"))
     if container.get("targetContainerName") not in (None, ""):
         _check_target(container["targetContainerName"], child(field, "targetContainerName"), pod)
 

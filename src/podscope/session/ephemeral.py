@@ -22,7 +22,7 @@ from podscope.events import Events
 from podscope.kube.discovery import EphemeralShape
 from podscope.kube.errors import RequestOutcomeUnknown, is_name_clash
 from podscope.kube.protocol import KubeAPI
-from podscope.rules.container import DebugSpec, build_ephemeral_container
+from podscope.rules.container import DebugSpec, build_ephemeral_container, words_field
 from podscope.rules.legacy import pod_patch_body, to_legacy_body
 from podscope.rules.profiles import describe_grants
 from podscope.rules.requests import DebugRequest
@@ -34,7 +34,6 @@ from podscope.session.container_state import ContainerState, StateName, containe
 from podscope.session.exec_session import (
     ExecPlan,
     ExecUnavailable,
-    exec_model,
     run_exec_debug,
 )
 from podscope.session.io import SessionIO, StreamStart
@@ -84,8 +83,7 @@ def find_reusable(pod: dict[str, Any], spec: DebugSpec) -> str | None:
         if spec.name and name != spec.name:
             continue
         words = [*spec.command, *spec.args]
-        key = "args" if spec.arguments_only else "command"
-        if words and item.get(key) != words:
+        if words and item.get(words_field(spec)) != words:
             continue
         if (spec.stdin and not item.get("stdin")) or (spec.tty and not item.get("tty")):
             continue
@@ -252,22 +250,12 @@ def _run_debug(client: KubeAPI, options: DebugRequest, io: SessionIO, phase: _Ph
     check_pod_can_debug(pod)
     shape = client.writable_ephemeral_shape()
     target, target_reason = choose_target(pod, options.target)
-    spec = DebugSpec(
-        image=options.image,
-        name=options.container,
-        target=target,
-        command=list(options.command),
-        arguments_only=options.arguments_only,
-        env=list(options.env),
-        image_pull_policy=options.image_pull_policy,
-        stdin=options.stdin,
-        tty=options.tty,
-        profile=options.profile or "legacy",
-        custom=_with_stdin_once(options),
+    spec = DebugSpec.of(
+        options, image=options.image, target=target, custom=_with_stdin_once(options)
     )
     spec = apply_target_access(pod, spec, target_access_of(options), report)
 
-    use_exec, note = exec_model(options)
+    use_exec, note = options.exec_model()
     if note:
         report(note)
     if use_exec:

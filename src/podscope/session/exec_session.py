@@ -226,8 +226,8 @@ def exec_session(
         if time.monotonic() > deadline:
             raise WaitTimeoutError(
                 f"debugger {name} in Pod {pod_name} did not start within {timeout:g}s",
-                remedy="raise --timeout, or look at the Pod's events; the debugger stays in "
-                "the Pod (ephemeral containers cannot be removed)",
+                remedy=f"{WaitTimeoutError.RAISE_LIMIT}, or look at the Pod's events; the "
+                "debugger stays in the Pod (ephemeral containers cannot be removed)",
             )
         time.sleep(START_RETRY_DELAYS[min(attempt, len(START_RETRY_DELAYS) - 1)])
         attempt += 1
@@ -391,21 +391,6 @@ def exec_words(spec: DebugSpec, tty: bool, stdin: bool) -> list[str]:
     if not words and (tty or stdin):
         return ["sh"]
     return words
-
-
-def exec_model(request: DebugRequest) -> tuple[bool, str | None]:
-    """Whether the request runs in the exec model, and a note when it cannot although it
-    asked for a command (checked before anything is sent)."""
-    if request.attach_mode or not request.attach:
-        return False, None  # --no-attach: the container runs the command by itself
-    if not request.command and not request.stdin:
-        return False, None  # the image's own entrypoint is the container's process
-    if request.arguments_only:
-        return False, (
-            "--arguments-only keeps the image's entrypoint, which only the container's own "
-            "process runs: using the attach model"
-        )
-    return True, None
 
 
 def run_exec_debug(

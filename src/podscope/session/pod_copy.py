@@ -183,7 +183,7 @@ def wait_for_container(
         raise WaitTimeoutError(
             f"container {name} in Pod {pod_name} did not start within {deadline_seconds:g}s "
             f"(last state: {progress.describe()})",
-            remedy="raise --timeout, or look at the Pod's events",
+            remedy=f"{WaitTimeoutError.RAISE_LIMIT}, or look at the Pod's events",
         )
     return pod, progress
 
@@ -212,7 +212,7 @@ def _warn_owner(original: dict[str, Any], options: PodCopyRequest, report: Event
     if not owners:
         return
     owner = f"{owners[0].get('kind')} {owners[0].get('name')}"
-    if options.keep.labels:
+    if options.keep_labels:
         report(
             f"warning: the copy keeps the labels of a Pod owned by {owner}: that controller "
             "may adopt the copy, and delete it"

@@ -1,7 +1,7 @@
 """``podscope debug`` options about the target: its file system, env, mounts and user.
 
-Turns ``--cd``/``--chroot``, ``--copy-env``, ``--copy-mounts``, ``--as-target-user`` and
-``--user`` into a changed :class:`DebugSpec`, before anything is created. Pure apart from the
+Turns a request's target options (``--cd``/``--chroot``, what to take over from the target,
+``--user``) into a changed :class:`DebugSpec`, before anything is created. Pure apart from the
 reporter; the rules themselves live in ``spec.targetfs`` and ``spec.inherit``.
 """
 
@@ -53,9 +53,7 @@ def target_access_of(request: DebugRequest) -> TargetAccess:
         root = TargetRoot("chroot")
     return TargetAccess(
         root=root,
-        inherit=Inherit(
-            env=request.copy_env, mounts=request.copy_mounts, user=request.as_target_user
-        ),
+        inherit=Inherit.of(request),
         user=parse_user(request.user) if request.user is not None else None,
         profile_chosen=request.profile is not None,
     )

@@ -153,10 +153,10 @@ def _timeout_remedy(pod: dict[str, Any], progress: ContainerState) -> str:
         where = f"node {node}" if node else "the Pod's node"
         return (
             f"the kubelet on {where} has not acted on the container: check that the node is "
-            f"Ready (kubectl get node {node or 'NODE'}) and look at the Pod's events, or raise "
-            f"--timeout; {stays}"
+            f"Ready (kubectl get node {node or 'NODE'}) and look at the Pod's events, or "
+            f"{WaitTimeoutError.RAISE_LIMIT}; {stays}"
         )
-    return f"raise --timeout, or look at the Pod's events; {stays}"
+    return f"{WaitTimeoutError.RAISE_LIMIT}, or look at the Pod's events; {stays}"
 
 
 def wait_until_terminated(

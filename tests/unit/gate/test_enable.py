@@ -386,3 +386,40 @@ def test_file_changed_behind_our_back_is_not_overwritten(node: Node) -> None:
     with pytest.raises(NodeEditError, match="changed while podscope was editing it"):
         files.atomic_replace(original, "x: 1\n")
     assert node.config.read_text().endswith("# edited by someone else\n")
+
+
+def _full_disk(fd: int, data: bytes, original: Any) -> None:
+    os.close(fd)
+    raise OSError(28, "No space left on device")
+
+
+def test_a_failed_backup_leaves_no_half_file_and_keeps_older_backups(
+    node: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from podscope.errors import NodeEditError
+    from podscope.gate import files
+
+    original = files.read(node.config)
+    older = files.backup_path(original.target, "20260101T000000Z", hidden=False)
+    older.write_text("an older backup\n")
+    before = set(node.config.parent.iterdir())
+    monkeypatch.setattr(files, "_fill", _full_disk)
+    with pytest.raises(NodeEditError, match=r"cannot write the backup .*\.1 \(No space left"):
+        files.write_backup(original, "20260101T000000Z", hidden=False)
+    assert set(node.config.parent.iterdir()) == before
+    assert older.read_text() == "an older backup\n"
+
+
+def test_a_failed_replace_leaves_no_temporary_file(
+    node: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from podscope.errors import NodeEditError
+    from podscope.gate import files
+
+    original = files.read(node.config)
+    before = set(node.config.parent.iterdir())
+    monkeypatch.setattr(files, "_fill", _full_disk)
+    with pytest.raises(NodeEditError, match="cannot write it \\(No space left"):
+        files.atomic_replace(original, "x: 1\n")
+    assert set(node.config.parent.iterdir()) == before
+    assert node.config.read_text() == KUBELET_CONFIG

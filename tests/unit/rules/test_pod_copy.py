@@ -12,7 +12,6 @@ from podscope.errors import NotFoundError, PodscopeError, UsageError, Validation
 from podscope.rules.images import check_image_reference, is_image_reference, parse_set_images
 from podscope.rules.managed import COPY_OF_KEY, MANAGED_BY_KEY, label_value
 from podscope.rules.pod_copy import build_pod_copy
-from podscope.rules.profiles import KeepFlags
 from podscope.rules.requests import PodCopyRequest
 
 
@@ -57,19 +56,8 @@ def original() -> dict[str, Any]:
 
 
 def build(pod: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-    # Tests speak of what the copy keeps and which images it sets; the request holds them
-    # as the flags give them.
+    # Tests speak of which images the copy sets; the request holds them as the flags give them.
     kwargs.setdefault("copy_to", kwargs.pop("name", "web-copy"))
-    keep: KeepFlags | None = kwargs.pop("keep", None)
-    if keep is not None:
-        kwargs.update(
-            keep_labels=keep.labels,
-            keep_annotations=keep.annotations,
-            keep_liveness=keep.liveness,
-            keep_readiness=keep.readiness,
-            keep_startup=keep.startup,
-            keep_init_containers=keep.init_containers,
-        )
     images = kwargs.pop("set_images", {})
     kwargs["set_image"] = tuple(f"{c}={i}" for c, i in images.items())
     request = PodCopyRequest(pod="web", **kwargs)
@@ -157,9 +145,7 @@ def test_legacy_drops_labels_but_podscope_labels_are_added() -> None:
 
 def test_keep_labels_wins_over_every_profile() -> None:
     for profile in ("legacy", "general"):
-        labels = build(image="busybox", profile=profile, keep=KeepFlags(labels=True)).pod[
-            "metadata"
-        ]["labels"]
+        labels = build(image="busybox", profile=profile, keep_labels=True).pod["metadata"]["labels"]
         assert labels["app"] == "web" and labels[MANAGED_BY_KEY] == "podscope"
 
 
@@ -175,13 +161,13 @@ def test_general_strips_probes_annotations_and_shares_processes() -> None:
 
 
 def test_keep_flags_keep_what_they_name() -> None:
-    keep = KeepFlags(annotations=True, liveness=True, readiness=True, startup=True)
-    result = build(image="busybox", profile="general", keep=keep)
+    keep = {f"keep_{k}": True for k in ("annotations", "liveness", "readiness", "startup")}
+    result = build(image="busybox", profile="general", **keep)
     app = containers(result)["app"]
     assert {"livenessProbe", "readinessProbe", "startupProbe"} <= set(app)
     assert result.pod["metadata"]["annotations"] == {"note": "x"}
     assert result.pod["spec"]["initContainers"][0]["name"] == "init"
-    dropped = build(image="busybox", profile="general", keep=KeepFlags(init_containers=False))
+    dropped = build(image="busybox", profile="general", keep_init_containers=False)
     assert "initContainers" not in dropped.pod["spec"]
 
 

@@ -9,13 +9,13 @@ import pytest
 from podscope.errors import UsageError, ValidationError
 from podscope.rules.profiles import (
     PROFILES,
-    KeepFlags,
     apply_copy_profile,
     apply_ephemeral_profile,
     apply_node_profile,
     check_profile,
     describe_grants,
 )
+from podscope.rules.requests import PodCopyRequest
 
 BASE = {"name": "dbg", "image": "busybox", "securityContext": {"runAsUser": 5}}
 
@@ -128,7 +128,14 @@ def test_copy_strips_probes_labels_annotations_and_shares_pids(
 
 
 def test_copy_keep_flags(make_pod: PodFactory) -> None:
-    keep = KeepFlags(labels=True, annotations=True, liveness=True, init_containers=False)
+    keep = PodCopyRequest(
+        pod="web",
+        copy_to="web-copy",
+        keep_labels=True,
+        keep_annotations=True,
+        keep_liveness=True,
+        keep_init_containers=False,
+    )
     result = apply_copy_profile("general", copy_pod(make_pod), "dbg", keep)
     assert result["metadata"]["labels"] == {"app": "web"}
     assert result["metadata"]["annotations"] == {"note": "x"}

@@ -155,9 +155,3 @@ def test_field_defaults() -> None:
     assert field_default(DebugRequest, "command") == ()
     with pytest.raises(KeyError):
         field_default(DebugRequest, "nope")
-
-
-def test_copy_request_keep_flags() -> None:
-    keep = PodCopyRequest(pod="w", copy_to="c", keep_labels=True).keep
-    assert keep.labels and keep.init_containers and not keep.annotations
-    assert not PodCopyRequest(pod="w", copy_to="c", keep_init_containers=False).keep.init_containers

@@ -55,7 +55,7 @@ def session_io(messages: Messages, local: LocalIO | None = None) -> SessionIO:
 
 
 def request_fields(options: dict[str, Any]) -> dict[str, Any]:
-    """Options as tests name them (a parsed TargetAccess, set_images, KeepFlags), as the
+    """Options as tests name them (a parsed TargetAccess, set_images), as the
     request fields the flags fill."""
     fields = dict(options)
     access = fields.pop("target_access", None)
@@ -76,16 +76,4 @@ def request_fields(options: dict[str, Any]) -> dict[str, Any]:
     images = fields.pop("set_images", None)
     if images is not None:
         fields["set_image"] = tuple(f"{c}={i}" for c, i in images.items())
-    keep = fields.pop("keep", None)
-    if keep is not None and not isinstance(keep, bool):
-        fields.update(
-            keep_labels=keep.labels,
-            keep_annotations=keep.annotations,
-            keep_liveness=keep.liveness,
-            keep_readiness=keep.readiness,
-            keep_startup=keep.startup,
-            keep_init_containers=keep.init_containers,
-        )
-    elif keep is not None:
-        fields["keep"] = keep
     return fields

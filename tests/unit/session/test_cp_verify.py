@@ -19,7 +19,8 @@ import pytest
 from podscope.errors import ExitCode
 from podscope.kube.streams import STDOUT
 from podscope.rules.cppath import RemotePath
-from podscope.session.cp import ChecksumError, CpOptions, CpResult, TransferProgress
+from podscope.rules.requests import CpRequest
+from podscope.session.cp import ChecksumError, CpResult, TransferProgress
 from podscope.session.cp.archive import write_archive
 from podscope.session.cp.copy_in import copy_in
 from podscope.session.cp.copy_out import copy_out
@@ -170,7 +171,7 @@ def test_copy_out_reports_a_corrupted_transfer(tmp_path: Path) -> None:
     helper = FakeHelper(f"owner 0 0\nfile {len(content)}\nparent dir\n", corrupt(stream, content),
                         [sha(content)])  # fmt: skip
     dest = tmp_path / "copy.bin"
-    options = CpOptions(source="p:/d/data.bin", dest=str(dest))
+    options = CpRequest(source="p:/d/data.bin", dest=str(dest))
     with pytest.raises(ChecksumError, match="checksum mismatch for data.bin: the copy here"):
         copy_out(helper, RemotePath("p", "/d/data.bin"), str(dest), options, result())  # type: ignore[arg-type]
 
@@ -181,9 +182,9 @@ def test_copy_out_verifies_and_reports_progress_as_data(tmp_path: Path) -> None:
     helper = FakeHelper(f"owner 0 0\nfile {len(content)}\nparent dir\n", stream, [sha(content)])
     dest = tmp_path / "copy.bin"
     events: list[TransferProgress] = []
-    options = CpOptions(source="p:/d/data.bin", dest=str(dest), on_progress=events.append)
+    options = CpRequest(source="p:/d/data.bin", dest=str(dest))
     done = result()
-    copy_out(helper, RemotePath("p", "/d/data.bin"), str(dest), options, done)  # type: ignore[arg-type]
+    copy_out(helper, RemotePath("p", "/d/data.bin"), str(dest), options, done, events.append)  # type: ignore[arg-type]
     assert done.checksum == "verified" and done.files == 1 and done.bytes == len(content)
     assert dest.read_bytes() == content
     assert events[0] == TransferProgress("p:/d/data.bin", str(dest), 0, len(content))
@@ -199,7 +200,7 @@ def test_copy_out_without_checksum_does_not_look(tmp_path: Path) -> None:
     helper = FakeHelper(f"owner 0 0\nfile {len(content)}\nparent dir\n", corrupt(stream, content),
                         [sha(content)])  # fmt: skip
     dest = tmp_path / "copy.bin"
-    options = CpOptions(source="p:/d/data.bin", dest=str(dest), checksum=False)
+    options = CpRequest(source="p:/d/data.bin", dest=str(dest), checksum=False)
     done = result()
     copy_out(helper, RemotePath("p", "/d/data.bin"), str(dest), options, done)  # type: ignore[arg-type]
     assert done.checksum == "skipped"
@@ -211,9 +212,9 @@ def test_copy_in_reports_a_copy_that_differs_in_the_pod(tmp_path: Path) -> None:
     # The target holds something else under that name after the transfer.
     helper = FakeHelper("owner 65532 65532\ndir 4\nparent dir\n", b"", [sha(b"port = 8081\n")])
     events: list[TransferProgress] = []
-    options = CpOptions(source=str(local), dest="p:/etc", on_progress=events.append)
+    options = CpRequest(source=str(local), dest="p:/etc")
     with pytest.raises(ChecksumError, match="checksum mismatch for conf: the copy in the Pod"):
-        copy_in(helper, str(local), RemotePath("p", "/etc"), options, result())  # type: ignore[arg-type]
+        copy_in(helper, str(local), RemotePath("p", "/etc"), options, result(), events.append)  # type: ignore[arg-type]
     assert helper.received is not None and b"port = 8080" in helper.received.stdin
     assert events[-1].finished and events[-1].done_bytes == len(helper.received.stdin)
     assert events[0].total_bytes == len(b"port = 8080\n")
@@ -223,7 +224,7 @@ def test_copy_in_verifies_a_faithful_copy(tmp_path: Path) -> None:
     local = tmp_path / "conf"
     local.write_bytes(b"port = 8080\n")
     helper = FakeHelper("owner 65532 65532\ndir 4\nparent dir\n", b"", [sha(b"port = 8080\n")])
-    options = CpOptions(source=str(local), dest="p:/etc")
+    options = CpRequest(source=str(local), dest="p:/etc")
     done = result()
     copy_in(helper, str(local), RemotePath("p", "/etc"), options, done)  # type: ignore[arg-type]
     assert done.checksum == "verified" and done.files == 1

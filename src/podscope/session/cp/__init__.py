@@ -12,21 +12,20 @@ compared with ``sha256sum`` run in the target afterwards. Progress reaches the c
 
 One concern per module: ``helper`` (the container that copies), ``remote`` (execs into it),
 ``archive`` and ``extract`` (the local tar halves), ``verify`` (the checksums), ``copy_out``
-and ``copy_in`` (the two directions), ``run`` (the entry point).
+and ``copy_in`` (the two directions), ``run`` (the entry point), ``result`` (what it did).
 """
 
 from podscope.session.cp.archive import write_archive
 from podscope.session.cp.extract import Extracted, extract_stream
 from podscope.session.cp.helper import HELPER_PREFIX, ensure_helper, find_helper
-from podscope.session.cp.options import CpOptions, CpResult
 from podscope.session.cp.progress import ProgressCallback, TransferProgress
+from podscope.session.cp.result import CpResult
 from podscope.session.cp.run import run_cp
 from podscope.session.cp.verify import ChecksumError
 
 __all__ = [
     "HELPER_PREFIX",
     "ChecksumError",
-    "CpOptions",
     "CpResult",
     "Extracted",
     "ProgressCallback",

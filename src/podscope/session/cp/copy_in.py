@@ -14,10 +14,11 @@ import threading
 
 from podscope.errors import NotFoundError, PodscopeError, UsageError
 from podscope.rules.cppath import RemotePath, split_remote
+from podscope.rules.requests import CpRequest
 from podscope.session.cp.archive import walk, write_archive
-from podscope.session.cp.options import CpOptions, CpResult
-from podscope.session.cp.progress import TransferMeter
+from podscope.session.cp.progress import ProgressCallback, TransferMeter
 from podscope.session.cp.remote import CHUNK, Remote, RemoteExec, one_line, probe
+from podscope.session.cp.result import CpResult
 from podscope.session.cp.verify import verify
 
 
@@ -51,7 +52,12 @@ class _StdinWriter:
 
 
 def copy_in(
-    remote: Remote, local: str, dest: RemotePath, options: CpOptions, result: CpResult
+    remote: Remote,
+    local: str,
+    dest: RemotePath,
+    request: CpRequest,
+    result: CpResult,
+    on_progress: ProgressCallback | None = None,
 ) -> None:
     try:
         st = os.lstat(local)
@@ -67,7 +73,7 @@ def copy_in(
         if found.kind == "file" and stat.S_ISDIR(st.st_mode):
             raise UsageError(f"cannot copy directory {local} over the file {dest.path}")
     total = sum(os.lstat(path).st_size for path, _ in walk(local) if os.path.isfile(path))
-    meter = TransferMeter(local, str(dest), total, options.on_progress)
+    meter = TransferMeter(local, str(dest), total, on_progress)
     ex = remote.open(f"writing into {directory} in the target", "in", directory, stdin=True)
     reader = threading.Thread(target=ex.pump_stderr, daemon=True)
     reader.start()
@@ -87,6 +93,6 @@ def copy_in(
             f"writing into {directory} failed: {one_line(ex.stderr) or 'stream closed'}"
         )
     result.files, result.bytes, result.skipped = files, size, skipped
-    if options.checksum:
+    if request.checksum:
         verify(remote, directory, digests, "in")
         result.checksum = "verified"

@@ -13,10 +13,11 @@ import threading
 
 from podscope.errors import NotFoundError, PodscopeError, UsageError
 from podscope.rules.cppath import RemotePath, split_remote
+from podscope.rules.requests import CpRequest
 from podscope.session.cp.extract import extract_stream
-from podscope.session.cp.options import CpOptions, CpResult
-from podscope.session.cp.progress import TransferMeter
+from podscope.session.cp.progress import ProgressCallback, TransferMeter
 from podscope.session.cp.remote import Remote, one_line, probe, remote_sums
+from podscope.session.cp.result import CpResult
 from podscope.session.cp.verify import verify
 
 
@@ -31,7 +32,12 @@ def _destination(local: str) -> tuple[str, str | None]:
 
 
 def copy_out(
-    remote: Remote, source: RemotePath, local: str, options: CpOptions, result: CpResult
+    remote: Remote,
+    source: RemotePath,
+    local: str,
+    request: CpRequest,
+    result: CpResult,
+    on_progress: ProgressCallback | None = None,
 ) -> None:
     found = probe(remote, source.path)
     if found.kind == "none":
@@ -40,11 +46,11 @@ def copy_out(
         raise UsageError(f"{source.path} is neither a file nor a directory (a device or socket?)")
     directory, name = split_remote(source.path)
     base, rename = _destination(local)
-    meter = TransferMeter(str(source), local, found.size, options.on_progress)
+    meter = TransferMeter(str(source), local, found.size, on_progress)
     early_sums: list[str] = []
     early_errors: list[BaseException] = []
     summer = None
-    if options.checksum and found.kind == "file" and "\n" not in name:
+    if request.checksum and found.kind == "file" and "\n" not in name:
 
         def remote_sum() -> None:
             try:
@@ -70,7 +76,7 @@ def copy_out(
         extracted.bytes,
         extracted.skipped,
     )
-    if options.checksum:
+    if request.checksum:
         theirs = None
         if summer is not None:
             summer.join()

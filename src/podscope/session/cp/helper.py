@@ -15,9 +15,9 @@ from podscope.kube.protocol import KubeAPI
 from podscope.rules._pod import all_names
 from podscope.rules.container import DebugSpec, build_ephemeral_container
 from podscope.rules.names import generate_name
+from podscope.rules.requests import CpRequest
 from podscope.rules.targetfs import HELPER_COMMAND
 from podscope.session.container_state import container_state_of
-from podscope.session.cp.options import CpOptions
 from podscope.session.ephemeral import create_container
 from podscope.session.wait import wait_until_started
 
@@ -51,29 +51,31 @@ def ensure_helper(
     client: KubeAPI,
     pod: dict[str, Any],
     target: str,
-    options: CpOptions,
+    request: CpRequest,
     report: Events,
 ) -> tuple[dict[str, Any], str, bool]:
     """The Pod, the helper's name, and whether it was created now."""
-    found = find_helper(pod, options.image, target)
+    image = request.image
+    assert image is not None, "the helper image is resolved before the session starts"
+    found = find_helper(pod, image, target)
     if found is not None:
         report(f"reusing helper container {found}")
         return pod, found, False
     shape = client.writable_ephemeral_shape()
     spec = DebugSpec(
-        image=options.image,
+        image=image,
         name=generate_name(all_names(pod), prefix=HELPER_PREFIX),
         target=target,
         command=list(HELPER_COMMAND),
-        image_pull_policy=options.image_pull_policy or "IfNotPresent",
+        image_pull_policy=request.image_pull_policy or "IfNotPresent",
         profile="general",
     )
     container = build_ephemeral_container(pod, spec)
     pod, container = create_container(client, pod, spec, container, shape, report)
     name = str(container["name"])
     report(
-        f"created helper container {name} (image {options.image}, targeting {target}); "
+        f"created helper container {name} (image {image}, targeting {target}); "
         "later copies reuse it"
     )
-    pod, _ = wait_until_started(client, pod, name, options.timeout, report)
+    pod, _ = wait_until_started(client, pod, name, request.timeout, report)
     return pod, name, True

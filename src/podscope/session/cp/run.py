@@ -14,8 +14,8 @@ from podscope.rules.validate import check_pod_can_debug
 from podscope.session.cp.copy_in import copy_in
 from podscope.session.cp.copy_out import copy_out
 from podscope.session.cp.helper import ensure_helper
-from podscope.session.cp.options import CpOptions, CpResult
 from podscope.session.cp.remote import Remote
+from podscope.session.cp.result import CpResult
 from podscope.session.io import SessionIO
 
 
@@ -25,30 +25,19 @@ def run_cp(client: KubeAPI, request: CpRequest, io: SessionIO) -> CpResult:
     request.validate()
     assert request.image is not None, "the helper image is resolved before the session starts"
     report: Events = io.events
-    options = CpOptions(
-        source=request.source,
-        dest=request.dest,
-        namespace=request.namespace,
-        container=request.container,
-        image=request.image,
-        image_pull_policy=request.image_pull_policy,
-        checksum=request.checksum,
-        on_progress=io.on_progress,
-        timeout=request.timeout,
-    )
-    direction, remote_path, local = plan_copy(options.source, options.dest)
-    if remote_path.namespace and options.namespace and remote_path.namespace != options.namespace:
+    direction, remote_path, local = plan_copy(request.source, request.dest)
+    if remote_path.namespace and request.namespace and remote_path.namespace != request.namespace:
         raise UsageError(
-            f"{remote_path} names namespace {remote_path.namespace} but -n says {options.namespace}"
+            f"{remote_path} names namespace {remote_path.namespace} but -n says {request.namespace}"
         )
-    namespace = remote_path.namespace or options.namespace or client.namespace
+    namespace = remote_path.namespace or request.namespace or client.namespace
     pod = client.get_pod(namespace, remote_path.pod)
     check_pod_can_debug(pod)
-    target, reason = choose_target(pod, options.container)
+    target, reason = choose_target(pod, request.container)
     if not target:
         raise UsageError("podscope cp needs a target container", remedy="name it with -c")
     report(f"target container: {target} ({reason})")
-    pod, helper, created = ensure_helper(client, pod, target, options, report)
+    pod, helper, created = ensure_helper(client, pod, target, request, report)
     cid = None
     for item in (pod.get("status") or {}).get("containerStatuses") or []:
         if item.get("name") == target:
@@ -66,9 +55,9 @@ def run_cp(client: KubeAPI, request: CpRequest, io: SessionIO) -> CpResult:
     )
     start = time.monotonic()
     if direction == "out":
-        copy_out(remote, remote_path, local, options, result)
+        copy_out(remote, remote_path, local, request, result, io.on_progress)
     else:
-        copy_in(remote, local, remote_path, options, result)
+        copy_in(remote, local, remote_path, request, result, io.on_progress)
     result.seconds = time.monotonic() - start
     for name in result.skipped:
         report(f"skipped {name} (not a file, directory or link)")
