@@ -20,10 +20,6 @@ from podscope.session.container_state import check_pod_alive
 WATCH_WINDOW_SECONDS = 20.0
 # Pause before watching again when a watch gave up (a long API server outage).
 RETRY_PAUSE_SECONDS = 5.0
-# The watch opens this long after the session starts. It starts at the resourceVersion of
-# the Pod the session read, so it still hears what happened meanwhile; a command that ends
-# sooner (most do, and a run over many Pods has one per Pod) costs no watch at all.
-START_DELAY_SECONDS = 1.0
 
 
 class Closable(Protocol):
@@ -141,8 +137,6 @@ class SessionMonitor:
             stream.close()  # ends the pump; the session then raises ``gone``
 
     def _run(self) -> None:
-        if self._stop.wait(START_DELAY_SECONDS):
-            return
         try:
             while not self._stop.is_set():
                 try:
