@@ -24,7 +24,7 @@ import time
 import uuid
 from pathlib import Path
 
-from common import Run, run, summary
+from common import Run, compile_sources, run, summary
 
 IMAGE = "docker.io/library/busybox:latest"
 APP = "docker.io/podscope/distroless-app:1.0"
@@ -76,6 +76,8 @@ def main() -> None:
         default=os.environ.get("KUBECONFIG", "/var/lib/podscope-devcluster/admin.kubeconfig"),
     )
     args = parser.parse_args()
+    # Both podscope commands start as an installed podscope does, as in the other benchmarks.
+    compile_sources()
     env = {**os.environ, "KUBECONFIG": args.kubeconfig, "PODSCOPE_NO_CONFIG": "1"}
     ns = f"bench-many-{uuid.uuid4().hex[:6]}"
     kubectl(env, "create", "namespace", ns)

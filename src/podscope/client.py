@@ -198,6 +198,7 @@ class Client:
             on_output=on_output,
             on_outcome=on_outcome,
             capture_output=capture_output,
+            record=self._record_options(request, "debug", request.profile or "legacy"),
         )
 
     def debug_copy(

@@ -3,6 +3,7 @@ names; skipped and failing Pods; JSON lines; --group; --dry-run; -it refused; Ct
 
 from __future__ import annotations
 
+import hashlib
 import json
 import signal
 import subprocess
@@ -431,3 +432,98 @@ def test_cp_with_a_selector_copies_from_each_pod_into_dir_pod_checksummed(
     for pod in pods:
         assert rows[pod][2] == "error 5" and "/nope" in rows[pod][-1], rows[pod]
     assert list((tmp_path / "none").iterdir()) == []
+
+
+def _podscope_events(kubectl: Kubectl, namespace: str, pod: str) -> list[dict[str, Any]]:
+    items = kubectl.json(
+        "get", "events", "-n", namespace, "--field-selector", f"involvedObject.name={pod}"
+    )["items"]
+    return [e for e in items if str(e.get("reason", "")).startswith("Podscope")]
+
+
+def test_each_pods_session_is_recorded_with_its_own_cast_receipt_and_events(
+    kubectl: Kubectl, namespace: str, podscope_env: dict[str, str], tmp_path: Path
+) -> None:
+    pods = make_web(kubectl, namespace)
+    loser = pods[0]
+    directory = tmp_path / "rec"
+    # The pause keeps the two channels' lines in order in the recording.
+    script = "echo out-$(hostname); sleep 0.3; echo err-$(hostname) >&2; "
+    script += f'test "$(hostname)" != {loser}'
+    result = podscope(
+        podscope_env,
+        "debug",
+        "-l",
+        "app=web",
+        "-n",
+        namespace,
+        *PULL,
+        "--record",
+        str(directory),
+        "--",
+        "sh",
+        "-c",
+        script,
+    )
+    assert result.returncode == SOME_FAILED, result.stderr
+    casts = sorted(directory.glob("*.cast"))
+    receipts = sorted(directory.glob("*.receipt.json"))
+    assert len(casts) == len(receipts) == len(pods), [p.name for p in directory.iterdir()]
+    whoami = kubectl.json("auth", "whoami", "-o", "json")["status"]["userInfo"]["username"]
+    for pod in pods:
+        (cast,) = [c for c in casts if f"-{namespace}-{pod}-" in c.name]
+        receipt_path = cast.with_name(cast.name.removesuffix(".cast") + ".receipt.json")
+        receipt = json.loads(receipt_path.read_text())
+        # asciinema's own reader takes each recording, and it holds that Pod's output.
+        shown = subprocess.run(
+            [sys.executable, "-m", "asciinema", "cat", str(cast)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        ).stdout
+        assert shown == f"out-{pod}\nerr-{pod}\n"
+        live = kubectl.pod(namespace, pod)
+        (debugger,) = ephemeral(live)
+        assert (receipt["pod"], receipt["pod_uid"]) == (pod, live["metadata"]["uid"])
+        assert (receipt["container"], receipt["image"]) == (debugger["name"], debugger["image"])
+        assert receipt["namespace"] == namespace and receipt["command"] == ["sh", "-c", script]
+        assert receipt["exit_code"] == (1 if pod == loser else 0)
+        assert receipt["container_created"] is True and receipt["model"] == "exec"
+        assert receipt["who"]["username"] == whoami
+        assert receipt["who"]["source"] == "selfsubjectreview"
+        assert receipt["recording_sha256"] == hashlib.sha256(cast.read_bytes()).hexdigest()
+        # The Events a single-Pod recorded session posts, on each Pod.
+        events = {e["reason"]: e for e in _podscope_events(kubectl, namespace, pod)}
+        assert set(events) == {"PodscopeDebuggerCreated", "PodscopeSession"}
+        for event in events.values():
+            assert event["involvedObject"]["uid"] == live["metadata"]["uid"]
+            assert whoami in event["message"] and debugger["name"] in event["message"]
+        assert cast.name in events["PodscopeSession"]["message"]
+
+
+def test_record_required_refuses_the_whole_run_before_anything_is_written(
+    kubectl: Kubectl, namespace: str, podscope_env: dict[str, str], tmp_path: Path
+) -> None:
+    pods = make_web(kubectl, namespace, replicas=2)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    run = ["debug", "-l", "app=web", "-n", namespace, *PULL]
+    for env, extra in (
+        (podscope_env, ["--record", str(blocker / "rec"), "--record-required"]),
+        ({**podscope_env, "PODSCOPE_RECORD": str(blocker)}, ["--record-required"]),
+    ):
+        result = podscope(env, *run, *extra, "--", "true")
+        assert result.returncode == 19, result.stderr
+        assert "podscope: error: this run cannot be recorded" in result.stderr
+        assert "Not a directory" in result.stderr or "not a directory" in result.stderr
+        assert result.stdout == ""
+    assert ephemeral_counts(kubectl, namespace) == {pod: 0 for pod in pods}
+    for pod in pods:
+        assert _podscope_events(kubectl, namespace, pod) == []
+    assert blocker.read_text() == ""
+    # Not required: one warning for the run, and every Pod's command runs unrecorded.
+    result = podscope(podscope_env, *run, "--record", str(blocker / "rec"), "--", "true")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("cannot be recorded") == 1, result.stderr
+    assert ephemeral_counts(kubectl, namespace) == {pod: 1 for pod in pods}

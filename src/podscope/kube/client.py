@@ -655,6 +655,7 @@ class KubeClient:
 
         deadline = time.monotonic() + timeout
         version = resource_version
+        expired = False
         last: dict[str, Any] = {}
         retry = Retry(_WATCH_BACKOFF, within=WATCH_OUTAGE_SECONDS, deadline=deadline)
         context = self._context("watch", "pods", namespace, name)
@@ -698,7 +699,7 @@ class KubeClient:
                         return
             except _WatchFailed as exc:
                 if exc.code == 410:
-                    version = None  # re-read below
+                    version, expired = None, True  # re-read below
                 elif exc.code == 429 or exc.code >= 500:
                     retry_later(f"HTTP {exc.code}")
                 else:
@@ -711,7 +712,7 @@ class KubeClient:
             finally:
                 # Closes the HTTP response now, not whenever the generator is collected.
                 events.close()
-            if version is None and time.monotonic() < deadline:
+            if expired and time.monotonic() < deadline:
                 try:
                     pod = self.get_pod(namespace, name)
                 except NotFoundError:
@@ -720,9 +721,12 @@ class KubeClient:
                 except (ServerError, UnreachableError) as exc:
                     retry_later(exc.message)
                     continue
-                version = (pod.get("metadata") or {}).get("resourceVersion")
                 last = pod
                 yield "MODIFIED", pod
+                # The Pod's own version is older than the history whenever the Pod has not
+                # changed for a while: a watch from it would be refused at once, read after
+                # read. Without a version the server starts from now with the Pod as ADDED.
+                version, expired = None, False
 
     # -- streams ----------------------------------------------------------------------------
 

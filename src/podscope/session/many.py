@@ -18,9 +18,16 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, BinaryIO, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
-from podscope.errors import ExitCode, Interrupted, NotFoundError, PodscopeError, PodStateError
+from podscope.errors import (
+    ExitCode,
+    Interrupted,
+    NotFoundError,
+    PodscopeError,
+    PodStateError,
+    RecordError,
+)
 from podscope.events import Event, Events
 from podscope.kube.protocol import KubeAPI
 from podscope.rules.many import (
@@ -36,9 +43,13 @@ from podscope.rules.many import (
     take_running,
 )
 from podscope.rules.results import ResultDict
-from podscope.rules.workloads import parse_pod_ref
+from podscope.rules.workloads import PodRef, parse_pod_ref
 from podscope.session.io import SessionIO
 from podscope.terminal.pump import LocalIO
+
+if TYPE_CHECKING:
+    from podscope.rules.receipt import Identity
+    from podscope.session.record import RecordOptions
 
 # (pod, channel, data): channel 1 is the command's stdout, 2 its stderr.
 OutputHandler = Callable[[str, int, bytes], None]
@@ -137,6 +148,105 @@ class _Output(io.RawIOBase):
         return len(chunk)
 
 
+# How old a shared Events list may be when another Pod's session asks the same question.
+_EVENTS_FRESH = 0.4
+
+
+def _field(item: Any, path: str) -> str | None:
+    for part in path.split("."):
+        if not isinstance(item, dict):
+            return None
+        item = item.get(part)
+    return None if item is None else str(item)
+
+
+class _Shared:
+    """Questions every Pod's session asks the API server alike, asked once for the run.
+
+    A starting debugger's session polls the namespace's Events (a field selector is a scan
+    of every Event in the namespace) and asks whether it may exec; thirty Pods asking each
+    for themselves load the API server that the kubelets share the machine with.
+    """
+
+    def __init__(self, client: KubeAPI) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+        self._events: dict[tuple[str, str], tuple[float, list[dict[str, Any]]]] = {}
+        self._allowed: dict[tuple[Any, ...], bool] = {}
+
+    def list_events(self, namespace: str, field_selector: str) -> list[dict[str, Any]]:
+        """The Events ``field_selector`` picks, filtered here out of one list of the
+        namespace's Events with that reason (at most ``_EVENTS_FRESH`` old)."""
+        terms = [term.split("=", 1) for term in field_selector.split(",")]
+        reasons = [value for key, value in terms if key == "reason"]
+        if len(reasons) != 1 or any(len(t) != 2 or t[0].endswith("!") for t in terms):
+            return self._client.list_events(namespace, field_selector)
+        key = (namespace, reasons[0])
+        with self._lock:
+            kept = self._events.get(key)
+            if kept is None or time.monotonic() - kept[0] > _EVENTS_FRESH:
+                kept = (time.monotonic(), self._client.list_events(namespace, f"reason={key[1]}"))
+                self._events[key] = kept
+        return [e for e in kept[1] if all(_field(e, k) == v for k, v in terms)]
+
+    def access_review(
+        self,
+        verb: str,
+        resource: str,
+        subresource: str | None = None,
+        namespace: str | None = None,
+        *,
+        name: str | None = None,
+        group: str = "",
+    ) -> tuple[bool, str]:
+        """Asked once without the name: allowed for every name is allowed for this one;
+        otherwise (RBAC may name Pods) the question for this name goes to the server."""
+        key = (verb, resource, subresource, namespace, group)
+        with self._lock:
+            if key not in self._allowed:
+                allowed, _ = self._client.access_review(
+                    verb, resource, subresource, namespace, group=group
+                )
+                self._allowed[key] = allowed
+            if self._allowed[key] or name is None:
+                return self._allowed[key], ""
+        return self._client.access_review(
+            verb, resource, subresource, namespace, name=name, group=group
+        )
+
+
+class _Listed:
+    """The client, answering the first read of one Pod from the list that found it, and
+    the run's shared questions through :class:`_Shared`.
+
+    A single-Pod session starts by reading its Pod; in a run the list has just answered
+    that, and a GET per Pod is a request the API server serves while the kubelets need the
+    machine's CPU for the execs. Every later read (after a write, a retry) goes to the server.
+    """
+
+    def __init__(self, client: KubeAPI, pod: dict[str, Any], shared: _Shared) -> None:
+        self._client = client
+        self.list_events = shared.list_events
+        self.access_review = shared.access_review
+        meta = pod.get("metadata") or {}
+        self._key: tuple[str, str] | None = (str(meta.get("namespace")), str(meta.get("name")))
+        self._pod = pod
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def get_pod(self, namespace: str, name: str) -> dict[str, Any]:
+        if (namespace, name) == self._key:
+            self._key = None
+            return self._pod
+        return self._client.get_pod(namespace, name)
+
+    def get_workload(self, namespace: str, ref: PodRef) -> tuple[dict[str, Any], str]:
+        if ref.workload is None:
+            return self.get_pod(namespace, ref.name), "named on the command line"
+        return self._client.get_workload(namespace, ref)
+
+
 def _pod_events(events: Events, pod: str) -> Events:
     """A Pod's session events, each sentence prefixed with the Pod's name.
 
@@ -153,6 +263,38 @@ def _pod_events(events: Events, pod: str) -> Events:
     return Events(forward)
 
 
+@dataclass(frozen=True)
+class _Record:
+    """How each Pod's session is recorded: the options (the Pod filled in per session) and
+    who the run is credited to, asked once for all of them."""
+
+    options: RecordOptions
+    who: Identity
+
+
+def _prepare_record(
+    client: KubeAPI, options: RecordOptions | None, namespace: str, report: Events
+) -> _Record | None:
+    """Check once, before any Pod is touched, that the run can be recorded: refused as a
+    whole with ``required``, else one warning and every session goes on unrecorded (their
+    Events are still posted)."""
+    from podscope.session.record import check_recordable, identify
+
+    if options is None:
+        return None
+    try:
+        check_recordable(options)
+    except RecordError as exc:
+        why = exc.message.replace("this session", "this run")
+        if options.required:
+            raise RecordError(why, remedy=exc.remedy) from None
+        if options.directory is not None:
+            report.warning(f"{why}; its sessions go on unrecorded")
+        options = replace(options, directory=None)
+    who = identify(client, options.kubeconfig_user, report)
+    return _Record(replace(options, namespace=namespace), who)
+
+
 def _run_one(
     client: KubeAPI,
     request: ManyDebugRequest,
@@ -161,17 +303,33 @@ def _run_one(
     namespace: str,
     on_output: OutputHandler | None,
     capture_output: bool,
+    record: _Record | None = None,
+    listed: tuple[dict[str, Any], _Shared] | None = None,
 ) -> PodOutcome:
     from podscope.session.ephemeral import run_debug
 
+    if listed is not None:
+        client = cast(KubeAPI, _Listed(client, *listed))
     out = _Output(pod, 1, on_output, capture_output)
     err = _Output(pod, 2, on_output, capture_output)
     local = LocalIO(stdin=None, stdout=cast(BinaryIO, out), stderr=cast(BinaryIO, err))
     session = SessionIO(events=_pod_events(io_.events, pod), local=local)
     started = time.monotonic()
     kept: dict[str, Any] = {}
+    one = replace(one_pod(request, pod), namespace=namespace)
     try:
-        result = run_debug(client, replace(one_pod(request, pod), namespace=namespace), session)
+        if record is None:
+            result = run_debug(client, one, session)
+        else:
+            from podscope.session.record import record_session
+
+            result = record_session(
+                client,
+                replace(record.options, target=pod),
+                session,
+                lambda recorded: run_debug(client, one, recorded),
+                who=record.who,
+            )
     except PodscopeError as exc:
         outcome = PodOutcome(
             pod,
@@ -264,13 +422,16 @@ def run_many(
     on_output: OutputHandler | None = None,
     on_outcome: OutcomeHandler | None = None,
     capture_output: bool = False,
+    record: RecordOptions | None = None,
 ) -> ManyResult:
     """Run the request's command in each of its Running Pods; one outcome per Pod.
 
     ``on_output(pod, channel, data)`` hears each Pod's output as it arrives; with
     ``capture_output`` it is kept in the outcomes too. ``on_outcome`` hears each outcome as
     its Pod finishes (skipped Pods and Pods that failed to resolve first). ``request.image``
-    and ``request.custom`` must be resolved, as for :func:`run_debug`.
+    and ``request.custom`` must be resolved, as for :func:`run_debug`. ``record``: each
+    Pod's session is recorded as a single-Pod one is (its own recording and receipt, named
+    after the Pod); a run that must be recorded and cannot be is refused before any write.
     """
     request.validate()
     report = io_.events
@@ -303,14 +464,27 @@ def run_many(
         )
     if not names:
         return ManyResult(namespace, _by_name(early))
+    recorded = _prepare_record(client, record, namespace, report)
     width = min(request.max_parallel, len(names))
     report(f"running {' '.join(request.command)} in {len(names)} Pod(s), {width} at a time")
+    by_name = {pod_name(pod): pod for pod in targets.pods}
+    shared = _Shared(client)
     # Each running Pod may hold a request and two watches at once.
     client.widen_pool(3 * width + 2)
     pool = _Pool(
         request.max_parallel,
         names,
-        lambda pod: _run_one(client, request, io_, pod, namespace, on_output, capture_output),
+        lambda pod: _run_one(
+            client,
+            request,
+            io_,
+            pod,
+            namespace,
+            on_output,
+            capture_output,
+            recorded,
+            (by_name[pod], shared),
+        ),
     )
     pool.on_done = on_outcome
     done, interrupted = _drive(pool, names, namespace, report)

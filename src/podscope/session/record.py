@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import os
 import secrets
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -197,13 +198,42 @@ def identify(kube: KubeAPI, kubeconfig_user: str, report: Events) -> Identity:
     return who or kubeconfig_identity(kubeconfig_user)
 
 
+def _no_directory() -> RecordError:
+    return RecordError(
+        "this session cannot be recorded: no recording directory is set and "
+        "--record-required was given",
+        remedy="pass --record DIR (or set $PODSCOPE_RECORD, or record: in the config file)",
+    )
+
+
+def _unwritable(directory: Path, exc: OSError) -> RecordError:
+    reason = exc.strerror or type(exc).__name__
+    if directory.exists() and not directory.is_dir():
+        reason = "it is a file, not a directory"
+    return RecordError(
+        f"this session cannot be recorded: cannot write to {directory} ({reason})",
+        remedy="pass --record with a directory you can write to",
+    )
+
+
+def check_recordable(options: RecordOptions) -> None:
+    """RecordError, as opening a recording would raise it, when ``options`` cannot record:
+    for a caller that must refuse before any session starts. Leaves only the directory."""
+    if options.directory is None:
+        raise _no_directory()
+    directory = Path(options.directory).expanduser()
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".podscope-probe-", dir=directory)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise _unwritable(directory, exc) from None
+
+
 def _open(options: RecordOptions, local: LocalIO, title: str) -> tuple[Recording, RecordFiles]:
     if options.directory is None:
-        raise RecordError(
-            "this session cannot be recorded: no recording directory is set and "
-            "--record-required was given",
-            remedy="pass --record DIR (or set $PODSCOPE_RECORD, or record: in the config file)",
-        )
+        raise _no_directory()
     directory = Path(options.directory).expanduser()
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -213,13 +243,7 @@ def _open(options: RecordOptions, local: LocalIO, title: str) -> tuple[Recording
         receipt.close()
         cast_file = _create(files.cast)
     except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        if directory.exists() and not directory.is_dir():
-            reason = "it is a file, not a directory"
-        raise RecordError(
-            f"this session cannot be recorded: cannot write to {directory} ({reason})",
-            remedy="pass --record with a directory you can write to",
-        ) from None
+        raise _unwritable(directory, exc) from None
     fds = [fd for fd in (local.stdin, _fileno(local.stdout)) if fd is not None]
     size = terminal_size(*fds) or asciicast.DEFAULT_SIZE
     recording = Recording(
@@ -358,10 +382,13 @@ def record_session(
     options: RecordOptions,
     io: SessionIO,
     run: Callable[[SessionIO], ResultT],
+    *,
+    who: Identity | None = None,
 ) -> ResultT:
     """Run ``run`` recorded. A recording that cannot be opened is RecordError when
     ``options.required`` (before ``run`` is called), else one warning and the session goes
-    on unrecorded (its Events are still posted)."""
+    on unrecorded (its Events are still posted). ``who``: the identity already asked for
+    (several sessions of one run ask once)."""
     report = io.events
     local = io.streams
     title = f"podscope {options.command} {options.target}".strip()
@@ -378,7 +405,8 @@ def record_session(
             report.warning(f"{exc.message}; the session goes on unrecorded")
     if recording is not None and options.record_input:
         report.warning(INPUT_WARNING)
-    who = identify(kube, options.kubeconfig_user, report)
+    if who is None:
+        who = identify(kube, options.kubeconfig_user, report)
     audit = _Audit(kube, options, who, report, recording, files)
     chained = io.on_stream
 
