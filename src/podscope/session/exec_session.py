@@ -319,9 +319,13 @@ def _session(
             quiet_hint=PROMPT_HINT if mode.tty and shells == 1 else None,
             close_stdin_on_eof=True,
         )
+        failure = status_failure(stream.status)
+        starting = bool(failure and NOT_STARTED in failure)
+        killed = (stream.exit_code or 0) >= 128  # by a signal: what a Pod's deletion does
+        if stream.lost or (failure and not starting) or killed:
+            monitor.settle()
         if monitor.gone is not None:
             raise monitor.gone
-        failure = status_failure(stream.status)
         if failure and NOT_STARTED in failure and not result.stdout_bytes + result.stderr_bytes:
             if confirmed:
                 raise DebuggerGone(name)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Protocol
 
-from podscope.errors import PodGoneError, PodscopeError
+from podscope.errors import NotFoundError, PodGoneError, PodscopeError
 from podscope.events import Events
 from podscope.kube.protocol import KubeAPI
 from podscope.session.container_state import check_pod_alive
@@ -128,6 +128,26 @@ class SessionMonitor:
     def stop(self) -> None:
         # The thread is not joined: it may sit in a watch read for up to one window.
         self._stop.set()
+
+    def settle(self) -> None:
+        """At a session's abnormal end (an exit code, a lost stream), make sure a deletion of
+        the Pod is what explains it: the watch may not have opened yet (it starts late) or
+        not have delivered the event. One read of the Pod; nothing when it cannot be read."""
+        if self.gone is not None:
+            return
+        try:
+            pod = self._client.get_pod(self._namespace, self._pod_name)
+        except NotFoundError:
+            self.gone = PodGoneError(f"Pod {self._pod_name} was deleted during the session")
+            return
+        except PodscopeError:
+            return
+        if self._pod_may_finish:
+            return
+        try:
+            check_pod_alive(pod, self._uid, "MODIFIED")
+        except PodGoneError as exc:
+            self.gone = exc
 
     def follow(self, stream: Closable) -> None:
         with self._lock:

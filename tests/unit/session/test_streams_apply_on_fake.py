@@ -217,6 +217,30 @@ def test_a_session_shorter_than_the_start_delay_never_opens_a_watch(fake: FakeKu
     assert fake.methods().count("watch") == before
 
 
+def test_settle_finds_a_deletion_the_watch_has_not_reported(fake: FakeKube) -> None:
+    pod = _running_debugger(fake)
+    monitor = SessionMonitor(fake, pod, DEBUGGER, lambda m: None, start_delay=60).start()
+    try:
+        monitor.settle()
+        assert monitor.gone is None  # alive: nothing to explain
+        fake.kubelet.delete_pod("web")
+        monitor.settle()
+    finally:
+        monitor.stop()
+    assert isinstance(monitor.gone, PodGoneError)
+
+
+def test_settle_finds_a_replaced_pod(fake: FakeKube) -> None:
+    pod = _running_debugger(fake)
+    monitor = SessionMonitor(fake, pod, DEBUGGER, lambda m: None, start_delay=60).start()
+    try:
+        fake.kubelet.replace_pod("web")
+        monitor.settle()
+    finally:
+        monitor.stop()
+    assert isinstance(monitor.gone, PodGoneError) and "new uid" in monitor.gone.message
+
+
 def test_a_pod_deleted_during_the_start_delay_is_still_noticed(fake: FakeKube) -> None:
     pod = _running_debugger(fake)
     closed = threading.Event()
