@@ -40,10 +40,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ),
     )
     parser.__class__ = _CommandTailParser
-    for action in parser._actions:
-        if action.dest == "pod":
-            # -l SELECTOR names the Pods instead: POD is checked in build_request.
-            action.nargs, action.required, action.default = "?", False, argparse.SUPPRESS
+    # -l SELECTOR names the Pods instead: POD is checked in build_request.
+    flags.positional_optional(parser, "pod")
 
 
 class _CommandTailParser(argparse.ArgumentParser):
