@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from podscope.cli import flags
 from podscope.cli.common import open_client, print_document
@@ -126,10 +126,11 @@ def build_request(
 
 def run(args: argparse.Namespace) -> int:
     request = build_request(args)
-    if not isinstance(request, (DebugRequest, PodCopyRequest, NodeDebugRequest)):
+    # A run over several Pods: ManyDebugRequest is a DebugRequest too, so the type decides.
+    if type(request) not in (DebugRequest, PodCopyRequest, NodeDebugRequest):
         from podscope.cli import many
 
-        return many.run(args, request)
+        return many.run(args, cast("ManyDebugRequest", request))
     with open_client(args) as client:
         result: Any
         if isinstance(request, NodeDebugRequest):
