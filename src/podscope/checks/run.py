@@ -41,7 +41,7 @@ from podscope.errors import (
 )
 from podscope.kube.client import KubeClient
 from podscope.kube.discovery import ephemeral_verbs
-from podscope.rules.legacy import pod_patch_body, to_legacy_body
+from podscope.rules.legacy import add_body
 from podscope.rules.profiles import PROFILES, check_profile
 
 T = TypeVar("T")
@@ -122,7 +122,7 @@ def _dry_run(
     except PodscopeError as exc:
         return ProfileOutcome(profile, False, exc.message)
     try:
-        body = pod_patch_body([container]) if shape == "pod" else to_legacy_body(pod, [container])
+        body = add_body(pod, [container], shape)
     except PodscopeError as exc:
         return ProfileOutcome(profile, False, exc.message)
     try:

@@ -32,10 +32,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "each file's sha256 is checked at the end."
         ),
     )
-    for action in parser._actions:
-        if action.dest == "dest":
-            # `cp -l SELECTOR:PATH DIR` has one positional: checked in run.
-            action.nargs, action.required, action.default = "?", False, argparse.SUPPRESS
+    # `cp -l SELECTOR:PATH DIR` has one positional: checked in run.
+    flags.positional_optional(parser, "dest")
 
 
 class ProgressLine:

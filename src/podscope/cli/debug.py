@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from podscope.cli import flags
 from podscope.cli.common import open_client, print_document
@@ -40,10 +40,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ),
     )
     parser.__class__ = _CommandTailParser
-    for action in parser._actions:
-        if action.dest == "pod":
-            # -l SELECTOR names the Pods instead: POD is checked in build_request.
-            action.nargs, action.required, action.default = "?", False, argparse.SUPPRESS
+    # -l SELECTOR names the Pods instead: POD is checked in build_request.
+    flags.positional_optional(parser, "pod")
 
 
 class _CommandTailParser(argparse.ArgumentParser):
@@ -128,10 +126,11 @@ def build_request(
 
 def run(args: argparse.Namespace) -> int:
     request = build_request(args)
-    if not isinstance(request, (DebugRequest, PodCopyRequest, NodeDebugRequest)):
+    # A run over several Pods: ManyDebugRequest is a DebugRequest too, so the type decides.
+    if type(request) not in (DebugRequest, PodCopyRequest, NodeDebugRequest):
         from podscope.cli import many
 
-        return many.run(args, request)
+        return many.run(args, cast("ManyDebugRequest", request))
     with open_client(args) as client:
         result: Any
         if isinstance(request, NodeDebugRequest):

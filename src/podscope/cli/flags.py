@@ -1097,6 +1097,14 @@ def add_command(
     return parser
 
 
+def positional_optional(parser: argparse.ArgumentParser, dest: str) -> None:
+    """Let the positional ``dest`` be left out: its command checks, in its run, whether
+    another flag stands in for it."""
+    for action in parser._actions:
+        if action.dest == dest:
+            action.nargs, action.required, action.default = "?", False, argparse.SUPPRESS
+
+
 def add_one(parser: argparse.ArgumentParser, key: str) -> None:
     """Register one flag of the table on a parser that is not in ``COMMAND_FLAGS``."""
     _add(parser, FLAGS[key], None)

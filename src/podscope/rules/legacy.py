@@ -59,3 +59,8 @@ def _no_security_context(name: Any, path: str) -> ValidationError:
 def pod_patch_body(containers: list[dict[str, Any]]) -> dict[str, Any]:
     """The strategic-merge PATCH body (1.22+) adding ``containers`` to the Pod."""
     return {"spec": {"ephemeralContainers": [copy.deepcopy(c) for c in containers]}}
+
+
+def add_body(pod: dict[str, Any], containers: list[dict[str, Any]], shape: str) -> dict[str, Any]:
+    """The body that adds ``containers`` to ``pod`` for the API's shape (``"pod"``: 1.22+)."""
+    return pod_patch_body(containers) if shape == "pod" else to_legacy_body(pod, containers)

@@ -14,10 +14,9 @@ from typing import Any, Literal
 
 from podscope.errors import ExitCode, PodStateError, UsageError
 from podscope.rules.requests import (
-    DEFAULT_TIMEOUT,
+    CpCommon,
     CpRequest,
     DebugRequest,
-    PullPolicy,
     _check_not_empty,
     _tupled,
 )
@@ -201,21 +200,15 @@ def run_exit_code(outcomes: Sequence[PodOutcome]) -> int:
     return int(ExitCode.SOME_FAILED)
 
 
-@dataclass(frozen=True, kw_only=True)
-class ManyCpRequest:
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+class ManyCpRequest(CpCommon):
     """``podscope cp -l SELECTOR:PATH DIR``: copy ``path`` out of every Running Pod the
     selector matches, each Pod's copy under ``DIR/POD/``, each file's sha256 checked unless
-    ``checksum=False``. The other fields are :class:`CpRequest`'s, for every Pod."""
+    ``checksum=False``. The other fields (:class:`CpCommon`'s) go to every Pod's CpRequest."""
 
     selector: str
     path: str
     dest: str
-    namespace: str | None = None
-    container: str | None = None
-    image: str | None = None
-    image_pull_policy: PullPolicy | None = None
-    checksum: bool = True
-    timeout: float = DEFAULT_TIMEOUT
     max_parallel: int = DEFAULT_MAX_PARALLEL
 
     def validate(self) -> None:
@@ -242,13 +235,7 @@ def split_selector_path(text: str) -> tuple[str, str]:
 
 def one_copy(request: ManyCpRequest, pod: str) -> CpRequest:
     """The single-Pod copy of one Pod: ``POD:PATH`` into ``DEST/POD/``."""
+    shared = {f.name: getattr(request, f.name) for f in fields(CpCommon)}
     return CpRequest(
-        source=f"{pod}:{request.path}",
-        dest=os.path.join(request.dest, pod) + os.sep,
-        namespace=request.namespace,
-        container=request.container,
-        image=request.image,
-        image_pull_policy=request.image_pull_policy,
-        checksum=request.checksum,
-        timeout=request.timeout,
+        source=f"{pod}:{request.path}", dest=os.path.join(request.dest, pod) + os.sep, **shared
     )

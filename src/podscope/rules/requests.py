@@ -412,17 +412,25 @@ class StopRequest(RequestValue):
 
 
 @dataclass(frozen=True, kw_only=True, eq=False, repr=False)
-class CpRequest(RequestValue):
-    """``podscope cp SRC DEST``: ``POD:/path`` (or ``NS/POD:/path``) to a local path or back."""
+class CpCommon(RequestValue):
+    """What a copy asks besides its paths: the same for one Pod (:class:`CpRequest`) and for
+    each Pod a selector matches (``ManyCpRequest``). ``container`` is the one copied from or
+    into; ``image`` and ``image_pull_policy`` are the helper container's."""
 
-    source: str
-    dest: str
     namespace: str | None = None
     container: str | None = None
     image: str | None = None
     image_pull_policy: PullPolicy | None = None
     checksum: bool = True
     timeout: float = DEFAULT_TIMEOUT
+
+
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+class CpRequest(CpCommon):
+    """``podscope cp SRC DEST``: ``POD:/path`` (or ``NS/POD:/path``) to a local path or back."""
+
+    source: str
+    dest: str
 
     def validate(self) -> None:
         from podscope.rules.names import validate_container_name

@@ -22,19 +22,18 @@ from podscope.errors import (
     ConflictError,
     PodscopeError,
     UsageError,
-    ValidationError,
 )
 from podscope.events import Events
 from podscope.kube.discovery import EphemeralShape
-from podscope.kube.errors import RequestOutcomeUnknown, is_name_clash
 from podscope.kube.protocol import KubeAPI
 from podscope.rules.documents import ApplyPlan, EphemeralDocument, parse_document, plan_apply
-from podscope.rules.legacy import pod_patch_body, to_legacy_body
+from podscope.rules.legacy import add_body
 from podscope.rules.output import dump_yaml
 from podscope.rules.requests import ApplyRequest
 from podscope.rules.validate import check_pod_can_debug
 from podscope.session.container_state import container_state_of
 from podscope.session.io import SessionIO
+from podscope.session.pod_write import RaceLost, gave_up, send_write
 from podscope.session.wait import wait_until_started
 
 MAX_APPLY_ATTEMPTS = 5
@@ -124,9 +123,7 @@ def build_request(
 ) -> ApplyWrite:
     meta = pod.get("metadata") or {}
     path = f"/api/v1/namespaces/{meta.get('namespace')}/pods/{meta.get('name')}/ephemeralcontainers"
-    if shape == "pod":
-        return ApplyWrite("PATCH", path, pod_patch_body(containers))
-    return ApplyWrite("PUT", path, to_legacy_body(pod, containers))
+    return ApplyWrite("PATCH" if shape == "pod" else "PUT", path, add_body(pod, containers, shape))
 
 
 def _plan(pod: dict[str, Any], document: EphemeralDocument, pod_name: str) -> ApplyPlan:
@@ -156,32 +153,29 @@ def _send(
     last: PodscopeError | None = None
     for attempt in range(MAX_APPLY_ATTEMPTS):
         request = build_request(pod, plan.new, shape)
-        try:
-            answer = client.patch_ephemeral_containers(
-                namespace,
-                pod_name,
-                request.body,
-                shape,
-                new_container=plan.new[0]["name"] if len(plan.new) == 1 else None,
-                dry_run=dry_run,
-            )
-            return answer, plan, request, pod
-        except RequestOutcomeUnknown as exc:
-            last = exc
-            report(f"no answer to the apply request ({exc.message}); checking the Pod")
-        except (ConflictError, ValidationError) as exc:
-            if isinstance(exc, ValidationError) and not is_name_clash(exc):
-                raise
-            last = exc
-        pod = client.get_pod(namespace, pod_name)
+        sent = send_write(
+            client,
+            pod,
+            request.body,
+            shape,
+            new_container=plan.new[0]["name"] if len(plan.new) == 1 else None,
+            what="apply",
+            report=report,
+            dry_run=dry_run,
+        )
+        if not isinstance(sent, RaceLost):
+            return sent, plan, request, pod
+        last, pod = sent.error, sent.pod
         check_pod_can_debug(pod)
         plan = _plan(pod, document, pod_name)
         if not plan.new:
             return pod, plan, request, pod
         time.sleep(WRITE_CONFLICT.delay(attempt))
-    assert last is not None
-    raise ConflictError(
-        f"could not apply to Pod {pod_name} after {MAX_APPLY_ATTEMPTS} attempts: {last.message}",
+    raise gave_up(
+        "apply to",
+        pod_name,
+        MAX_APPLY_ATTEMPTS,
+        last,
         remedy="the Pod is changing quickly; run the command again (it is idempotent)",
     )
 

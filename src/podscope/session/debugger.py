@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from podscope.errors import (
-    ConflictError,
     NotFoundError,
     PodscopeError,
     UsageError,
@@ -20,7 +19,6 @@ from podscope.errors import (
 )
 from podscope.events import Events
 from podscope.kube.discovery import EphemeralShape
-from podscope.kube.errors import RequestOutcomeUnknown, is_name_clash
 from podscope.kube.protocol import KubeAPI
 from podscope.rules._pod import all_names
 from podscope.rules.debugger import (
@@ -36,13 +34,14 @@ from podscope.rules.debugger import (
     stop_command,
     terminated_state,
 )
-from podscope.rules.legacy import pod_patch_body, to_legacy_body
+from podscope.rules.legacy import add_body
 from podscope.rules.names import generate_name
 from podscope.rules.requests import StopRequest
 from podscope.rules.results import ResultDict
 from podscope.session.attach import container_spec
 from podscope.session.container_state import START_FAILURES, container_state_of
 from podscope.session.io import SessionIO
+from podscope.session.pod_write import RaceLost, gave_up, pod_after, send_write
 from podscope.session.wait import wait_until_terminated
 
 MAX_CREATE_ATTEMPTS = 5
@@ -136,7 +135,7 @@ def create_debugger(
     """Add a debugger made of ``container``. Its name is the key's (so that concurrent
     creators meet on it), random with ``new``, or the user's with ``named``."""
     key = debugger_key(container)
-    namespace, pod_name = _meta(pod)["namespace"], _meta(pod)["name"]
+    pod_name = _meta(pod)["name"]
     import secrets
 
     nonce = secrets.token_hex(4)
@@ -144,25 +143,21 @@ def create_debugger(
     last: PodscopeError | None = None
     for _ in range(MAX_CREATE_ATTEMPTS):
         debugger = make_debugger({**container, "name": name}, ttl, nonce)
-        body = pod_patch_body([debugger]) if shape == "pod" else to_legacy_body(pod, [debugger])
+        body = add_body(pod, [debugger], shape)
         report.phase("write", f"adding debugger {name} to Pod {pod_name}")
-        try:
-            answer = client.patch_ephemeral_containers(
-                namespace, pod_name, body, shape, new_container=name
-            )
-        except RequestOutcomeUnknown as exc:
-            last = exc
-            report(f"no answer to the create request ({exc.message}); checking the Pod")
-            pod = client.get_pod(namespace, pod_name)
-        except (ConflictError, ValidationError) as exc:
-            if isinstance(exc, ValidationError) and not is_name_clash(exc):
-                raise
-            last = exc
-            pod = client.get_pod(namespace, pod_name)
-        else:
-            if shape == "pod" and answer.get("kind") == "Pod":
-                return Placement(answer, name, created=True)
-            return Placement(client.get_pod(namespace, pod_name), name, created=True)
+        sent = send_write(
+            client,
+            pod,
+            body,
+            shape,
+            new_container=name,
+            what="create",
+            report=report,
+        )
+        if not isinstance(sent, RaceLost):
+            placed = pod_after(client, pod, sent, shape)
+            return Placement(placed, name, created=True)
+        last, pod = sent.error, sent.pod
         # The name is taken (or the write's outcome is unknown): by this request, by another
         # podscope making the same debugger right now, or by someone else.
         spec = container_spec(pod, name)
@@ -180,12 +175,7 @@ def create_debugger(
                     remedy="choose another --container name, or leave it out",
                 )
         name = _pick_name(pod, key, new)
-    assert last is not None
-    raise ConflictError(
-        f"could not add a debugger to Pod {pod_name} after {MAX_CREATE_ATTEMPTS} attempts: "
-        f"{last.message}",
-        remedy="the Pod is changing quickly; run the command again",
-    )
+    raise gave_up("add a debugger to", pod_name, MAX_CREATE_ATTEMPTS, last)
 
 
 # -- state, for `ls` ------------------------------------------------------------------------

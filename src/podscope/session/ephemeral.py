@@ -13,17 +13,15 @@ from typing import Any
 
 from podscope.backoff import WRITE_CONFLICT
 from podscope.errors import (
-    ConflictError,
     Interrupted,
     PodscopeError,
     ValidationError,
 )
 from podscope.events import Events
 from podscope.kube.discovery import EphemeralShape
-from podscope.kube.errors import RequestOutcomeUnknown, is_name_clash
 from podscope.kube.protocol import KubeAPI
 from podscope.rules.container import DebugSpec, build_ephemeral_container, words_field
-from podscope.rules.legacy import pod_patch_body, to_legacy_body
+from podscope.rules.legacy import add_body
 from podscope.rules.profiles import describe_grants
 from podscope.rules.requests import DebugRequest
 from podscope.rules.results import ResultDict
@@ -37,6 +35,7 @@ from podscope.session.exec_session import (
     run_exec_debug,
 )
 from podscope.session.io import SessionIO, StreamStart
+from podscope.session.pod_write import RaceLost, gave_up, pod_after, send_write
 from podscope.session.targetctx import apply_target_access, target_access_of
 from podscope.session.wait import report_pull_time, wait_until_started
 
@@ -116,26 +115,22 @@ def create_container(
     last_error: PodscopeError | None = None
     for attempt in range(MAX_CREATE_ATTEMPTS):
         # 1.16-1.21 replace the whole list, guarded by the Pod's resourceVersion.
-        body = pod_patch_body([container]) if shape == "pod" else to_legacy_body(pod, [container])
-        try:
-            answer = client.patch_ephemeral_containers(
-                namespace,
-                pod_name,
-                body,
-                shape,
-                new_container=container["name"],
-            )
-        except RequestOutcomeUnknown as exc:
-            last_error = exc
-            report(f"no answer to the create request ({exc.message}); checking the Pod")
-            pod = client.get_pod(namespace, pod_name)
+        sent = send_write(
+            client,
+            pod,
+            add_body(pod, [container], shape),
+            shape,
+            new_container=container["name"],
+            what="create",
+            report=report,
+        )
+        if not isinstance(sent, RaceLost):
+            return pod_after(client, pod, sent, shape), container
+        last_error, pod = sent.error, sent.pod
+        if sent.unknown:
             if container_spec(pod, container["name"]) is not None:
                 return pod, container
-        except (ConflictError, ValidationError) as exc:
-            if isinstance(exc, ValidationError) and not is_name_clash(exc):
-                raise
-            last_error = exc
-            pod = client.get_pod(namespace, pod_name)
+        else:
             check_pod_can_debug(pod)
             if container_spec(pod, container["name"]) is not None:
                 if not generated:
@@ -147,18 +142,8 @@ def create_container(
                     ) from None
                 # Rebuilding against the fresh Pod draws a name nobody holds.
                 container = build_ephemeral_container(pod, spec)
-        else:
-            if shape == "pod" and answer.get("kind") == "Pod":
-                return answer, container
-            # The legacy answer is an EphemeralContainers object: watch needs the Pod.
-            return client.get_pod(namespace, pod_name), container
         time.sleep(WRITE_CONFLICT.delay(attempt))
-    assert last_error is not None
-    raise ConflictError(
-        f"could not add the container to Pod {pod_name} after {MAX_CREATE_ATTEMPTS} attempts: "
-        f"{last_error.message}",
-        remedy="the Pod is changing quickly; run the command again",
-    )
+    raise gave_up("add the container to", pod_name, MAX_CREATE_ATTEMPTS, last_error)
 
 
 def _result(

@@ -20,8 +20,6 @@ from typing import TYPE_CHECKING, Any
 from podscope.errors import (
     ForbiddenError,
     Interrupted,
-    NotFoundError,
-    PodGoneError,
     PodscopeError,
     ServerError,
     StartFailedError,
@@ -43,10 +41,10 @@ from podscope.session.attach import (
     RECONNECT_ATTEMPTS,
     RECONNECT_BACKOFF,
     _explain_kill_by_target,
+    _reread,
 )
 from podscope.session.container_state import (
     ContainerState,
-    check_pod_alive,
     check_started,
     container_state_of,
 )
@@ -366,16 +364,6 @@ def _session(
                 client, start_pod, pod, name, ContainerState("terminated", exit_code=137), report
             )
         return ExecOutcome(pod, code, shells)
-
-
-def _reread(client: KubeAPI, pod: dict[str, Any]) -> dict[str, Any]:
-    namespace, pod_name = _names(pod)
-    try:
-        fresh = client.get_pod(namespace, pod_name)
-    except NotFoundError:
-        raise PodGoneError(f"Pod {pod_name} was deleted during the session") from None
-    check_pod_alive(fresh, (pod.get("metadata") or {}).get("uid"), "MODIFIED")
-    return fresh
 
 
 def exec_words(spec: DebugSpec, tty: bool, stdin: bool) -> list[str]:

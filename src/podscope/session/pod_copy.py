@@ -37,7 +37,7 @@ from podscope.rules.results import ResultDict
 from podscope.session.attach import StreamMode, resolve_pod, stream_container
 from podscope.session.container_state import ContainerState, StateName, check_started
 from podscope.session.io import SessionIO
-from podscope.session.wait import watch_container
+from podscope.session.wait import not_started, report_waiting, watch_container
 
 # check_started's remedies speak of ephemeral containers, which cannot be removed; a copy can.
 _EPHEMERAL_SUFFIX = (
@@ -172,18 +172,16 @@ def wait_for_container(
             return True
         return started and (progress.state == "running" or not running_only)
 
-    def changed(progress: ContainerState) -> None:
-        if progress.state == "waiting" and progress.reason:
-            report(f"container {name}: {progress.describe()}")
-
     pod, progress, reached = watch_container(
-        client, pod, name, deadline_seconds, done, changed, pod_may_finish=True
+        client, pod, name, deadline_seconds, done, report_waiting(name, report), pod_may_finish=True
     )
     if not reached:
-        raise WaitTimeoutError(
-            f"container {name} in Pod {pod_name} did not start within {deadline_seconds:g}s "
-            f"(last state: {progress.describe()})",
-            remedy=f"{WaitTimeoutError.RAISE_LIMIT}, or look at the Pod's events",
+        raise not_started(
+            name,
+            pod_name,
+            deadline_seconds,
+            progress.describe(),
+            f"{WaitTimeoutError.RAISE_LIMIT}, or look at the Pod's events",
         )
     return pod, progress
 

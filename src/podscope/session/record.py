@@ -216,14 +216,23 @@ def _unwritable(directory: Path, exc: OSError) -> RecordError:
     )
 
 
-def check_recordable(options: RecordOptions) -> None:
-    """RecordError, as opening a recording would raise it, when ``options`` cannot record:
-    for a caller that must refuse before any session starts. Leaves only the directory."""
+def _directory(options: RecordOptions) -> Path:
+    """The recording directory, made (only its owner may enter it) when it is missing."""
     if options.directory is None:
         raise _no_directory()
     directory = Path(options.directory).expanduser()
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _unwritable(directory, exc) from None
+    return directory
+
+
+def check_recordable(options: RecordOptions) -> None:
+    """RecordError, as opening a recording would raise it, when ``options`` cannot record:
+    for a caller that must refuse before any session starts. Leaves only the directory."""
+    directory = _directory(options)
+    try:
         fd, probe = tempfile.mkstemp(prefix=".podscope-probe-", dir=directory)
         os.close(fd)
         os.unlink(probe)
@@ -232,11 +241,8 @@ def check_recordable(options: RecordOptions) -> None:
 
 
 def _open(options: RecordOptions, local: LocalIO, title: str) -> tuple[Recording, RecordFiles]:
-    if options.directory is None:
-        raise _no_directory()
-    directory = Path(options.directory).expanduser()
+    directory = _directory(options)
     try:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         stem = file_stem(time.time(), options.namespace, options.target)
         files = RecordFiles(directory / f"{stem}.cast", directory / f"{stem}.receipt.json")
         receipt = _create(files.receipt)

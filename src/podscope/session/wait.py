@@ -96,27 +96,43 @@ def wait_until_started(
     def started(progress: ContainerState) -> bool:
         return check_started(pod_name, name, progress, pod)
 
-    def changed(progress: ContainerState) -> None:
-        if progress.state == "waiting" and progress.reason:
-            report(f"container {name}: {progress.describe()}")
-
     pod, progress, reached = watch_container(
         client,
         pod,
         name,
         timeout,
         started,
-        changed,
+        report_waiting(name, report),
         pod_may_finish=pod_may_finish,
         report=report,
     )
     if not reached:
-        raise WaitTimeoutError(
-            f"container {name} in Pod {pod_name} did not start within {timeout:g}s "
-            f"(last state: {_last_state(progress)})",
-            remedy=_timeout_remedy(pod, progress),
+        raise not_started(
+            name, pod_name, timeout, _last_state(progress), _timeout_remedy(pod, progress)
         )
     return pod, progress
+
+
+def report_waiting(name: str, report: Events) -> Callable[[ContainerState], None]:
+    """The ``on_change`` of a wait for a start: each reason the container waits for
+    (ContainerCreating, ErrImagePull, ...) is reported as it appears."""
+
+    def changed(progress: ContainerState) -> None:
+        if progress.state == "waiting" and progress.reason:
+            report(f"container {name}: {progress.describe()}")
+
+    return changed
+
+
+def not_started(
+    name: str, pod_name: str, timeout: float, last_state: str, remedy: str
+) -> WaitTimeoutError:
+    """The error of a wait for a start that reached its timeout."""
+    return WaitTimeoutError(
+        f"container {name} in Pod {pod_name} did not start within {timeout:g}s "
+        f"(last state: {last_state})",
+        remedy=remedy,
+    )
 
 
 def refuse_if_kubelet_gate_off(client: KubeAPI, pod: dict[str, Any]) -> None:

@@ -87,3 +87,22 @@ def test_it_across_several_pods_exits_2_before_any_connection(
     assert code == 2
     err = capsys.readouterr().err
     assert err.startswith("podscope: error: -i/-t attaches to one Pod")
+
+
+def test_a_run_over_several_pods_is_run_by_cli_many(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A ManyDebugRequest is a DebugRequest too: the single-Pod path would open a client (and
+    # fail on this kubeconfig) and then refuse the empty Pod name.
+    import podscope.cli.debug
+    import podscope.cli.many
+
+    monkeypatch.setenv("KUBECONFIG", "/nonexistent/kubeconfig")
+    handed: list[object] = []
+
+    def run_many(args: object, request: ManyDebugRequest) -> int:
+        handed.append(request)
+        return 0
+
+    monkeypatch.setattr(podscope.cli.many, "run", run_many)
+    args = build_parser().parse_args(["debug", "-l", "app=web", "--", "true"])
+    assert podscope.cli.debug.run(args) == 0
+    assert handed == [ManyDebugRequest(selector="app=web", command=("true",))]
