@@ -16,7 +16,6 @@ from podscope.errors import (
 )
 from podscope.events import Events
 from podscope.kube.protocol import KubeAPI
-from podscope.rules.pullsecrets import auth_refused
 from podscope.session.container_state import (
     ContainerState,
     check_pod_alive,
@@ -203,6 +202,8 @@ def pull_refusal(client: KubeAPI, pod: dict[str, Any], name: str) -> PullRefused
     reading the Event says it seconds sooner. Without ``list events`` (ForbiddenError, raised
     so that the caller stops asking) the Pod's status tells, later.
     """
+    from podscope.rules.pullsecrets import auth_refused  # only while a debugger starts
+
     meta = _meta(pod)
     namespace = str(meta.get("namespace") or client.namespace)
     selector = (
