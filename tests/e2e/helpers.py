@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +48,35 @@ def podscope(
             process.wait()
             raise
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+@contextlib.contextmanager
+def podscope_started(env: dict[str, str], *args: str) -> Iterator[subprocess.Popen[str]]:
+    """The podscope CLI started in its own process group (stdin closed, output piped), for
+    a test that acts while it runs; the whole group is killed when the block ends."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "podscope", *args],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as process:
+        try:
+            yield process
+        finally:
+            kill_group(process.pid)
+
+
+def stderr_until(process: subprocess.Popen[str], wanted: str, seen: str = "") -> str:
+    """What ``process`` wrote to stderr (after ``seen``) up to the line that says ``wanted``."""
+    assert process.stderr is not None
+    while wanted not in seen:
+        line = process.stderr.readline()
+        assert line, seen
+        seen += line
+    return seen
 
 
 def kill_group(pid: int) -> None:

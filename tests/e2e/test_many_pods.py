@@ -16,7 +16,14 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import APP_IMAGE, BUSYBOX_IMAGE, Kubectl
-from tests.e2e.helpers import PULL, SLEEPER, ephemeral, kill_group, podscope
+from tests.e2e.helpers import (
+    PULL,
+    SLEEPER,
+    ephemeral,
+    podscope,
+    podscope_started,
+    stderr_until,
+)
 
 SOME_FAILED = 18
 
@@ -195,33 +202,15 @@ def test_a_pod_deleted_while_others_run_is_one_failed_row(
     pods = make_web(kubectl, namespace, replicas=2)
     make_pod("zz-doomed", command=SLEEPER)
     kubectl.run("label", "pod", "zz-doomed", "-n", namespace, "app=web")
-    command = [sys.executable, "-m", "podscope", "debug", "-l", "app=web", "-n", namespace]
+    command = ["debug", "-l", "app=web", "-n", namespace]
     command += [*PULL, "--max-parallel", "1", "-o", "json", "--", "sleep", "2"]
-    with subprocess.Popen(
-        command,
-        env=podscope_env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    ) as process:
-        try:
-            # One Pod at a time, in name order: zz-doomed comes last. Delete it once the
-            # first Pod's debugger is there (the list of Pods is read by then).
-            assert process.stderr is not None
-            early = ""
-            while "created debugger" not in early:
-                line = process.stderr.readline()
-                assert line, early
-                early += line
-            kubectl.run(
-                "delete", "pod", "zz-doomed", "-n", namespace, "--grace-period=0", "--force"
-            )
-            stdout, stderr = process.communicate(timeout=120)
-            stderr = early + stderr
-        finally:
-            kill_group(process.pid)
+    with podscope_started(podscope_env, *command) as process:
+        # One Pod at a time, in name order: zz-doomed comes last. Delete it once the
+        # first Pod's debugger is there (the list of Pods is read by then).
+        early = stderr_until(process, "created debugger")
+        kubectl.run("delete", "pod", "zz-doomed", "-n", namespace, "--grace-period=0", "--force")
+        stdout, stderr = process.communicate(timeout=120)
+        stderr = early + stderr
     assert process.returncode == SOME_FAILED, stderr
     lines = {line["pod"]: line for line in map(json.loads, stdout.splitlines())}
     assert set(lines) == {*pods, "zz-doomed"}
@@ -313,29 +302,13 @@ def test_ctrl_c_starts_no_more_pods_lets_the_running_one_end_and_says_where(
     kubectl: Kubectl, namespace: str, podscope_env: dict[str, str]
 ) -> None:
     pods = make_web(kubectl, namespace)
-    command = [sys.executable, "-m", "podscope", "debug", "-l", "app=web", "-n", namespace]
+    command = ["debug", "-l", "app=web", "-n", namespace]
     command += [*PULL, "--max-parallel", "1", "--", "sh", "-c", "sleep 3; echo finished"]
-    with subprocess.Popen(
-        command,
-        env=podscope_env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    ) as process:
-        try:
-            assert process.stderr is not None
-            early = ""
-            while "created debugger" not in early:
-                line = process.stderr.readline()
-                assert line, early
-                early += line
-            process.send_signal(signal.SIGINT)
-            stdout, stderr = process.communicate(timeout=60)
-            stderr = early + stderr
-        finally:
-            kill_group(process.pid)
+    with podscope_started(podscope_env, *command) as process:
+        early = stderr_until(process, "created debugger")
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+        stderr = early + stderr
     assert process.returncode == 130, stderr
     assert "interrupted: no more Pods are started" in stderr
     assert f"{pods[0]} | finished" in stdout
@@ -347,31 +320,14 @@ def test_ctrl_c_starts_no_more_pods_lets_the_running_one_end_and_says_where(
 
     # A second Ctrl-C stops waiting, and says where a command may still run.
     command[-1] = "sleep 30"
-    with subprocess.Popen(
-        command,
-        env=podscope_env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    ) as process:
-        try:
-            assert process.stderr is not None
-            early = ""
-            for wanted in ("using debugger", "interrupted: no more Pods"):
-                if wanted.startswith("interrupted"):
-                    process.send_signal(signal.SIGINT)
-                while wanted not in early:
-                    line = process.stderr.readline()
-                    assert line, early
-                    early += line
-            cut = time.monotonic()
-            process.send_signal(signal.SIGINT)
-            stdout, stderr = process.communicate(timeout=60)
-            stderr = early + stderr
-        finally:
-            kill_group(process.pid)
+    with podscope_started(podscope_env, *command) as process:
+        early = stderr_until(process, "using debugger")
+        process.send_signal(signal.SIGINT)
+        early = stderr_until(process, "interrupted: no more Pods", early)
+        cut = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+        stderr = early + stderr
     assert process.returncode == 130, stderr
     assert time.monotonic() - cut < 10
     assert f"Pod {pods[0]}: the command may still be running in a debugger" in stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -56,16 +57,28 @@ def machine_output(args: argparse.Namespace) -> str | None:
     return output if output in ("json", "yaml") else None
 
 
-def _table_width(args: argparse.Namespace, stream: Any) -> int | None:
-    import os
-    import shutil
+def terminal_columns() -> int:
+    """The terminal's width as :func:`shutil.get_terminal_size` gives it ($COLUMNS, else the
+    size of stdout's terminal, else 80), without importing :mod:`shutil`."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
 
+
+def _table_width(args: argparse.Namespace, stream: Any) -> int | None:
     if getattr(args, "output", None) == "wide":
         return None
     if os.environ.get("COLUMNS", "").isdigit():
         return int(os.environ["COLUMNS"])
     if stream.isatty():
-        return shutil.get_terminal_size().columns
+        return terminal_columns()
     return None
 
 

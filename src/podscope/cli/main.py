@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from podscope import __version__
+from podscope.cli.common import terminal_columns
 from podscope.errors import ExitCode, PodscopeError
 
 # Command name -> module, in the order --help shows them.
@@ -33,21 +34,6 @@ COMMANDS = {
     "completion": "completion",
     "version": "version",
 }
-
-
-def terminal_columns() -> int:
-    """The terminal's width as :func:`shutil.get_terminal_size` gives it ($COLUMNS, else the
-    size of stdout's terminal, else 80), without importing :mod:`shutil`."""
-    try:
-        columns = int(os.environ.get("COLUMNS", ""))
-    except ValueError:
-        columns = 0
-    if columns <= 0:
-        try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
-        except (AttributeError, ValueError, OSError):
-            columns = 0
-    return columns or 80
 
 
 class HelpFormatter(argparse.HelpFormatter):

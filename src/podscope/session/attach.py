@@ -12,7 +12,6 @@ from typing import Any
 from podscope.backoff import Backoff, Retry
 from podscope.errors import (
     NotFoundError,
-    PodGoneError,
     PodscopeError,
     StreamLostError,
     UnreachableError,
@@ -27,12 +26,16 @@ from podscope.rules.workloads import parse_pod_ref
 from podscope.session.container_state import (
     ContainerState,
     StateName,
-    check_pod_alive,
     container_state_of,
     container_status,
 )
 from podscope.session.io import SessionIO, StreamStart
-from podscope.session.monitor import SessionMonitor, describe_restart, restart_counts
+from podscope.session.monitor import (
+    SessionMonitor,
+    describe_restart,
+    reread_pod,
+    restart_counts,
+)
 from podscope.session.wait import wait_until_started, wait_until_terminated, watch_container
 from podscope.terminal.pump import LocalIO, pump
 
@@ -182,20 +185,6 @@ def stream_container(
         monitor.stop()
 
 
-def _reread(
-    client: KubeAPI, pod: dict[str, Any], *, pod_may_finish: bool = False
-) -> dict[str, Any]:
-    """The Pod again; its deletion (or replacement) during the session is PodGoneError."""
-    namespace, pod_name = _names(pod)
-    try:
-        fresh = client.get_pod(namespace, pod_name)
-    except NotFoundError:
-        raise PodGoneError(f"Pod {pod_name} was deleted during the session") from None
-    if not pod_may_finish:
-        check_pod_alive(fresh, (pod.get("metadata") or {}).get("uid"), "MODIFIED")
-    return fresh
-
-
 def _attached_session(
     client: KubeAPI,
     pod: dict[str, Any],
@@ -238,7 +227,7 @@ def _attached_session(
             continue
         except PodscopeError as exc:
             # It may have exited between our last look and the attach.
-            pod = _reread(client, pod, pod_may_finish=pod_may_finish)
+            pod = reread_pod(client, pod, pod_may_finish=pod_may_finish)
             progress = container_state_of(pod, name)
             if progress.state != "terminated" and "not found" in exc.message:
                 # A 1.21 kubelet refuses the upgrade itself (HTTP 500 "container ... not found
@@ -268,7 +257,7 @@ def _attached_session(
         failure = status_failure(stream.status)
         if failure:
             # A deleted Pod explains the failure better than the stream's own message.
-            pod = _reread(client, pod, pod_may_finish=pod_may_finish)
+            pod = reread_pod(client, pod, pod_may_finish=pod_may_finish)
             if not result.stdout_bytes + result.stderr_bytes:
                 # The kubelet attaches to running containers only: a short command can exit
                 # before the attach reaches it ("not found", "CONTAINER_EXITED") while the
@@ -300,7 +289,7 @@ def _attached_session(
             while True:
                 pause_or_give_up("connection lost")
                 try:
-                    pod = _reread(client, pod, pod_may_finish=pod_may_finish)
+                    pod = reread_pod(client, pod, pod_may_finish=pod_may_finish)
                 except UnreachableError as exc:
                     report(f"the API server is unreachable ({exc.message}); retrying")
                     continue

@@ -41,7 +41,6 @@ from podscope.session.attach import (
     RECONNECT_ATTEMPTS,
     RECONNECT_BACKOFF,
     _explain_kill_by_target,
-    _reread,
 )
 from podscope.session.container_state import (
     ContainerState,
@@ -55,7 +54,7 @@ from podscope.session.debugger import (
     holder_cannot_run,
 )
 from podscope.session.io import SessionIO, StreamStart
-from podscope.session.monitor import SessionMonitor
+from podscope.session.monitor import SessionMonitor, reread_pod
 from podscope.session.wait import (
     pull_refusal,
     refuse_if_kubelet_gate_off,
@@ -324,14 +323,14 @@ def _session(
             monitor.settle()
         if monitor.gone is not None:
             raise monitor.gone
-        if failure and NOT_STARTED in failure and not result.stdout_bytes + result.stderr_bytes:
+        if starting and not result.stdout_bytes + result.stderr_bytes:
             if confirmed:
                 raise DebuggerGone(name)
             wait_or_give_up()
             continue
         confirmed = True
         if failure:
-            pod = _reread(client, pod)
+            pod = reread_pod(client, pod)
             raise StreamLostError(f"the exec stream into debugger {name} failed: {failure}")
         if stream.lost:
             if not (mode.tty and mode.reconnect) or failures >= RECONNECT_ATTEMPTS:
@@ -347,7 +346,7 @@ def _session(
             )
             time.sleep(RECONNECT_BACKOFF.delay(failures))
             failures += 1
-            pod = _reread(client, pod)
+            pod = reread_pod(client, pod)
             # An exec can outrun the kubelet's report: only "terminated" means it has ended.
             if container_state_of(pod, name).state == "terminated":
                 raise StreamLostError(

@@ -76,6 +76,21 @@ def restart_messages(
     return messages
 
 
+def reread_pod(
+    client: KubeAPI, pod: dict[str, Any], *, pod_may_finish: bool = False
+) -> dict[str, Any]:
+    """The Pod again; its deletion (or replacement) during the session is PodGoneError."""
+    meta = pod.get("metadata") or {}
+    namespace, pod_name = str(meta.get("namespace")), str(meta.get("name"))
+    try:
+        fresh = client.get_pod(namespace, pod_name)
+    except NotFoundError:
+        raise PodGoneError(f"Pod {pod_name} was deleted during the session") from None
+    if not pod_may_finish:
+        check_pod_alive(fresh, meta.get("uid"), "MODIFIED")
+    return fresh
+
+
 class SessionMonitor:
     """A background watch on the Pod of an attached session.
 
@@ -96,6 +111,7 @@ class SessionMonitor:
     ) -> None:
         meta = pod.get("metadata") or {}
         self._client = client
+        self._pod = pod
         self._namespace = str(meta.get("namespace") or client.namespace)
         self._pod_name = str(meta.get("name"))
         self._uid = meta.get("uid")
@@ -136,18 +152,11 @@ class SessionMonitor:
         if self.gone is not None:
             return
         try:
-            pod = self._client.get_pod(self._namespace, self._pod_name)
-        except NotFoundError:
-            self.gone = PodGoneError(f"Pod {self._pod_name} was deleted during the session")
-            return
-        except PodscopeError:
-            return
-        if self._pod_may_finish:
-            return
-        try:
-            check_pod_alive(pod, self._uid, "MODIFIED")
+            reread_pod(self._client, self._pod, pod_may_finish=self._pod_may_finish)
         except PodGoneError as exc:
             self.gone = exc
+        except PodscopeError:
+            return
 
     def follow(self, stream: Closable) -> None:
         with self._lock:
