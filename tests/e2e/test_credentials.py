@@ -8,6 +8,7 @@ real kubectl on the same file. Every output is checked for the tokens involved.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -23,7 +24,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Kubectl
-from tests.e2e.helpers import PULL, SLEEPER, podscope
+from tests.e2e.helpers import PULL, SLEEPER, podscope, podscope_started
 from tests.e2e.test_security import _secrets
 
 # What ls, debug (attach), cp (exec) and the e2e checks need, and nothing else.
@@ -530,3 +531,65 @@ def test_certificate_name_mismatch_tls_server_name_and_insecure_skip(
         by_podscope.stderr
     )
     outputs.assert_no_credentials(kubeconfig, [token])
+
+
+# -- a client certificate from an exec plugin ------------------------------------------------
+
+CERT_PLUGIN = """\
+import json, os
+print(json.dumps({"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential",
+                  "status": json.load(open(os.environ["PAIR_FILE"]))}))
+"""
+
+
+def test_a_client_certificate_from_an_exec_plugin_serves_requests_and_streams(
+    make_pod: Callable[..., dict[str, Any]],
+    namespace: str,
+    podscope_env: dict[str, str],
+    kubectl: Kubectl,
+    kubeconfig: str,
+    tmp_path: Path,
+    outputs: Outputs,
+) -> None:
+    # As tsh (Teleport) and other plugins answer: clientCertificateData and clientKeyData.
+    make_pod("web", command=SLEEPER)
+    admin = kubectl.json("config", "view", "--raw", "--minify")["users"][0]["user"]
+    pair = {
+        "clientCertificateData": base64.b64decode(admin["client-certificate-data"]).decode(),
+        "clientKeyData": base64.b64decode(admin["client-key-data"]).decode(),
+    }
+    pair_file = tmp_path / "pair.json"
+    pair_file.touch(mode=0o600)
+    pair_file.write_text(json.dumps(pair))
+    script = tmp_path / "cert-plugin.py"
+    script.write_text(CERT_PLUGIN)
+    user = {
+        "exec": {
+            "apiVersion": "client.authentication.k8s.io/v1",
+            "command": sys.executable,
+            "args": [str(script)],
+            "env": [{"name": "PAIR_FILE", "value": str(pair_file)}],
+            "interactiveMode": "Never",
+        }
+    }
+    config = _write_kubeconfig(tmp_path / "config", _admin_cluster(kubectl), user, namespace)
+    private = tmp_path / "tmp"
+    private.mkdir()
+    env = {**podscope_env, "KUBECONFIG": str(config), "TMPDIR": str(private)}
+    # Without the certificate every request would be anonymous and refused: these succeed.
+    _three_commands(env, outputs, tmp_path, lambda command: None)
+    # The key stays in memory: nothing under TMPDIR while a session runs, nor once the
+    # process is killed (no exit handler runs then).
+    with podscope_started(
+        env, "debug", "web", *PULL, "--", "sh", "-c", "echo started; sleep 30"
+    ) as session:
+        assert session.stdout is not None
+        assert session.stdout.readline() == "started\n"
+        assert list(private.iterdir()) == []
+        session.kill()
+        session.wait(timeout=30)
+    assert list(private.iterdir()) == []
+    reference = outputs.add(_kubectl_on(config, "get", "pod", "web", "-o", "name"))
+    assert reference.returncode == 0 and reference.stdout == "pod/web\n", reference.stderr
+    everything = "\n".join(outputs.texts)
+    assert pair["clientKeyData"].splitlines()[1] not in everything

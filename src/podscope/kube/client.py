@@ -803,5 +803,3 @@ class KubeClient:
 
     def close(self) -> None:
         self._api.close()
-        if self._credentials is not None:
-            self._credentials.close()

@@ -12,13 +12,11 @@ WebSocket stream through the ``Configuration``'s ``refresh_api_key_hook``.
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime
 import json
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -116,7 +114,6 @@ class ExecCredentials:
         self._clock = clock or (lambda: datetime.datetime.now(datetime.timezone.utc))
         self._lock = threading.Lock()
         self._current: Credential | None = None
-        self._files: list[str] = []
         self.runs = 0
 
     def _expired(self, credential: Credential) -> bool:
@@ -199,23 +196,15 @@ class ExecCredentials:
             return Credential(token, None, None, expires)
         cert, key = status.get("clientCertificateData"), status.get("clientKeyData")
         if isinstance(cert, str) and isinstance(key, str) and cert and key:
-            return Credential(None, self._write(cert), self._write(key), expires)
+            return Credential(None, self._write(cert, "cert"), self._write(key, "key"), expires)
         raise ConfigError(
             f"{what} printed neither a token nor clientCertificateData and clientKeyData"
         )
 
-    def _write(self, data: str) -> str:
-        handle, path = tempfile.mkstemp(prefix="podscope-cred-")  # 0600
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(data)
-        self._files.append(path)
-        return path
+    def _write(self, data: str, name: str) -> str:
+        from podscope.kube.transport import private_file
 
-    def close(self) -> None:
-        for path in self._files:
-            with contextlib.suppress(OSError):
-                os.unlink(path)
-        self._files.clear()
+        return private_file(data.encode(), name)
 
     def install(self, configuration: Any) -> None:
         """Have every request built from ``configuration`` carry the current credential."""

@@ -17,8 +17,9 @@ import ssl
 from typing import Any
 from urllib.parse import urlsplit
 
+from podscope.errors import ConfigError
 from podscope.kube.config import _named, choose_context, kubeconfig_files, read_kubeconfig
-from podscope.kube.transport import proxy_bypassed, settings_from_kubeconfig
+from podscope.kube.transport import proxy_bypassed, settings_from_kubeconfig, tls_context
 
 
 class NotQuick(Exception):
@@ -51,12 +52,10 @@ def get_json(
     url = urlsplit(settings.host)
     if url.scheme != "https" or not url.hostname:
         raise NotQuick("not an https server")
-    tls = ssl.create_default_context(cafile=settings.ssl_ca_cert)
-    if not settings.verify_ssl:
-        tls.check_hostname = False
-        tls.verify_mode = ssl.CERT_NONE
-    if settings.cert_file:
-        tls.load_cert_chain(settings.cert_file, settings.key_file)
+    try:
+        tls = tls_context(settings, "streams")  # http.client reads only the context
+    except ConfigError as exc:
+        raise NotQuick(exc.message) from None
     headers = {"Accept": "application/json", "User-Agent": "podscope-completion"}
     credential = settings.api_key.get("BearerToken")
     if credential:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import socket
-import ssl
 import threading
 from collections.abc import Iterator
 from typing import Any, Protocol
@@ -188,21 +187,10 @@ class ChannelStream:
 def _ssl_options(configuration: Any, url: str) -> dict[str, Any]:
     if not url.startswith("wss://"):
         return {}
-    options: dict[str, Any]
-    if configuration.verify_ssl:
-        # Without a CA in the kubeconfig, the system's trust store (as for REST requests).
-        options = {"cert_reqs": ssl.CERT_REQUIRED}
-        if configuration.ssl_ca_cert:
-            options["ca_certs"] = configuration.ssl_ca_cert
-        if configuration.assert_hostname is not None:
-            options["check_hostname"] = configuration.assert_hostname
-    else:
-        # Only when the kubeconfig says insecure-skip-tls-verify: true.
-        options = {"cert_reqs": ssl.CERT_NONE, "check_hostname": False}
-    if configuration.cert_file:
-        options["certfile"] = configuration.cert_file
-    if configuration.key_file:
-        options["keyfile"] = configuration.key_file
+    from podscope.kube.transport import tls_context
+
+    # The client's one context for streams: trust, hostname check and client certificate.
+    options: dict[str, Any] = {"context": tls_context(configuration, "streams")}
     if configuration.tls_server_name:
         options["server_hostname"] = configuration.tls_server_name
     return options

@@ -46,20 +46,37 @@ class ConnectionSettings:
     api_key: dict[str, str] = field(default_factory=dict)
     refresh_api_key_hook: Callable[[Any], None] | None = None
     retries: Any = None
+    # TLS contexts made from these settings (``tls_context``), by purpose and material.
+    tls_contexts: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
 
 
 class _Materials:
     """Private files for the kubeconfig's inline (``*-data``) certificates and keys.
 
-    TLS libraries load client certificates from files only; these live in a directory only
-    this user can read and are removed when the process exits.
+    TLS libraries load client certificates from files only. On Linux these are anonymous
+    memory files (``memfd``, read through ``/proc/self/fd``): no key is ever written to a
+    disk, and none is left behind however the process ends, even killed. Elsewhere they live
+    in a directory only this user can read, removed when the process exits normally.
     """
 
     _lock = threading.Lock()
     _folder: str | None = None
+    _descriptors: list[int] = []  # noqa: RUF012 - open for the life of the process
 
     @classmethod
     def write(cls, data: bytes, name: str) -> str:
+        if hasattr(os, "memfd_create") and os.path.isdir("/proc/self/fd"):
+            descriptor = os.memfd_create(f"podscope-{name}")  # close-on-exec
+            view = memoryview(data)
+            while view:
+                view = view[os.write(descriptor, view) :]
+            with cls._lock:
+                cls._descriptors.append(descriptor)
+            return f"/proc/self/fd/{descriptor}"
+        return cls._write_file(data, name)
+
+    @classmethod
+    def _write_file(cls, data: bytes, name: str) -> str:
         import shutil
         import tempfile
 
@@ -74,13 +91,18 @@ class _Materials:
         return path
 
 
+def private_file(data: bytes, name: str) -> str:
+    """A path that reads back ``data``, readable by this user only (see ``_Materials``)."""
+    return _Materials.write(data, name)
+
+
 def _file_or_data(entry: dict[str, Any], key: str, name: str) -> str | None:
     if entry.get(key):
         return str(entry[key])
     data = entry.get(f"{key}-data")
     if not data:
         return None
-    return _Materials.write(base64.b64decode(str(data)), name)
+    return private_file(base64.b64decode(str(data)), name)
 
 
 def _environment_proxy(host: str) -> tuple[str | None, str | None]:
@@ -167,27 +189,91 @@ class Response:
         return self.read()
 
 
+_TLS_LOCK = threading.Lock()
+
+
+def tls_context(settings: Any, purpose: str) -> Any:
+    """The ``ssl.SSLContext`` of ``settings`` for ``purpose`` ("rest" or "streams").
+
+    Made once per settings and material: the CA and the client certificate are read once,
+    not at every connection (a many-Pod command opens dozens). urllib3 adjusts the context
+    it is given, so the streams have their own. ``settings`` may also be the kubernetes
+    package's ``Configuration`` (auth-provider users), which has no cache: a new context.
+    Unreadable TLS material is a ConfigError naming it.
+    """
+    key = (
+        purpose,
+        settings.verify_ssl,
+        settings.ssl_ca_cert,
+        settings.cert_file,
+        settings.key_file,
+        settings.assert_hostname,
+    )
+    cache: dict[tuple[Any, ...], Any] | None = getattr(settings, "tls_contexts", None)
+    if cache is None:
+        return _new_tls_context(settings, purpose)
+    with _TLS_LOCK:
+        context = cache.get(key)
+        if context is None:
+            context = cache[key] = _new_tls_context(settings, purpose)
+    return context
+
+
+def _new_tls_context(settings: Any, purpose: str) -> Any:
+    import ssl
+
+    from podscope.errors import ConfigError
+
+    try:
+        # A kubeconfig CA replaces the system's trust store, as in kubectl; without one, the
+        # system's store.
+        context = ssl.create_default_context(cafile=settings.ssl_ca_cert)
+        if not settings.verify_ssl:
+            # Only when the kubeconfig says insecure-skip-tls-verify: true.
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        elif purpose == "streams" and settings.assert_hostname is not None:
+            # urllib3 reads assert_hostname itself; the streams' TLS is this context alone.
+            context.check_hostname = bool(settings.assert_hostname)
+        if settings.cert_file:
+            context.load_cert_chain(settings.cert_file, settings.key_file)
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or exc
+        raise ConfigError(
+            f"cannot load the kubeconfig's TLS files (certificate authority, client "
+            f"certificate or key): {reason}",
+            remedy="check certificate-authority(-data), client-certificate(-data) and "
+            "client-key(-data) in the kubeconfig",
+        ) from None
+    return context
+
+
 class HttpClient:
     """Requests to one API server through one urllib3 pool. Safe to share between threads."""
 
     def __init__(self, configuration: ConnectionSettings) -> None:
         self.configuration = configuration
         self.user_agent = "podscope"
-        self._pool = self._make_pool()
+        self._maxsize = POOL_MAXSIZE
+        self._pool_lock = threading.Lock()
+        self._made: Any = None
+
+    @property
+    def _pool(self) -> Any:
+        # Made at the first request, not here: an exec credential plugin's client
+        # certificate is put into the settings after this client is made.
+        with self._pool_lock:
+            if self._made is None:
+                self._made = self._make_pool()
+            return self._made
 
     def _make_pool(self) -> Any:
-        import ssl
-
         import urllib3
 
         settings = self.configuration
-        options: dict[str, Any] = {
-            "cert_reqs": ssl.CERT_REQUIRED if settings.verify_ssl else ssl.CERT_NONE,
-            "ca_certs": settings.ssl_ca_cert,
-            "cert_file": settings.cert_file,
-            "key_file": settings.key_file,
-            "maxsize": POOL_MAXSIZE,
-        }
+        options: dict[str, Any] = {"maxsize": self._maxsize}
+        if settings.host.startswith("https"):
+            options["ssl_context"] = tls_context(settings, "rest")
         if settings.assert_hostname is not None:
             options["assert_hostname"] = settings.assert_hostname
         if settings.tls_server_name:
@@ -258,13 +344,19 @@ class HttpClient:
 
     def widen_pool(self, size: int) -> None:
         """Keep up to ``size`` connections per host (for that many requests at once)."""
-        if int(self._pool.connection_pool_kw.get("maxsize") or 1) < size:
-            self._pool.connection_pool_kw["maxsize"] = size
-            # Pools made before keep their size: drop them (only idle ones exist yet).
-            self._pool.clear()
+        with self._pool_lock:
+            if self._maxsize >= size:
+                return
+            self._maxsize = size
+            if self._made is not None:
+                self._made.connection_pool_kw["maxsize"] = size
+                # Pools made before keep their size: drop them (only idle ones exist yet).
+                self._made.clear()
 
     def close(self) -> None:
-        self._pool.clear()
+        with self._pool_lock:
+            if self._made is not None:
+                self._made.clear()
 
 
 def proxy_bypassed(host: str, no_proxy: str | None) -> bool:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import json
 import os
+import ssl
 import stat
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,13 @@ import pytest
 
 from podscope.errors import ConfigError
 from podscope.kube.client import KubeClient
-from podscope.kube.transport import HttpClient, proxy_bypassed, server_url, settings_from_kubeconfig
+from podscope.kube.transport import (
+    HttpClient,
+    proxy_bypassed,
+    server_url,
+    settings_from_kubeconfig,
+    tls_context,
+)
 
 SERVER = "https://10.0.0.1:6443"
 
@@ -24,22 +32,122 @@ def _b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
 
-def test_inline_material_goes_to_private_files(monkeypatch: pytest.MonkeyPatch) -> None:
+def _inline_settings(monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.delenv("HTTPS_PROXY", raising=False)
     monkeypatch.delenv("https_proxy", raising=False)
     cluster = {"server": SERVER + "/", "certificate-authority-data": _b64("CA PEM")}
     user = {"client-certificate-data": _b64("CERT PEM"), "client-key-data": _b64("KEY PEM")}
-    settings = settings_from_kubeconfig(cluster, user)
-    assert settings.host == SERVER
-    for path, content in (
+    return settings_from_kubeconfig(cluster, user)
+
+
+def _materials(settings: Any) -> list[tuple[str | None, str]]:
+    return [
         (settings.ssl_ca_cert, "CA PEM"),
         (settings.cert_file, "CERT PEM"),
         (settings.key_file, "KEY PEM"),
-    ):
+    ]
+
+
+@pytest.mark.skipif(not hasattr(os, "memfd_create"), reason="memory files are Linux's")
+def test_inline_material_stays_in_memory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Nothing may reach a disk, so a killed process leaves no key behind.
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    settings = _inline_settings(monkeypatch)
+    assert settings.host == SERVER
+    for path, content in _materials(settings):
+        assert path is not None and path.startswith("/proc/self/fd/")
+        assert Path(path).read_text() == content
+    assert list(tmp_path.iterdir()) == []
+    assert settings.verify_ssl is True and settings.api_key == {}
+
+
+def test_inline_material_in_private_files_without_memory_files(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delattr(os, "memfd_create", raising=False)
+    for path, content in _materials(_inline_settings(monkeypatch)):
         assert path is not None and Path(path).read_text() == content
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
         assert stat.S_IMODE(os.stat(Path(path).parent).st_mode) == 0o700
-    assert settings.verify_ssl is True and settings.api_key == {}
+
+
+def _client_pair(folder: Path) -> tuple[str, str]:
+    """A self-signed certificate and its key, as PEM files."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "podscope-test")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_path), str(key_path)
+
+
+def test_one_tls_context_per_client_and_purpose(tmp_path: Path) -> None:
+    cert, key = _client_pair(tmp_path)
+    settings = settings_from_kubeconfig(
+        {"server": SERVER, "certificate-authority": cert},
+        {"client-certificate": cert, "client-key": key},
+    )
+    rest = tls_context(settings, "rest")
+    assert tls_context(settings, "rest") is rest  # read once, however many connections
+    streams = tls_context(settings, "streams")
+    assert streams is not rest  # urllib3 adjusts its own
+    assert streams.check_hostname and streams.verify_mode == ssl.CERT_REQUIRED
+    # A certificate installed later (an exec credential plugin's) makes a new context.
+    other_cert, other_key = _client_pair(tmp_path / "..")
+    settings.cert_file, settings.key_file = other_cert, other_key
+    assert tls_context(settings, "rest") is not rest
+
+
+def test_insecure_contexts_verify_nothing(tmp_path: Path) -> None:
+    settings = settings_from_kubeconfig(
+        {"server": SERVER, "insecure-skip-tls-verify": True}, {"token": "t"}
+    )
+    for purpose in ("rest", "streams"):
+        context = tls_context(settings, purpose)
+        assert not context.check_hostname and context.verify_mode == ssl.CERT_NONE
+
+
+def test_unreadable_tls_material_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = _inline_settings(monkeypatch)  # "CA PEM" is no certificate
+    with pytest.raises(ConfigError, match="cannot load the kubeconfig's TLS files"):
+        tls_context(settings, "streams")
+
+
+def test_the_pool_is_made_at_the_first_request_with_the_current_certificate(
+    tmp_path: Path,
+) -> None:
+    # An exec credential plugin's certificate arrives after the client is made.
+    settings = settings_from_kubeconfig({"server": SERVER}, {})
+    client = HttpClient(settings)
+    cert, key = _client_pair(tmp_path)
+    settings.cert_file, settings.key_file = cert, key
+    pool = client._pool
+    assert pool.connection_pool_kw["ssl_context"] is tls_context(settings, "rest")
 
 
 def test_paths_tokens_and_basic_credentials(tmp_path: Path) -> None:
