@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import stat
 from collections.abc import Callable
@@ -45,6 +46,8 @@ def test_100mib_round_trip_through_a_distroless_pod(
     result = podscope(podscope_env, "cp", f"{namespace}/app:/tmp/random.bin", str(back))
     assert result.returncode == 0, result.stderr
     assert sha256(back) == sha256(original)
+    # One debugger served both copies (ephemeral containers cannot be removed).
+    assert len(helpers(kubectl, namespace, "app")) == 1
     # Written as the target's user, so the application can use it.
     owner = podscope(
         podscope_env,
@@ -64,8 +67,40 @@ def test_100mib_round_trip_through_a_distroless_pod(
         "random.bin",
     )
     assert owner.stdout.strip() == "65532:65532", owner.stderr
-    # One helper served both copies (ephemeral containers cannot be removed).
-    assert len([n for n in helpers(kubectl, namespace, "app") if n.startswith("podscope-cp-")]) == 1
+
+
+def test_copies_and_debug_sessions_share_one_debugger(
+    make_pod: Callable[..., dict[str, Any]],
+    kubectl: Kubectl,
+    namespace: str,
+    podscope_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    make_pod("app", APP_IMAGE)
+    general = ["--profile", "general", "--image-pull-policy", "IfNotPresent"]
+    made = podscope(podscope_env, "debug", "app", "-n", namespace, *general, "--", "true")
+    assert made.returncode == 0, made.stderr
+    [debugger] = helpers(kubectl, namespace, "app")
+    # A copy runs in the debugger that debug made...
+    copied = podscope(podscope_env, "cp", f"{namespace}/app:/etc/passwd", str(tmp_path / "a"))
+    assert copied.returncode == 0, copied.stderr
+    assert f"using debugger {debugger}" in copied.stderr
+    assert helpers(kubectl, namespace, "app") == [debugger]
+    # ...and stop ends it like any debugger; the next copy makes a new one, which a later
+    # debug session with the same image, target, profile and pull policy reuses.
+    stopped = podscope(podscope_env, "stop", "app", "-n", namespace, "-c", debugger)
+    assert stopped.returncode == 0, stopped.stderr
+    again = podscope(podscope_env, "cp", f"{namespace}/app:/etc/passwd", str(tmp_path / "b"))
+    assert again.returncode == 0, again.stderr
+    [second] = [n for n in helpers(kubectl, namespace, "app") if n != debugger]
+    assert f"created debugger {second} for copies" in again.stderr
+    listed = podscope(podscope_env, "ls", "app", "-n", namespace, "-o", "json")
+    [row] = [r for r in json.loads(listed.stdout) if r["name"] == second]
+    assert row["debugger"].startswith("idle, expires in") and row["expires_in"] > 0, row
+    reused = podscope(podscope_env, "debug", "app", "-n", namespace, *general, "--", "true")
+    assert reused.returncode == 0, reused.stderr
+    assert f"using debugger {second}" in reused.stderr
+    assert len(helpers(kubectl, namespace, "app")) == 2
 
 
 def test_directory_with_symlink_and_modes(

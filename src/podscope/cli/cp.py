@@ -26,10 +26,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="copy files between a container and here (works without tar or a shell in it)",
         description=(
             "Copy POD:/path (or NAMESPACE/POD:/path) to a local path, or a local path into a "
-            "Pod. A helper ephemeral container (busybox, SYS_PTRACE) reaches the container's "
-            "file system through /proc/PID/root, so distroless containers work; it stays in the "
-            "Pod and is reused by later copies. Symlinks are copied as links; modes are kept; "
-            "each file's sha256 is checked at the end."
+            "Pod. The copy runs in the Pod's debugger (busybox, general profile: SYS_PTRACE), "
+            "which reaches the container's file system through /proc/PID/root, so distroless "
+            "containers work; one is made when none is live, and later copies and debug "
+            "sessions reuse it until its TTL passes without a session. Symlinks are copied as "
+            "links; modes are kept; each file's sha256 is checked at the end."
         ),
     )
     # `cp -l SELECTOR:PATH DIR` has one positional: checked in run.

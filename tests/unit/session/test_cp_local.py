@@ -139,7 +139,7 @@ def test_devices_are_skipped(tmp_path: Path) -> None:
     assert extract_stream(buf, str(tmp_path), "top", None).skipped == ["top/null"]
 
 
-def test_find_helper_prefers_podscope_helpers() -> None:
+def test_find_helper_prefers_debuggers_then_podscope_helpers() -> None:
     def status(name: str) -> dict[str, object]:
         return {"name": name, "state": {"running": {}}}
 
@@ -172,6 +172,19 @@ def test_find_helper_prefers_podscope_helpers() -> None:
     }
     assert find_helper(pod, "bb", "app") == "podscope-cp-a"
     assert find_helper(pod, "other-image", "app") is None
+    # A podscope debugger that can read the target comes first: copies share it.
+    debugger = {
+        "name": "debugger-1",
+        "image": "bb",
+        "targetContainerName": "app",
+        "command": ["sh", "-c", "eval ...", "podscope-holder", "900", "debugger-1/"],
+        "env": [{"name": "PODSCOPE_DEBUGGER", "value": "k/n"}],
+        "securityContext": {"capabilities": {"add": ["SYS_PTRACE"]}},
+    }
+    pod["spec"]["ephemeralContainers"].append(debugger)  # type: ignore[index]
+    pod["status"]["ephemeralContainerStatuses"].append(status("debugger-1"))  # type: ignore[index]
+    assert find_helper(pod, "bb", "app") == "debugger-1"
+    pod["spec"]["ephemeralContainers"].pop()  # type: ignore[index]
     pod["spec"]["ephemeralContainers"].pop(1)  # type: ignore[index]
     assert find_helper(pod, "bb", "app") == "dbg"
 

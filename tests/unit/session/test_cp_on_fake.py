@@ -13,11 +13,20 @@ from typing import Any
 import pytest
 
 from podscope.errors import NotFoundError, PodscopeError, StreamLostError, UsageError
+from podscope.rules.debugger import SESSION_NAME
 from podscope.rules.requests import CpRequest
 from podscope.session.cp import ChecksumError, CpResult, run_cp
 from podscope.session.io import SessionIO
 from tests.unit.fakekube import FakeKube
 from tests.unit.session.conftest import Messages, session_io
+
+
+def cp_words(command: list[str]) -> list[str]:
+    """The helper script's words of an exec: a debugger's session wrapper (``sh -c SCRIPT
+    podscope-session NAME/ WORDS...``) execs WORDS, as the real shell does."""
+    if command[:2] == ["sh", "-c"] and command[3:4] == [SESSION_NAME]:
+        return command[5:]
+    return command
 
 
 class TargetRoot:
@@ -32,6 +41,7 @@ class TargetRoot:
         return self.root / path.lstrip("/")
 
     def __call__(self, command: list[str], stdin: bytes) -> tuple[bytes, bytes, int]:
+        command = cp_words(command)
         op, args = command[4], command[6:]
         self.ops.append(op)
         if op == "probe":
@@ -123,7 +133,83 @@ def test_a_later_copy_reuses_the_helper(
     again = _cp(fake, messages, "web:/etc/app.conf", str(tmp_path / "b"))
     assert not again.helper_created and again.helper == first.helper
     assert len(fake.pod("web")["spec"]["ephemeralContainers"]) == 1
-    assert f"reusing helper container {first.helper}" in messages
+    assert f"using debugger {first.helper}" in messages
+
+
+def _debug_container(
+    fake: FakeKube, profile: str, *, pull: str | None = None, start: bool = True
+) -> str:
+    """A debugger in Pod web as ``podscope debug web --profile PROFILE`` adds it."""
+    from podscope.events import EventLog, Events
+    from podscope.rules.container import DebugSpec, build_ephemeral_container
+    from podscope.session.debugger import create_debugger
+
+    pod = fake.pod("web")
+    spec = DebugSpec(
+        image="docker.io/library/busybox:latest",
+        target="app",
+        profile=profile,
+        image_pull_policy=pull,
+    )
+    placed = create_debugger(
+        fake,
+        pod,
+        build_ephemeral_container(pod, spec),
+        ttl=900,
+        shape="pod",
+        new=False,
+        named=False,
+        report=Events(EventLog()),
+    )
+    if start:
+        fake.kubelet.start("web", placed.name)
+    return placed.name
+
+
+def test_a_new_copy_makes_a_debugger_and_runs_as_its_session(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    from podscope.rules.debugger import key_of
+
+    result = _cp(fake, messages, "web:/etc/app.conf", str(tmp_path / "a"))
+    [made] = fake.pod("web")["spec"]["ephemeralContainers"]
+    assert made["name"] == result.helper and key_of(made) is not None  # a debugger
+    assert "SYS_PTRACE" in made["securityContext"]["capabilities"]["add"]  # general profile
+    assert made["command"][3] == "podscope-holder"  # it expires after its TTL
+    # Every step ran as one of its sessions, so that the TTL never ends a copy midway.
+    execs = [socket._command for socket in fake.sockets]
+    assert execs and all(c[3:5] == [SESSION_NAME, f"{result.helper}/"] for c in execs)
+
+
+def test_a_copy_uses_the_debugger_debug_made(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    name = _debug_container(fake, "general")
+    result = _cp(fake, messages, "web:/etc/app.conf", str(tmp_path / "a"))
+    assert (result.helper, result.helper_created) == (name, False)
+    assert len(fake.pod("web")["spec"]["ephemeralContainers"]) == 1
+    assert all(socket._command[3:5] == [SESSION_NAME, f"{name}/"] for socket in fake.sockets)
+
+
+def test_a_copy_right_after_debug_waits_for_the_same_debugger(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    # `debug --profile general --image-pull-policy IfNotPresent` has just added it; the
+    # kubelet has not reported it running yet (the target fixture starts it when idle).
+    name = _debug_container(fake, "general", pull="IfNotPresent", start=False)
+    result = _cp(fake, messages, "web:/etc/app.conf", str(tmp_path / "a"))
+    assert (result.helper, result.helper_created) == (name, False)
+    assert len(fake.pod("web")["spec"]["ephemeralContainers"]) == 1
+
+
+def test_a_debugger_that_cannot_read_the_target_is_not_used(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    # The legacy profile adds no SYS_PTRACE: /proc/PID/root of another user's process is
+    # out of its reach.
+    legacy = _debug_container(fake, "legacy")
+    result = _cp(fake, messages, "web:/etc/app.conf", str(tmp_path / "a"))
+    assert result.helper != legacy and result.helper_created
 
 
 def test_a_missing_remote_file(
@@ -181,7 +267,7 @@ def test_a_failing_remote_step_reports_its_stderr(
     fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
 ) -> None:
     def broken(command: list[str], stdin: bytes) -> tuple[bytes, bytes, int]:
-        if command[4] == "out":
+        if cp_words(command)[4] == "out":
             return b"", b"tar: short read\n", 2
         return target(command, stdin)
 
@@ -194,7 +280,7 @@ def test_a_dropped_exec_is_a_lost_stream(
     fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
 ) -> None:
     def dropped(command: list[str], stdin: bytes) -> tuple[bytes, bytes, int | None]:
-        if command[4] == "probe":
+        if cp_words(command)[4] == "probe":
             return b"", b"", None
         return target(command, stdin)
 

@@ -1,9 +1,9 @@
 """``podscope cp``: copy files out of and into a container, even one without tar or a shell.
 
-The transfer goes through a helper ephemeral container (busybox, ``general`` profile for
-CAP_SYS_PTRACE) that targets the container and reaches its root file system through
-``/proc/<pid>/root``. The helper only sleeps; each step is an **exec** into it, so one helper
-serves every later copy (ephemeral containers cannot be removed: they must not pile up).
+The transfer goes through the Pod's debugger (busybox, ``general`` profile for
+CAP_SYS_PTRACE), which targets the container and reaches its root file system through
+``/proc/<pid>/root``; each step is an **exec** into it, so one debugger serves every later
+copy and debug session (ephemeral containers cannot be removed: they must not pile up).
 
 Data streams: tar on the exec's stdout/stdin, parsed or produced here chunk by chunk, so memory
 stays flat whatever the size. Each regular file's sha256 is computed here while streaming and
@@ -17,7 +17,7 @@ and ``copy_in`` (the two directions), ``run`` (the entry point), ``result`` (wha
 
 from podscope.session.cp.archive import write_archive
 from podscope.session.cp.extract import Extracted, extract_stream
-from podscope.session.cp.helper import HELPER_PREFIX, ensure_helper, find_helper
+from podscope.session.cp.helper import HELPER_PREFIX, Helper, ensure_helper, find_helper
 from podscope.session.cp.progress import ProgressCallback, TransferProgress
 from podscope.session.cp.result import CpResult
 from podscope.session.cp.run import run_cp
@@ -27,6 +27,7 @@ __all__ = [
     "HELPER_PREFIX",
     "ChecksumError",
     "CpResult",
+    "Helper",
     "Extracted",
     "ProgressCallback",
     "TransferProgress",

@@ -1,27 +1,44 @@
-"""The helper container every copy runs in: found again when one is there, created otherwise.
+"""The container every copy runs in: the Pod's debugger, found again or made.
 
-Ephemeral containers cannot be removed from a Pod, so copies must not add one each: a
-podscope cp helper (same image, same target) is reused, and so is any running debug
-container of that image and target that holds SYS_PTRACE (needed to reach the target's
-root through ``/proc/PID/root``). A new helper only sleeps; each step is an exec into it.
+Ephemeral containers cannot be removed from a Pod, so copies must not add one each. A copy
+runs in a live podscope debugger of the same image and target that can read the target's
+files (it holds SYS_PTRACE, needed to reach the target's root through ``/proc/PID/root``):
+one made by ``podscope debug --profile general`` or by an earlier copy. Without one it makes
+such a debugger (``general`` profile), which later copies and debug sessions reuse, which
+``podscope stop`` ends and which expires after its TTL without a session, like any other.
+Each step is an exec into it, run as a session so that the TTL never ends a copy midway.
+
+Helpers of earlier releases (a container that only sleeps) and other running debug
+containers with SYS_PTRACE still serve when no debugger does.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from podscope.events import Events
 from podscope.kube.protocol import KubeAPI
-from podscope.rules._pod import all_names
 from podscope.rules.container import DebugSpec, build_ephemeral_container
-from podscope.rules.names import generate_name
+from podscope.rules.debugger import format_duration, key_of
 from podscope.rules.requests import CpRequest
 from podscope.rules.targetfs import HELPER_COMMAND
 from podscope.session.container_state import container_state_of
-from podscope.session.ephemeral import create_container
 from podscope.session.wait import wait_until_started
 
+# The name prefix of the sleeping helpers earlier releases made (they are still used).
 HELPER_PREFIX = "podscope-cp"
+
+
+@dataclass(frozen=True)
+class Helper:
+    """Where a copy runs: the Pod as last read, the container, whether this copy made it,
+    and whether it is a podscope debugger (its execs then run as sessions)."""
+
+    pod: dict[str, Any]
+    name: str
+    created: bool
+    debugger: bool
 
 
 def _has_ptrace(container: dict[str, Any]) -> bool:
@@ -31,8 +48,9 @@ def _has_ptrace(container: dict[str, Any]) -> bool:
 
 
 def find_helper(pod: dict[str, Any], image: str, target: str) -> str | None:
-    """A running container that can serve as the helper: a podscope cp helper with the same
-    image and target, else a debug container of that image and target holding SYS_PTRACE."""
+    """A running container of ``image`` targeting ``target`` that a copy can run in: a
+    podscope debugger holding SYS_PTRACE, else an earlier release's sleeping helper, else
+    another debug container holding SYS_PTRACE."""
     candidates: list[tuple[int, str]] = []
     for item in (pod.get("spec") or {}).get("ephemeralContainers") or []:
         name = str(item.get("name"))
@@ -40,11 +58,20 @@ def find_helper(pod: dict[str, Any], image: str, target: str) -> str | None:
             continue
         if container_state_of(pod, name).state != "running":
             continue
-        if list(item.get("command") or []) == list(HELPER_COMMAND):
+        if key_of(item) is not None and _has_ptrace(item):
             candidates.append((0, name))
-        elif _has_ptrace(item):
+        elif list(item.get("command") or []) == list(HELPER_COMMAND):
             candidates.append((1, name))
+        elif _has_ptrace(item):
+            candidates.append((2, name))
     return min(candidates)[1] if candidates else None
+
+
+def is_debugger(pod: dict[str, Any], name: str) -> bool:
+    return any(
+        item.get("name") == name and key_of(item) is not None
+        for item in (pod.get("spec") or {}).get("ephemeralContainers") or []
+    )
 
 
 def ensure_helper(
@@ -53,29 +80,52 @@ def ensure_helper(
     target: str,
     request: CpRequest,
     report: Events,
-) -> tuple[dict[str, Any], str, bool]:
-    """The Pod, the helper's name, and whether it was created now."""
+) -> Helper:
+    """The container the copy runs in, made (as a debugger) when none can serve."""
+    from podscope.session.debugger import create_debugger, find_live
+    from podscope.session.settings import resolve_ttl
+
     image = request.image
     assert image is not None, "the helper image is resolved before the session starts"
     found = find_helper(pod, image, target)
     if found is not None:
-        report(f"reusing helper container {found}")
-        return pod, found, False
-    shape = client.writable_ephemeral_shape()
+        debugger = is_debugger(pod, found)
+        report(f"using {'debugger' if debugger else 'helper container'} {found}")
+        return Helper(pod, found, created=False, debugger=debugger)
     spec = DebugSpec(
         image=image,
-        name=generate_name(all_names(pod), prefix=HELPER_PREFIX),
         target=target,
-        command=list(HELPER_COMMAND),
+        # A copy should not need the registry when the node already has the image.
         image_pull_policy=request.image_pull_policy or "IfNotPresent",
         profile="general",
     )
     container = build_ephemeral_container(pod, spec)
-    pod, container = create_container(client, pod, spec, container, shape, report)
-    name = str(container["name"])
-    report(
-        f"created helper container {name} (image {image}, targeting {target}); "
-        "later copies reuse it"
+    # The same debugger, just added (by debug or another copy) and not yet reported running.
+    starting = find_live(pod, container, named=False)
+    if starting is not None:
+        report(f"using debugger {starting}")
+        pod, _ = wait_until_started(client, pod, starting, request.timeout, report)
+        return Helper(pod, starting, created=False, debugger=True)
+    shape = client.writable_ephemeral_shape()
+    ttl, _ = resolve_ttl(None)
+    placed = create_debugger(
+        client,
+        pod,
+        container,
+        ttl=ttl,
+        shape=shape,
+        new=False,
+        named=False,
+        report=report,
     )
-    pod, _ = wait_until_started(client, pod, name, request.timeout, report)
-    return pod, name, True
+    name = placed.name
+    if placed.joined:
+        report(f"debugger {name} was just added by another podscope; using it")
+    else:
+        report(
+            f"created debugger {name} for copies (image {image}, targeting {target}, ends "
+            f"after {format_duration(ttl)} without a session); later copies and debug "
+            "sessions reuse it"
+        )
+    pod, _ = wait_until_started(client, placed.pod, name, request.timeout, report)
+    return Helper(pod, name, created=placed.created, debugger=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from podscope.errors import PodscopeError, StreamLostError
 from podscope.kube.protocol import KubeAPI
 from podscope.kube.streams import STDERR, STDOUT, ChannelStream
+from podscope.rules.debugger import session_command
 from podscope.rules.targetfs import cp_command
 
 # The unit of streaming: stdin frames sent, file chunks read and written.
@@ -100,10 +101,17 @@ class RemoteExec:
 
 
 class Remote:
-    """The helper of one copy: which Pod and container, and the target's container ID."""
+    """The helper of one copy: which Pod and container, and the target's container ID.
+    ``debugger``: the helper is a podscope debugger, whose TTL counts only sessions."""
 
     def __init__(
-        self, client: KubeAPI, namespace: str, pod: str, helper: str, cid: str | None
+        self,
+        client: KubeAPI,
+        namespace: str,
+        pod: str,
+        helper: str,
+        cid: str | None,
+        debugger: bool = False,
     ) -> None:
         self.client, self.namespace, self.pod, self.helper, self.cid = (
             client,
@@ -112,11 +120,13 @@ class Remote:
             helper,
             cid,
         )
+        self.debugger = debugger
 
     def open(self, what: str, op: str, *args: str, stdin: bool = False) -> RemoteExec:
-        stream = self.client.exec(
-            self.namespace, self.pod, self.helper, cp_command(op, self.cid, *args), stdin=stdin
-        )
+        words = cp_command(op, self.cid, *args)
+        if self.debugger:
+            words = session_command(self.helper, words)
+        stream = self.client.exec(self.namespace, self.pod, self.helper, words, stdin=stdin)
         return RemoteExec(stream, what)
 
     def run(self, what: str, op: str, *args: str, data: bytes | None = None) -> bytes:

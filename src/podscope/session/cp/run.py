@@ -37,19 +37,20 @@ def run_cp(client: KubeAPI, request: CpRequest, io: SessionIO) -> CpResult:
     if not target:
         raise UsageError("podscope cp needs a target container", remedy="name it with -c")
     report(f"target container: {target} ({reason})")
-    pod, helper, created = ensure_helper(client, pod, target, request, report)
+    helper = ensure_helper(client, pod, target, request, report)
+    pod = helper.pod
     cid = None
     for item in (pod.get("status") or {}).get("containerStatuses") or []:
         if item.get("name") == target:
             cid = item.get("containerID")
-    remote = Remote(client, namespace, remote_path.pod, helper, cid)
+    remote = Remote(client, namespace, remote_path.pod, helper.name, cid, helper.debugger)
     result = CpResult(
         direction=direction,
         pod=remote_path.pod,
         namespace=namespace,
         target=target,
-        helper=helper,
-        helper_created=created,
+        helper=helper.name,
+        helper_created=helper.created,
         remote=remote_path.path,
         local=local,
     )
