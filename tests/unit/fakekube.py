@@ -44,6 +44,7 @@ from podscope.kube import client as client_module
 from podscope.kube.client import KubeClient, _check_path_names
 from podscope.kube.discovery import EphemeralShape
 from podscope.kube.errors import RequestContext, map_status, unreachable
+from podscope.kube.queries import AccessQuestion, LogQuery
 from podscope.kube.streams import (
     CLOSE_SIGNAL,
     ERROR,
@@ -920,17 +921,10 @@ class FakeKube:
             raise client_module._no_ephemeral_containers()
         return self.shape
 
-    def access_review(
-        self,
-        verb: str,
-        resource: str,
-        subresource: str | None = None,
-        namespace: str | None = None,
-        *,
-        name: str | None = None,
-        group: str = "",
-    ) -> tuple[bool, str]:
-        self.calls.append(("access_review", namespace, name, f"{verb} {resource}/{subresource}"))
+    def access_review(self, question: AccessQuestion) -> tuple[bool, str]:
+        verb, resource, subresource = question.verb, question.resource, question.subresource
+        asked = f"{verb} {resource}/{subresource}"
+        self.calls.append(("access_review", question.namespace, question.name, asked))
         allowed = (verb, resource, subresource) not in self.denied
         return allowed, "" if allowed else "denied by the test"
 
@@ -952,22 +946,13 @@ class FakeKube:
             self.created_events.append(copy.deepcopy(body))
         return body
 
-    def read_log(
-        self,
-        namespace: str,
-        pod: str,
-        container: str,
-        *,
-        tail_lines: int | None = None,
-        limit_bytes: int | None = None,
-        previous: bool = False,
-        stream: str | None = None,
-    ) -> bytes:
+    def read_log(self, query: LogQuery) -> bytes:
+        namespace, pod, stream = query.namespace, query.pod, query.stream
         context = self._context("get", "pods", namespace, pod, subresource="log")
-        self._request("read_log", context, f"{container} {stream or ''}".strip())
+        self._request("read_log", context, f"{query.container} {stream or ''}".strip())
         if (namespace, pod) not in self._pods:
             raise self._not_found(context)
-        key = (namespace, pod, container)
+        key = (namespace, pod, query.container)
         if stream is not None:
             if not self.split_logs:
                 # Servers without split log streams refuse the parameter.
@@ -991,7 +976,7 @@ class FakeKube:
             data = out if stream == "Stdout" else err
         else:
             data = self.logs.get(key, b"")
-        return data[:limit_bytes] if limit_bytes is not None else data
+        return data[: query.limit_bytes] if query.limit_bytes is not None else data
 
     # -- writes -------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from podscope.backoff import Backoff, Retry
 from podscope.errors import NotFoundError, PodscopeError, UnsupportedError
 from podscope.kube.discovery import EphemeralShape, ephemeral_shape
 from podscope.kube.errors import RequestContext, map_api_error, map_status, unreachable
+from podscope.kube.queries import AccessQuestion, LogQuery
 from podscope.kube.streams import ChannelStream, open_stream
 from podscope.rules.workloads import PodRef, pick_running_pod, selector_string
 
@@ -431,60 +432,24 @@ class KubeClient:
             raise _no_ephemeral_containers()
         return shape
 
-    def read_log(
-        self,
-        namespace: str,
-        pod: str,
-        container: str,
-        *,
-        tail_lines: int | None = None,
-        limit_bytes: int | None = None,
-        previous: bool = False,
-        stream: str | None = None,
-    ) -> bytes:
-        """The container's log; both streams interleaved unless ``stream`` is "Stdout" or
-        "Stderr" (servers without split log streams refuse that with a ValidationError)."""
-        context = self._context("get", "pods", namespace, pod, subresource="log")
-        query = [("container", container)]
-        if tail_lines is not None:
-            query.append(("tailLines", str(tail_lines)))
-        if limit_bytes is not None:
-            query.append(("limitBytes", str(limit_bytes)))
-        if previous:
-            query.append(("previous", "true"))
-        if stream:
-            query.append(("stream", stream))
-        response = self._send(
-            "GET", f"/api/v1/namespaces/{namespace}/pods/{pod}/log", context, query=query
-        )
+    def read_log(self, query: LogQuery) -> bytes:
+        """The part of a container's log that ``query`` names (a ValidationError where the
+        server cannot split a log by stream and ``query.stream`` asks it to)."""
+        context = self._context("get", "pods", query.namespace, query.pod, subresource="log")
+        path = f"/api/v1/namespaces/{query.namespace}/pods/{query.pod}/log"
+        response = self._send("GET", path, context, query=query.query())
         try:
             data: bytes = response.data
         finally:
             response.release_conn()
         return data
 
-    def access_review(
-        self,
-        verb: str,
-        resource: str,
-        subresource: str | None = None,
-        namespace: str | None = None,
-        *,
-        name: str | None = None,
-        group: str = "",
-    ) -> tuple[bool, str]:
+    def access_review(self, question: AccessQuestion) -> tuple[bool, str]:
         """Whether the current user may do it (SelfSubjectAccessReview): (allowed, reason)."""
-        attributes: dict[str, str] = {"verb": verb, "resource": resource, "group": group}
-        if subresource:
-            attributes["subresource"] = subresource
-        if namespace:
-            attributes["namespace"] = namespace
-        if name:
-            attributes["name"] = name
         body = {
             "apiVersion": "authorization.k8s.io/v1",
             "kind": "SelfSubjectAccessReview",
-            "spec": {"resourceAttributes": attributes},
+            "spec": {"resourceAttributes": question.attributes()},
         }
         context = self._context("create", "selfsubjectaccessreviews", group="authorization.k8s.io")
         answer = self._json(

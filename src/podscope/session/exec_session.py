@@ -30,6 +30,7 @@ from podscope.errors import (
 from podscope.events import Events
 from podscope.kube.discovery import EphemeralShape
 from podscope.kube.protocol import KubeAPI
+from podscope.kube.queries import AccessQuestion
 from podscope.kube.streams import status_failure
 from podscope.rules.container import DebugSpec, build_ephemeral_container
 from podscope.rules.debugger import debugger_key, format_duration, session_command
@@ -541,7 +542,7 @@ def _check_exec_allowed(client: KubeAPI, namespace: str, pod: str) -> None:
     the same way. Asking costs one request; a failed question is not an answer.
     """
     try:
-        allowed, _ = client.access_review("get", "pods", "exec", namespace, name=pod)
+        allowed, _ = client.access_review(AccessQuestion("get", "pods", "exec", namespace, pod))
     except PodscopeError:
         return
     if not allowed:
