@@ -27,6 +27,7 @@ from podscope.rules.workloads import parse_pod_ref
 from podscope.session.container_state import (
     ContainerState,
     StateName,
+    container_spec,
     container_state_of,
     container_status,
 )
@@ -93,15 +94,6 @@ def resolve_pod(
     if ref.workload is not None:
         report(f"{doing} Pod {_names(pod)[1]} ({reason})")
     return pod, reason
-
-
-def container_spec(pod: dict[str, Any], name: str) -> dict[str, Any] | None:
-    spec = pod.get("spec") or {}
-    for key in ("ephemeralContainers", "containers", "initContainers"):
-        for item in spec.get(key) or []:
-            if item.get("name") == name:
-                return dict(item)
-    return None
 
 
 def show_log(client: KubeAPI, pod: dict[str, Any], name: str, io: LocalIO, report: Events) -> int:

@@ -38,8 +38,7 @@ from podscope.rules.legacy import add_body
 from podscope.rules.names import generate_name
 from podscope.rules.requests import StopRequest
 from podscope.rules.results import ResultDict
-from podscope.session.attach import container_spec
-from podscope.session.container_state import START_FAILURES, container_state_of
+from podscope.session.container_state import START_FAILURES, container_spec, container_state_of
 from podscope.session.io import SessionIO
 from podscope.session.pod_write import RaceLost, gave_up, pod_after, send_write
 from podscope.session.wait import wait_until_terminated
