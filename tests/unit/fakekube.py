@@ -44,7 +44,7 @@ from podscope.kube import client as client_module
 from podscope.kube.client import KubeClient, _check_path_names
 from podscope.kube.discovery import EphemeralShape
 from podscope.kube.errors import RequestContext, map_status, unreachable
-from podscope.kube.queries import AccessQuestion, LogQuery
+from podscope.kube.queries import AccessQuestion, LogQuery, StreamQuery
 from podscope.kube.streams import (
     CLOSE_SIGNAL,
     ERROR,
@@ -1220,12 +1220,11 @@ class FakeKube:
 
     # -- streams ------------------------------------------------------------------------------
 
-    def _open(
-        self, method: str, namespace: str, pod: str, container: str, command: list[str], stdin: bool
-    ) -> ChannelStream:
-        context = self._context("create", "pods", namespace, pod, subresource=method)
+    def _open(self, method: str, query: StreamQuery, command: list[str]) -> ChannelStream:
+        pod, container = query.pod, query.container
+        context = self._context("create", "pods", query.namespace, pod, subresource=method)
         self._request(method, context, " ".join([container, *command]))
-        if (namespace, pod) not in self._pods:
+        if (query.namespace, pod) not in self._pods:
             raise self._not_found(context)
         program = self.programs.get(container) or self.programs.get("*")
         if program is None:
@@ -1235,31 +1234,12 @@ class FakeKube:
                 f"container {container} is not valid for pod {pod}",
                 reason="BadRequest",
             )
-        socket = FakeSocket(program, command, stdin)
+        socket = FakeSocket(program, command, query.stdin)
         self.sockets.append(socket)
         return ChannelStream(socket, V5_PROTOCOL)
 
-    def attach(
-        self,
-        namespace: str,
-        pod: str,
-        container: str,
-        *,
-        stdin: bool,
-        tty: bool,
-        stdout: bool = True,
-        stderr: bool = True,
-    ) -> ChannelStream:
-        return self._open("attach", namespace, pod, container, [], stdin)
+    def attach(self, query: StreamQuery) -> ChannelStream:
+        return self._open("attach", query, [])
 
-    def exec(
-        self,
-        namespace: str,
-        pod: str,
-        container: str,
-        command: list[str],
-        *,
-        stdin: bool = False,
-        tty: bool = False,
-    ) -> ChannelStream:
-        return self._open("exec", namespace, pod, container, list(command), stdin)
+    def exec(self, query: StreamQuery, command: list[str]) -> ChannelStream:
+        return self._open("exec", query, list(command))

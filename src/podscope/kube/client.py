@@ -20,7 +20,7 @@ from podscope.backoff import Backoff, Retry
 from podscope.errors import NotFoundError, PodscopeError, UnsupportedError
 from podscope.kube.discovery import EphemeralShape, ephemeral_shape
 from podscope.kube.errors import RequestContext, map_api_error, map_status, unreachable
-from podscope.kube.queries import AccessQuestion, LogQuery
+from podscope.kube.queries import AccessQuestion, LogQuery, StreamQuery
 from podscope.kube.streams import ChannelStream, open_stream
 from podscope.rules.workloads import PodRef, pick_running_pod, selector_string
 
@@ -106,10 +106,6 @@ def user_agent() -> str:
     from podscope import __version__
 
     return f"podscope/{__version__}"
-
-
-def _bool(value: bool) -> str:
-    return "true" if value else "false"
 
 
 class KubeClient:
@@ -709,49 +705,17 @@ class KubeClient:
             connect_timeout=self.connect_timeout,
         )
 
-    def attach(
-        self,
-        namespace: str,
-        pod: str,
-        container: str,
-        *,
-        stdin: bool,
-        tty: bool,
-        stdout: bool = True,
-        stderr: bool = True,
-    ) -> ChannelStream:
-        """Attach to a running container's process. With a TTY, stderr is merged into stdout."""
-        query = [
-            ("container", container),
-            ("stdin", _bool(stdin)),
-            ("stdout", _bool(stdout)),
-            ("stderr", _bool(stderr and not tty)),
-            ("tty", _bool(tty)),
-        ]
-        context = self._context("create", "pods", namespace, pod, subresource="attach")
-        return self._open(f"/api/v1/namespaces/{namespace}/pods/{pod}/attach", query, context)
+    def attach(self, query: StreamQuery) -> ChannelStream:
+        """Attach to a running container's process."""
+        context = self._context("create", "pods", query.namespace, query.pod, subresource="attach")
+        path = f"/api/v1/namespaces/{query.namespace}/pods/{query.pod}/attach"
+        return self._open(path, query.query(), context)
 
-    def exec(
-        self,
-        namespace: str,
-        pod: str,
-        container: str,
-        command: list[str],
-        *,
-        stdin: bool = False,
-        tty: bool = False,
-    ) -> ChannelStream:
+    def exec(self, query: StreamQuery, command: list[str]) -> ChannelStream:
         """Run ``command`` in a running container; the final Status carries its exit code."""
-        query = [("command", part) for part in command]
-        query += [
-            ("container", container),
-            ("stdin", _bool(stdin)),
-            ("stdout", "true"),
-            ("stderr", _bool(not tty)),
-            ("tty", _bool(tty)),
-        ]
-        context = self._context("create", "pods", namespace, pod, subresource="exec")
-        return self._open(f"/api/v1/namespaces/{namespace}/pods/{pod}/exec", query, context)
+        context = self._context("create", "pods", query.namespace, query.pod, subresource="exec")
+        path = f"/api/v1/namespaces/{query.namespace}/pods/{query.pod}/exec"
+        return self._open(path, [("command", part) for part in command] + query.query(), context)
 
     def widen_pool(self, size: int) -> None:
         """Keep up to ``size`` connections per host, for that many requests at once (a run

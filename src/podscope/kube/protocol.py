@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 from podscope.kube.discovery import EphemeralShape
-from podscope.kube.queries import AccessQuestion, LogQuery
+from podscope.kube.queries import AccessQuestion, LogQuery, StreamQuery
 from podscope.kube.streams import ChannelStream
 from podscope.rules.workloads import PodRef
 
@@ -95,28 +95,9 @@ class KubeAPI(Protocol):
         on_retry: Callable[[str], None] | None = None,
     ) -> Iterator[tuple[str, dict[str, Any]]]: ...
 
-    def attach(
-        self,
-        namespace: str,
-        pod: str,
-        container: str,
-        *,
-        stdin: bool,
-        tty: bool,
-        stdout: bool = True,
-        stderr: bool = True,
-    ) -> ChannelStream: ...
+    def attach(self, query: StreamQuery) -> ChannelStream: ...
 
-    def exec(
-        self,
-        namespace: str,
-        pod: str,
-        container: str,
-        command: list[str],
-        *,
-        stdin: bool = False,
-        tty: bool = False,
-    ) -> ChannelStream: ...
+    def exec(self, query: StreamQuery, command: list[str]) -> ChannelStream: ...
 
 
 if TYPE_CHECKING:

@@ -66,3 +66,29 @@ class LogQuery:
         if self.stream:
             query.append(("stream", self.stream))
         return query
+
+
+@dataclass(frozen=True)
+class StreamQuery:
+    """The container an attach or exec stream opens to, and whether it carries stdin and a
+    TTY (with a TTY the kubelet sends stderr merged into stdout, so it is not asked for)."""
+
+    namespace: str
+    pod: str
+    container: str
+    stdin: bool = False
+    tty: bool = False
+
+    def query(self) -> list[tuple[str, str]]:
+        """The ``pods/attach`` and ``pods/exec`` query parameters (exec adds the command)."""
+        return [
+            ("container", self.container),
+            ("stdin", _bool(self.stdin)),
+            ("stdout", "true"),
+            ("stderr", _bool(not self.tty)),
+            ("tty", _bool(self.tty)),
+        ]
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"

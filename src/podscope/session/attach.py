@@ -19,7 +19,7 @@ from podscope.errors import (
 )
 from podscope.events import Events
 from podscope.kube.protocol import KubeAPI
-from podscope.kube.queries import LogQuery
+from podscope.kube.queries import LogQuery, StreamQuery
 from podscope.kube.streams import status_failure
 from podscope.rules.requests import AttachRequest
 from podscope.rules.results import ResultDict
@@ -211,7 +211,7 @@ def _attached_session(
 
     while True:
         try:
-            stream = client.attach(namespace, pod_name, name, stdin=stdin, tty=tty)
+            stream = client.attach(StreamQuery(namespace, pod_name, name, stdin, tty))
         except UnreachableError as exc:
             if not reattaching:
                 raise

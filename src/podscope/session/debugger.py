@@ -20,6 +20,7 @@ from podscope.errors import (
 from podscope.events import Events
 from podscope.kube.discovery import EphemeralShape
 from podscope.kube.protocol import KubeAPI
+from podscope.kube.queries import StreamQuery
 from podscope.rules._pod import all_names
 from podscope.rules.debugger import (
     NO_HOLDER_EXIT,
@@ -227,7 +228,7 @@ def run_quiet(
     client: KubeAPI, namespace: str, pod: str, container: str, command: list[str]
 ) -> tuple[bytes, int | None, dict[str, Any] | None]:
     """Exec ``command`` without stdin; its stdout, exit code and final Status."""
-    stream = client.exec(namespace, pod, container, command)
+    stream = client.exec(StreamQuery(namespace, pod, container), command)
     out = bytearray()
     try:
         for channel, data in stream.frames():

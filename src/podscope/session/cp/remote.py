@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from podscope.errors import PodscopeError, StreamLostError
 from podscope.kube.protocol import KubeAPI
+from podscope.kube.queries import StreamQuery
 from podscope.kube.streams import STDERR, STDOUT, ChannelStream
 from podscope.rules.targetfs import cp_command
 
@@ -114,9 +115,8 @@ class Remote:
         )
 
     def open(self, what: str, op: str, *args: str, stdin: bool = False) -> RemoteExec:
-        stream = self.client.exec(
-            self.namespace, self.pod, self.helper, cp_command(op, self.cid, *args), stdin=stdin
-        )
+        helper = StreamQuery(self.namespace, self.pod, self.helper, stdin=stdin)
+        stream = self.client.exec(helper, cp_command(op, self.cid, *args))
         return RemoteExec(stream, what)
 
     def run(self, what: str, op: str, *args: str, data: bytes | None = None) -> bytes:
