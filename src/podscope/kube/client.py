@@ -248,14 +248,24 @@ class KubeClient:
                 f"the API server sent a non-JSON answer to {context.verb} {context.resource_path}"
             ) from None
 
+    def _object(
+        self, method: str, path: str, context: RequestContext, **kwargs: Any
+    ) -> dict[str, Any]:
+        """A request the server answers with one object."""
+        answer: dict[str, Any] = self._json(method, path, context, **kwargs)
+        return answer
+
+    def _items(
+        self, path: str, context: RequestContext, query: list[tuple[str, str]] | None = None
+    ) -> list[dict[str, Any]]:
+        """The items of a list the server answers ``GET path`` with."""
+        return list(self._json("GET", path, context, query=query).get("items") or [])
+
     # -- reads ------------------------------------------------------------------------------
 
     def get_pod(self, namespace: str, name: str) -> dict[str, Any]:
         context = self._context("get", "pods", namespace, name)
-        pod: dict[str, Any] = self._json(
-            "GET", f"/api/v1/namespaces/{namespace}/pods/{name}", context
-        )
-        return pod
+        return self._object("GET", f"/api/v1/namespaces/{namespace}/pods/{name}", context)
 
     def list_pods(
         self,
@@ -271,8 +281,7 @@ class KubeClient:
             query.append(("labelSelector", label_selector))
         if field_selector:
             query.append(("fieldSelector", field_selector))
-        data = self._json("GET", path, context, query=query)
-        return list(data.get("items") or [])
+        return self._items(path, context, query)
 
     def pull_secret_registries(self, namespace: str, name: str) -> tuple[str, ...] | None:
         """The registry keys of Secret ``name`` as the kubelet reads a pull secret (None: not
@@ -286,18 +295,16 @@ class KubeClient:
 
     def get_service_account(self, namespace: str, name: str) -> dict[str, Any]:
         context = self._context("get", "serviceaccounts", namespace, name)
-        account: dict[str, Any] = self._json(
+        return self._object(
             "GET", f"/api/v1/namespaces/{namespace}/serviceaccounts/{name}", context
         )
-        return account
 
     def list_events(self, namespace: str, field_selector: str) -> list[dict[str, Any]]:
         """The core Events of ``namespace`` that ``field_selector`` picks (what kubelets
         reported about an object)."""
         context = self._context("list", "events", namespace)
         query = [("fieldSelector", field_selector)]
-        data = self._json("GET", f"/api/v1/namespaces/{namespace}/events", context, query=query)
-        return list(data.get("items") or [])
+        return self._items(f"/api/v1/namespaces/{namespace}/events", context, query)
 
     def list_pods_pages(self, namespace: str | None, limit: int) -> Iterator[list[dict[str, Any]]]:
         """Pods of ``namespace`` (``None``: all namespaces), at most ``limit`` per request
@@ -362,22 +369,18 @@ class KubeClient:
 
     def server_version(self) -> dict[str, Any]:
         """The ``/version`` document (``gitVersion``, ``major``, ``minor``, ...)."""
-        version: dict[str, Any] = self._json("GET", "/version", self._context("get", "version"))
-        return version
+        return self._object("GET", "/version", self._context("get", "version"))
 
     def get_namespace(self, name: str) -> dict[str, Any]:
-        namespace: dict[str, Any] = self._json(
-            "GET", f"/api/v1/namespaces/{name}", self._context("get", "namespaces", name=name)
-        )
-        return namespace
+        context = self._context("get", "namespaces", name=name)
+        return self._object("GET", f"/api/v1/namespaces/{name}", context)
 
     def get_path(self, path: str) -> Any:
         """``GET path`` as JSON: a read the other methods do not name (shell completion)."""
         return self._json("GET", path, self._context("get", path.rsplit("/", 1)[-1]))
 
     def list_namespaces(self) -> list[dict[str, Any]]:
-        data = self._json("GET", "/api/v1/namespaces", self._context("list", "namespaces"))
-        return list(data.get("items") or [])
+        return self._items("/api/v1/namespaces", self._context("list", "namespaces"))
 
     def workload_names(self, namespace: str, kind: str) -> list[str]:
         """Names of the workloads of ``kind`` (``deploy``, ``sts``, ...) in ``namespace``."""
@@ -387,32 +390,28 @@ class KubeClient:
         if workload is None:
             return []
         context = self._context("list", workload.plural, namespace, group=workload.group)
-        data = self._json(
-            "GET", f"/apis/{workload.group}/v1/namespaces/{namespace}/{workload.plural}", context
+        items = self._items(
+            f"/apis/{workload.group}/v1/namespaces/{namespace}/{workload.plural}", context
         )
-        return [str((i.get("metadata") or {}).get("name")) for i in data.get("items") or []]
+        return [str((i.get("metadata") or {}).get("name")) for i in items]
 
     def list_nodes(self) -> list[dict[str, Any]]:
-        data = self._json("GET", "/api/v1/nodes", self._context("list", "nodes"))
-        return list(data.get("items") or [])
+        return self._items("/api/v1/nodes", self._context("list", "nodes"))
 
     def get_node(self, name: str) -> dict[str, Any]:
-        node: dict[str, Any] = self._json(
+        return self._object(
             "GET", f"/api/v1/nodes/{name}", self._context("get", "nodes", name=name)
         )
-        return node
 
     def kubelet_configz(self, node: str) -> dict[str, Any]:
         """The kubelet's running configuration (``{"kubeletconfig": {...}}``), through the
         API server's node proxy; needs ``get`` on ``nodes/proxy``."""
         context = self._context("get", "nodes", name=node, subresource="proxy")
-        configz: dict[str, Any] = self._json("GET", f"/api/v1/nodes/{node}/proxy/configz", context)
-        return configz
+        return self._object("GET", f"/api/v1/nodes/{node}/proxy/configz", context)
 
     def core_resources(self) -> dict[str, Any]:
         """The ``/api/v1`` discovery document (an APIResourceList)."""
-        resources: dict[str, Any] = self._json("GET", "/api/v1", self._context("get", "api/v1"))
-        return resources
+        return self._object("GET", "/api/v1", self._context("get", "api/v1"))
 
     def ephemeral_shape(self) -> EphemeralShape:
         """How this server takes ephemeral containers: "pod", "legacy" or "absent" (cached)."""
@@ -464,7 +463,7 @@ class KubeClient:
         context = self._context("create", "selfsubjectreviews", group="authentication.k8s.io")
         for version in ("v1", "v1beta1"):
             try:
-                answer: dict[str, Any] = self._json(
+                return self._object(
                     "POST",
                     f"/apis/authentication.k8s.io/{version}/selfsubjectreviews",
                     context,
@@ -474,8 +473,6 @@ class KubeClient:
             except NotFoundError:
                 if version == "v1beta1":
                     raise
-                continue
-            return answer
         raise AssertionError("unreachable")
 
     # -- writes -----------------------------------------------------------------------------
@@ -505,7 +502,7 @@ class KubeClient:
             method, content_type = "PUT", "application/json"
         else:
             raise _no_ephemeral_containers()
-        result: dict[str, Any] = self._json(
+        return self._object(
             method,
             path,
             context,
@@ -514,19 +511,17 @@ class KubeClient:
             new_container=new_container,
             query=[("dryRun", "All")] if dry_run else None,
         )
-        return result
 
     def create_event(self, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
         """Create a core/v1 Event (a record on an object that ``kubectl describe`` shows)."""
         context = self._context("create", "events", namespace)
-        event: dict[str, Any] = self._json(
+        return self._object(
             "POST",
             f"/api/v1/namespaces/{namespace}/events",
             context,
             body=body,
             content_type="application/json",
         )
-        return event
 
     def create_pod(
         self, namespace: str, body: dict[str, Any], *, dry_run: bool = False
@@ -534,7 +529,7 @@ class KubeClient:
         """Create a Pod; ``dry_run`` has the server validate and admit it without storing it."""
         name = (body.get("metadata") or {}).get("name")
         context = self._context("create", "pods", namespace, name)
-        pod: dict[str, Any] = self._json(
+        return self._object(
             "POST",
             f"/api/v1/namespaces/{namespace}/pods",
             context,
@@ -542,7 +537,6 @@ class KubeClient:
             content_type="application/json",
             query=[("dryRun", "All")] if dry_run else None,
         )
-        return pod
 
     def delete_pod(
         self,
@@ -560,14 +554,13 @@ class KubeClient:
         if grace_period_seconds is not None:
             body["gracePeriodSeconds"] = grace_period_seconds
         context = self._context("delete", "pods", namespace, name)
-        answer: dict[str, Any] = self._json(
+        return self._object(
             "DELETE",
             f"/api/v1/namespaces/{namespace}/pods/{name}",
             context,
             body=body,
             content_type="application/json",
         )
-        return answer
 
     # -- watch ------------------------------------------------------------------------------
 
