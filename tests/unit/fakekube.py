@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import functools
 import json
 import threading
 from collections import deque
@@ -557,6 +558,7 @@ class FakeKube:
     def __init__(self, shape: EphemeralShape = "pod", namespace: str = NAMESPACE) -> None:
         self.namespace = namespace
         self.server = SERVER
+        self._context = functools.partial(RequestContext, server=self.server)
         self.request_timeout = 30.0
         # (verb, resource, subresource) -> allowed; everything else is allowed.
         self.denied: set[tuple[str, str, str | None]] = set()
@@ -656,25 +658,6 @@ class FakeKube:
         return [call[0] for call in self.calls]
 
     # -- internals ----------------------------------------------------------------------------
-
-    def _context(
-        self,
-        verb: str,
-        resource: str,
-        namespace: str | None = None,
-        name: str | None = None,
-        subresource: str | None = None,
-        group: str = "",
-    ) -> RequestContext:
-        return RequestContext(
-            verb=verb,
-            resource=resource,
-            namespace=namespace,
-            name=name,
-            subresource=subresource,
-            server=self.server,
-            group=group,
-        )
 
     def _request(
         self, method: str, context: RequestContext, detail: str = "", *, write: bool = False

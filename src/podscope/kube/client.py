@@ -137,29 +137,12 @@ class KubeClient:
         self.server: str = api_client.configuration.host
         self.request_timeout = request_timeout
         self.connect_timeout = connect_timeout
+        # What each request is about, for its errors: the fields of RequestContext, this server.
+        self._context = functools.partial(RequestContext, server=self.server)
         self._shape: EphemeralShape | None = None
         self._shape_lock = threading.Lock()
 
     # -- plumbing ---------------------------------------------------------------------------
-
-    def _context(
-        self,
-        verb: str,
-        resource: str,
-        namespace: str | None = None,
-        name: str | None = None,
-        subresource: str | None = None,
-        group: str = "",
-    ) -> RequestContext:
-        return RequestContext(
-            verb=verb,
-            resource=resource,
-            namespace=namespace,
-            name=name,
-            subresource=subresource,
-            server=self.server,
-            group=group,
-        )
 
     def _send(
         self,

@@ -24,7 +24,7 @@ from podscope.errors import (
     ValidationError,
 )
 from podscope.kube.client import KubeClient
-from podscope.kube.errors import RequestOutcomeUnknown, ServerError
+from podscope.kube.errors import RequestContext, RequestOutcomeUnknown, ServerError
 from podscope.kube.queries import AccessQuestion, LogQuery
 from podscope.rules.workloads import parse_pod_ref
 from tests.unit.fakekube import status_body
@@ -221,8 +221,10 @@ def test_failed_answers_become_podscope_errors(
     kube: KubeClient, api: ScriptedApi, answer: Any, error: type[Exception]
 ) -> None:
     api.answers = [answer]
-    with pytest.raises(error):
+    with pytest.raises(error) as failed:
         kube.get_pod("ns", "web")
+    # The error names what was asked, and of which server.
+    assert failed.value.request == RequestContext("get", "pods", "ns", "web", server=HOST)
 
 
 @pytest.mark.parametrize(
