@@ -238,6 +238,19 @@ class KubeClient:
         answer: dict[str, Any] = self._json(method, path, context, **kwargs)
         return answer
 
+    def _write(
+        self,
+        method: str,
+        path: str,
+        context: RequestContext,
+        body: dict[str, Any],
+        *,
+        content_type: str = "application/json",
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """A write of ``body`` (JSON unless ``content_type`` says otherwise): the answer."""
+        return self._object(method, path, context, body=body, content_type=content_type, **kwargs)
+
     def _items(
         self, path: str, context: RequestContext, query: list[tuple[str, str]] | None = None
     ) -> list[dict[str, Any]]:
@@ -446,12 +459,11 @@ class KubeClient:
         context = self._context("create", "selfsubjectreviews", group="authentication.k8s.io")
         for version in ("v1", "v1beta1"):
             try:
-                return self._object(
+                return self._write(
                     "POST",
                     f"/apis/authentication.k8s.io/{version}/selfsubjectreviews",
                     context,
-                    body={**body_of, "apiVersion": f"authentication.k8s.io/{version}"},
-                    content_type="application/json",
+                    {**body_of, "apiVersion": f"authentication.k8s.io/{version}"},
                 )
             except NotFoundError:
                 if version == "v1beta1":
@@ -485,11 +497,11 @@ class KubeClient:
             method, content_type = "PUT", "application/json"
         else:
             raise _no_ephemeral_containers()
-        return self._object(
+        return self._write(
             method,
             path,
             context,
-            body=body,
+            body,
             content_type=content_type,
             new_container=new_container,
             query=[("dryRun", "All")] if dry_run else None,
@@ -498,13 +510,7 @@ class KubeClient:
     def create_event(self, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
         """Create a core/v1 Event (a record on an object that ``kubectl describe`` shows)."""
         context = self._context("create", "events", namespace)
-        return self._object(
-            "POST",
-            f"/api/v1/namespaces/{namespace}/events",
-            context,
-            body=body,
-            content_type="application/json",
-        )
+        return self._write("POST", f"/api/v1/namespaces/{namespace}/events", context, body)
 
     def create_pod(
         self, namespace: str, body: dict[str, Any], *, dry_run: bool = False
@@ -512,14 +518,8 @@ class KubeClient:
         """Create a Pod; ``dry_run`` has the server validate and admit it without storing it."""
         name = (body.get("metadata") or {}).get("name")
         context = self._context("create", "pods", namespace, name)
-        return self._object(
-            "POST",
-            f"/api/v1/namespaces/{namespace}/pods",
-            context,
-            body=body,
-            content_type="application/json",
-            query=[("dryRun", "All")] if dry_run else None,
-        )
+        dry = [("dryRun", "All")] if dry_run else None
+        return self._write("POST", f"/api/v1/namespaces/{namespace}/pods", context, body, query=dry)
 
     def delete_pod(
         self,
@@ -537,13 +537,7 @@ class KubeClient:
         if grace_period_seconds is not None:
             body["gracePeriodSeconds"] = grace_period_seconds
         context = self._context("delete", "pods", namespace, name)
-        return self._object(
-            "DELETE",
-            f"/api/v1/namespaces/{namespace}/pods/{name}",
-            context,
-            body=body,
-            content_type="application/json",
-        )
+        return self._write("DELETE", f"/api/v1/namespaces/{namespace}/pods/{name}", context, body)
 
     # -- watch ------------------------------------------------------------------------------
 
