@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from podscope.kube.queries import StreamQuery
 from tests.e2e.conftest import Kubectl
 from tests.e2e.helpers import PULL, SLEEPER, podscope, podscope_started
 from tests.e2e.test_security import _secrets
@@ -320,7 +321,7 @@ def test_streams_opened_after_renewal_carry_the_new_token(
     )
 
     def run(client: Any, word: str) -> bytes:
-        stream = client.exec(namespace, "web", "web", ["echo", word])
+        stream = client.exec(StreamQuery(namespace, "web", "web"), ["echo", word])
         try:
             return b"".join(data for _, data in stream.frames())
         finally:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import functools
 import json
 import threading
 from collections import deque
@@ -44,6 +45,7 @@ from podscope.kube import client as client_module
 from podscope.kube.client import KubeClient, _check_path_names
 from podscope.kube.discovery import EphemeralShape
 from podscope.kube.errors import RequestContext, map_status, unreachable
+from podscope.kube.queries import AccessQuestion, LogQuery, StreamQuery
 from podscope.kube.streams import (
     CLOSE_SIGNAL,
     ERROR,
@@ -556,6 +558,7 @@ class FakeKube:
     def __init__(self, shape: EphemeralShape = "pod", namespace: str = NAMESPACE) -> None:
         self.namespace = namespace
         self.server = SERVER
+        self._context = functools.partial(RequestContext, server=self.server)
         self.request_timeout = 30.0
         # (verb, resource, subresource) -> allowed; everything else is allowed.
         self.denied: set[tuple[str, str, str | None]] = set()
@@ -655,25 +658,6 @@ class FakeKube:
         return [call[0] for call in self.calls]
 
     # -- internals ----------------------------------------------------------------------------
-
-    def _context(
-        self,
-        verb: str,
-        resource: str,
-        namespace: str | None = None,
-        name: str | None = None,
-        subresource: str | None = None,
-        group: str = "",
-    ) -> RequestContext:
-        return RequestContext(
-            verb=verb,
-            resource=resource,
-            namespace=namespace,
-            name=name,
-            subresource=subresource,
-            server=self.server,
-            group=group,
-        )
 
     def _request(
         self, method: str, context: RequestContext, detail: str = "", *, write: bool = False
@@ -920,17 +904,10 @@ class FakeKube:
             raise client_module._no_ephemeral_containers()
         return self.shape
 
-    def access_review(
-        self,
-        verb: str,
-        resource: str,
-        subresource: str | None = None,
-        namespace: str | None = None,
-        *,
-        name: str | None = None,
-        group: str = "",
-    ) -> tuple[bool, str]:
-        self.calls.append(("access_review", namespace, name, f"{verb} {resource}/{subresource}"))
+    def access_review(self, question: AccessQuestion) -> tuple[bool, str]:
+        verb, resource, subresource = question.verb, question.resource, question.subresource
+        asked = f"{verb} {resource}/{subresource}"
+        self.calls.append(("access_review", question.namespace, question.name, asked))
         allowed = (verb, resource, subresource) not in self.denied
         return allowed, "" if allowed else "denied by the test"
 
@@ -952,22 +929,13 @@ class FakeKube:
             self.created_events.append(copy.deepcopy(body))
         return body
 
-    def read_log(
-        self,
-        namespace: str,
-        pod: str,
-        container: str,
-        *,
-        tail_lines: int | None = None,
-        limit_bytes: int | None = None,
-        previous: bool = False,
-        stream: str | None = None,
-    ) -> bytes:
+    def read_log(self, query: LogQuery) -> bytes:
+        namespace, pod, stream = query.namespace, query.pod, query.stream
         context = self._context("get", "pods", namespace, pod, subresource="log")
-        self._request("read_log", context, f"{container} {stream or ''}".strip())
+        self._request("read_log", context, f"{query.container} {stream or ''}".strip())
         if (namespace, pod) not in self._pods:
             raise self._not_found(context)
-        key = (namespace, pod, container)
+        key = (namespace, pod, query.container)
         if stream is not None:
             if not self.split_logs:
                 # Servers without split log streams refuse the parameter.
@@ -991,7 +959,7 @@ class FakeKube:
             data = out if stream == "Stdout" else err
         else:
             data = self.logs.get(key, b"")
-        return data[:limit_bytes] if limit_bytes is not None else data
+        return data[: query.limit_bytes] if query.limit_bytes is not None else data
 
     # -- writes -------------------------------------------------------------------------------
 
@@ -1235,12 +1203,11 @@ class FakeKube:
 
     # -- streams ------------------------------------------------------------------------------
 
-    def _open(
-        self, method: str, namespace: str, pod: str, container: str, command: list[str], stdin: bool
-    ) -> ChannelStream:
-        context = self._context("create", "pods", namespace, pod, subresource=method)
+    def _open(self, method: str, query: StreamQuery, command: list[str]) -> ChannelStream:
+        pod, container = query.pod, query.container
+        context = self._context("create", "pods", query.namespace, pod, subresource=method)
         self._request(method, context, " ".join([container, *command]))
-        if (namespace, pod) not in self._pods:
+        if (query.namespace, pod) not in self._pods:
             raise self._not_found(context)
         program = self.programs.get(container) or self.programs.get("*")
         if program is None:
@@ -1250,31 +1217,12 @@ class FakeKube:
                 f"container {container} is not valid for pod {pod}",
                 reason="BadRequest",
             )
-        socket = FakeSocket(program, command, stdin)
+        socket = FakeSocket(program, command, query.stdin)
         self.sockets.append(socket)
         return ChannelStream(socket, V5_PROTOCOL)
 
-    def attach(
-        self,
-        namespace: str,
-        pod: str,
-        container: str,
-        *,
-        stdin: bool,
-        tty: bool,
-        stdout: bool = True,
-        stderr: bool = True,
-    ) -> ChannelStream:
-        return self._open("attach", namespace, pod, container, [], stdin)
+    def attach(self, query: StreamQuery) -> ChannelStream:
+        return self._open("attach", query, [])
 
-    def exec(
-        self,
-        namespace: str,
-        pod: str,
-        container: str,
-        command: list[str],
-        *,
-        stdin: bool = False,
-        tty: bool = False,
-    ) -> ChannelStream:
-        return self._open("exec", namespace, pod, container, list(command), stdin)
+    def exec(self, query: StreamQuery, command: list[str]) -> ChannelStream:
+        return self._open("exec", query, list(command))

@@ -9,13 +9,14 @@ from __future__ import annotations
 from podscope.checks.findings import Finding, ok, warn
 from podscope.errors import PodscopeError
 from podscope.kube.client import KubeClient
+from podscope.kube.queries import AccessQuestion
 
 CHECK = "debug-model"
 
 
 def _allowed(client: KubeClient, verb: str, namespace: str, pod: str | None) -> bool | None:
     try:
-        allowed, _ = client.access_review(verb, "pods", "exec", namespace, name=pod)
+        allowed, _ = client.access_review(AccessQuestion(verb, "pods", "exec", namespace, pod))
     except PodscopeError:
         return None
     return allowed

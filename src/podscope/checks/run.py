@@ -41,6 +41,7 @@ from podscope.errors import (
 )
 from podscope.kube.client import KubeClient
 from podscope.kube.discovery import ephemeral_verbs
+from podscope.kube.queries import AccessQuestion
 from podscope.rules.legacy import add_body
 from podscope.rules.profiles import PROFILES, check_profile
 
@@ -200,7 +201,7 @@ def run_doctor(client: KubeClient, options: DoctorOptions) -> DoctorReport:
     for permission in permissions:
         answer = _try(
             lambda p=permission: client.access_review(  # type: ignore[misc]
-                p.verb, p.resource, p.subresource, namespace, name=options.pod
+                AccessQuestion(p.verb, p.resource, p.subresource, namespace, options.pod)
             )
         )
         if isinstance(answer, PodscopeError):

@@ -20,6 +20,7 @@ from podscope.backoff import Backoff, Retry
 from podscope.errors import NotFoundError, PodscopeError, UnsupportedError
 from podscope.kube.discovery import EphemeralShape, ephemeral_shape
 from podscope.kube.errors import RequestContext, map_api_error, map_status, unreachable
+from podscope.kube.queries import AccessQuestion, LogQuery, StreamQuery
 from podscope.kube.streams import ChannelStream, open_stream
 from podscope.rules.workloads import PodRef, pick_running_pod, selector_string
 
@@ -107,10 +108,6 @@ def user_agent() -> str:
     return f"podscope/{__version__}"
 
 
-def _bool(value: bool) -> str:
-    return "true" if value else "false"
-
-
 class KubeClient:
     """A connection to one cluster (one kubeconfig context). Safe to share between threads."""
 
@@ -140,29 +137,12 @@ class KubeClient:
         self.server: str = api_client.configuration.host
         self.request_timeout = request_timeout
         self.connect_timeout = connect_timeout
+        # What each request is about, for its errors: the fields of RequestContext, this server.
+        self._context = functools.partial(RequestContext, server=self.server)
         self._shape: EphemeralShape | None = None
         self._shape_lock = threading.Lock()
 
     # -- plumbing ---------------------------------------------------------------------------
-
-    def _context(
-        self,
-        verb: str,
-        resource: str,
-        namespace: str | None = None,
-        name: str | None = None,
-        subresource: str | None = None,
-        group: str = "",
-    ) -> RequestContext:
-        return RequestContext(
-            verb=verb,
-            resource=resource,
-            namespace=namespace,
-            name=name,
-            subresource=subresource,
-            server=self.server,
-            group=group,
-        )
 
     def _send(
         self,
@@ -251,14 +231,37 @@ class KubeClient:
                 f"the API server sent a non-JSON answer to {context.verb} {context.resource_path}"
             ) from None
 
+    def _object(
+        self, method: str, path: str, context: RequestContext, **kwargs: Any
+    ) -> dict[str, Any]:
+        """A request the server answers with one object."""
+        answer: dict[str, Any] = self._json(method, path, context, **kwargs)
+        return answer
+
+    def _write(
+        self,
+        method: str,
+        path: str,
+        context: RequestContext,
+        body: dict[str, Any],
+        *,
+        content_type: str = "application/json",
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """A write of ``body`` (JSON unless ``content_type`` says otherwise): the answer."""
+        return self._object(method, path, context, body=body, content_type=content_type, **kwargs)
+
+    def _items(
+        self, path: str, context: RequestContext, query: list[tuple[str, str]] | None = None
+    ) -> list[dict[str, Any]]:
+        """The items of a list the server answers ``GET path`` with."""
+        return list(self._json("GET", path, context, query=query).get("items") or [])
+
     # -- reads ------------------------------------------------------------------------------
 
     def get_pod(self, namespace: str, name: str) -> dict[str, Any]:
         context = self._context("get", "pods", namespace, name)
-        pod: dict[str, Any] = self._json(
-            "GET", f"/api/v1/namespaces/{namespace}/pods/{name}", context
-        )
-        return pod
+        return self._object("GET", f"/api/v1/namespaces/{namespace}/pods/{name}", context)
 
     def list_pods(
         self,
@@ -274,8 +277,7 @@ class KubeClient:
             query.append(("labelSelector", label_selector))
         if field_selector:
             query.append(("fieldSelector", field_selector))
-        data = self._json("GET", path, context, query=query)
-        return list(data.get("items") or [])
+        return self._items(path, context, query)
 
     def pull_secret_registries(self, namespace: str, name: str) -> tuple[str, ...] | None:
         """The registry keys of Secret ``name`` as the kubelet reads a pull secret (None: not
@@ -289,18 +291,16 @@ class KubeClient:
 
     def get_service_account(self, namespace: str, name: str) -> dict[str, Any]:
         context = self._context("get", "serviceaccounts", namespace, name)
-        account: dict[str, Any] = self._json(
+        return self._object(
             "GET", f"/api/v1/namespaces/{namespace}/serviceaccounts/{name}", context
         )
-        return account
 
     def list_events(self, namespace: str, field_selector: str) -> list[dict[str, Any]]:
         """The core Events of ``namespace`` that ``field_selector`` picks (what kubelets
         reported about an object)."""
         context = self._context("list", "events", namespace)
         query = [("fieldSelector", field_selector)]
-        data = self._json("GET", f"/api/v1/namespaces/{namespace}/events", context, query=query)
-        return list(data.get("items") or [])
+        return self._items(f"/api/v1/namespaces/{namespace}/events", context, query)
 
     def list_pods_pages(self, namespace: str | None, limit: int) -> Iterator[list[dict[str, Any]]]:
         """Pods of ``namespace`` (``None``: all namespaces), at most ``limit`` per request
@@ -365,22 +365,18 @@ class KubeClient:
 
     def server_version(self) -> dict[str, Any]:
         """The ``/version`` document (``gitVersion``, ``major``, ``minor``, ...)."""
-        version: dict[str, Any] = self._json("GET", "/version", self._context("get", "version"))
-        return version
+        return self._object("GET", "/version", self._context("get", "version"))
 
     def get_namespace(self, name: str) -> dict[str, Any]:
-        namespace: dict[str, Any] = self._json(
-            "GET", f"/api/v1/namespaces/{name}", self._context("get", "namespaces", name=name)
-        )
-        return namespace
+        context = self._context("get", "namespaces", name=name)
+        return self._object("GET", f"/api/v1/namespaces/{name}", context)
 
     def get_path(self, path: str) -> Any:
         """``GET path`` as JSON: a read the other methods do not name (shell completion)."""
         return self._json("GET", path, self._context("get", path.rsplit("/", 1)[-1]))
 
     def list_namespaces(self) -> list[dict[str, Any]]:
-        data = self._json("GET", "/api/v1/namespaces", self._context("list", "namespaces"))
-        return list(data.get("items") or [])
+        return self._items("/api/v1/namespaces", self._context("list", "namespaces"))
 
     def workload_names(self, namespace: str, kind: str) -> list[str]:
         """Names of the workloads of ``kind`` (``deploy``, ``sts``, ...) in ``namespace``."""
@@ -390,32 +386,28 @@ class KubeClient:
         if workload is None:
             return []
         context = self._context("list", workload.plural, namespace, group=workload.group)
-        data = self._json(
-            "GET", f"/apis/{workload.group}/v1/namespaces/{namespace}/{workload.plural}", context
+        items = self._items(
+            f"/apis/{workload.group}/v1/namespaces/{namespace}/{workload.plural}", context
         )
-        return [str((i.get("metadata") or {}).get("name")) for i in data.get("items") or []]
+        return [str((i.get("metadata") or {}).get("name")) for i in items]
 
     def list_nodes(self) -> list[dict[str, Any]]:
-        data = self._json("GET", "/api/v1/nodes", self._context("list", "nodes"))
-        return list(data.get("items") or [])
+        return self._items("/api/v1/nodes", self._context("list", "nodes"))
 
     def get_node(self, name: str) -> dict[str, Any]:
-        node: dict[str, Any] = self._json(
+        return self._object(
             "GET", f"/api/v1/nodes/{name}", self._context("get", "nodes", name=name)
         )
-        return node
 
     def kubelet_configz(self, node: str) -> dict[str, Any]:
         """The kubelet's running configuration (``{"kubeletconfig": {...}}``), through the
         API server's node proxy; needs ``get`` on ``nodes/proxy``."""
         context = self._context("get", "nodes", name=node, subresource="proxy")
-        configz: dict[str, Any] = self._json("GET", f"/api/v1/nodes/{node}/proxy/configz", context)
-        return configz
+        return self._object("GET", f"/api/v1/nodes/{node}/proxy/configz", context)
 
     def core_resources(self) -> dict[str, Any]:
         """The ``/api/v1`` discovery document (an APIResourceList)."""
-        resources: dict[str, Any] = self._json("GET", "/api/v1", self._context("get", "api/v1"))
-        return resources
+        return self._object("GET", "/api/v1", self._context("get", "api/v1"))
 
     def ephemeral_shape(self) -> EphemeralShape:
         """How this server takes ephemeral containers: "pod", "legacy" or "absent" (cached)."""
@@ -431,60 +423,24 @@ class KubeClient:
             raise _no_ephemeral_containers()
         return shape
 
-    def read_log(
-        self,
-        namespace: str,
-        pod: str,
-        container: str,
-        *,
-        tail_lines: int | None = None,
-        limit_bytes: int | None = None,
-        previous: bool = False,
-        stream: str | None = None,
-    ) -> bytes:
-        """The container's log; both streams interleaved unless ``stream`` is "Stdout" or
-        "Stderr" (servers without split log streams refuse that with a ValidationError)."""
-        context = self._context("get", "pods", namespace, pod, subresource="log")
-        query = [("container", container)]
-        if tail_lines is not None:
-            query.append(("tailLines", str(tail_lines)))
-        if limit_bytes is not None:
-            query.append(("limitBytes", str(limit_bytes)))
-        if previous:
-            query.append(("previous", "true"))
-        if stream:
-            query.append(("stream", stream))
-        response = self._send(
-            "GET", f"/api/v1/namespaces/{namespace}/pods/{pod}/log", context, query=query
-        )
+    def read_log(self, query: LogQuery) -> bytes:
+        """The part of a container's log that ``query`` names (a ValidationError where the
+        server cannot split a log by stream and ``query.stream`` asks it to)."""
+        context = self._context("get", "pods", query.namespace, query.pod, subresource="log")
+        path = f"/api/v1/namespaces/{query.namespace}/pods/{query.pod}/log"
+        response = self._send("GET", path, context, query=query.query())
         try:
             data: bytes = response.data
         finally:
             response.release_conn()
         return data
 
-    def access_review(
-        self,
-        verb: str,
-        resource: str,
-        subresource: str | None = None,
-        namespace: str | None = None,
-        *,
-        name: str | None = None,
-        group: str = "",
-    ) -> tuple[bool, str]:
+    def access_review(self, question: AccessQuestion) -> tuple[bool, str]:
         """Whether the current user may do it (SelfSubjectAccessReview): (allowed, reason)."""
-        attributes: dict[str, str] = {"verb": verb, "resource": resource, "group": group}
-        if subresource:
-            attributes["subresource"] = subresource
-        if namespace:
-            attributes["namespace"] = namespace
-        if name:
-            attributes["name"] = name
         body = {
             "apiVersion": "authorization.k8s.io/v1",
             "kind": "SelfSubjectAccessReview",
-            "spec": {"resourceAttributes": attributes},
+            "spec": {"resourceAttributes": question.attributes()},
         }
         context = self._context("create", "selfsubjectaccessreviews", group="authorization.k8s.io")
         answer = self._json(
@@ -503,18 +459,15 @@ class KubeClient:
         context = self._context("create", "selfsubjectreviews", group="authentication.k8s.io")
         for version in ("v1", "v1beta1"):
             try:
-                answer: dict[str, Any] = self._json(
+                return self._write(
                     "POST",
                     f"/apis/authentication.k8s.io/{version}/selfsubjectreviews",
                     context,
-                    body={**body_of, "apiVersion": f"authentication.k8s.io/{version}"},
-                    content_type="application/json",
+                    {**body_of, "apiVersion": f"authentication.k8s.io/{version}"},
                 )
             except NotFoundError:
                 if version == "v1beta1":
                     raise
-                continue
-            return answer
         raise AssertionError("unreachable")
 
     # -- writes -----------------------------------------------------------------------------
@@ -544,28 +497,20 @@ class KubeClient:
             method, content_type = "PUT", "application/json"
         else:
             raise _no_ephemeral_containers()
-        result: dict[str, Any] = self._json(
+        return self._write(
             method,
             path,
             context,
-            body=body,
+            body,
             content_type=content_type,
             new_container=new_container,
             query=[("dryRun", "All")] if dry_run else None,
         )
-        return result
 
     def create_event(self, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
         """Create a core/v1 Event (a record on an object that ``kubectl describe`` shows)."""
         context = self._context("create", "events", namespace)
-        event: dict[str, Any] = self._json(
-            "POST",
-            f"/api/v1/namespaces/{namespace}/events",
-            context,
-            body=body,
-            content_type="application/json",
-        )
-        return event
+        return self._write("POST", f"/api/v1/namespaces/{namespace}/events", context, body)
 
     def create_pod(
         self, namespace: str, body: dict[str, Any], *, dry_run: bool = False
@@ -573,15 +518,8 @@ class KubeClient:
         """Create a Pod; ``dry_run`` has the server validate and admit it without storing it."""
         name = (body.get("metadata") or {}).get("name")
         context = self._context("create", "pods", namespace, name)
-        pod: dict[str, Any] = self._json(
-            "POST",
-            f"/api/v1/namespaces/{namespace}/pods",
-            context,
-            body=body,
-            content_type="application/json",
-            query=[("dryRun", "All")] if dry_run else None,
-        )
-        return pod
+        dry = [("dryRun", "All")] if dry_run else None
+        return self._write("POST", f"/api/v1/namespaces/{namespace}/pods", context, body, query=dry)
 
     def delete_pod(
         self,
@@ -599,14 +537,7 @@ class KubeClient:
         if grace_period_seconds is not None:
             body["gracePeriodSeconds"] = grace_period_seconds
         context = self._context("delete", "pods", namespace, name)
-        answer: dict[str, Any] = self._json(
-            "DELETE",
-            f"/api/v1/namespaces/{namespace}/pods/{name}",
-            context,
-            body=body,
-            content_type="application/json",
-        )
-        return answer
+        return self._write("DELETE", f"/api/v1/namespaces/{namespace}/pods/{name}", context, body)
 
     # -- watch ------------------------------------------------------------------------------
 
@@ -744,49 +675,17 @@ class KubeClient:
             connect_timeout=self.connect_timeout,
         )
 
-    def attach(
-        self,
-        namespace: str,
-        pod: str,
-        container: str,
-        *,
-        stdin: bool,
-        tty: bool,
-        stdout: bool = True,
-        stderr: bool = True,
-    ) -> ChannelStream:
-        """Attach to a running container's process. With a TTY, stderr is merged into stdout."""
-        query = [
-            ("container", container),
-            ("stdin", _bool(stdin)),
-            ("stdout", _bool(stdout)),
-            ("stderr", _bool(stderr and not tty)),
-            ("tty", _bool(tty)),
-        ]
-        context = self._context("create", "pods", namespace, pod, subresource="attach")
-        return self._open(f"/api/v1/namespaces/{namespace}/pods/{pod}/attach", query, context)
+    def attach(self, query: StreamQuery) -> ChannelStream:
+        """Attach to a running container's process."""
+        context = self._context("create", "pods", query.namespace, query.pod, subresource="attach")
+        path = f"/api/v1/namespaces/{query.namespace}/pods/{query.pod}/attach"
+        return self._open(path, query.query(), context)
 
-    def exec(
-        self,
-        namespace: str,
-        pod: str,
-        container: str,
-        command: list[str],
-        *,
-        stdin: bool = False,
-        tty: bool = False,
-    ) -> ChannelStream:
+    def exec(self, query: StreamQuery, command: list[str]) -> ChannelStream:
         """Run ``command`` in a running container; the final Status carries its exit code."""
-        query = [("command", part) for part in command]
-        query += [
-            ("container", container),
-            ("stdin", _bool(stdin)),
-            ("stdout", "true"),
-            ("stderr", _bool(not tty)),
-            ("tty", _bool(tty)),
-        ]
-        context = self._context("create", "pods", namespace, pod, subresource="exec")
-        return self._open(f"/api/v1/namespaces/{namespace}/pods/{pod}/exec", query, context)
+        context = self._context("create", "pods", query.namespace, query.pod, subresource="exec")
+        path = f"/api/v1/namespaces/{query.namespace}/pods/{query.pod}/exec"
+        return self._open(path, [("command", part) for part in command] + query.query(), context)
 
     def widen_pool(self, size: int) -> None:
         """Keep up to ``size`` connections per host, for that many requests at once (a run

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 from podscope.kube.discovery import EphemeralShape
+from podscope.kube.queries import AccessQuestion, LogQuery, StreamQuery
 from podscope.kube.streams import ChannelStream
 from podscope.rules.workloads import PodRef
 
@@ -52,32 +53,13 @@ class KubeAPI(Protocol):
 
     def writable_ephemeral_shape(self) -> EphemeralShape: ...
 
-    def access_review(
-        self,
-        verb: str,
-        resource: str,
-        subresource: str | None = None,
-        namespace: str | None = None,
-        *,
-        name: str | None = None,
-        group: str = "",
-    ) -> tuple[bool, str]: ...
+    def access_review(self, question: AccessQuestion) -> tuple[bool, str]: ...
 
     def self_subject_review(self) -> dict[str, Any]: ...
 
     def create_event(self, namespace: str, body: dict[str, Any]) -> dict[str, Any]: ...
 
-    def read_log(
-        self,
-        namespace: str,
-        pod: str,
-        container: str,
-        *,
-        tail_lines: int | None = None,
-        limit_bytes: int | None = None,
-        previous: bool = False,
-        stream: str | None = None,
-    ) -> bytes: ...
+    def read_log(self, query: LogQuery) -> bytes: ...
 
     def patch_ephemeral_containers(
         self,
@@ -113,28 +95,9 @@ class KubeAPI(Protocol):
         on_retry: Callable[[str], None] | None = None,
     ) -> Iterator[tuple[str, dict[str, Any]]]: ...
 
-    def attach(
-        self,
-        namespace: str,
-        pod: str,
-        container: str,
-        *,
-        stdin: bool,
-        tty: bool,
-        stdout: bool = True,
-        stderr: bool = True,
-    ) -> ChannelStream: ...
+    def attach(self, query: StreamQuery) -> ChannelStream: ...
 
-    def exec(
-        self,
-        namespace: str,
-        pod: str,
-        container: str,
-        command: list[str],
-        *,
-        stdin: bool = False,
-        tty: bool = False,
-    ) -> ChannelStream: ...
+    def exec(self, query: StreamQuery, command: list[str]) -> ChannelStream: ...
 
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ Shared by ``podscope debug`` (after creating the container) and ``podscope attac
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from podscope.backoff import Backoff, Retry
@@ -19,6 +19,7 @@ from podscope.errors import (
 )
 from podscope.events import Events
 from podscope.kube.protocol import KubeAPI
+from podscope.kube.queries import LogQuery, StreamQuery
 from podscope.kube.streams import status_failure
 from podscope.rules.requests import AttachRequest
 from podscope.rules.results import ResultDict
@@ -26,6 +27,7 @@ from podscope.rules.workloads import parse_pod_ref
 from podscope.session.container_state import (
     ContainerState,
     StateName,
+    container_spec,
     container_state_of,
     container_status,
 )
@@ -94,27 +96,18 @@ def resolve_pod(
     return pod, reason
 
 
-def container_spec(pod: dict[str, Any], name: str) -> dict[str, Any] | None:
-    spec = pod.get("spec") or {}
-    for key in ("ephemeralContainers", "containers", "initContainers"):
-        for item in spec.get(key) or []:
-            if item.get("name") == name:
-                return dict(item)
-    return None
-
-
 def show_log(client: KubeAPI, pod: dict[str, Any], name: str, io: LocalIO, report: Events) -> int:
     """Write the container's log to stdout/stderr; return how many bytes it holds.
 
     Each stream goes to its own file where the server can split them (PodLogsQuerySplitStreams);
     elsewhere the interleaved log goes to stdout, and the reporter says so.
     """
-    namespace, pod_name = _names(pod)
+    whole = LogQuery(*_names(pod), name)
     try:
-        out = client.read_log(namespace, pod_name, name, stream="Stdout")
-        err = client.read_log(namespace, pod_name, name, stream="Stderr")
+        out = client.read_log(replace(whole, stream="Stdout"))
+        err = client.read_log(replace(whole, stream="Stderr"))
     except ValidationError:
-        combined = client.read_log(namespace, pod_name, name)
+        combined = client.read_log(whole)
         if combined:
             report("(this cluster cannot split a log by stream: stdout and stderr follow combined)")
         _emit(io.stdout, combined)
@@ -218,7 +211,7 @@ def _attached_session(
 
     while True:
         try:
-            stream = client.attach(namespace, pod_name, name, stdin=stdin, tty=tty)
+            stream = client.attach(StreamQuery(namespace, pod_name, name, stdin, tty))
         except UnreachableError as exc:
             if not reattaching:
                 raise
@@ -366,7 +359,7 @@ def _note_missed_output(
         show_log(client, pod, name, io, report)
         return
     try:
-        log = client.read_log(*_names(pod), name)
+        log = client.read_log(LogQuery(*_names(pod), name))
     except PodscopeError:
         return
     if len(log) > received:

@@ -48,14 +48,24 @@ class ContainerState:
         return text
 
 
-def container_status(pod: dict[str, Any], name: str) -> dict[str, Any] | None:
-    """The status of container ``name``, ephemeral or not, from ``pod``."""
-    status = pod.get("status") or {}
-    for key in ("ephemeralContainerStatuses", "containerStatuses", "initContainerStatuses"):
-        for item in status.get(key) or []:
+def _named(part: dict[str, Any] | None, lists: tuple[str, ...], name: str) -> dict[str, Any] | None:
+    # Container names are unique across a Pod's kinds of container: the first match is it.
+    for key in lists:
+        for item in (part or {}).get(key) or []:
             if item.get("name") == name:
                 return dict(item)
     return None
+
+
+def container_spec(pod: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """The spec of container ``name``, ephemeral or not, from ``pod``."""
+    return _named(pod.get("spec"), ("ephemeralContainers", "containers", "initContainers"), name)
+
+
+def container_status(pod: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """The status of container ``name``, ephemeral or not, from ``pod``."""
+    lists = ("ephemeralContainerStatuses", "containerStatuses", "initContainerStatuses")
+    return _named(pod.get("status"), lists, name)
 
 
 def container_state_of(pod: dict[str, Any], name: str) -> ContainerState:

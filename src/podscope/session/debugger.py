@@ -20,6 +20,7 @@ from podscope.errors import (
 from podscope.events import Events
 from podscope.kube.discovery import EphemeralShape
 from podscope.kube.protocol import KubeAPI
+from podscope.kube.queries import StreamQuery
 from podscope.rules._pod import all_names
 from podscope.rules.debugger import (
     NO_HOLDER_EXIT,
@@ -38,8 +39,7 @@ from podscope.rules.legacy import add_body
 from podscope.rules.names import generate_name
 from podscope.rules.requests import StopRequest
 from podscope.rules.results import ResultDict
-from podscope.session.attach import container_spec
-from podscope.session.container_state import START_FAILURES, container_state_of
+from podscope.session.container_state import START_FAILURES, container_spec, container_state_of
 from podscope.session.io import SessionIO
 from podscope.session.pod_write import RaceLost, gave_up, pod_after, send_write
 from podscope.session.wait import wait_until_terminated
@@ -228,7 +228,7 @@ def run_quiet(
     client: KubeAPI, namespace: str, pod: str, container: str, command: list[str]
 ) -> tuple[bytes, int | None, dict[str, Any] | None]:
     """Exec ``command`` without stdin; its stdout, exit code and final Status."""
-    stream = client.exec(namespace, pod, container, command)
+    stream = client.exec(StreamQuery(namespace, pod, container), command)
     out = bytearray()
     try:
         for channel, data in stream.frames():

@@ -27,8 +27,13 @@ from podscope.rules.requests import DebugRequest
 from podscope.rules.results import ResultDict
 from podscope.rules.target import choose_target
 from podscope.rules.validate import check_pod_can_debug
-from podscope.session.attach import StreamMode, container_spec, resolve_pod, stream_container
-from podscope.session.container_state import ContainerState, StateName, container_state_of
+from podscope.session.attach import StreamMode, resolve_pod, stream_container
+from podscope.session.container_state import (
+    ContainerState,
+    StateName,
+    container_spec,
+    container_state_of,
+)
 from podscope.session.exec_session import (
     ExecPlan,
     ExecUnavailable,

@@ -30,6 +30,7 @@ from podscope.errors import (
 from podscope.events import Events
 from podscope.kube.discovery import EphemeralShape
 from podscope.kube.protocol import KubeAPI
+from podscope.kube.queries import AccessQuestion, StreamQuery
 from podscope.kube.streams import status_failure
 from podscope.rules.container import DebugSpec, build_ephemeral_container
 from podscope.rules.debugger import debugger_key, format_duration, session_command
@@ -256,7 +257,7 @@ def _not_started(exc: ServerError) -> bool:
 
 def _exec_true(client: KubeAPI, namespace: str, pod: str, name: str) -> bool:
     try:
-        stream = client.exec(namespace, pod, name, ["true"])
+        stream = client.exec(StreamQuery(namespace, pod, name), ["true"])
     except ForbiddenError as exc:
         raise ExecUnavailable(f"exec is not allowed here ({exc.message})") from None
     except ServerError as exc:
@@ -288,7 +289,9 @@ def _session(
     replacing = False
     while True:
         try:
-            stream = client.exec(namespace, pod_name, name, command, stdin=mode.stdin, tty=mode.tty)
+            stream = client.exec(
+                StreamQuery(namespace, pod_name, name, mode.stdin, mode.tty), command
+            )
         except ForbiddenError as exc:
             raise ExecUnavailable(f"exec is not allowed here ({exc.message})") from None
         except ServerError as exc:
@@ -541,7 +544,7 @@ def _check_exec_allowed(client: KubeAPI, namespace: str, pod: str) -> None:
     the same way. Asking costs one request; a failed question is not an answer.
     """
     try:
-        allowed, _ = client.access_review("get", "pods", "exec", namespace, name=pod)
+        allowed, _ = client.access_review(AccessQuestion("get", "pods", "exec", namespace, pod))
     except PodscopeError:
         return
     if not allowed:

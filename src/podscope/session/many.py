@@ -30,6 +30,7 @@ from podscope.errors import (
 )
 from podscope.events import Event, Events
 from podscope.kube.protocol import KubeAPI
+from podscope.kube.queries import AccessQuestion
 from podscope.rules.many import (
     ManyCpRequest,
     ManyDebugRequest,
@@ -172,7 +173,7 @@ class _Shared:
         self._client = client
         self._lock = threading.Lock()
         self._events: dict[tuple[str, str], tuple[float, list[dict[str, Any]]]] = {}
-        self._allowed: dict[tuple[Any, ...], bool] = {}
+        self._allowed: dict[AccessQuestion, bool] = {}
 
     def list_events(self, namespace: str, field_selector: str) -> list[dict[str, Any]]:
         """The Events ``field_selector`` picks, filtered here out of one list of the
@@ -189,30 +190,17 @@ class _Shared:
                 self._events[key] = kept
         return [e for e in kept[1] if all(_field(e, k) == v for k, v in terms)]
 
-    def access_review(
-        self,
-        verb: str,
-        resource: str,
-        subresource: str | None = None,
-        namespace: str | None = None,
-        *,
-        name: str | None = None,
-        group: str = "",
-    ) -> tuple[bool, str]:
+    def access_review(self, question: AccessQuestion) -> tuple[bool, str]:
         """Asked once without the name: allowed for every name is allowed for this one;
         otherwise (RBAC may name Pods) the question for this name goes to the server."""
-        key = (verb, resource, subresource, namespace, group)
+        any_name = question.for_any_name()
         with self._lock:
-            if key not in self._allowed:
-                allowed, _ = self._client.access_review(
-                    verb, resource, subresource, namespace, group=group
-                )
-                self._allowed[key] = allowed
-            if self._allowed[key] or name is None:
-                return self._allowed[key], ""
-        return self._client.access_review(
-            verb, resource, subresource, namespace, name=name, group=group
-        )
+            if any_name not in self._allowed:
+                allowed, _ = self._client.access_review(any_name)
+                self._allowed[any_name] = allowed
+            if self._allowed[any_name] or question.name is None:
+                return self._allowed[any_name], ""
+        return self._client.access_review(question)
 
 
 class _Listed:

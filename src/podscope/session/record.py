@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any, BinaryIO, TypeVar, cast
 
@@ -270,27 +270,22 @@ def _fileno(out: BinaryIO) -> int | None:
         return None
 
 
+@dataclass(eq=False)
 class _Audit:
     """The facts of the session as they become known, the Pod's Events, and the receipt."""
 
-    def __init__(
-        self,
-        kube: KubeAPI,
-        options: RecordOptions,
-        who: Identity,
-        report: Events,
-        recording: Recording | None,
-        files: RecordFiles | None,
-    ) -> None:
-        self.kube = kube
-        self.options = options
-        self.who = who
-        self.report = report
-        self.recording = recording
-        self.files = files
-        self.facts = SessionFacts(namespace=options.namespace, profile=options.profile)
-        self.streamed = False
-        self._warned = False
+    kube: KubeAPI
+    options: RecordOptions
+    who: Identity
+    report: Events
+    recording: Recording | None
+    files: RecordFiles | None
+    facts: SessionFacts = field(init=False)
+    streamed: bool = field(default=False, init=False)
+    _warned: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        self.facts = SessionFacts(namespace=self.options.namespace, profile=self.options.profile)
 
     def stream_starts(self, start: StreamStart) -> None:
         self.facts = facts_from_pod(

@@ -24,7 +24,8 @@ from podscope.errors import (
     ValidationError,
 )
 from podscope.kube.client import KubeClient
-from podscope.kube.errors import RequestOutcomeUnknown, ServerError
+from podscope.kube.errors import RequestContext, RequestOutcomeUnknown, ServerError
+from podscope.kube.queries import AccessQuestion, LogQuery
 from podscope.rules.workloads import parse_pod_ref
 from tests.unit.fakekube import status_body
 
@@ -175,7 +176,7 @@ def test_writes_send_their_bodies(kube: KubeClient, api: ScriptedApi) -> None:
 def test_logs_and_access_reviews(kube: KubeClient, api: ScriptedApi) -> None:
     api.answers = [(200, b"log text"), (200, {"status": {"allowed": True, "reason": "rbac"}})]
     log = kube.read_log(
-        "ns", "web", "app", tail_lines=5, limit_bytes=9, previous=True, stream="Stdout"
+        LogQuery("ns", "web", "app", tail_lines=5, limit_bytes=9, previous=True, stream="Stdout")
     )
     assert log == b"log text"
     assert api.requests[0]["query"] == [
@@ -185,7 +186,10 @@ def test_logs_and_access_reviews(kube: KubeClient, api: ScriptedApi) -> None:
         ("previous", "true"),
         ("stream", "Stdout"),
     ]
-    assert kube.access_review("create", "pods", "exec", "ns", name="web") == (True, "rbac")
+    assert kube.access_review(AccessQuestion("create", "pods", "exec", "ns", "web")) == (
+        True,
+        "rbac",
+    )
     attributes = api.requests[1]["body"]["spec"]["resourceAttributes"]
     assert attributes == {
         "verb": "create",
@@ -217,8 +221,10 @@ def test_failed_answers_become_podscope_errors(
     kube: KubeClient, api: ScriptedApi, answer: Any, error: type[Exception]
 ) -> None:
     api.answers = [answer]
-    with pytest.raises(error):
+    with pytest.raises(error) as failed:
         kube.get_pod("ns", "web")
+    # The error names what was asked, and of which server.
+    assert failed.value.request == RequestContext("get", "pods", "ns", "web", server=HOST)
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from podscope.errors import PodscopeError
+from podscope.kube.queries import LogQuery
 from podscope.session import attach
 from podscope.terminal.pump import LocalIO
 
@@ -48,8 +49,8 @@ class FakeClient:
     def watch_pod(self, *args: Any, **kwargs: Any) -> Any:
         yield "MODIFIED", self.later
 
-    def read_log(self, *args: Any, stream: str | None = None, **kwargs: Any) -> bytes:
-        return b"the output\n" if stream == "Stdout" else b""
+    def read_log(self, query: LogQuery) -> bytes:
+        return b"the output\n" if query.stream == "Stdout" else b""
 
 
 class NoMonitor:

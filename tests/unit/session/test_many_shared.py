@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from podscope.kube.protocol import KubeAPI
+from podscope.kube.queries import AccessQuestion
 from podscope.rules.workloads import parse_pod_ref
 from podscope.session.many import _Listed, _Shared
 from tests.unit.fakekube import FakeKube
@@ -53,13 +54,13 @@ def test_exec_allowed_for_every_pod_is_asked_once_and_a_refusal_per_pod() -> Non
     fake = FakeKube()
     shared = _Shared(cast(KubeAPI, fake))
     for pod in ("a", "b", "c"):
-        assert shared.access_review("get", "pods", "exec", "default", name=pod)[0]
+        assert shared.access_review(AccessQuestion("get", "pods", "exec", "default", pod))[0]
     assert [c[2] for c in fake.calls if c[0] == "access_review"] == [None]
     fake.calls.clear()
     fake.denied.add(("get", "pods", "exec"))
     shared = _Shared(cast(KubeAPI, fake))
     for pod in ("a", "b"):
-        assert not shared.access_review("get", "pods", "exec", "default", name=pod)[0]
+        assert not shared.access_review(AccessQuestion("get", "pods", "exec", "default", pod))[0]
     # Not allowed for all names: RBAC may still name a Pod, so each one is asked.
     assert [c[2] for c in fake.calls if c[0] == "access_review"] == [None, "a", "b"]
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from podscope.errors import PodscopeError, StreamLostError
 from podscope.kube.protocol import KubeAPI
+from podscope.kube.queries import StreamQuery
 from podscope.kube.streams import STDERR, STDOUT, ChannelStream
 from podscope.rules.debugger import session_command
 from podscope.rules.targetfs import cp_command
@@ -126,7 +127,8 @@ class Remote:
         words = cp_command(op, self.cid, *args)
         if self.debugger:
             words = session_command(self.helper, words)
-        stream = self.client.exec(self.namespace, self.pod, self.helper, words, stdin=stdin)
+        helper = StreamQuery(self.namespace, self.pod, self.helper, stdin=stdin)
+        stream = self.client.exec(helper, words)
         return RemoteExec(stream, what)
 
     def run(self, what: str, op: str, *args: str, data: bytes | None = None) -> bytes:
