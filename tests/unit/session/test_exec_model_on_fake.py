@@ -364,3 +364,79 @@ def test_a_refused_exec_that_is_no_start_refusal_is_an_error(
     fake.fail("exec", Http(500, "etcd is down"))
     with pytest.raises(PodscopeError, match="etcd is down"):
         _debug(fake, messages)
+
+
+# -- concurrent creators ----------------------------------------------------------------------
+
+
+def test_a_lost_answer_to_the_create_finds_its_own_debugger(
+    fake: FakeKube, messages: Messages
+) -> None:
+    from tests.unit.fakekube import LostAnswer
+
+    Runtime(fake)
+    fake.fail("patch_ephemeral_containers", LostAnswer())
+    result = _debug(fake, messages)
+    assert result.created and len(_debuggers(fake)) == 1
+    assert any(m.startswith("no answer to the create request") for m in messages)
+
+
+def test_a_debugger_another_podscope_adds_at_the_same_moment_is_joined(
+    fake: FakeKube, messages: Messages
+) -> None:
+    import copy
+
+    runtime = Runtime(fake)
+    send = fake.patch_ephemeral_containers
+    raced = []
+
+    def racing(namespace: str, name: str, body: dict[str, Any], *args: Any, **kw: Any) -> Any:
+        if not raced:
+            # The other podscope's write (the same debugger, its own nonce) lands first.
+            other = copy.deepcopy(body)
+            for container in other["spec"]["ephemeralContainers"]:
+                for env in container["env"]:
+                    if env["name"] == "PODSCOPE_DEBUGGER":
+                        env["value"] = env["value"].split("/")[0] + "/other"
+            raced.append(send(namespace, name, other, *args, **kw))
+        return send(namespace, name, body, *args, **kw)
+
+    fake.patch_ephemeral_containers = racing  # type: ignore[method-assign]
+    result = _debug(fake, messages)
+    assert not result.created and len(_debuggers(fake)) == 1
+    assert f"debugger {result.container} was just added by another podscope; using it" in messages
+    assert runtime.sessions == [("web", result.container, ["ps"], b"")]
+
+
+def test_a_named_debugger_whose_name_is_taken_is_refused_before_the_write(
+    fake: FakeKube, messages: Messages
+) -> None:
+    from podscope.errors import ValidationError
+
+    Runtime(fake)
+    with pytest.raises(ValidationError, match='Duplicate value: "app"') as info:
+        _debug(fake, messages, container="app")
+    assert "choose another name" in str(info.value.remedy)
+    assert "patch_ephemeral_containers" not in fake.methods()
+
+
+def test_a_named_debugger_whose_name_is_taken_meanwhile_is_refused(
+    fake: FakeKube, messages: Messages
+) -> None:
+    from podscope.errors import ValidationError
+
+    Runtime(fake)
+    send = fake.patch_ephemeral_containers
+    plain = {"name": "dbg", "image": "busybox:1", "command": ["sleep", "1d"]}
+    raced = []
+
+    def racing(namespace: str, name: str, body: dict[str, Any], *args: Any, **kw: Any) -> Any:
+        if not raced:
+            # kubectl debug adds a container of that name between podscope's read and write.
+            raced.append(send(namespace, name, {"spec": {"ephemeralContainers": [plain]}}, "pod"))
+        return send(namespace, name, body, *args, **kw)
+
+    fake.patch_ephemeral_containers = racing  # type: ignore[method-assign]
+    with pytest.raises(ValidationError, match="Pod web already has a container named dbg"):
+        _debug(fake, messages, container="dbg")
+    assert _debuggers(fake) == []
