@@ -440,3 +440,153 @@ def test_a_named_debugger_whose_name_is_taken_meanwhile_is_refused(
     with pytest.raises(ValidationError, match="Pod web already has a container named dbg"):
         _debug(fake, messages, container="dbg")
     assert _debuggers(fake) == []
+
+
+# -- older servers, refusals at the upgrade, the Pod during the session -----------------------
+
+
+def test_a_kubelet_refusing_the_upgrade_itself_is_retried(
+    fake: FakeKube, messages: Messages
+) -> None:
+    from tests.unit.fakekube import Http
+
+    runtime = Runtime(fake)
+    # A 1.21 kubelet answers the upgrade with HTTP 500 until the runtime has the container.
+    refused = Http(500, 'container not found ("debugger")')
+    fake.fail("exec", refused, refused)
+    assert _debug(fake, messages).exit_code == 0
+    assert len(runtime.sessions) == 1
+    assert fake.methods().count("exec") == 3
+
+
+def test_piped_input_waits_through_upgrade_refusals_too(fake: FakeKube, messages: Messages) -> None:
+    from tests.unit.fakekube import Http
+
+    runtime = Runtime(fake)
+    fake.fail("exec", Http(500, 'container not found ("debugger")'))
+    stdin = _pipe(b"data")
+    try:
+        _debug(fake, messages, _local(stdin), command=("cat",), stdin=True)
+    finally:
+        os.close(stdin)
+    assert [(s[2], s[3]) for s in runtime.sessions] == [(["cat"], b"data")]
+
+
+@pytest.mark.parametrize("stdin", [False, True])
+def test_exec_refused_by_the_api_server_falls_back_to_the_attach_model(
+    fake: FakeKube, messages: Messages, stdin: bool
+) -> None:
+    from tests.unit.fakekube import Http
+
+    Runtime(fake)
+    fake.fail("exec", Http(403, "pods/exec is forbidden"))
+    fake.when_idle(lambda: fake.kubelet.terminate("web", fake.newest_ephemeral("web"), 0))
+    pipe = _pipe(b"") if stdin else None
+    try:
+        result = _debug(fake, messages, _local(pipe), stdin=stdin)
+    finally:
+        if pipe is not None:
+            os.close(pipe)
+    assert result.model == "attach"
+    assert any(m.startswith("exec is not allowed here (") for m in messages)
+
+
+def test_a_new_shell_that_cannot_be_started_at_once_is_retried(
+    fake: FakeKube, messages: Messages
+) -> None:
+    from tests.unit.fakekube import Unreachable
+
+    answers: list[int | None] = [None, 0]
+
+    def shell(pod: str, name: str, words: list[str], stdin: bytes) -> tuple[bytes, bytes, Any]:
+        if answers[0] is None:
+            fake.fail("exec", Unreachable("connection reset"))  # the network is still out
+        return b"", b"", answers.pop(0)
+
+    runtime = Runtime(fake, session=shell)
+    stdin = _pipe(b"")
+    try:
+        result = _debug(fake, messages, _local(stdin), command=(), stdin=True, tty=True)
+    finally:
+        os.close(stdin)
+    assert result.exit_code == 0 and len(runtime.sessions) == 2
+    assert any(
+        m.startswith(f"starting a new shell in {result.container} failed (") and "retrying" in m
+        for m in messages
+    )
+
+
+def test_the_pods_deletion_during_the_session_is_the_error(
+    fake: FakeKube, messages: Messages
+) -> None:
+    from podscope.errors import PodGoneError
+
+    def deleted(pod: str, name: str, words: list[str], stdin: bytes) -> tuple[bytes, bytes, Any]:
+        fake.kubelet.delete_pod(pod)
+        return b"", b"", 137  # the runtime killed the session with the Pod
+
+    Runtime(fake, session=deleted)
+    with pytest.raises(PodGoneError, match="Pod web was deleted during the session"):
+        _debug(fake, messages)
+
+
+def test_a_session_killed_with_its_target_says_why(fake: FakeKube, messages: Messages) -> None:
+    def killed(pod: str, name: str, words: list[str], stdin: bytes) -> tuple[bytes, bytes, Any]:
+        fake.kubelet.restart(pod, "app", 1)
+        return b"", b"", 137
+
+    Runtime(fake, session=killed)
+    result = _debug(fake, messages)
+    assert result.exit_code == 137
+    assert any(
+        m.startswith(f"debug container {result.container} was killed with its target: container")
+        for m in messages
+    )
+
+
+def test_cd_runs_the_command_in_the_targets_directory_unescaped(
+    fake: FakeKube, messages: Messages
+) -> None:
+    from podscope.rules.targetfs import DEBUG_WRAPPER, SCRIPT_NAME
+
+    runtime = Runtime(fake)
+    _debug(fake, messages, cd="/etc", command=("cat", "$HOME"))
+    ((_, _, words, _),) = runtime.sessions
+    # An exec's command is not expanded by the kubelet: the wrapper goes as it is written.
+    assert words[:5] == ["sh", "-c", DEBUG_WRAPPER, SCRIPT_NAME, "cd"]
+    assert words[5] == "/etc" and words[-2:] == ["cat", "$HOME"]
+
+
+def test_a_pull_refused_by_the_registry_is_read_from_the_kubelets_event(
+    fake: FakeKube, messages: Messages, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import podscope.session.exec_session as exec_session
+    from podscope.errors import PullRefusedError
+
+    monkeypatch.setattr(exec_session, "PULL_EVENT_POLL", 0.001)
+    image = "registry.podscope.test/debug/busybox:1"
+
+    def refused(pod: str, name: str, count: int) -> None:
+        if count == 1:
+            # The kubelet posts the Event now; the Pod's status says it only at its next sync.
+            uid = fake.pod(pod)["metadata"]["uid"]
+            fake.core_events.append(
+                {
+                    "metadata": {"namespace": "default"},
+                    "reason": "Failed",
+                    "message": f'Failed to pull image "{image}": failed to resolve reference '
+                    f'"{image}": pulling from host registry.podscope.test failed with status '
+                    "code [manifests 1]: 401 Unauthorized",
+                    "involvedObject": {
+                        "uid": uid,
+                        "fieldPath": f"spec.ephemeralContainers{{{name}}}",
+                    },
+                }
+            )
+
+    Runtime(fake, refusals=10**6, report_start=False, on_refusal=refused, pause=0.005)
+    request = DebugRequest(pod="web", image=image, command=("ps",))
+    with pytest.raises(PullRefusedError) as info:
+        run_debug(fake, request, session_io(messages))
+    assert "401 Unauthorized" in info.value.message
+    assert info.value.registry == "registry.podscope.test"
