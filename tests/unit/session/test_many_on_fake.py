@@ -129,31 +129,30 @@ def test_a_bug_in_one_pods_session_is_its_row(fake: FakeKube, messages: Messages
 
 
 def test_no_more_than_max_parallel_pods_at_once(fake: FakeKube, messages: Messages) -> None:
-    lock = threading.Lock()
-    now = peak = 0
-    both = threading.Barrier(2, timeout=10)
-    first_two: list[str] = []
+    changed = threading.Condition()
+    now = peak = entered = 0
+    total = 3
 
     def session(pod: str, name: str, words: list[str], stdin: bytes) -> tuple[bytes, bytes, Any]:
-        nonlocal now, peak
-        with lock:
+        nonlocal now, peak, entered
+        with changed:
             now += 1
+            entered += 1
             peak = max(peak, now)
-            first = len(first_two) < 2
-            if first:
-                first_two.append(pod)
-        if first:
-            both.wait()  # the first two Pods run at the same time
-        with lock:
+            changed.notify_all()
+            # Two Pods run at the same time...
+            changed.wait_for(lambda: now >= 2 or entered == total, timeout=10)
+            # ... and a third would have come in meanwhile, were it allowed to.
+            changed.wait_for(lambda: now >= 3 or entered == total, timeout=0.3)
             now -= 1
         return b"", b"", 0
 
     Runtime(fake, session=session)
-    _pods(fake, *(f"web-{n}" for n in range(5)))
+    _pods(fake, *(f"web-{n}" for n in range(total)))
     result = _run(fake, messages, max_parallel=2)
-    assert [o.status for o in result.outcomes] == ["exited"] * 5
+    assert [o.status for o in result.outcomes] == ["exited"] * total
     assert peak == 2
-    assert "running hostname in 5 Pod(s), 2 at a time" in messages
+    assert "running hostname in 3 Pod(s), 2 at a time" in messages
 
 
 def test_named_pods_and_a_missing_one(fake: FakeKube, messages: Messages) -> None:
