@@ -4,6 +4,7 @@ they were skipped, and one Pod's failure is its own row."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -357,3 +358,56 @@ def test_cp_with_no_running_pod_is_an_error(fake: FakeKube, messages: Messages) 
     request = ManyCpRequest(selector="app=web", path="/etc/x", dest="/nonexistent", image="b:1")
     with pytest.raises(PodStateError, match="none of the 1 Pod"):
         run_cp_many(fake, request, session_io(messages))
+
+
+# -- recording each Pod's session -------------------------------------------------------------
+
+
+def _record(directory: Any, **kw: Any) -> Any:
+    from podscope.session.record import RecordOptions
+
+    return RecordOptions(directory=str(directory), context="fake", kubeconfig_user="kc", **kw)
+
+
+def _run_recorded(fake: FakeKube, messages: Messages, options: Any) -> ManyResult:
+    request = ManyDebugRequest(image="busybox:1", selector="app=web", command=("hostname",))
+    return run_many(fake, request, session_io(messages), record=options)
+
+
+def test_each_pods_session_is_recorded_on_its_own(
+    fake: FakeKube, messages: Messages, tmp_path: Any
+) -> None:
+    Runtime(fake)
+    _pods(fake, "web-a", "web-b")
+    result = _run_recorded(fake, messages, _record(tmp_path / "rec"))
+    assert result.exit_code == ExitCode.OK
+    casts = sorted(p.name for p in (tmp_path / "rec").glob("*.cast"))
+    receipts = sorted((tmp_path / "rec").glob("*.receipt.json"))
+    assert len(casts) == 2 and len(receipts) == 2
+    assert "-default-web-a-" in casts[0] and "-default-web-b-" in casts[1]
+    pods = sorted(json.loads(r.read_text())["pod"] for r in receipts)
+    assert pods == ["web-a", "web-b"]
+
+
+def test_a_run_that_must_be_recorded_and_cannot_is_refused_before_any_write(
+    fake: FakeKube, messages: Messages, tmp_path: Any
+) -> None:
+    from podscope.errors import RecordError
+
+    Runtime(fake)
+    _pods(fake, "web-a")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(RecordError, match="this run"):
+        _run_recorded(fake, messages, _record(tmp_path / "file" / "rec", required=True))
+    assert "patch_ephemeral_containers" not in fake.methods()
+
+
+def test_a_run_that_cannot_be_recorded_goes_on_unrecorded(
+    fake: FakeKube, messages: Messages, tmp_path: Any
+) -> None:
+    Runtime(fake)
+    _pods(fake, "web-a")
+    (tmp_path / "file").write_text("")
+    result = _run_recorded(fake, messages, _record(tmp_path / "file" / "rec"))
+    assert _rows(result) == [("web-a", "exited", 0)]
+    assert any(m.endswith("; its sessions go on unrecorded") for m in messages)
