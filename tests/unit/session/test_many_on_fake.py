@@ -414,3 +414,32 @@ def test_a_run_that_cannot_be_recorded_goes_on_unrecorded(
     (warning,) = [m for m in messages if "cannot be recorded" in m]
     assert warning.startswith("this run cannot be recorded: cannot write to ")
     assert warning.endswith("; its sessions go on unrecorded")
+
+
+def test_the_summary_rows_and_json_lines_of_a_mixed_run(fake: FakeKube, messages: Messages) -> None:
+    from podscope.rules.many import json_line, summary_row
+
+    def session(pod: str, name: str, words: list[str], stdin: bytes) -> tuple[bytes, bytes, Any]:
+        if pod == "web-b":
+            return b"", b"", {"metadata": {}, "status": "Failure", "message": "runtime broke"}
+        return b"web-a\n", b"", 0
+
+    Runtime(fake, session=session)
+    _pods(fake, "web-a", "web-b")
+    fake.add_pod({"metadata": {"name": "web-c", "labels": WEB}, "status": {"phase": "Pending"}})
+    heard: list[PodOutcome] = []
+    result = _run(fake, messages, heard)
+    rows = [summary_row(o) for o in result.outcomes]
+    name = result.outcomes[0].container
+    assert [row[:3] for row in rows] == [
+        ("web-a", name, "0"),
+        ("web-b", "-", f"error {int(ExitCode.STREAM_LOST)}"),
+        ("web-c", "-", "skipped"),
+    ]
+    assert "runtime broke" in rows[1][4] and "Pending" in rows[2][4]
+    lines = [json.loads(json.dumps(json_line(o), sort_keys=True)) for o in heard]
+    assert [(line["pod"], line["status"]) for line in lines][0] == ("web-c", "skipped")
+    by_pod = {line["pod"]: line for line in lines}
+    assert by_pod["web-a"]["exit_code"] == 0 and by_pod["web-a"]["stdout"] == "web-a\n"
+    assert by_pod["web-b"]["error_exit_code"] == ExitCode.STREAM_LOST
+    assert set(by_pod["web-a"]) == set(by_pod["web-c"])  # every key in every line
