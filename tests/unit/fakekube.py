@@ -322,11 +322,27 @@ class _Frame:
         self.data = data
 
 
+_running = threading.local()
+
+
+def exec_target() -> tuple[str, str, str] | None:
+    """``(namespace, pod, container)`` of the exec or attach whose program is running now
+    (a program shared by many containers, such as ``programs["*"]``, tells them apart)."""
+    return getattr(_running, "target", None)
+
+
 class FakeSocket:
     """The server end of an attach/exec WebSocket, as ``ChannelStream`` uses one."""
 
-    def __init__(self, program: Program, command: list[str], stdin: bool) -> None:
+    def __init__(
+        self,
+        program: Program,
+        command: list[str],
+        stdin: bool,
+        target: tuple[str, str, str] | None = None,
+    ) -> None:
         self._program, self._command = program, command
+        self.target = target
         self._stdin_open = stdin
         self.stdin = bytearray()
         self.resizes: list[bytes] = []
@@ -338,7 +354,11 @@ class FakeSocket:
             self._run()
 
     def _run(self) -> None:
-        answer = self._program(self._command, bytes(self.stdin))
+        _running.target = self.target
+        try:
+            answer = self._program(self._command, bytes(self.stdin))
+        finally:
+            _running.target = None
         with self._ready:
             self._ran = True
             if answer is None:
@@ -1217,7 +1237,7 @@ class FakeKube:
                 f"container {container} is not valid for pod {pod}",
                 reason="BadRequest",
             )
-        socket = FakeSocket(program, command, query.stdin)
+        socket = FakeSocket(program, command, query.stdin, (query.namespace, pod, container))
         self.sockets.append(socket)
         return ChannelStream(socket, V5_PROTOCOL)
 
