@@ -311,7 +311,7 @@ class Client:
         from podscope.session.io import SessionIO
 
         request.validate()
-        request = replace(request, image=self._image(request.image, " for the helper"))
+        request = replace(request, image=self._image(request.image, " for the copy's debugger"))
         return run_cp(self.kube, request, SessionIO(events=self.events, on_progress=on_progress))
 
     def cp_many(
@@ -326,7 +326,7 @@ class Client:
         from podscope.session.many import run_cp_many
 
         request.validate()
-        request = replace(request, image=self._image(request.image, " for the helper"))
+        request = replace(request, image=self._image(request.image, " for the copy's debugger"))
         return run_cp_many(self.kube, request, SessionIO(events=self.events), on_outcome=on_outcome)
 
     def apply(

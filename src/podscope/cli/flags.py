@@ -743,9 +743,7 @@ FLAGS: dict[str, Flag] = {
         ),
         (
             "cp_timeout",
-            _wait_timeout(
-                "how long to wait for a new helper container to start (default {default:g})"
-            ),
+            _wait_timeout("how long to wait for a new debugger to start (default {default:g})"),
         ),
         # -- apply -----------------------------------------------------------------------------
         (

@@ -51,7 +51,7 @@ def _no_security_context(name: Any, path: str) -> ValidationError:
         "(kind EphemeralContainers) does not accept in ephemeral containers",
         field=f"{path}.securityContext",
         remedy="leave out what sets it (--profile general, restricted, netadmin or sysadmin, "
-        "--cd/--chroot, --as-target-user, --user, podscope cp's helper) and use "
+        "--cd/--chroot, --as-target-user, --user, podscope cp's debugger) and use "
         "--profile legacy (or baseline), or debug on a newer cluster",
     )
 

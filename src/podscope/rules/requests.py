@@ -415,7 +415,7 @@ class StopRequest(RequestValue):
 class CpCommon(RequestValue):
     """What a copy asks besides its paths: the same for one Pod (:class:`CpRequest`) and for
     each Pod a selector matches (``ManyCpRequest``). ``container`` is the one copied from or
-    into; ``image`` and ``image_pull_policy`` are the helper container's."""
+    into; ``image`` and ``image_pull_policy`` are those of the debugger it copies through."""
 
     namespace: str | None = None
     container: str | None = None

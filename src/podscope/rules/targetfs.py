@@ -247,7 +247,7 @@ def check_target_root_profile(target_root: TargetRoot, profile: str) -> None:
         )
 
 
-# The script `podscope cp` runs (by exec) in its helper container. argv after the script:
+# The script `podscope cp` runs (by exec) in the debugger it copies through. argv after the script:
 # OP CONTAINER_ID ARGS... Every file access happens inside the target's root (chroot with
 # the helper's static busybox), so the target's symlinks, absolute ones included, resolve
 # inside the target and never into the helper's file system.
