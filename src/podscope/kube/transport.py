@@ -61,17 +61,15 @@ class _Materials:
 
     _lock = threading.Lock()
     _folder: str | None = None
-    _descriptors: list[int] = []  # noqa: RUF012 - open for the life of the process
 
     @classmethod
     def write(cls, data: bytes, name: str) -> str:
         if hasattr(os, "memfd_create") and os.path.isdir("/proc/self/fd"):
+            # Never closed: the path reads the file for as long as the descriptor is open.
             descriptor = os.memfd_create(f"podscope-{name}")  # close-on-exec
             view = memoryview(data)
             while view:
                 view = view[os.write(descriptor, view) :]
-            with cls._lock:
-                cls._descriptors.append(descriptor)
             return f"/proc/self/fd/{descriptor}"
         return cls._write_file(data, name)
 
@@ -262,6 +260,9 @@ class HttpClient:
     def _pool(self) -> Any:
         # Made at the first request, not here: an exec credential plugin's client
         # certificate is put into the settings after this client is made.
+        made = self._made
+        if made is not None:
+            return made
         with self._pool_lock:
             if self._made is None:
                 self._made = self._make_pool()

@@ -167,6 +167,7 @@ def create_debugger(
                 return Placement(pod, name, created=True)
             state = container_state_of(pod, name).state
             if key_of(spec) == key and state != "terminated":
+                report(f"debugger {name} was just added by another podscope; using it")
                 return Placement(pod, name, created=False, joined=True)
             if named:
                 raise ValidationError(

@@ -449,9 +449,7 @@ def run_exec_debug(
             pod, name = placed.pod, placed.name
             created = placed.created
             confirmed = False
-            if placed.joined:
-                report(f"debugger {name} was just added by another podscope; using it")
-            else:
+            if not placed.joined:
                 report(
                     f"created debugger {name} (image {spec.image}, ends after "
                     f"{format_duration(plan.ttl)} without a session) in Pod {pod_name}"

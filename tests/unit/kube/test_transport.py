@@ -24,6 +24,7 @@ from podscope.kube.transport import (
     settings_from_kubeconfig,
     tls_context,
 )
+from tests.unit.kube.certs import self_signed
 
 SERVER = "https://10.0.0.1:6443"
 
@@ -74,36 +75,8 @@ def test_inline_material_in_private_files_without_memory_files(
 
 def _client_pair(folder: Path) -> tuple[str, str]:
     """A self-signed certificate and its key, as PEM files."""
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "podscope-test")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return str(cert_path), str(key_path)
+    cert, key = self_signed(folder, "client")
+    return str(cert), str(key)
 
 
 def test_one_tls_context_per_client_and_purpose(tmp_path: Path) -> None:

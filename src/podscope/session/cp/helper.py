@@ -23,7 +23,7 @@ from podscope.rules.container import DebugSpec, build_ephemeral_container
 from podscope.rules.debugger import format_duration, key_of
 from podscope.rules.requests import CpRequest
 from podscope.rules.targetfs import HELPER_COMMAND
-from podscope.session.container_state import container_state_of
+from podscope.session.container_state import container_spec, container_state_of
 from podscope.session.wait import wait_until_started
 
 # The name prefix of the sleeping helpers earlier releases made (they are still used).
@@ -67,13 +67,6 @@ def find_helper(pod: dict[str, Any], image: str, target: str) -> str | None:
     return min(candidates)[1] if candidates else None
 
 
-def is_debugger(pod: dict[str, Any], name: str) -> bool:
-    return any(
-        item.get("name") == name and key_of(item) is not None
-        for item in (pod.get("spec") or {}).get("ephemeralContainers") or []
-    )
-
-
 def ensure_helper(
     client: KubeAPI,
     pod: dict[str, Any],
@@ -89,7 +82,7 @@ def ensure_helper(
     assert image is not None, "the helper image is resolved before the session starts"
     found = find_helper(pod, image, target)
     if found is not None:
-        debugger = is_debugger(pod, found)
+        debugger = key_of(container_spec(pod, found) or {}) is not None
         report(f"using {'debugger' if debugger else 'helper container'} {found}")
         return Helper(pod, found, created=False, debugger=debugger)
     spec = DebugSpec(
@@ -119,9 +112,7 @@ def ensure_helper(
         report=report,
     )
     name = placed.name
-    if placed.joined:
-        report(f"debugger {name} was just added by another podscope; using it")
-    else:
+    if not placed.joined:
         report(
             f"created debugger {name} for copies (image {image}, targeting {target}, ends "
             f"after {format_duration(ttl)} without a session); later copies and debug "
