@@ -245,12 +245,14 @@ def run_quiet(
 
 @dataclass(frozen=True)
 class StopResult(ResultDict):
-    """What ``podscope stop`` did: the debuggers it ended, and those already ended."""
+    """What ``podscope stop`` did: the debuggers it ended, those already ended, and those
+    the kubelet has not started (a failed pull, say), which have no process to end."""
 
     pod: str
     namespace: str
     stopped: list[str] = field(default_factory=list)
     already_ended: list[str] = field(default_factory=list)
+    not_started: list[str] = field(default_factory=list)
 
 
 def _running_debuggers(pod: dict[str, Any]) -> list[str]:
@@ -311,6 +313,17 @@ def run_stop(client: KubeAPI, request: StopRequest, io: SessionIO) -> StopResult
         except PodscopeError:
             raise
         if code == NO_HOLDER_EXIT or (status or {}).get("code") == 500:
+            seen = container_state_of(pod, name)
+            if code != NO_HOLDER_EXIT and seen.state in ("waiting", "absent"):
+                # No process yet, so nothing to end; a later retry of the kubelet may still
+                # start it, and then its holder ends it after the TTL like any idle debugger.
+                result.not_started.append(name)
+                report(
+                    f"debugger {name} has not started ({seen.reason or seen.state}): there is no "
+                    "process to stop; if the kubelet starts it later, it ends after its TTL "
+                    "without a session"
+                )
+                continue
             result.already_ended.append(name)
             report(f"debugger {name} had already ended")
             continue

@@ -111,6 +111,22 @@ def test_a_debugger_ended_before_the_kubelet_said_so(fake: FakeKube, messages: M
     assert messages[-1] == f"debugger {name} had already ended"
 
 
+def test_a_debugger_whose_pull_failed_is_not_called_ended(
+    fake: FakeKube, messages: Messages
+) -> None:
+    Runtime(fake, refusals=10**6, report_start=False)
+    with pytest.raises(PodscopeError):
+        _debugger(fake, messages, timeout=1)
+    name = fake.newest_ephemeral("web")
+    fake.kubelet.fail_pull("web", name, "busybox:1")
+    result = _stop(fake, messages)
+    assert (result.stopped, result.already_ended, result.not_started) == ([], [], [name])
+    assert messages[-1] == (
+        f"debugger {name} has not started (ErrImagePull): there is no process to "
+        "stop; if the kubelet starts it later, it ends after its TTL without a session"
+    )
+
+
 def test_a_stop_the_kubelet_never_reports_is_an_error(fake: FakeKube, messages: Messages) -> None:
     Runtime(fake)
     name = _debugger(fake, messages)
