@@ -165,3 +165,27 @@ def test_missing_remote_file_is_not_found(
     result = podscope(podscope_env, "cp", "-n", namespace, "app:/nope", str(tmp_path / "x"))
     assert result.returncode == 5, result.stderr
     assert "/nope: no such file or directory in the target" in result.stderr
+
+
+def test_a_missing_local_side_adds_no_debugger_to_the_pod(
+    make_pod: Callable[..., dict[str, Any]],
+    kubectl: Kubectl,
+    namespace: str,
+    podscope_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    make_pod("app", APP_IMAGE)
+    out = podscope(
+        podscope_env,
+        "cp",
+        "-n",
+        namespace,
+        "app:/etc/podscope-app.conf",
+        str(tmp_path / "no" / "x"),
+    )
+    assert out.returncode == 5, out.stderr
+    assert f"{tmp_path / 'no'}: no such local directory" in out.stderr
+    back = podscope(podscope_env, "cp", "-n", namespace, str(tmp_path / "none"), "app:/tmp/")
+    assert back.returncode == 5, back.stderr
+    assert "no such local file or directory" in back.stderr
+    assert helpers(kubectl, namespace, "app") == []

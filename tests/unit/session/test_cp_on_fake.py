@@ -263,6 +263,17 @@ def test_copy_in_refusals(
         _cp(fake, messages, str(tmp_path / "missing"), "web:/etc/")
 
 
+def test_a_missing_local_side_is_refused_before_any_write(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    with pytest.raises(NotFoundError, match="no such local directory"):
+        _cp(fake, messages, "web:/etc/app.conf", str(tmp_path / "absent" / "app.conf"))
+    with pytest.raises(NotFoundError, match="no such local file or directory"):
+        _cp(fake, messages, str(tmp_path / "missing"), "web:/etc/")
+    assert "patch_ephemeral_containers" not in fake.methods()
+    assert "ephemeralContainers" not in fake.pod("web")["spec"]
+
+
 def test_a_failing_remote_step_reports_its_stderr(
     fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
 ) -> None:

@@ -51,6 +51,14 @@ class _StdinWriter:
         self.flush()
 
 
+def local_source(local: str) -> os.stat_result:
+    """What is to be copied in; NotFoundError if there is nothing at ``local``."""
+    try:
+        return os.lstat(local)
+    except FileNotFoundError:
+        raise NotFoundError(f"{local}: no such local file or directory") from None
+
+
 def copy_in(
     remote: Remote,
     local: str,
@@ -59,10 +67,7 @@ def copy_in(
     result: CpResult,
     on_progress: ProgressCallback | None = None,
 ) -> None:
-    try:
-        st = os.lstat(local)
-    except FileNotFoundError:
-        raise NotFoundError(f"{local}: no such local file or directory") from None
+    st = local_source(local)
     found = probe(remote, dest.path)
     if found.kind == "dir":
         directory, arcname = dest.path, os.path.basename(os.path.abspath(local))

@@ -21,7 +21,7 @@ from podscope.session.cp.result import CpResult
 from podscope.session.cp.verify import verify
 
 
-def _destination(local: str) -> tuple[str, str | None]:
+def local_destination(local: str) -> tuple[str, str | None]:
     """The local directory to unpack into, and the name the copy takes there (None: keep)."""
     if os.path.isdir(local):
         return local, None
@@ -45,7 +45,7 @@ def copy_out(
     if found.kind == "other":
         raise UsageError(f"{source.path} is neither a file nor a directory (a device or socket?)")
     directory, name = split_remote(source.path)
-    base, rename = _destination(local)
+    base, rename = local_destination(local)
     meter = TransferMeter(str(source), local, found.size, on_progress)
     early_sums: list[str] = []
     early_errors: list[BaseException] = []

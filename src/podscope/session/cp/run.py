@@ -11,8 +11,8 @@ from podscope.rules.cppath import plan_copy
 from podscope.rules.requests import CpRequest
 from podscope.rules.target import choose_target
 from podscope.rules.validate import check_pod_can_debug
-from podscope.session.cp.copy_in import copy_in
-from podscope.session.cp.copy_out import copy_out
+from podscope.session.cp.copy_in import copy_in, local_source
+from podscope.session.cp.copy_out import copy_out, local_destination
 from podscope.session.cp.helper import ensure_helper
 from podscope.session.cp.remote import Remote
 from podscope.session.cp.result import CpResult
@@ -30,6 +30,11 @@ def run_cp(client: KubeAPI, request: CpRequest, io: SessionIO) -> CpResult:
         raise UsageError(
             f"{remote_path} names namespace {remote_path.namespace} but -n says {request.namespace}"
         )
+    # A missing local side is found before a debugger is added to the Pod for nothing.
+    if direction == "out":
+        local_destination(local)
+    else:
+        local_source(local)
     namespace = remote_path.namespace or request.namespace or client.namespace
     pod = client.get_pod(namespace, remote_path.pod)
     check_pod_can_debug(pod)
