@@ -303,3 +303,23 @@ def test_doctor_without_get_secrets_says_what_it_could_not_check(
     assert "ask for get on secrets" in found["remedy"]
     assert token not in out
     no_secret_in(out)
+
+
+def test_the_attach_model_refuses_a_private_image_at_the_kubelets_event(
+    make_pod: Callable[..., dict[str, Any]],
+    namespace: str,
+    podscope_env: dict[str, str],
+    kubectl: Kubectl,
+) -> None:
+    make_pod("web", APP_IMAGE)
+    args = ["debug", "web", "-n", namespace, "--attach-mode", "--image", PRIVATE, "--", "true"]
+    result = podscope(podscope_env, *args)
+    [status] = kubectl.pod(namespace, "web")["status"]["ephemeralContainerStatuses"]
+    assert result.returncode == 11, result.stderr
+    [error] = [line for line in result.stderr.splitlines() if line.startswith("podscope: error:")]
+    assert "cannot start: ErrImagePull" in error and "401 Unauthorized" in error
+    assert "a running Pod cannot gain a pull secret" in result.stderr
+    # As in the exec model: the Event, not the Pod's status (written at the kubelet's next
+    # sync, 10-15 s later), ended the wait.
+    assert status["state"].get("waiting", {}).get("reason") == "ContainerCreating", status
+    assert "waiting (ErrImagePull)" not in result.stderr

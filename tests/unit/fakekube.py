@@ -1215,10 +1215,17 @@ class FakeKube:
         timeout: float,
         *,
         on_retry: Callable[[str], None] | None = None,
+        poll: Callable[[], None] | None = None,
     ) -> Iterator[tuple[str, dict[str, Any]]]:
         # The real client's watch loop, over this fake's HTTP watch stream.
         return KubeClient.watch_pod(
-            cast(KubeClient, self), namespace, name, resource_version, timeout, on_retry=on_retry
+            cast(KubeClient, self),
+            namespace,
+            name,
+            resource_version,
+            timeout,
+            on_retry=on_retry,
+            poll=poll,
         )
 
     # -- streams ------------------------------------------------------------------------------

@@ -33,6 +33,8 @@ _MANAGED_WRITES = {"POST", "PUT", "PATCH"}
 FIELD_MANAGER = "podscope"
 # Longest single watch request; the loop re-watches from the last resourceVersion after it.
 _MAX_WATCH_SECONDS = 240
+# With a ``poll``, each watch request lasts this long, so that the poll runs this often.
+WATCH_POLL_SECONDS = 1
 # How long a watch keeps retrying an unreachable or failing API server (a restart takes
 # seconds to tens of seconds), and the pauses between two attempts.
 WATCH_OUTAGE_SECONDS = 90.0
@@ -568,6 +570,7 @@ class KubeClient:
         timeout: float,
         *,
         on_retry: Callable[[str], None] | None = None,
+        poll: Callable[[], None] | None = None,
     ) -> Iterator[tuple[str, dict[str, Any]]]:
         """Yield ``(event type, pod)`` for one Pod until ``timeout`` seconds have passed.
 
@@ -578,6 +581,9 @@ class KubeClient:
         An unreachable or failing API server (a restart, a dropped connection) is retried with
         backoff for up to ``WATCH_OUTAGE_SECONDS`` (``on_retry`` hears about each retry); a
         longer outage raises ``UnreachableError``.
+
+        ``poll`` runs about every ``WATCH_POLL_SECONDS`` while the watch lasts, for what the
+        Pod does not show (the kubelet's Events); it may raise to end the watch.
         """
         import urllib3
 
@@ -601,8 +607,13 @@ class KubeClient:
                 on_retry(f"lost the watch on Pod {name} ({reason}); retrying")
             retry.sleep(pause)
 
+        longest = _MAX_WATCH_SECONDS if poll is None else WATCH_POLL_SECONDS
+        first = True
         while (remaining := deadline - time.monotonic()) > 0:
-            seconds = max(1, min(int(remaining + 0.999), _MAX_WATCH_SECONDS))
+            if poll is not None and not first:
+                poll()
+            first = False
+            seconds = max(1, min(int(remaining + 0.999), longest))
             events = _watch_events(
                 functools.partial(
                     self._watch_request,

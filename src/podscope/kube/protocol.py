@@ -93,6 +93,7 @@ class KubeAPI(Protocol):
         timeout: float,
         *,
         on_retry: Callable[[str], None] | None = None,
+        poll: Callable[[], None] | None = None,
     ) -> Iterator[tuple[str, dict[str, Any]]]: ...
 
     def attach(self, query: StreamQuery) -> ChannelStream: ...

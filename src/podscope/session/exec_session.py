@@ -57,6 +57,7 @@ from podscope.session.debugger import (
 from podscope.session.io import SessionIO, StreamStart
 from podscope.session.monitor import SessionMonitor, reread_pod
 from podscope.session.wait import (
+    WatchHooks,
     pull_refusal,
     refuse_if_kubelet_gate_off,
     report_pull_time,
@@ -174,7 +175,7 @@ class _StartWatch:
         try:
             # A 1.16-1.21 kubelet with the gate off never starts it: say so within seconds.
             refuse_if_kubelet_gate_off(client, pod)
-            watch_container(client, pod, name, timeout, done, changed)
+            watch_container(client, pod, name, timeout, done, WatchHooks(on_change=changed))
         except PodscopeError as exc:
             self.failure = exc
         except Exception:  # noqa: BLE001

@@ -37,7 +37,7 @@ from podscope.rules.results import ResultDict
 from podscope.session.attach import StreamMode, resolve_pod, stream_container
 from podscope.session.container_state import ContainerState, StateName, check_started
 from podscope.session.io import SessionIO
-from podscope.session.wait import not_started, report_waiting, watch_container
+from podscope.session.wait import WatchHooks, not_started, report_waiting, watch_container
 
 # check_started's remedies speak of ephemeral containers, which cannot be removed; a copy can.
 _EPHEMERAL_SUFFIX = (
@@ -173,7 +173,13 @@ def wait_for_container(
         return started and (progress.state == "running" or not running_only)
 
     pod, progress, reached = watch_container(
-        client, pod, name, deadline_seconds, done, report_waiting(name, report), pod_may_finish=True
+        client,
+        pod,
+        name,
+        deadline_seconds,
+        done,
+        WatchHooks(on_change=report_waiting(name, report)),
+        pod_may_finish=True,
     )
     if not reached:
         raise not_started(

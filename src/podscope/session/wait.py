@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from podscope.errors import (
@@ -29,16 +30,26 @@ def _meta(pod: dict[str, Any]) -> dict[str, Any]:
     return pod.get("metadata") or {}
 
 
+@dataclass(frozen=True)
+class WatchHooks:
+    """What a watch tells its caller on the way: each change of the container's state
+    (``on_change``), each retry of a lost watch (``on_retry``); ``poll`` runs about once a
+    second for what the Pod does not show, and may raise to end the watch."""
+
+    on_change: Callable[[ContainerState], None] | None = None
+    on_retry: Events | None = None
+    poll: Callable[[], None] | None = None
+
+
 def watch_container(
     client: KubeAPI,
     pod: dict[str, Any],
     name: str,
     timeout: float,
     done: Callable[[ContainerState], bool],
-    on_change: Callable[[ContainerState], None] | None = None,
+    hooks: WatchHooks | None = None,
     *,
     pod_may_finish: bool = False,
-    report: Events | None = None,
 ) -> tuple[dict[str, Any], ContainerState, bool]:
     """Watch ``pod`` from its resourceVersion until ``done(progress)`` or ``timeout``.
 
@@ -47,6 +58,8 @@ def watch_container(
     ``pod_may_finish``: the Pod ending because this container ended is not an error (Pods
     podscope creates for one command, e.g. node debugging Pods, stop with it).
     """
+    hooks = hooks or WatchHooks()
+    on_change = hooks.on_change
     meta = _meta(pod)
     uid = meta.get("uid")
     progress = container_state_of(pod, name)
@@ -57,7 +70,8 @@ def watch_container(
         meta["name"],
         meta.get("resourceVersion"),
         timeout,
-        on_retry=report,
+        on_retry=hooks.on_retry,
+        poll=hooks.poll,
     ):
         finished = (
             pod_may_finish
@@ -101,9 +115,8 @@ def wait_until_started(
         name,
         timeout,
         started,
-        report_waiting(name, report),
+        WatchHooks(report_waiting(name, report), report, refused_pull_check(client, pod, name)),
         pod_may_finish=pod_may_finish,
-        report=report,
     )
     if not reached:
         raise not_started(
@@ -192,6 +205,26 @@ def wait_until_terminated(
         pod_may_finish=pod_may_finish,
     )
     return pod, progress
+
+
+def refused_pull_check(client: KubeAPI, pod: dict[str, Any], name: str) -> Callable[[], None]:
+    """A watch's ``poll`` that raises the refused pull of container ``name`` as soon as the
+    kubelet's Event tells it; it stops asking once the Events cannot be read."""
+    asking = True
+
+    def check() -> None:
+        nonlocal asking
+        if not asking:
+            return
+        try:
+            refused = pull_refusal(client, pod, name)
+        except ForbiddenError:
+            asking = False
+            return
+        if refused is not None:
+            raise refused
+
+    return check
 
 
 def pull_refusal(client: KubeAPI, pod: dict[str, Any], name: str) -> PullRefusedError | None:

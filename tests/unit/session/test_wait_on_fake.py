@@ -9,12 +9,18 @@ import pytest
 from podscope.errors import (
     ForbiddenError,
     PodGoneError,
+    PullRefusedError,
     StartFailedError,
     UnreachableError,
     WaitTimeoutError,
 )
 from podscope.kube.client import WATCH_OUTAGE_SECONDS
-from podscope.session.wait import wait_until_started, wait_until_terminated, watch_container
+from podscope.session.wait import (
+    WatchHooks,
+    wait_until_started,
+    wait_until_terminated,
+    watch_container,
+)
 from tests.unit.fakekube import DropWatch, FakeKube, Http, Unreachable, WatchError
 from tests.unit.session.conftest import Messages
 
@@ -156,10 +162,12 @@ def test_expired_version_then_more_events(fake: FakeKube, messages: Messages) ->
     fake.when_idle(lambda: fake.kubelet.start("web", DEBUGGER))
     _, progress = wait_until_started(fake, pod, DEBUGGER, 60, messages)
     assert progress.state == "running"
-    read_version = fake.calls[2][3]
+    read_version = fake.calls[3][3]
     # The second watch starts from now (no version): the Pod's own version, which the GET
-    # returned, may be as old as the one that just expired.
-    assert fake.methods() == ["watch", "get_pod", "watch"] and read_version == ""
+    # returned, may be as old as the one that just expired. Between two watches the wait
+    # asks the Events whether the pull was refused.
+    assert fake.methods() == ["watch", "get_pod", "list_events", "watch"]
+    assert read_version == ""
 
 
 def test_dropped_watch_is_resumed_from_the_last_version(fake: FakeKube, messages: Messages) -> None:
@@ -217,7 +225,7 @@ def test_outage_during_the_re_read_after_410(fake: FakeKube, messages: Messages)
     fake.fail("get_pod", Http(503))
     _, progress = wait_until_started(fake, pod, DEBUGGER, 60, messages)
     assert progress.state == "running"
-    assert fake.methods() == ["watch", "get_pod", "watch"]
+    assert fake.methods() == ["watch", "get_pod", "list_events", "watch"]
 
 
 def test_deleted_during_the_re_read_after_410(fake: FakeKube, messages: Messages) -> None:
@@ -279,7 +287,7 @@ def test_done_may_stop_early_and_changes_are_reported_once(fake: FakeKube) -> No
         DEBUGGER,
         60,
         lambda p: p.state == "running",
-        lambda p: changes.append(p.describe()),
+        WatchHooks(on_change=lambda p: changes.append(p.describe())),
     )
     assert reached and progress.state == "running"
     assert changes == ["waiting (ContainerCreating)", "running"]
@@ -299,3 +307,52 @@ def test_a_pod_older_than_the_watch_history_is_read_once_not_in_a_loop(
     _, progress = wait_until_started(fake, pod, DEBUGGER, 60, messages)
     assert progress.state == "running"
     assert fake.methods().count("get_pod") == 1, fake.methods()
+
+
+def _refused_pull_event(pod: dict[str, Any]) -> dict[str, Any]:
+    image = "127.0.0.1:5444/private/busybox:1"
+    return {
+        "metadata": {"namespace": "default"},
+        "reason": "Failed",
+        "message": f'Failed to pull image "{image}": failed to resolve reference "{image}": '
+        "pulling from host 127.0.0.1:5444 failed with status code [manifests 1]: 401 Unauthorized",
+        "involvedObject": {
+            "uid": pod["metadata"]["uid"],
+            "fieldPath": f"spec.ephemeralContainers{{{DEBUGGER}}}",
+        },
+    }
+
+
+def test_a_refused_pull_ends_the_wait_at_the_kubelets_event(
+    fake: FakeKube, messages: Messages
+) -> None:
+    # The kubelet posts the Event at once but writes ErrImagePull into the status only at its
+    # next sync of the Pod: the wait must not sit on the Pod's status until then.
+    pod = _with_debugger(fake)
+    fake.when_idle(
+        lambda: fake.kubelet.waiting("web", DEBUGGER, "ContainerCreating"),
+        lambda: fake.core_events.append(_refused_pull_event(pod)),
+    )
+    start = fake.clock.monotonic()
+    with pytest.raises(PullRefusedError, match="401 Unauthorized") as info:
+        wait_until_started(fake, pod, DEBUGGER, 600, messages)
+    assert info.value.registry == "docker.io"  # the debugger's image, busybox:1
+    assert fake.clock.monotonic() - start < 5
+    assert "ErrImagePull" not in str(_state(fake))
+
+
+def test_without_list_events_the_wait_watches_the_pod_alone(
+    fake: FakeKube, messages: Messages
+) -> None:
+    pod = _with_debugger(fake)
+    fake.fail("list_events", Http(403))
+    with pytest.raises(WaitTimeoutError):
+        wait_until_started(fake, pod, DEBUGGER, 5, messages)
+    # Asked once, refused, not asked again; the Pod is watched to the end of the wait.
+    assert fake.methods().count("list_events") == 1
+    assert fake.methods().count("watch") == 5
+
+
+def _state(fake: FakeKube) -> dict[str, Any]:
+    statuses = fake.pod("web")["status"].get("ephemeralContainerStatuses") or []
+    return next((s for s in statuses if s["name"] == DEBUGGER), {})
