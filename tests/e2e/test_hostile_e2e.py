@@ -211,6 +211,22 @@ def test_server_certificate_from_another_ca_is_refused(
     assert "Traceback" not in result.stderr
 
 
+def test_tls_material_that_is_not_a_certificate_is_one_config_error(
+    kubeconfig: str, podscope_env: dict[str, str], tmp_path: Path
+) -> None:
+    # base64 of text, not of a PEM certificate: what a pasted secret name or a truncated
+    # copy leaves in a kubeconfig.
+    cluster = {"certificate-authority-data": _b64(b"not a certificate\n")}
+    env = {**podscope_env, **edited_kubeconfig(kubeconfig, tmp_path / "kc", cluster=cluster)}
+    for args in (("ls", "-n", "default"), ("debug", "web", "-n", "default", *PULL, "--", "true")):
+        result = podscope(env, *args)
+        assert result.returncode == 3, result.stderr
+        [error] = [line for line in result.stderr.splitlines() if "error:" in line]
+        assert error.startswith("podscope: error: cannot load the kubeconfig's TLS files")
+        assert "certificate-authority(-data)" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
 def test_server_name_not_in_the_certificate_is_refused(
     kubeconfig: str, podscope_env: dict[str, str], tmp_path: Path
 ) -> None:
