@@ -13,11 +13,13 @@ from typing import Any
 import pytest
 
 from podscope.errors import NotFoundError, PodscopeError, StreamLostError, UsageError
+from podscope.kube.streams import STDIN
 from podscope.rules.debugger import SESSION_NAME
 from podscope.rules.requests import CpRequest
 from podscope.session.cp import ChecksumError, CpResult, run_cp
+from podscope.session.cp.remote import CHUNK
 from podscope.session.io import SessionIO
-from tests.unit.fakekube import FakeKube
+from tests.unit.fakekube import FakeKube, FakeSocket
 from tests.unit.session.conftest import Messages, session_io
 
 
@@ -272,6 +274,39 @@ def test_a_missing_local_side_is_refused_before_any_write(
         _cp(fake, messages, str(tmp_path / "missing"), "web:/etc/")
     assert "patch_ephemeral_containers" not in fake.methods()
     assert "ephemeralContainers" not in fake.pod("web")["spec"]
+
+
+def test_a_remote_tar_that_stops_reading_ends_the_copy_with_its_error(
+    fake: FakeKube,
+    target: TargetRoot,
+    tmp_path: Path,
+    messages: Messages,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The target's disk fills up: its tar exits, the connection refuses further stdin.
+    local = tmp_path / "big.bin"
+    local.write_bytes(b"x" * (3 * CHUNK))
+    sent = FakeSocket.send
+
+    def send(socket: FakeSocket, payload: bytes, opcode: int = 2) -> None:
+        if payload[:1] == bytes([STDIN]) and len(socket.stdin) >= CHUNK:
+            raise OSError("Broken pipe")
+        sent(socket, payload, opcode)
+
+    def full_disk(command: list[str], stdin: bytes) -> tuple[bytes, bytes, int]:
+        if cp_words(command)[4] == "in":
+            return b"", b"tar: big.bin: Cannot write: No space left on device\n", 2
+        return target(command, stdin)
+
+    monkeypatch.setattr(FakeSocket, "send", send)
+    fake.programs["*"] = full_disk
+    with pytest.raises(PodscopeError) as info:
+        _cp(fake, messages, str(local), "web:/etc/")
+    assert info.value.message == (
+        "writing into /etc in the target failed (exit code 2): "
+        "tar: big.bin: Cannot write: No space left on device"
+    )
+    assert not (target.root / "etc" / "big.bin").exists()
 
 
 def test_a_failing_remote_step_reports_its_stderr(
