@@ -13,6 +13,8 @@ DEFAULT_IMAGE = "docker.io/library/busybox:latest"
 IMAGE_ENV = "PODSCOPE_IMAGE"
 # Set (to anything) to ignore the user config file, e.g. in tests.
 NO_CONFIG_ENV = "PODSCOPE_NO_CONFIG"
+# Every key the config file may hold: a misspelt one would otherwise do nothing, silently.
+CONFIG_KEYS = ("image", "record", "record_required", "ttl")
 
 
 def config_path(environ: Mapping[str, str] | None = None) -> Path:
@@ -40,7 +42,26 @@ def load_user_config(path: Path) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must be a mapping (e.g. `image: busybox:1.36`)")
+    unknown = sorted(str(key) for key in data if key not in CONFIG_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown key {unknown[0]!r} (the keys are {', '.join(CONFIG_KEYS)})",
+            remedy="fix the key's spelling or remove it",
+        )
     return data
+
+
+def _from_env(env: Mapping[str, str], name: str, example: str) -> str | None:
+    """The variable's value; None when it is unset or empty. Blank (spaces only) is an error:
+    it cannot be meant, and the flag it stands for would be blamed."""
+    value = env.get(name)
+    if not value:
+        return None
+    if not value.strip():
+        raise ConfigError(
+            f"${name} is blank", remedy=f"set it to {example}, or unset it (unset {name})"
+        )
+    return value
 
 
 def resolve_image(
@@ -52,8 +73,9 @@ def resolve_image(
     if flag:
         return flag, "--image"
     env = os.environ if environ is None else environ
-    if env.get(IMAGE_ENV):
-        return env[IMAGE_ENV], f"${IMAGE_ENV}"
+    image = _from_env(env, IMAGE_ENV, "an image such as busybox:1.36")
+    if image is not None:
+        return image, f"${IMAGE_ENV}"
     if env.get(NO_CONFIG_ENV) and config_file is None:
         return DEFAULT_IMAGE, "default"
     path = config_file or config_path(env)
@@ -111,8 +133,9 @@ def resolve_record(
     required = required or bool(configured)
     if flag:
         return flag, required, "--record"
-    if env.get(RECORD_ENV):
-        return env[RECORD_ENV], required, f"${RECORD_ENV}"
+    directory = _from_env(env, RECORD_ENV, "a directory")
+    if directory is not None:
+        return directory, required, f"${RECORD_ENV}"
     value = config.get("record")
     if value is not None:
         if not isinstance(value, str) or not value.strip():

@@ -10,7 +10,7 @@ from podscope.rules.container import DebugSpec
 from podscope.rules.legacy import to_legacy_body
 from podscope.session.ephemeral import find_reusable
 from podscope.session.listing import rows_for_pod
-from podscope.session.settings import DEFAULT_IMAGE, resolve_image
+from podscope.session.settings import DEFAULT_IMAGE, resolve_image, resolve_record, resolve_ttl
 
 
 def test_image_precedence(tmp_path: Path) -> None:
@@ -33,6 +33,33 @@ def test_bad_config_file(tmp_path: Path) -> None:
     config.write_text("image: [unclosed\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         resolve_image(None, {}, config)
+
+
+def test_an_unknown_config_key_is_named_not_ignored(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("imgae: registry.local/tools:1\nttl: 5m\n")
+    for resolve in (resolve_image, resolve_ttl):
+        with pytest.raises(ConfigError) as info:
+            resolve(None, {}, config)
+        assert info.value.message == (
+            f"{config}: unknown key 'imgae' (the keys are image, record, record_required, ttl)"
+        )
+        assert info.value.remedy == "fix the key's spelling or remove it"
+    config.write_text("image: a:1\nrecord: /tmp/r\nrecord_required: true\nttl: 5m\n")
+    assert resolve_image(None, {}, config) == ("a:1", str(config))
+
+
+def test_a_blank_environment_variable_is_named(tmp_path: Path) -> None:
+    absent = tmp_path / "absent.yaml"
+    with pytest.raises(ConfigError, match=r"^\$PODSCOPE_IMAGE is blank$") as info:
+        resolve_image(None, {"PODSCOPE_IMAGE": "  "}, absent)
+    assert info.value.remedy == (
+        "set it to an image such as busybox:1.36, or unset it (unset PODSCOPE_IMAGE)"
+    )
+    with pytest.raises(ConfigError, match=r"^\$PODSCOPE_RECORD is blank$"):
+        resolve_record(None, False, {"PODSCOPE_RECORD": " "}, absent)
+    # Empty is unset, as in a shell's `PODSCOPE_IMAGE= podscope ...`.
+    assert resolve_image(None, {"PODSCOPE_IMAGE": ""}, absent) == (DEFAULT_IMAGE, "default")
 
 
 def _pod() -> dict[str, Any]:
