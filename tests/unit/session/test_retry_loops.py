@@ -210,7 +210,6 @@ def test_apply_conflicts_pause_as_the_create_does(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(ConflictError, match=f"after {apply_module.MAX_APPLY_ATTEMPTS} attempts"):
         apply_module._send(
             client,  # type: ignore[arg-type]
-            "ns",
             "web",
             pod,
             document,
