@@ -201,14 +201,20 @@ class ChecksumError(PodscopeError):
 
 
 class UsageError(PodscopeError):
+    """The command line or a request is malformed: a bad value, or flags that conflict."""
+
     exit_code = ExitCode.USAGE
 
 
 class ConfigError(PodscopeError):
+    """The kubeconfig is missing or malformed, its context unknown, or a credential unreadable."""
+
     exit_code = ExitCode.CONFIG
 
 
 class UnreachableError(PodscopeError):
+    """The API server could not be reached: connection refused, TLS, DNS or a timeout."""
+
     exit_code = ExitCode.UNREACHABLE
 
 
@@ -220,10 +226,14 @@ class RequestOutcomeUnknown(UnreachableError):
 
 
 class NotFoundError(PodscopeError):
+    """A Pod, workload, node, container or API the command names does not exist."""
+
     exit_code = ExitCode.NOT_FOUND
 
 
 class ForbiddenError(PodscopeError):
+    """The server refused the credentials (401) or RBAC refused the verb (403)."""
+
     exit_code = ExitCode.FORBIDDEN
 
 
@@ -241,10 +251,14 @@ class ValidationError(PodscopeError):
 
 
 class PodStateError(PodscopeError):
+    """The Pod cannot take a debug container: not running, static, or being deleted."""
+
     exit_code = ExitCode.POD_STATE
 
 
 class UnsupportedError(PodscopeError):
+    """The cluster cannot do it: no pods/ephemeralcontainers, or a feature gate off."""
+
     exit_code = ExitCode.UNSUPPORTED
 
 
@@ -288,6 +302,8 @@ class PolicyError(PodscopeError):
 
 
 class StartFailedError(PodscopeError):
+    """The container did not start (image pull, CreateContainerError, ...) or keeps crashing."""
+
     exit_code = ExitCode.START_FAILED
 
 
@@ -310,30 +326,44 @@ class PullRefusedError(StartFailedError):
 
 
 class WaitTimeoutError(PodscopeError):
+    """What was waited for (a container's start, its end) did not happen within --timeout."""
+
     exit_code = ExitCode.TIMEOUT
     # Every wait is bounded by the one flag, so each remedy offers it.
     RAISE_LIMIT: ClassVar[str] = "raise --timeout"
 
 
 class ConflictError(PodscopeError):
+    """A write still conflicted (409) after retries, a name is taken, or a document clashes."""
+
     exit_code = ExitCode.CONFLICT
 
 
 class PodGoneError(PodscopeError):
+    """The Pod was deleted, evicted or replaced during the session."""
+
     exit_code = ExitCode.POD_GONE
 
 
 class StreamLostError(PodscopeError):
+    """The attach or exec stream broke and could not be re-opened."""
+
     exit_code = ExitCode.STREAM_LOST
 
 
 class NodeEditError(PodscopeError):
+    """``node enable-gate`` refused to edit a node's file, or failed to."""
+
     exit_code = ExitCode.NODE_EDIT
 
 
 class RecordError(PodscopeError):
+    """The session could not be recorded, and ``--record-required`` was given."""
+
     exit_code = ExitCode.RECORD_FAILED
 
 
 class Interrupted(PodscopeError):
+    """The user stopped podscope (Ctrl-C, or a terminating signal)."""
+
     exit_code = ExitCode.INTERRUPTED

@@ -67,6 +67,14 @@ def _check_namespace(namespace: str | None) -> None:
         validate_namespace_name(namespace, "--namespace")
 
 
+def _check_container(container: str | None) -> None:
+    from podscope.rules.names import validate_container_name
+
+    _check_not_empty(container, "--container")
+    if container is not None:
+        validate_container_name(container, "--container")
+
+
 class RequestValue:
     """Equality, hash and repr over a request's fields, written once for all requests.
 
@@ -126,11 +134,10 @@ class ContainerRequest(RequestValue):
 
     def validate(self) -> None:
         from podscope.rules.env import parse_env
-        from podscope.rules.names import validate_container_name
 
         check_timeout(self.timeout)
         _check_not_empty(self.image, "--image")
-        _check_not_empty(self.container, "--container")
+        _check_container(self.container)
         if isinstance(self.custom, str):
             _check_not_empty(self.custom, "--custom")
         if self.profile is not None:
@@ -143,8 +150,6 @@ class ContainerRequest(RequestValue):
         if self.arguments_only and not self.command:
             raise UsageError("--arguments-only needs arguments after --")
         _check_namespace(self.namespace)
-        if self.container is not None:
-            validate_container_name(self.container, "--container")
         if self.image is not None:
             from podscope.rules.images import check_image_reference
 
@@ -334,13 +339,12 @@ class AttachRequest(RequestValue):
     record_required: bool = False
 
     def validate(self) -> None:
-        from podscope.rules.names import validate_container_name, validate_resource_name
+        from podscope.rules.names import validate_resource_name
         from podscope.rules.workloads import parse_pod_ref
 
         check_timeout(self.timeout)
         validate_resource_name(parse_pod_ref(self.pod).name, "POD")
-        _check_not_empty(self.container, "--container")
-        validate_container_name(self.container, "--container")
+        _check_container(self.container)
         _check_namespace(self.namespace)
         _check_not_empty(self.record, "--record")
 
@@ -399,15 +403,13 @@ class StopRequest(RequestValue):
     timeout: float = 30.0
 
     def validate(self) -> None:
-        from podscope.rules.names import validate_container_name, validate_resource_name
+        from podscope.rules.names import validate_resource_name
 
         check_timeout(self.timeout)
         validate_resource_name(self.pod, "POD")
-        _check_not_empty(self.container, "--container")
+        _check_container(self.container)
         if self.container is not None and self.all_debuggers:
             raise UsageError("give -c NAME or --all, not both")
-        if self.container is not None:
-            validate_container_name(self.container, "--container")
         _check_namespace(self.namespace)
 
 
@@ -433,16 +435,12 @@ class CpRequest(CpCommon):
     dest: str
 
     def validate(self) -> None:
-        from podscope.rules.names import validate_container_name
-
         check_timeout(self.timeout)
         _check_not_empty(self.source, "SRC")
         _check_not_empty(self.dest, "DEST")
         _check_not_empty(self.image, "--image")
-        _check_not_empty(self.container, "--container")
+        _check_container(self.container)
         _check_choice(self.image_pull_policy, PULL_POLICIES, "--image-pull-policy")
-        if self.container is not None:
-            validate_container_name(self.container, "--container")
         _check_namespace(self.namespace)
 
 

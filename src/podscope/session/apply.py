@@ -135,7 +135,6 @@ def _plan(pod: dict[str, Any], document: EphemeralDocument, pod_name: str) -> Ap
 
 def _send(
     client: KubeAPI,
-    namespace: str,
     pod_name: str,
     pod: dict[str, Any],
     document: EphemeralDocument,
@@ -241,7 +240,7 @@ def run_apply(client: KubeAPI, request: ApplyRequest, io: SessionIO) -> ApplyRes
 
     server_dry_run = options.dry_run == "server"
     answer, plan, write, pod = _send(
-        client, namespace, pod_name, pod, document, plan, shape, server_dry_run, report
+        client, pod_name, pod, document, plan, shape, server_dry_run, report
     )
     result.request = write
     result.added = [str(c["name"]) for c in plan.new]

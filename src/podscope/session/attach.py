@@ -147,30 +147,23 @@ def stream_container(
     ends the session with PodGoneError, and restarts of its containers are reported.
     """
     report, local = io.events, io.streams
-    stdin, tty, hint, reconnect = mode.stdin, mode.tty, mode.hint, mode.reconnect
-    pod_may_finish = mode.pod_may_finish
     # The runtime ends an attach whose stdin closes unless the container is stdinOnce (then it
     # closes the process's stdin and keeps its output flowing), so EOF is passed on only then.
     close_on_eof = bool((container_spec(pod, name) or {}).get("stdinOnce"))
     progress = container_state_of(pod, name)
     if progress.state == "terminated":
-        report(f"container {name} has already finished ({progress.describe()}); its log follows")
-        show_log(client, pod, name, local, report)
-        return StreamOutcome(pod, progress, attached=False)
+        finished = f"has already finished ({progress.describe()})"
+        return _log_instead(client, pod, progress, name, finished, local, report)
 
-    monitor = SessionMonitor(client, pod, name, report, pod_may_finish=pod_may_finish).start()
+    monitor = SessionMonitor(client, pod, name, report, pod_may_finish=mode.pod_may_finish).start()
     try:
         return _attached_session(
             client,
             pod,
             name,
-            stdin=stdin,
-            tty=tty,
+            mode,
             io=local,
             report=report,
-            hint=hint,
-            pod_may_finish=pod_may_finish,
-            reconnect=reconnect,
             close_on_eof=close_on_eof,
             monitor=monitor,
         )
@@ -178,21 +171,36 @@ def stream_container(
         monitor.stop()
 
 
+_TOO_LATE = "finished before podscope could attach"
+
+
+def _log_instead(
+    client: KubeAPI,
+    pod: dict[str, Any],
+    progress: ContainerState,
+    name: str,
+    finished: str,
+    io: LocalIO,
+    report: Events,
+) -> StreamOutcome:
+    """Show a finished container's log, there being no process left to attach to."""
+    report(f"container {name} {finished}; its log follows")
+    show_log(client, pod, name, io, report)
+    return StreamOutcome(pod, progress, attached=False)
+
+
 def _attached_session(
     client: KubeAPI,
     pod: dict[str, Any],
     name: str,
+    mode: StreamMode,
     *,
-    stdin: bool,
-    tty: bool,
     io: LocalIO,
     report: Events,
-    hint: bool,
-    pod_may_finish: bool,
-    reconnect: bool,
     close_on_eof: bool,
     monitor: SessionMonitor,
 ) -> StreamOutcome:
+    stdin, tty, pod_may_finish = mode.stdin, mode.tty, mode.pod_may_finish
     namespace, pod_name = _names(pod)
     start_pod = pod
     reattach = f"re-attach with: podscope attach {pod_name} -c {name} -n {namespace}"
@@ -230,9 +238,7 @@ def _attached_session(
                 )
             if progress.state != "terminated":
                 raise
-            report(f"container {name} finished before podscope could attach; its log follows")
-            show_log(client, pod, name, io, report)
-            return StreamOutcome(pod, progress, attached=False)
+            return _log_instead(client, pod, progress, name, _TOO_LATE, io, report)
         if reattaching:
             report(f"re-attached to container {name}")
             reattaching = False
@@ -242,7 +248,7 @@ def _attached_session(
             stream,
             io,
             tty=tty,
-            quiet_hint=PROMPT_HINT if hint and stdin and not retry.failures else None,
+            quiet_hint=PROMPT_HINT if mode.hint and stdin and not retry.failures else None,
             close_stdin_on_eof=close_on_eof,
         )
         if monitor.gone is not None:
@@ -259,11 +265,7 @@ def _attached_session(
                     client, pod, name, NOT_FOUND_SETTLE_SECONDS, pod_may_finish=pod_may_finish
                 )
                 if progress.state == "terminated":
-                    report(
-                        f"container {name} finished before podscope could attach; its log follows"
-                    )
-                    show_log(client, pod, name, io, report)
-                    return StreamOutcome(pod, progress, attached=False)
+                    return _log_instead(client, pod, progress, name, _TOO_LATE, io, report)
                 if "not found" in failure:
                     # Still running: the kubelet had not caught up with its start yet.
                     pause_or_give_up(failure)
@@ -271,7 +273,7 @@ def _attached_session(
                     continue
             raise StreamLostError(f"the attach stream to {name} failed: {failure}")
         if stream.lost:
-            if not reconnect:
+            if not mode.reconnect:
                 raise StreamLostError(
                     f"the connection to container {name} was lost (--no-reconnect)",
                     remedy=f"the container may still run; {reattach}",

@@ -151,7 +151,7 @@ def create_container(
     raise gave_up("add the container to", pod_name, MAX_CREATE_ATTEMPTS, last_error)
 
 
-def _result(
+def debug_result(
     pod: dict[str, Any],
     name: str,
     *,
@@ -162,6 +162,7 @@ def _result(
     progress: ContainerState,
     attached: bool,
 ) -> DebugResult:
+    """What a session with container ``name`` of ``pod`` came to, ``progress`` its state."""
     meta = _meta(pod)
     return DebugResult(
         pod=str(meta.get("name")),
@@ -310,7 +311,7 @@ def _run_debug(client: KubeAPI, options: DebugRequest, io: SessionIO, phase: _Ph
         if not options.attach:
             if progress.state == "running":
                 report(f"container {name} is running; attach with: {hint}")
-            return _result(
+            return debug_result(
                 pod,
                 name,
                 created=created,
@@ -347,7 +348,7 @@ def _run_debug(client: KubeAPI, options: DebugRequest, io: SessionIO, phase: _Ph
             f"session ended; container {name} ({outcome.progress.describe()}) stays in Pod "
             f"{pod_name}: ephemeral containers cannot be removed or restarted"
         )
-    return _result(
+    return debug_result(
         outcome.pod,
         name,
         created=created,

@@ -400,7 +400,7 @@ def run_exec_debug(
 
     Raises ExecUnavailable when the attach model has to be used instead.
     """
-    from podscope.session.ephemeral import DebugResult
+    from podscope.session.ephemeral import debug_result
 
     report = io.events
     namespace, pod_name = _names(pod)
@@ -477,16 +477,11 @@ def run_exec_debug(
                 f"{pod_name} -c {name} -n {namespace}"
             )
             raise
-        except StartFailedError:
-            if created:
-                raise
+        except (StartFailedError, DebuggerGone) as exc:
             # A reused debugger the kubelet had not yet reported as running (an exec can
             # outrun its report) that then shows as terminated has ended: replace it.
-            report(f"debugger {name} has ended (its main process is gone); adding a new one")
-            skip.add(name)
-            pod = client.get_pod(namespace, pod_name)
-            continue
-        except DebuggerGone:
+            if created and isinstance(exc, StartFailedError):
+                raise
             report(f"debugger {name} has ended (its main process is gone); adding a new one")
             skip.add(name)
             pod = client.get_pod(namespace, pod_name)
@@ -498,33 +493,22 @@ def run_exec_debug(
                 f"session ended; debugger {name} stays for the next one (podscope stop "
                 f"{pod_name} -c {name} ends it)"
             )
-        return DebugResult(
-            pod=pod_name,
-            namespace=namespace,
-            container=name,
+        result = debug_result(
+            outcome.pod,
+            name,
             created=created,
-            exit_code=outcome.exit_code,
-            target=spec.target,
+            spec=spec,
             target_reason=plan.target_reason,
-            image=spec.image,
-            state=container_state_of(outcome.pod, name).state,
-            attached=True,
-            spec=dict(container_of(outcome.pod, name)),
-            status=container_state_of(outcome.pod, name).status,
             pod_reason=plan.pod_reason,
-            model="exec",
+            progress=container_state_of(outcome.pod, name),
+            attached=True,
         )
+        # The exit code is the exec'd command's: the debugger itself keeps running.
+        return replace(result, exit_code=outcome.exit_code, model="exec")
     raise StreamLostError(
         f"debuggers in Pod {pod_name} kept ending before a command could run in them",
         remedy="look at the Pod's events; --attach-mode avoids debuggers",
     )
-
-
-def container_of(pod: dict[str, Any], name: str) -> dict[str, Any]:
-    for item in (pod.get("spec") or {}).get("ephemeralContainers") or []:
-        if item.get("name") == name:
-            return dict(item)
-    return {}
 
 
 def _without_stdin_once(spec: DebugSpec) -> dict[str, Any] | None:

@@ -65,13 +65,9 @@ def session(client: FakeClient, out: io.BytesIO) -> attach.StreamOutcome:
         client,  # type: ignore[arg-type]
         RUNNING,
         "dbg",
-        stdin=False,
-        tty=False,
+        attach.StreamMode(stdin=False, tty=False, hint=False),
         io=LocalIO(None, out, io.BytesIO()),
         report=lambda message: None,
-        hint=False,
-        pod_may_finish=False,
-        reconnect=True,
         close_on_eof=False,
         monitor=NoMonitor(),  # type: ignore[arg-type]
     )

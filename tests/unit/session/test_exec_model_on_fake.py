@@ -215,6 +215,30 @@ def test_a_debugger_ended_before_the_kubelet_says_so_is_replaced(
     assert [s[1] for s in runtime.sessions] == [first.container, second.container]
 
 
+def test_a_reused_debugger_that_ends_before_it_is_reported_running_is_replaced(
+    fake: FakeKube, messages: Messages
+) -> None:
+    runtime = Runtime(fake, report_start=False)
+    first = _debug(fake, messages)
+    # Never reported running, the debugger is reused unconfirmed: the next command waits for
+    # it to start, and its first refused exec is when the kubelet reports it ended.
+    runtime.states[("web", first.container)] = "pending"
+    runtime.refusals, runtime.pause = 1, 0.2
+
+    def ends(pod: str, name: str, count: int) -> None:
+        if name == first.container:
+            fake.kubelet.terminate(pod, name, 0)
+
+    runtime.on_refusal = ends
+    second = _debug(fake, messages)
+    assert second.created and second.container != first.container
+    assert (
+        f"debugger {first.container} has ended (its main process is gone); adding a new one"
+        in messages
+    )
+    assert [s[1] for s in runtime.sessions] == [first.container, second.container]
+
+
 def test_a_debugger_reported_ended_is_not_reused(fake: FakeKube, messages: Messages) -> None:
     runtime = Runtime(fake)
     first = _debug(fake, messages)

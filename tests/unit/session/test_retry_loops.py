@@ -169,13 +169,9 @@ def test_reattach_pauses_half_a_second_doubling_and_gives_up_after_five(
             client,  # type: ignore[arg-type]
             pod,
             "dbg",
-            stdin=False,
-            tty=False,
+            attach_module.StreamMode(stdin=False, tty=False, hint=False),
             io=LocalIO(None, None, None),  # type: ignore[arg-type]
             report=messages.append,
-            hint=False,
-            pod_may_finish=False,
-            reconnect=True,
             close_on_eof=False,
             monitor=_Monitor(),  # type: ignore[arg-type]
         )
@@ -214,7 +210,6 @@ def test_apply_conflicts_pause_as_the_create_does(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(ConflictError, match=f"after {apply_module.MAX_APPLY_ATTEMPTS} attempts"):
         apply_module._send(
             client,  # type: ignore[arg-type]
-            "ns",
             "web",
             pod,
             document,
