@@ -195,6 +195,29 @@ def test_stop_all_and_stop_by_name(
     assert after.returncode == 0 and "created debugger" in after.stderr
 
 
+def test_a_debugger_named_with_c_is_used_and_attach_says_how(
+    make_pod: MakePod, namespace: str, podscope_env: dict[str, str], kubectl: Kubectl
+) -> None:
+    make_pod("web", command=SLEEPER)
+    assert _debug(podscope_env, namespace, "--", "true").returncode == 0
+    [name] = [d["name"] for d in _debuggers(kubectl, namespace)]
+    # The name `ls` and the session's last line give is enough to get back in.
+    again = _debug(podscope_env, namespace, "-c", name, "--", "sh", "-c", "echo $$; exit 4")
+    assert again.returncode == 4, again.stderr
+    assert f"using debugger {name} (named with -c)" in again.stderr
+    other = _debug(podscope_env, namespace, "-c", name, "--profile", "general", "--", "true")
+    assert other.returncode == 2, other.stderr
+    assert "was made with other options than this command gives" in other.stderr
+    assert "securityContext" in other.stderr
+    # An attach to its holder would wait in silence: refused at once, with the way in.
+    attach = podscope(podscope_env, "attach", "web", "-n", namespace, "-c", name, timeout=30)
+    assert attach.returncode == 2, attach.stderr
+    assert f"open a shell in it with: podscope debug web -n {namespace} -c {name} -it" in (
+        attach.stderr
+    )
+    assert [d["name"] for d in _debuggers(kubectl, namespace)] == [name]
+
+
 @pytest.mark.parametrize(
     ("ttl", "says"),
     [("0", "shorter than a second"), ("-5m", "is negative"), ("soon", "is not a duration")],

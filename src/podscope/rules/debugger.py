@@ -160,15 +160,38 @@ def status_command(name: str) -> list[str]:
     return ["sh", "-c", STATUS_SCRIPT, "podscope-status", f"{name}/"]
 
 
-def debugger_key(container: dict[str, Any]) -> str:
-    """What identifies a debugger's container, whatever its name, command and TTL."""
+def _key_fields(container: dict[str, Any]) -> dict[str, Any]:
+    # What makes two debuggers interchangeable: not the name, command, TTL or streams.
     ignored = {"name", "command", "args", "stdin", "stdinOnce", "tty"}
-    env = [e for e in container.get("env") or [] if e.get("name") != DEBUGGER_ENV]
+    env = [e for e in container.get("env") or [] if e.get("name") not in (DEBUGGER_ENV, HOLDER_ENV)]
     body = {k: v for k, v in container.items() if k not in ignored and k != "env"}
     if env:
         body["env"] = env
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return body
+
+
+def debugger_key(container: dict[str, Any]) -> str:
+    """What identifies a debugger's container, whatever its name, command and TTL."""
+    text = json.dumps(_key_fields(container), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# Fields the API server fills in when a container leaves them out.
+_SERVER_DEFAULTED = frozenset(
+    {"imagePullPolicy", "resources", "terminationMessagePath", "terminationMessagePolicy"}
+)
+
+
+def key_differences(debugger: dict[str, Any], container: dict[str, Any]) -> list[str]:
+    """The fields in which a debugger's spec (as the Pod holds it) and ``container`` (as
+    built for a request) differ, by the rules of ``debugger_key``: why one cannot serve for
+    the other. A field the server filled in counts only when the request gives it."""
+    stored, wanted = _key_fields(debugger), _key_fields(container)
+    return sorted(
+        k
+        for k in set(stored) | set(wanted)
+        if stored.get(k) != wanted.get(k) and (k in wanted or k not in _SERVER_DEFAULTED)
+    )
 
 
 def make_debugger(container: dict[str, Any], ttl_seconds: int, nonce: str) -> dict[str, Any]:

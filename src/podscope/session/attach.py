@@ -15,12 +15,14 @@ from podscope.errors import (
     PodscopeError,
     StreamLostError,
     UnreachableError,
+    UsageError,
     ValidationError,
 )
 from podscope.events import Events
 from podscope.kube.protocol import KubeAPI
 from podscope.kube.queries import LogQuery, StreamQuery
 from podscope.kube.streams import status_failure
+from podscope.rules.debugger import key_of
 from podscope.rules.requests import AttachRequest
 from podscope.rules.results import ResultDict
 from podscope.rules.workloads import parse_pod_ref
@@ -393,6 +395,15 @@ def run_attach(client: KubeAPI, request: AttachRequest, io: SessionIO) -> Attach
             f"container {container} not found in Pod {pod_name} "
             f"(its ephemeral containers: {listed})",
             remedy=f"list them with: podscope ls {pod_name} -n {namespace}",
+        )
+    if key_of(spec) is not None:
+        # Its main process is the holder, which reads nothing and prints nothing: an attach
+        # would wait in silence.
+        raise UsageError(
+            f"container {container} is a podscope debugger: its main process only holds it "
+            "open, so there is nothing to attach to",
+            remedy=f"open a shell in it with: podscope debug {pod_name} -n {namespace} "
+            f"-c {container} -it",
         )
     if stdin and not spec.get("stdin"):
         report(f"container {container} was not created with stdin; attaching read-only")

@@ -26,6 +26,7 @@ from podscope.rules.debugger import (
     NO_HOLDER_EXIT,
     Liveness,
     debugger_key,
+    key_differences,
     key_of,
     make_debugger,
     name_for,
@@ -114,6 +115,34 @@ def find_live(
     key = debugger_key(container)
     found = reusable(pod, key, _states(pod), container["name"] if named else None)
     return next((n for n in found if n not in skip), None)
+
+
+def named_debugger(pod: dict[str, Any], container: dict[str, Any], name: str) -> str | None:
+    """The debugger the user named with ``-c``, when it can serve ``container`` (the
+    request's, built under another name). None when ``name`` is no debugger of the Pod (a
+    new one is made under that name, or the name is refused as taken). Raises UsageError
+    when it has ended or was made with other options: a session there would not be what
+    the command asks for."""
+    spec = container_spec(pod, name)
+    if spec is None or key_of(spec) is None:
+        return None
+    pod_name = _meta(pod)["name"]
+    progress = container_state_of(pod, name)
+    if progress.state == "terminated":
+        raise UsageError(
+            f"debugger {name} in Pod {pod_name} has ended ({progress.describe()}): nothing "
+            "can run in it any more",
+            remedy=f"leave out -c for a new debugger, or name a live one (podscope ls {pod_name})",
+        )
+    if key_of(spec) == debugger_key(container):
+        return name
+    differ = ", ".join(key_differences(spec, container)) or "fields the server filled in"
+    raise UsageError(
+        f"debugger {name} in Pod {pod_name} was made with other options than this command "
+        f"gives (they differ in {differ})",
+        remedy=f"give the options it was made with (podscope ls {pod_name} -o yaml shows "
+        "them), or leave out -c",
+    )
 
 
 def _pick_name(pod: dict[str, Any], key: str, new: bool) -> str:

@@ -25,6 +25,7 @@ from podscope.errors import (
     StartFailedError,
     StreamLostError,
     UnreachableError,
+    UsageError,
     WaitTimeoutError,
 )
 from podscope.events import Events
@@ -53,6 +54,7 @@ from podscope.session.debugger import (
     failed_holder,
     find_live,
     holder_cannot_run,
+    named_debugger,
 )
 from podscope.session.io import SessionIO, StreamStart
 from podscope.session.monitor import SessionMonitor, reread_pod
@@ -388,6 +390,22 @@ def exec_words(spec: DebugSpec, tty: bool, stdin: bool) -> list[str]:
     return words
 
 
+def _named_choice(
+    pod: dict[str, Any], base: DebugSpec, request: DebugRequest, ended: set[str]
+) -> str | None:
+    """The live debugger ``-c`` names, when it can serve the request (see named_debugger)."""
+    assert request.container is not None
+    if request.container in ended:
+        raise UsageError(
+            f"debugger {request.container} in Pod {_names(pod)[1]} has ended (its main "
+            "process is gone)",
+            remedy="leave out -c for a new debugger",
+        )
+    # Built under a free name: the one given is taken by the debugger itself.
+    unnamed = build_ephemeral_container(pod, replace(base, name=None))
+    return named_debugger(pod, unnamed, request.container)
+
+
 def run_exec_debug(
     client: KubeAPI,
     request: DebugRequest,
@@ -412,13 +430,23 @@ def run_exec_debug(
     skip: set[str] = set()
     checked_rbac = False
     for _ in range(3):
-        container = build_ephemeral_container(pod, base)
-        live = None if request.new else find_live(pod, container, named=named, skip=frozenset(skip))
+        container = None
+        live = _named_choice(pod, base, request, skip) if named and not request.new else None
+        why = "named with -c"
+        if live is None:
+            container = build_ephemeral_container(pod, base)
+            live = (
+                None
+                if request.new
+                else find_live(pod, container, named=named, skip=frozenset(skip))
+            )
+            why = "same image, target, profile and user"
         if live is not None:
             name, created = live, False
             confirmed = container_state_of(pod, name).state == "running"
-            report(f"using debugger {name} (same image, target, profile and user)")
+            report(f"using debugger {name} ({why})")
         else:
+            assert container is not None
             failed = failed_holder(pod, debugger_key(container))
             if failed is not None:
                 raise ExecUnavailable(

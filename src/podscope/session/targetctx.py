@@ -130,6 +130,7 @@ def apply_target_access(
         words = [*spec.command, *spec.args]
         command = wrap_command(access.root, words, _container_id(pod, str(spec.target)))
         spec = replace(spec, command=command, args=[])
-    # Built here only to check it (pure): the real build happens in the session.
-    check_non_root_user(pod, build_ephemeral_container(pod, spec))
+    # Built here only to check it (pure): the real build happens in the session. Under a
+    # free name, since the name given may be a debugger's that the session will reuse.
+    check_non_root_user(pod, build_ephemeral_container(pod, replace(spec, name=None)))
     return spec

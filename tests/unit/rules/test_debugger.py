@@ -204,3 +204,23 @@ def test_status_output_is_read_as_live_or_idle_with_time_left() -> None:
     assert d.parse_status_output("idle -\n") == d.Liveness("idle", None)
     assert d.parse_status_output("idle 125").describe() == "idle, expires in 2m5s"
     assert d.parse_status_output("garbage").state == "running"
+
+
+def test_key_differences_name_what_keeps_a_debugger_from_serving() -> None:
+    container: dict[str, Any] = {
+        "name": "debugger-a",
+        "image": "busybox:1",
+        "targetContainerName": "app",
+        "env": [{"name": "A", "value": "1"}],
+    }
+    made = d.make_debugger(container, 900, "n0nce")
+    # The name, holder command, TTL and podscope's own env entries do not count.
+    assert d.key_differences(made, {**container, "name": "other", "tty": True}) == []
+    assert d.key_differences(made, {**container, "image": "busybox:2"}) == ["image"]
+    changed = {**container, "env": [], "securityContext": {"runAsUser": 0}}
+    assert d.key_differences(made, changed) == ["env", "securityContext"]
+    assert d.debugger_key({**container, "name": "x"}) == d.debugger_key(container)
+    # What the API server filled in is no difference unless the request gives it.
+    stored = {**made, "terminationMessagePolicy": "File", "resources": {}}
+    assert d.key_differences(stored, container) == []
+    assert d.key_differences(stored, {**container, "resources": {"limits": {}}}) == ["resources"]

@@ -444,6 +444,52 @@ def test_a_named_debugger_whose_name_is_taken_is_refused_before_the_write(
     assert "patch_ephemeral_containers" not in fake.methods()
 
 
+def test_a_debugger_named_with_c_is_used(fake: FakeKube, messages: Messages) -> None:
+    runtime = Runtime(fake)
+    name = _debug(fake, messages).container
+    messages.clear()
+    again = _debug(fake, messages, container=name, command=("id",))
+    assert (again.container, again.created) == (name, False)
+    assert f"using debugger {name} (named with -c)" in messages
+    assert len(_debuggers(fake)) == 1
+    assert runtime.sessions[-1] == ("web", name, ["id"], b"")
+
+
+def test_a_debugger_named_with_c_made_with_other_options_is_refused(
+    fake: FakeKube, messages: Messages
+) -> None:
+    from podscope.errors import UsageError
+
+    Runtime(fake)
+    name = _debug(fake, messages).container
+    with pytest.raises(UsageError) as info:
+        run_debug(
+            fake,
+            DebugRequest(pod="web", image="busybox:2", command=("ps",), container=name),
+            session_io(messages),
+        )
+    assert info.value.message == (
+        f"debugger {name} in Pod web was made with other options than this command gives "
+        "(they differ in image)"
+    )
+    assert "podscope ls web -o yaml" in str(info.value.remedy)
+    assert len(_debuggers(fake)) == 1
+
+
+def test_a_debugger_named_with_c_that_has_ended_is_refused(
+    fake: FakeKube, messages: Messages
+) -> None:
+    from podscope.errors import UsageError
+
+    runtime = Runtime(fake)
+    name = _debug(fake, messages).container
+    runtime.end("web", name, report=True)
+    with pytest.raises(UsageError, match=f"debugger {name} in Pod web has ended"):
+        _debug(fake, messages, container=name)
+    runtime.end("web", name)
+    assert len(_debuggers(fake)) == 1
+
+
 def test_a_named_debugger_whose_name_is_taken_meanwhile_is_refused(
     fake: FakeKube, messages: Messages
 ) -> None:
@@ -614,3 +660,24 @@ def test_a_pull_refused_by_the_registry_is_read_from_the_kubelets_event(
         run_debug(fake, request, session_io(messages))
     assert "401 Unauthorized" in info.value.message
     assert info.value.registry == "registry.podscope.test"
+
+
+def test_attach_to_a_debugger_says_how_to_get_a_shell_in_it(
+    fake: FakeKube, messages: Messages
+) -> None:
+    from podscope.errors import UsageError
+    from podscope.rules.requests import AttachRequest
+    from podscope.session.attach import run_attach
+
+    Runtime(fake)
+    name = _debug(fake, messages).container
+    with pytest.raises(UsageError) as info:
+        run_attach(fake, AttachRequest(pod="web", container=name), session_io(messages))
+    assert info.value.message == (
+        f"container {name} is a podscope debugger: its main process only holds it open, so "
+        "there is nothing to attach to"
+    )
+    assert (
+        info.value.remedy == f"open a shell in it with: podscope debug web -n default -c {name} -it"
+    )
+    assert "attach" not in fake.methods()
