@@ -218,6 +218,30 @@ def test_a_debugger_named_with_c_is_used_and_attach_says_how(
     assert [d["name"] for d in _debuggers(kubectl, namespace)] == [name]
 
 
+def test_a_target_that_is_down_is_refused_before_the_write(
+    make_pod: MakePod, namespace: str, podscope_env: dict[str, str], kubectl: Kubectl
+) -> None:
+    make_pod("web", command=["sh", "-c", "exit 3"], wait=False)
+    deadline = time.monotonic() + 60
+    while True:
+        [status] = kubectl.pod(namespace, "web")["status"].get("containerStatuses") or [{}]
+        if status.get("restartCount", 0) >= 2 and "waiting" in status.get("state", {}):
+            break  # in a back-off of 20 s or more: down for the whole test
+        assert time.monotonic() < deadline, status
+        time.sleep(0.5)
+    for model in ((), ("--attach-mode",)):
+        result = _debug(podscope_env, namespace, *model, "--", "true")
+        assert result.returncode == 8, result.stderr
+        [error] = [line for line in result.stderr.splitlines() if "error:" in line]
+        assert error.startswith("podscope: error: target container web of Pod web is not running")
+        assert "CrashLoopBackOff" in error and "last exit code 3" in error
+        assert "--target ''" in result.stderr and "--copy-to web-debug" in result.stderr
+    assert ephemeral(kubectl.pod(namespace, "web")) == []
+    # Without joining its processes the debugger starts: the Pod's network and volumes.
+    alone = _debug(podscope_env, namespace, "--target", "", "--", "true")
+    assert alone.returncode == 0, alone.stderr
+
+
 @pytest.mark.parametrize(
     ("ttl", "says"),
     [("0", "shorter than a second"), ("-5m", "is negative"), ("soon", "is not a duration")],

@@ -8,7 +8,7 @@ from typing import Any
 from podscope.checks.findings import Finding, fail, ok, warn
 from podscope.errors import NotFoundError, PodStateError, ValidationError
 from podscope.rules.output import summarize
-from podscope.rules.target import choose_target
+from podscope.rules.target import choose_target, target_down, target_down_remedy
 from podscope.rules.validate import MIRROR_ANNOTATION, check_pod_can_debug
 
 
@@ -83,14 +83,14 @@ def check_target(pod: Mapping[str, Any], requested: str | None) -> tuple[Finding
         return fail("target", exc.message, "pick one of the Pod's containers with --target"), None
     if target is None:
         return ok("target", f"no target container: {reason}"), None
-    state = container_states(pod).get(target)
-    if state is not None and state != "running":
+    down = target_down(dict(pod), target)
+    if down is not None:
         return (
-            warn(
+            fail(
                 "target",
-                f"{target} ({reason}) is {state}: its processes may not be there to inspect",
-                f"debug a copy with another command: podscope debug {_name(pod)} --copy-to NEW "
-                f"--container {target} -- sh",
+                f"{target} ({reason}) is not running ({down}): a debugger that joins its "
+                "processes cannot start until it runs again",
+                target_down_remedy(_name(pod), target),
             ),
             target,
         )

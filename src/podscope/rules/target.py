@@ -73,3 +73,57 @@ def choose_target(pod: dict[str, Any], requested: str | None) -> tuple[str | Non
     raise NotFoundError(
         f"container {quote(requested, 63)} not found in Pod {quote(pod_name(pod), 253)}; {valid}"
     )
+
+
+def _status_of(pod: dict[str, Any], name: str) -> dict[str, Any] | None:
+    status = pod.get("status") or {}
+    for key in ("containerStatuses", "initContainerStatuses"):
+        for item in status.get(key) or []:
+            if isinstance(item, dict) and item.get("name") == name:
+                return item
+    return None
+
+
+def target_down(pod: dict[str, Any], target: str | None) -> str | None:
+    """Why container ``target`` is not running now (``waiting: CrashLoopBackOff, 3
+    restarts, last exit code 3``), or None when it runs, or when nothing is reported yet."""
+    item = _status_of(pod, target) if target else None
+    state = (item or {}).get("state") or {}
+    if not state or "running" in state:
+        return None
+    kind = "waiting" if "waiting" in state else "terminated"
+    detail = state.get(kind) or {}
+    words = [f"{kind}: {detail.get('reason') or 'no reason given'}"]
+    restarts = int((item or {}).get("restartCount") or 0)
+    if restarts:
+        words.append(f"{restarts} restart{'s' if restarts != 1 else ''}")
+    last = ((item or {}).get("lastState") or {}).get("terminated") or detail
+    if last.get("exitCode") is not None:
+        words.append(f"last exit code {last['exitCode']}")
+    return ", ".join(words)
+
+
+def check_target_running(pod: dict[str, Any], target: str | None) -> None:
+    """Refuse to add a container that targets one that is down: the runtime joins the
+    target's process namespace when it starts the container, and cannot while the target
+    is not running (CreateContainerError), and the failed container would stay in the Pod."""
+    why = target_down(pod, target)
+    if why is None:
+        return
+    from podscope.errors import PodStateError
+
+    name = pod_name(pod)
+    raise PodStateError(
+        f"target container {target} of Pod {name} is not running ({why}): a debugger that "
+        "joins its processes cannot start until it runs again",
+        remedy=target_down_remedy(name, str(target)),
+    )
+
+
+def target_down_remedy(pod: str, target: str) -> str:
+    """What can work while the target container is down."""
+    return (
+        f"retry while it runs, leave its processes out with --target '', or debug a copy in "
+        f"which it stays up: podscope debug {pod} --copy-to {pod}-debug --command-override "
+        f"{target} -- sleep 1d, then podscope debug {pod}-debug"
+    )

@@ -40,6 +40,7 @@ from podscope.rules.legacy import add_body
 from podscope.rules.names import generate_name
 from podscope.rules.requests import StopRequest
 from podscope.rules.results import ResultDict
+from podscope.rules.target import check_target_running
 from podscope.session.container_state import START_FAILURES, container_spec, container_state_of
 from podscope.session.io import SessionIO
 from podscope.session.pod_write import RaceLost, gave_up, pod_after, send_write
@@ -163,6 +164,7 @@ def create_debugger(
 ) -> Placement:
     """Add a debugger made of ``container``. Its name is the key's (so that concurrent
     creators meet on it), random with ``new``, or the user's with ``named``."""
+    check_target_running(pod, container.get("targetContainerName"))
     key = debugger_key(container)
     pod_name = _meta(pod)["name"]
     import secrets

@@ -25,7 +25,7 @@ from podscope.rules.legacy import add_body
 from podscope.rules.profiles import describe_grants
 from podscope.rules.requests import DebugRequest
 from podscope.rules.results import ResultDict
-from podscope.rules.target import choose_target
+from podscope.rules.target import check_target_running, choose_target
 from podscope.rules.validate import check_pod_can_debug
 from podscope.session.attach import StreamMode, resolve_pod, stream_container
 from podscope.session.container_state import (
@@ -285,6 +285,7 @@ def _run_debug(client: KubeAPI, options: DebugRequest, io: SessionIO, phase: _Ph
         name, created = reused, False
     else:
         container = build_ephemeral_container(pod, spec)
+        check_target_running(pod, spec.target)
         grants = describe_grants(spec.profile)
         if grants:
             # Elevated access is never silent: say what it hands out before asking for it.

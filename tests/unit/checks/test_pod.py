@@ -83,12 +83,14 @@ def test_target_choice() -> None:
     assert (found.result, target) == ("ok", None)
 
 
-def test_target_not_running_warns() -> None:
+def test_a_target_that_is_down_fails() -> None:
+    # The runtime cannot join a stopped container's processes: a new debugger never starts.
     crashing = pod(statuses={"app": {"waiting": {"reason": "CrashLoopBackOff"}}})
     found, target = check_target(crashing, None)
     assert target == "app"
-    assert found.result == "warn"
-    assert "CrashLoopBackOff" in found.evidence
+    assert found.result == "fail"
+    assert "not running (waiting: CrashLoopBackOff)" in found.evidence
+    assert "--target ''" in str(found.remedy)
 
 
 def test_process_namespace() -> None:

@@ -6,7 +6,12 @@ from typing import Any
 import pytest
 
 from podscope.errors import NotFoundError, ValidationError
-from podscope.rules.target import DEFAULT_CONTAINER_ANNOTATION, choose_target
+from podscope.rules.target import (
+    DEFAULT_CONTAINER_ANNOTATION,
+    check_target_running,
+    choose_target,
+    target_down,
+)
 
 PodFactory = Callable[..., dict[str, Any]]
 
@@ -84,3 +89,52 @@ def test_malformed_pod_does_not_crash() -> None:
     assert choose_target({"spec": "nonsense"}, None)[0] is None
     with pytest.raises(NotFoundError):
         choose_target({}, "x")
+
+
+def _with_status(state: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "metadata": {"name": "web"},
+        "spec": {"containers": [{"name": "app"}]},
+        "status": {"containerStatuses": [{"name": "app", "state": state, **extra}]},
+    }
+
+
+@pytest.mark.parametrize(
+    ("state", "extra", "why"),
+    [
+        ({"running": {}}, {}, None),
+        ({}, {}, None),  # nothing reported yet: the kubelet decides
+        (
+            {"waiting": {"reason": "CrashLoopBackOff"}},
+            {"restartCount": 3, "lastState": {"terminated": {"exitCode": 3}}},
+            "waiting: CrashLoopBackOff, 3 restarts, last exit code 3",
+        ),
+        (
+            {"terminated": {"reason": "Completed", "exitCode": 0}},
+            {"restartCount": 1},
+            "terminated: Completed, 1 restart, last exit code 0",
+        ),
+        ({"waiting": {}}, {}, "waiting: no reason given"),
+    ],
+)
+def test_target_down(state: dict[str, Any], extra: dict[str, Any], why: str | None) -> None:
+    assert target_down(_with_status(state, **extra), "app") == why
+
+
+def test_a_target_that_is_down_is_refused_with_the_ways_forward() -> None:
+    from podscope.errors import ExitCode, PodStateError
+
+    pod = _with_status({"waiting": {"reason": "CrashLoopBackOff"}}, restartCount=2)
+    check_target_running(pod, None)  # no target: nothing to join
+    check_target_running(pod, "sidecar")  # no status for it
+    with pytest.raises(PodStateError) as info:
+        check_target_running(pod, "app")
+    assert info.value.exit_code == ExitCode.POD_STATE
+    assert info.value.message == (
+        "target container app of Pod web is not running (waiting: CrashLoopBackOff, 2 "
+        "restarts): a debugger that joins its processes cannot start until it runs again"
+    )
+    assert "--target ''" in str(info.value.remedy)
+    assert "podscope debug web --copy-to web-debug --command-override app -- sleep 1d" in str(
+        info.value.remedy
+    )

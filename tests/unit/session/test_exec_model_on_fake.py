@@ -681,3 +681,20 @@ def test_attach_to_a_debugger_says_how_to_get_a_shell_in_it(
         info.value.remedy == f"open a shell in it with: podscope debug web -n default -c {name} -it"
     )
     assert "attach" not in fake.methods()
+
+
+def test_a_target_that_is_down_gets_no_new_debugger_but_a_live_one_serves(
+    fake: FakeKube, messages: Messages
+) -> None:
+    from podscope.errors import PodStateError
+
+    Runtime(fake)
+    live = _debug(fake, messages).container
+    fake.kubelet.waiting("web", "app", "CrashLoopBackOff")
+    # A live debugger keeps working while the target is down (a shared PID namespace).
+    assert _debug(fake, messages).container == live
+    writes = fake.methods().count("patch_ephemeral_containers")
+    for fields in ({"new": True}, {"attach_mode": True}):
+        with pytest.raises(PodStateError, match="target container app of Pod web is not running"):
+            _debug(fake, messages, **fields)
+    assert fake.methods().count("patch_ephemeral_containers") == writes
