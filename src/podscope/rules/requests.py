@@ -149,6 +149,13 @@ class ContainerRequest(RequestValue):
             raise UsageError("-t/--tty needs -i/--stdin")
         if self.arguments_only and not self.command:
             raise UsageError("--arguments-only needs arguments after --")
+        if self.command and not self.arguments_only and not self.command[0].strip():
+            # The runtime would fail to run it only after the container is added.
+            raise ValidationError(
+                "the command after -- is empty: its first word names no program",
+                field="command",
+                remedy="give a program after --, e.g. -- ps, or leave out -- and the command",
+            )
         _check_namespace(self.namespace)
         if self.image is not None:
             from podscope.rules.images import check_image_reference

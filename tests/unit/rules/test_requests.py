@@ -50,6 +50,12 @@ def refused(request: Any) -> PodscopeError:
             "--chroot cannot be combined with --arguments-only",
         ),
         (DebugRequest(pod="web", arguments_only=True), ExitCode.USAGE, "needs arguments"),
+        (DebugRequest(pod="web", command=("",)), ExitCode.INVALID, "the command after -- is"),
+        (
+            PodCopyRequest(pod="web", copy_to="x", command=(" ", "a")),
+            ExitCode.INVALID,
+            "the command after -- is empty",
+        ),
         (
             DebugRequest(pod="web", user="1000", as_target_user=True),
             ExitCode.USAGE,
