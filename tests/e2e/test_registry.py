@@ -323,3 +323,24 @@ def test_the_attach_model_refuses_a_private_image_at_the_kubelets_event(
     # sync, 10-15 s later), ended the wait.
     assert status["state"].get("waiting", {}).get("reason") == "ContainerCreating", status
     assert "waiting (ErrImagePull)" not in result.stderr
+
+
+@pytest.mark.parametrize("model", [(), ("--attach-mode",)])
+def test_an_image_absent_under_pull_policy_never_fails_at_the_kubelets_event(
+    make_pod: Callable[..., dict[str, Any]],
+    namespace: str,
+    podscope_env: dict[str, str],
+    kubectl: Kubectl,
+    model: tuple[str, ...],
+) -> None:
+    make_pod("web", APP_IMAGE)
+    absent = "docker.io/library/alpine:0.0-absent"
+    args = ["debug", "web", "-n", namespace, *model, "--image", absent]
+    result = podscope(podscope_env, *args, "--image-pull-policy", "Never", "--", "true")
+    [status] = kubectl.pod(namespace, "web")["status"]["ephemeralContainerStatuses"]
+    assert result.returncode == 11, result.stderr
+    [error] = [line for line in result.stderr.splitlines() if line.startswith("podscope: error:")]
+    assert f'ErrImageNeverPull: Container image "{absent}" is not present' in error
+    assert "--image-pull-policy is Never" in result.stderr
+    # The Event ended the wait; the status says it only at the kubelet's next sync.
+    assert status["state"].get("waiting", {}).get("reason") == "ContainerCreating", status

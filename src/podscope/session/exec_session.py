@@ -60,9 +60,9 @@ from podscope.session.io import SessionIO, StreamStart
 from podscope.session.monitor import SessionMonitor, reread_pod
 from podscope.session.wait import (
     WatchHooks,
-    pull_refusal,
     refuse_if_kubelet_gate_off,
     report_pull_time,
+    start_failure,
     watch_container,
 )
 from podscope.terminal.pump import pump
@@ -145,7 +145,7 @@ class _StartWatch:
             if self.failure is not None:
                 return
             try:
-                refused = pull_refusal(client, pod, name)
+                refused = start_failure(client, pod, name)
             except Exception:  # noqa: BLE001
                 return  # no `list events`, or a bug: the Pod watch still reports it, later
             if refused is not None:

@@ -10,7 +10,6 @@ from typing import Any
 from podscope.errors import (
     ForbiddenError,
     PodscopeError,
-    PullRefusedError,
     UnreachableError,
     UnsupportedError,
     WaitTimeoutError,
@@ -22,7 +21,6 @@ from podscope.session.container_state import (
     check_pod_alive,
     check_started,
     container_state_of,
-    pull_refused,
 )
 
 
@@ -115,7 +113,7 @@ def wait_until_started(
         name,
         timeout,
         started,
-        WatchHooks(report_waiting(name, report), report, refused_pull_check(client, pod, name)),
+        WatchHooks(report_waiting(name, report), report, start_failure_check(client, pod, name)),
         pod_may_finish=pod_may_finish,
     )
     if not reached:
@@ -207,8 +205,8 @@ def wait_until_terminated(
     return pod, progress
 
 
-def refused_pull_check(client: KubeAPI, pod: dict[str, Any], name: str) -> Callable[[], None]:
-    """A watch's ``poll`` that raises the refused pull of container ``name`` as soon as the
+def start_failure_check(client: KubeAPI, pod: dict[str, Any], name: str) -> Callable[[], None]:
+    """A watch's ``poll`` that raises why container ``name`` cannot start as soon as the
     kubelet's Event tells it; it stops asking once the Events cannot be read."""
     asking = True
 
@@ -217,49 +215,82 @@ def refused_pull_check(client: KubeAPI, pod: dict[str, Any], name: str) -> Calla
         if not asking:
             return
         try:
-            refused = pull_refusal(client, pod, name)
+            failure = start_failure(client, pod, name)
         except ForbiddenError:
             asking = False
             return
-        if refused is not None:
-            raise refused
+        if failure is not None:
+            raise failure
 
     return check
 
 
-def pull_refusal(client: KubeAPI, pod: dict[str, Any], name: str) -> PullRefusedError | None:
-    """A refused pull of container ``name``'s image, from the kubelet's ``Failed`` Event.
+_PULL_FAILED = 'Failed to pull image "'
+_BACK_OFF = 'Back-off pulling image "'
 
-    The kubelet posts the Event the moment the pull fails, but writes the ``ErrImagePull``
-    status only at its next sync of the Pod (up to ``syncFrequency`` later, 10-15 s here):
-    reading the Event says it seconds sooner. Without ``list events`` (ForbiddenError, raised
-    so that the caller stops asking) the Pod's status tells, later.
+
+def _quoted_image(message: str, prefix: str) -> str:
+    return message[len(prefix) :].split('"', 1)[0]
+
+
+def _waiting_from_events(
+    mine: list[dict[str, Any]], pods: list[dict[str, Any]]
+) -> tuple[str, str] | None:
+    """The status the kubelet will write for a container, ``(reason, message)``, from the
+    Events it posted for it (``mine``) and for the Pod's other containers (``pods``)."""
+    for event in mine:
+        reason, message = event.get("reason"), str(event.get("message") or "")
+        if reason == "Failed" and message.startswith(_PULL_FAILED):
+            # 'Failed to pull image "IMAGE": <the runtime's error>'
+            return "ErrImagePull", message.split('": ', 1)[-1]
+        if reason == "ErrImageNeverPull":
+            return "ErrImageNeverPull", message
+        if reason == "BackOff" and message.startswith(_BACK_OFF):
+            # An earlier container of this Pod failed to pull the same image: the kubelet
+            # backs off without trying, and the reason is in that container's Event.
+            image = _quoted_image(message, _BACK_OFF)
+            for other in pods:
+                words = str(other.get("message") or "")
+                if words.startswith(_PULL_FAILED) and _quoted_image(words, _PULL_FAILED) == image:
+                    cause = words.split('": ', 1)[-1]
+                    return "ImagePullBackOff", f"{message}: {cause}"
+            return "ImagePullBackOff", message
+    return None
+
+
+def start_failure(client: KubeAPI, pod: dict[str, Any], name: str) -> PodscopeError | None:
+    """Why ephemeral container ``name`` cannot start (a failed or refused pull, an image
+    absent under pull policy Never), from the kubelet's Events; None when they say nothing.
+
+    The kubelet posts the Event the moment the pull fails, but writes the status (such as
+    ``ErrImagePull``) only at its next sync of the Pod (up to ``syncFrequency`` later, 10-15 s
+    here): reading the Event says it seconds sooner, in the words the status would have.
+    Without ``list events`` (ForbiddenError, raised so that the caller stops asking) the
+    Pod's status tells, later.
     """
-    from podscope.rules.pullsecrets import auth_refused  # only while a debugger starts
-
     meta = _meta(pod)
     namespace = str(meta.get("namespace") or client.namespace)
-    selector = (
-        f"involvedObject.uid={meta.get('uid')},reason=Failed,"
-        f"involvedObject.fieldPath=spec.ephemeralContainers{{{name}}}"
-    )
     try:
-        events = client.list_events(namespace, selector)
+        events = client.list_events(namespace, f"involvedObject.uid={meta.get('uid')}")
     except ForbiddenError:
         raise
     except PodscopeError:
         return None
-    for event in events:
-        message = str(event.get("message") or "")
-        # 'Failed to pull image "IMAGE": <the runtime's error>'
-        if not message.startswith("Failed to pull image") or not auth_refused(message):
-            continue
-        image = message.split('"', 2)[1] if message.count('"') >= 2 else ""
-        for container in (pod.get("spec") or {}).get("ephemeralContainers") or []:
-            if container.get("name") == name:
-                image = str(container.get("image") or image)
-        words = message.split(": ", 1)[-1]
-        return pull_refused(str(meta.get("name")), name, f"ErrImagePull: {words}", image, pod)
+    path = f"spec.ephemeralContainers{{{name}}}"
+    mine = [e for e in events if (e.get("involvedObject") or {}).get("fieldPath") == path]
+    waiting = _waiting_from_events(mine, events)
+    if waiting is None:
+        return None
+    image = ""
+    for container in (pod.get("spec") or {}).get("ephemeralContainers") or []:
+        if container.get("name") == name:
+            image = str(container.get("image") or "")
+    reason, message = waiting
+    progress = ContainerState("waiting", reason, message, status={"image": image})
+    try:
+        check_started(str(meta.get("name")), name, progress, pod)
+    except PodscopeError as exc:
+        return exc
     return None
 
 

@@ -1,4 +1,4 @@
-"""A refused pull read from the kubelet's Event, before the Pod's status says it."""
+"""Why a container cannot start, read from the kubelet's Events before the Pod's status says it."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from podscope.cli.progress import EventPrinter
-from podscope.errors import ExitCode, ForbiddenError
+from podscope.errors import ExitCode, ForbiddenError, PullRefusedError, StartFailedError
 from podscope.events import Event, EventLog, Events
-from podscope.session.wait import _go_duration, pull_refusal, report_pull_time
+from podscope.session.wait import _go_duration, report_pull_time, start_failure
 from tests.unit.fakekube import FakeKube, Http
 
 IMAGE = "registry.podscope.test/debug/busybox:latest"
@@ -31,10 +31,12 @@ def _pod() -> dict[str, Any]:
     }
 
 
-def _event(message: str, container: str = "dbg", uid: str = "u-1") -> dict[str, Any]:
+def _event(
+    message: str, container: str = "dbg", uid: str = "u-1", reason: str = "Failed"
+) -> dict[str, Any]:
     return {
         "metadata": {"namespace": "ns"},
-        "reason": "Failed",
+        "reason": reason,
         "message": message,
         "involvedObject": {"uid": uid, "fieldPath": f"spec.ephemeralContainers{{{container}}}"},
     }
@@ -43,22 +45,51 @@ def _event(message: str, container: str = "dbg", uid: str = "u-1") -> dict[str, 
 def test_a_failed_event_with_401_is_a_refusal() -> None:
     kube = FakeKube()
     kube.core_events.append(_event(REFUSED))
-    refused = pull_refusal(kube, _pod(), "dbg")
-    assert refused is not None and refused.exit_code == ExitCode.START_FAILED
+    refused = start_failure(kube, _pod(), "dbg")
+    assert isinstance(refused, PullRefusedError) and refused.exit_code == ExitCode.START_FAILED
     assert "ErrImagePull" in refused.message and "401 Unauthorized" in refused.message
     assert refused.registry == "registry.podscope.test"
     assert refused.remedy and "--pull-secret" in refused.remedy
 
 
-def test_other_containers_pods_and_failures_are_not() -> None:
+def test_other_failed_pulls_and_an_image_absent_under_never_fail_as_the_status_would() -> None:
+    kube = FakeKube()
+    kube.core_events.append(_event('Failed to pull image "x:1": dial tcp: lookup x: no such host'))
+    failed = start_failure(kube, _pod(), "dbg")
+    assert type(failed) is StartFailedError
+    assert failed.message == (
+        "container dbg in Pod web cannot start: ErrImagePull: dial tcp: lookup x: no such host"
+    )
+    never = 'Container image "x:1" is not present with pull policy of Never'
+    kube.core_events[:] = [_event(never, reason="ErrImageNeverPull")]
+    failed = start_failure(kube, _pod(), "dbg")
+    assert failed is not None and failed.message.endswith(f"ErrImageNeverPull: {never}")
+    assert "--image-pull-policy is Never" in str(failed.remedy)
+
+
+def test_a_back_off_takes_the_reason_of_the_pods_earlier_failed_pull() -> None:
+    # A second container with the same image: the kubelet backs off without pulling, and
+    # only the first container's Event says why.
+    kube = FakeKube()
+    kube.core_events += [
+        _event(REFUSED, container="earlier"),
+        _event(f'Back-off pulling image "{IMAGE}"', reason="BackOff"),
+    ]
+    refused = start_failure(kube, _pod(), "dbg")
+    assert isinstance(refused, PullRefusedError)
+    assert f'ImagePullBackOff: Back-off pulling image "{IMAGE}": failed to pull' in refused.message
+    assert "401 Unauthorized" in refused.message
+
+
+def test_other_containers_pods_and_events_are_not() -> None:
     kube = FakeKube()
     kube.core_events += [
         _event(REFUSED, container="other"),
         _event(REFUSED, uid="u-2"),
-        _event('Failed to pull image "x": dial tcp: lookup x: no such host'),
         _event("Error: ErrImagePull"),
+        _event(f'Pulling image "{IMAGE}"', reason="Pulling"),
     ]
-    assert pull_refusal(kube, _pod(), "dbg") is None
+    assert start_failure(kube, _pod(), "dbg") is None
 
 
 def test_without_list_events_it_says_so_and_other_errors_say_nothing() -> None:
@@ -66,8 +97,8 @@ def test_without_list_events_it_says_so_and_other_errors_say_nothing() -> None:
     kube.core_events.append(_event(REFUSED))
     kube.fail("list_events", Http(403, "events is forbidden", "Forbidden"), Http(500, "oops"))
     with pytest.raises(ForbiddenError):
-        pull_refusal(kube, _pod(), "dbg")  # the poller stops asking
-    assert pull_refusal(kube, _pod(), "dbg") is None
+        start_failure(kube, _pod(), "dbg")  # the poller stops asking
+    assert start_failure(kube, _pod(), "dbg") is None
 
 
 def _pulled(message: str) -> dict[str, Any]:
