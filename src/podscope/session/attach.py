@@ -43,6 +43,12 @@ from podscope.session.monitor import (
 from podscope.session.wait import wait_until_started, wait_until_terminated, watch_container
 from podscope.terminal.pump import LocalIO, pump
 
+# containerd's CRI attach starts copying stdin into the container before it adds the
+# attach's stdout and stderr to the container's output (ContainerIO.Attach): piped input
+# sent at once can make the container print before the attach listens, and that output
+# reaches only the log. Seen once under load in the suite. A terminal session is typed.
+ATTACH_INPUT_HOLD = 0.25
+
 # After the stream ends the kubelet needs a moment (its next relist) to report the exit.
 EXIT_REPORT_TIMEOUT = 30.0
 # Pauses before each re-attach attempt after a dropped connection (about 15 s in all).
@@ -252,6 +258,7 @@ def _attached_session(
             tty=tty,
             quiet_hint=PROMPT_HINT if mode.hint and stdin and not retry.failures else None,
             close_stdin_on_eof=close_on_eof,
+            hold_input=0.0 if tty else ATTACH_INPUT_HOLD,
         )
         if monitor.gone is not None:
             raise monitor.gone

@@ -152,6 +152,7 @@ def pump(
     tty: bool,
     quiet_hint: str | None = None,
     close_stdin_on_eof: bool = True,
+    hold_input: float = 0.0,
 ) -> PumpResult:
     """Run the session until the remote side ends it. Always restores the terminal.
 
@@ -159,7 +160,8 @@ def pump(
     on every change, and a redraw is nudged once attached. ``quiet_hint`` is written to stderr
     once if a TTY session shows nothing for a while (kubectl's "press Enter" moment).
     ``close_stdin_on_eof`` passes local EOF on (v5); without it, output keeps flowing until
-    the remote side ends.
+    the remote side ends. ``hold_input``: seconds to keep local input back at the start (see
+    ``ATTACH_INPUT_HOLD``).
     """
     result = PumpResult()
     end = _EndSignal()
@@ -185,6 +187,8 @@ def pump(
         if tty and quiet_hint:
             # In raw mode the terminal no longer turns "\n" into "\r\n".
             hint = (quiet_hint + ("\r\n" if raw else "\n")).encode()
+        if hold_input > 0 and io.stdin is not None:
+            select.select([end.fd], [], [], hold_input)  # ends early if the stream does
         _copy_input(stream, io, result, end.fd, resize, hint, close_stdin_on_eof)
     return result
 

@@ -79,6 +79,31 @@ def test_pump_without_stdin_ends_with_the_stream() -> None:
     assert out.getvalue() == b"x"
 
 
+class _ShortStream(FakeStream):
+    """Ends half a second after its output unless stdin is closed first."""
+
+    def read_frame(self) -> tuple[int, bytes] | None:
+        if self.frames:
+            return self.frames.pop(0)
+        self.eof.wait(0.5)
+        return None
+
+
+def test_held_input_is_not_sent_to_a_stream_that_ends_meanwhile() -> None:
+    # The hold is a wait for the remote side to listen; a stream that ends in it gets none.
+    read_fd, write_fd = os.pipe()
+    os.write(write_fd, b"echo hi\n")
+    os.close(write_fd)
+    stream = _ShortStream([(1, b"bye\n")])
+    out = io.BytesIO()
+    try:
+        result = pump(stream, LocalIO(read_fd, out, io.BytesIO()), tty=False, hold_input=60)
+    finally:
+        os.close(read_fd)
+    assert out.getvalue() == b"bye\n"
+    assert bytes(stream.stdin) == b"" and not result.stdin_closed
+
+
 @contextmanager
 def pty_pair(cols: int = 100, rows: int = 30) -> Iterator[tuple[int, int]]:
     import fcntl
