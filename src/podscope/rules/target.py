@@ -87,17 +87,17 @@ def _status_of(pod: dict[str, Any], name: str) -> dict[str, Any] | None:
 def target_down(pod: dict[str, Any], target: str | None) -> str | None:
     """Why container ``target`` is not running now (``waiting: CrashLoopBackOff, 3
     restarts, last exit code 3``), or None when it runs, or when nothing is reported yet."""
-    item = _status_of(pod, target) if target else None
-    state = (item or {}).get("state") or {}
+    item = (_status_of(pod, target) if target else None) or {}
+    state = item.get("state") or {}
     if not state or "running" in state:
         return None
     kind = "waiting" if "waiting" in state else "terminated"
     detail = state.get(kind) or {}
     words = [f"{kind}: {detail.get('reason') or 'no reason given'}"]
-    restarts = int((item or {}).get("restartCount") or 0)
+    restarts = int(item.get("restartCount") or 0)
     if restarts:
         words.append(f"{restarts} restart{'s' if restarts != 1 else ''}")
-    last = ((item or {}).get("lastState") or {}).get("terminated") or detail
+    last = (item.get("lastState") or {}).get("terminated") or detail
     if last.get("exitCode") is not None:
         words.append(f"last exit code {last['exitCode']}")
     return ", ".join(words)

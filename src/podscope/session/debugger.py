@@ -333,18 +333,16 @@ def run_stop(client: KubeAPI, request: StopRequest, io: SessionIO) -> StopResult
         report(f"Pod {request.pod} has no running debugger: nothing to stop")
         return result
     for name in names:
-        if container_state_of(pod, name).state == "terminated":
+        seen = container_state_of(pod, name)
+        if seen.state == "terminated":
             result.already_ended.append(name)
-            report(
-                f"debugger {name} had already ended ({container_state_of(pod, name).describe()})"
-            )
+            report(f"debugger {name} had already ended ({seen.describe()})")
             continue
         try:
             _, code, status = run_quiet(client, namespace, request.pod, name, stop_command(name))
         except PodscopeError:
             raise
         if code == NO_HOLDER_EXIT or (status or {}).get("code") == 500:
-            seen = container_state_of(pod, name)
             if code != NO_HOLDER_EXIT and seen.state in ("waiting", "absent"):
                 # No process yet, so nothing to end; a later retry of the kubelet may still
                 # start it, and then its holder ends it after the TTL like any idle debugger.

@@ -62,7 +62,7 @@ from podscope.session.wait import (
     WatchHooks,
     refuse_if_kubelet_gate_off,
     report_pull_time,
-    start_failure,
+    start_failure_check,
     watch_container,
 )
 from podscope.terminal.pump import pump
@@ -141,16 +141,17 @@ class _StartWatch:
     def _events(self) -> None:
         # The Pod's status says a pull failed only at the kubelet's next sync; its Event now.
         client, pod, name, _, _ = self._args
+        check = start_failure_check(client, pod, name)
         while not self._stop.wait(PULL_EVENT_POLL):
             if self.failure is not None:
                 return
             try:
-                refused = start_failure(client, pod, name)
-            except Exception:  # noqa: BLE001
-                return  # no `list events`, or a bug: the Pod watch still reports it, later
-            if refused is not None:
-                self.failure = refused
+                check()
+            except PodscopeError as exc:
+                self.failure = exc
                 return
+            except Exception:  # noqa: BLE001
+                return  # a bug: the Pod watch still reports it, later
 
     def stop(self) -> None:
         self._stop.set()

@@ -20,6 +20,7 @@ from podscope.session.container_state import (
     ContainerState,
     check_pod_alive,
     check_started,
+    container_spec,
     container_state_of,
 )
 
@@ -229,8 +230,12 @@ _PULL_FAILED = 'Failed to pull image "'
 _BACK_OFF = 'Back-off pulling image "'
 
 
-def _quoted_image(message: str, prefix: str) -> str:
-    return message[len(prefix) :].split('"', 1)[0]
+def _failed_pull(message: str) -> tuple[str, str] | None:
+    """``(image, the runtime's error)`` of 'Failed to pull image "IMAGE": ERROR'."""
+    if not message.startswith(_PULL_FAILED):
+        return None
+    image, _, cause = message[len(_PULL_FAILED) :].partition('": ')
+    return image, cause
 
 
 def _waiting_from_events(
@@ -240,20 +245,19 @@ def _waiting_from_events(
     Events it posted for it (``mine``) and for the Pod's other containers (``pods``)."""
     for event in mine:
         reason, message = event.get("reason"), str(event.get("message") or "")
-        if reason == "Failed" and message.startswith(_PULL_FAILED):
-            # 'Failed to pull image "IMAGE": <the runtime's error>'
-            return "ErrImagePull", message.split('": ', 1)[-1]
+        failed = _failed_pull(message) if reason == "Failed" else None
+        if failed is not None:
+            return "ErrImagePull", failed[1]
         if reason == "ErrImageNeverPull":
             return "ErrImageNeverPull", message
         if reason == "BackOff" and message.startswith(_BACK_OFF):
             # An earlier container of this Pod failed to pull the same image: the kubelet
             # backs off without trying, and the reason is in that container's Event.
-            image = _quoted_image(message, _BACK_OFF)
+            image = message[len(_BACK_OFF) :].split('"', 1)[0]
             for other in pods:
-                words = str(other.get("message") or "")
-                if words.startswith(_PULL_FAILED) and _quoted_image(words, _PULL_FAILED) == image:
-                    cause = words.split('": ', 1)[-1]
-                    return "ImagePullBackOff", f"{message}: {cause}"
+                earlier = _failed_pull(str(other.get("message") or ""))
+                if earlier is not None and earlier[0] == image:
+                    return "ImagePullBackOff", f"{message}: {earlier[1]}"
             return "ImagePullBackOff", message
     return None
 
@@ -281,10 +285,7 @@ def start_failure(client: KubeAPI, pod: dict[str, Any], name: str) -> PodscopeEr
     waiting = _waiting_from_events(mine, events)
     if waiting is None:
         return None
-    image = ""
-    for container in (pod.get("spec") or {}).get("ephemeralContainers") or []:
-        if container.get("name") == name:
-            image = str(container.get("image") or "")
+    image = str((container_spec(pod, name) or {}).get("image") or "")
     reason, message = waiting
     progress = ContainerState("waiting", reason, message, status={"image": image})
     try:
