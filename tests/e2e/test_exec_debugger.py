@@ -242,6 +242,22 @@ def test_a_target_that_is_down_is_refused_before_the_write(
     assert alone.returncode == 0, alone.stderr
 
 
+def test_stop_says_a_debugger_that_never_started_has_no_process(
+    make_pod: MakePod, namespace: str, podscope_env: dict[str, str], kubectl: Kubectl
+) -> None:
+    make_pod("web", command=SLEEPER)
+    failed = podscope(
+        podscope_env, "debug", "web", "-n", namespace, "--image", "nosuch.invalid/x:1", "--", "true"
+    )
+    assert failed.returncode == 11, failed.stderr
+    [name] = [d["name"] for d in _debuggers(kubectl, namespace)]
+    stop = podscope(podscope_env, "stop", "web", "-n", namespace, "--all", "-o", "json")
+    assert stop.returncode == 0, stop.stderr
+    assert json.loads(stop.stdout)["not_started"] == [name]
+    assert f"debugger {name} has not started (" in stop.stderr
+    assert "there is no process to stop" in stop.stderr and "had already ended" not in stop.stderr
+
+
 @pytest.mark.parametrize(
     ("ttl", "says"),
     [("0", "shorter than a second"), ("-5m", "is negative"), ("soon", "is not a duration")],
