@@ -27,27 +27,26 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from podscope.events import EventHandler, Events
 from podscope.rules.requests import (
-    ApplyRequest,
     AttachRequest,
     CleanupRequest,
-    CpRequest,
-    DebugRequest,
     DoctorRequest,
     ListRequest,
-    NodeDebugRequest,
-    PodCopyRequest,
-    StopRequest,
     check_timeout,
 )
 from podscope.rules.results import ResultDict
 
 if TYPE_CHECKING:
-    from podscope.rules.many import ManyCpRequest, ManyDebugRequest, PodOutcome
-    from podscope.session.many import ManyResult
-
-if TYPE_CHECKING:
     from podscope.checks import DoctorReport
     from podscope.kube.client import KubeClient
+    from podscope.rules.many import ManyCpRequest, ManyDebugRequest, PodOutcome
+    from podscope.rules.requests import (
+        ApplyRequest,
+        CpRequest,
+        DebugRequest,
+        NodeDebugRequest,
+        PodCopyRequest,
+        StopRequest,
+    )
     from podscope.session.apply import ApplyResult
     from podscope.session.attach import AttachResult
     from podscope.session.cleanup import CleanupResult, ManagedPod
@@ -56,6 +55,7 @@ if TYPE_CHECKING:
     from podscope.session.ephemeral import DebugResult
     from podscope.session.io import SessionIO
     from podscope.session.listing import EphemeralRow
+    from podscope.session.many import ManyResult
     from podscope.session.node_debug import NodeResult
     from podscope.session.pod_copy import CopyResult
     from podscope.session.record import RecordOptions

@@ -52,7 +52,7 @@ credentials: a request names a server URL, never a token or a header.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from enum import IntEnum
 from typing import Any, ClassVar
 
@@ -104,15 +104,7 @@ class RequestContext:
         return f" in namespace {self.namespace}" if self.namespace else ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "verb": self.verb,
-            "resource": self.resource,
-            "subresource": self.subresource,
-            "namespace": self.namespace,
-            "name": self.name,
-            "group": self.group,
-            "server": self.server,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)

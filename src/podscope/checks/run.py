@@ -8,7 +8,7 @@ admission, validation) and never stores.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
 from podscope.checks import pod as pod_checks
@@ -71,15 +71,7 @@ class DoctorReport:
         return exit_code(self.findings)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "namespace": self.namespace,
-            "pod": self.pod,
-            "image": self.image,
-            "profile": self.profile,
-            "ready": self.ready,
-            "result": self.result,
-            "findings": [f.to_dict() for f in self.findings],
-        }
+        return {**asdict(self), "ready": self.ready, "result": self.result}
 
 
 @dataclass

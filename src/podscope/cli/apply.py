@@ -11,7 +11,7 @@ from podscope.cli.common import open_client, print_document
 from podscope.errors import UsageError
 from podscope.rules.requests import ApplyRequest
 
-_DESCRIPTION = """\
+DESCRIPTION = """\
 Add the ephemeral containers described in FILE (JSON or YAML; `-` reads stdin): an object of
 kind EphemeralContainers (as in `kubectl replace --raw .../ephemeralcontainers -f ec.json`), a
 Pod-shaped object with spec.ephemeralContainers, or a bare list of containers with --pod.
@@ -21,15 +21,8 @@ like `podscope debug` containers, sent in the shape the server takes, and waited
 """
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    flags.add_command(
-        subparsers,
-        "apply",
-        ApplyRequest,
-        run,
-        help="add the ephemeral containers of a document (ec.json) to a Pod, idempotently",
-        description=_DESCRIPTION,
-    )
+REQUEST = ApplyRequest
+HELP = "add the ephemeral containers of a document (ec.json) to a Pod, idempotently"
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,19 +9,12 @@ from podscope.cli.common import open_client
 from podscope.errors import UsageError
 from podscope.rules.requests import AttachRequest
 
-
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    flags.add_command(
-        subparsers,
-        "attach",
-        AttachRequest,
-        run,
-        help="attach to a container of a Pod, e.g. a debug container left running",
-        description=(
-            "Attach to a running container (a finished one shows its log) and exit with its "
-            "exit code once it ends."
-        ),
-    )
+REQUEST = AttachRequest
+HELP = "attach to a container of a Pod, e.g. a debug container left running"
+DESCRIPTION = (
+    "Attach to a running container (a finished one shows its log) and exit with its "
+    "exit code once it ends."
+)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -15,20 +15,14 @@ if TYPE_CHECKING:
     from podscope.session.cleanup import ManagedPod
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    flags.add_command(
-        subparsers,
-        "cleanup",
-        CleanupRequest,
-        run,
-        help="delete the Pod copies and node debugging Pods podscope created",
-        description=(
-            "List and delete the Pods podscope created (copies from `debug --copy-to`, and node "
-            "debugging Pods kept with --keep): the Pods labelled "
-            "app.kubernetes.io/managed-by=podscope. Asks for confirmation on a terminal. "
-            "Ephemeral containers cannot be removed from their Pods; `podscope ls` lists them."
-        ),
-    )
+REQUEST = CleanupRequest
+HELP = "delete the Pod copies and node debugging Pods podscope created"
+DESCRIPTION = (
+    "List and delete the Pods podscope created (copies from `debug --copy-to`, and node "
+    "debugging Pods kept with --keep): the Pods labelled "
+    "app.kubernetes.io/managed-by=podscope. Asks for confirmation on a terminal. "
+    "Ephemeral containers cannot be removed from their Pods; `podscope ls` lists them."
+)
 
 
 def _table(pods: list[ManagedPod], all_namespaces: bool) -> str:

@@ -17,22 +17,19 @@ if TYPE_CHECKING:
     from podscope.session.cp import TransferProgress
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = flags.add_command(
-        subparsers,
-        "cp",
-        CpRequest,
-        run,
-        help="copy files between a container and here (works without tar or a shell in it)",
-        description=(
-            "Copy POD:/path (or NAMESPACE/POD:/path) to a local path, or a local path into a "
-            "Pod. The copy runs in the Pod's debugger (busybox, general profile: SYS_PTRACE), "
-            "which reaches the container's file system through /proc/PID/root, so distroless "
-            "containers work; one is made when none is live, and later copies and debug "
-            "sessions reuse it until its TTL passes without a session. Symlinks are copied as "
-            "links; modes are kept; each file's sha256 is checked at the end."
-        ),
-    )
+REQUEST = CpRequest
+HELP = "copy files between a container and here (works without tar or a shell in it)"
+DESCRIPTION = (
+    "Copy POD:/path (or NAMESPACE/POD:/path) to a local path, or a local path into a "
+    "Pod. The copy runs in the Pod's debugger (busybox, general profile: SYS_PTRACE), "
+    "which reaches the container's file system through /proc/PID/root, so distroless "
+    "containers work; one is made when none is live, and later copies and debug "
+    "sessions reuse it until its TTL passes without a session. Symlinks are copied as "
+    "links; modes are kept; each file's sha256 is checked at the end."
+)
+
+
+def customize(parser: argparse.ArgumentParser) -> None:
     # `cp -l SELECTOR:PATH DIR` has one positional: checked in run.
     flags.positional_optional(parser, "dest")
 

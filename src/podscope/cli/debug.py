@@ -26,19 +26,16 @@ if TYPE_CHECKING:
     from podscope.rules.many import ManyDebugRequest
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = flags.add_command(
-        subparsers,
-        "debug",
-        DebugRequest,
-        run,
-        help="add an ephemeral debug container to a running Pod and attach to it",
-        description=(
-            "Add an ephemeral container to a running Pod, wait for it to start (failing fast on "
-            "image or start errors) and attach to it. Without -i, the container's output is "
-            "streamed until it exits and podscope exits with its exit code."
-        ),
-    )
+REQUEST = DebugRequest
+HELP = "add an ephemeral debug container to a running Pod and attach to it"
+DESCRIPTION = (
+    "Add an ephemeral container to a running Pod, wait for it to start (failing fast on "
+    "image or start errors) and attach to it. Without -i, the container's output is "
+    "streamed until it exits and podscope exits with its exit code."
+)
+
+
+def customize(parser: argparse.ArgumentParser) -> None:
     parser.__class__ = _CommandTailParser
     # -l SELECTOR names the Pods instead: POD is checked in build_request.
     flags.positional_optional(parser, "pod")

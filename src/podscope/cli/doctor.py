@@ -9,7 +9,7 @@ from podscope.cli import flags
 from podscope.cli.common import machine_output, open_client, print_document, print_table
 from podscope.rules.requests import DoctorRequest
 
-_DESCRIPTION = """\
+DESCRIPTION = """\
 Check whether `podscope debug` can work: the API server's version and how it serves
 pods/ephemeralcontainers, the kubelets' versions, your RBAC rights, the namespace's PodSecurity
 level and which profiles it admits, and, for a POD, its state, target, users, existing
@@ -18,15 +18,8 @@ proven with server-side dry-runs. Exits 0 when debugging can work, 17 when a che
 """
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    flags.add_command(
-        subparsers,
-        "doctor",
-        DoctorRequest,
-        run,
-        help="check whether debugging can work here, and say what to fix",
-        description=_DESCRIPTION,
-    )
+REQUEST = DoctorRequest
+HELP = "check whether debugging can work here, and say what to fix"
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1078,7 +1078,7 @@ def add_flags(
 
 
 def add_command(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    subparsers: argparse._SubParsersAction[Any],
     command: str,
     request_type: type,
     run: Callable[[argparse.Namespace], int],

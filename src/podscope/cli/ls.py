@@ -16,20 +16,14 @@ if TYPE_CHECKING:
     from podscope.session.listing import EphemeralRow
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    flags.add_command(
-        subparsers,
-        "ls",
-        ListRequest,
-        run,
-        help="list ephemeral containers",
-        description=(
-            "List the ephemeral containers of a Pod, of a namespace, or of all namespaces: "
-            "state, who wrote each (CREATED-BY is the field manager, the name of the client "
-            "that wrote it, such as kubectl or podscope, not the person), its security "
-            "posture and its command (-o wide, json or yaml)."
-        ),
-    )
+REQUEST = ListRequest
+HELP = "list ephemeral containers"
+DESCRIPTION = (
+    "List the ephemeral containers of a Pod, of a namespace, or of all namespaces: "
+    "state, who wrote each (CREATED-BY is the field manager, the name of the client "
+    "that wrote it, such as kubectl or podscope, not the person), its security "
+    "posture and its command (-o wide, json or yaml)."
+)
 
 
 def age(timestamp: str | None, now: float | None = None) -> str:

@@ -1,9 +1,12 @@
 """Entry point of the ``podscope`` command (and of ``kubectl podscope``).
 
 The CLI parses arguments and prints; every command calls into :mod:`podscope.api`. Command
-modules are listed in ``COMMANDS``; each has ``register(subparsers)`` and sets ``func`` to a
-``run(args) -> int``. Heavy modules (the kubernetes client) are imported inside ``run`` only, so
-``podscope --help`` and ``--version`` start fast.
+modules are listed in ``COMMANDS``. A command whose flags fill a request declares ``REQUEST``
+(the request type), ``HELP``, ``DESCRIPTION``, ``run(args) -> int`` and, when its parser needs
+more than the flag table gives, ``customize(parser)``; the others (``node``, ``completion``,
+``version``) build their own parser in ``register(subparsers)``. Heavy modules (the
+kubernetes client) are imported inside ``run`` only, so ``podscope --help`` and ``--version``
+start fast.
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 from typing import Any
 
 from podscope import __version__
+from podscope.cli import flags
 from podscope.cli.common import terminal_columns
 from podscope.errors import ExitCode, PodscopeError
 
@@ -79,8 +84,19 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command_name", metavar="COMMAND", parser_class=Parser)
     for name, module_name in COMMANDS.items():
         if only is None or name == only:
-            importlib.import_module(f"podscope.cli.{module_name}").register(sub)
+            _add_command(sub, name, importlib.import_module(f"podscope.cli.{module_name}"))
     return parser
+
+
+def _add_command(sub: argparse._SubParsersAction[Parser], name: str, module: ModuleType) -> None:
+    if hasattr(module, "register"):
+        module.register(sub)
+        return
+    parser = flags.add_command(
+        sub, name, module.REQUEST, module.run, help=module.HELP, description=module.DESCRIPTION
+    )
+    if hasattr(module, "customize"):
+        module.customize(parser)
 
 
 def _command_of(words: Sequence[str]) -> str | None:

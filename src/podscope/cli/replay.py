@@ -8,20 +8,13 @@ import sys
 from podscope.cli import flags
 from podscope.rules.requests import ReplayRequest
 
-
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    flags.add_command(
-        subparsers,
-        "replay",
-        ReplayRequest,
-        run,
-        help="play back a session recorded with --record",
-        description=(
-            "Write a recording's output to this terminal with its recorded timing "
-            "(--speed to go faster, --instant for all at once). What was typed shows as the "
-            "terminal echoed it; the recording's input events are not replayed."
-        ),
-    )
+REQUEST = ReplayRequest
+HELP = "play back a session recorded with --record"
+DESCRIPTION = (
+    "Write a recording's output to this terminal with its recorded timing "
+    "(--speed to go faster, --instant for all at once). What was typed shows as the "
+    "terminal echoed it; the recording's input events are not replayed."
+)
 
 
 def run(args: argparse.Namespace) -> int:

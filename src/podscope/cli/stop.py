@@ -8,21 +8,14 @@ from podscope.cli import flags
 from podscope.cli.common import open_client, print_document
 from podscope.rules.requests import StopRequest
 
-
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    flags.add_command(
-        subparsers,
-        "stop",
-        StopRequest,
-        run,
-        help="end a debugger's main process (the container stays in the Pod, terminated)",
-        description=(
-            "End a podscope debugger: its main process exits and nothing can be exec'd into "
-            "it any more. The container stays in the Pod as terminated, which is all "
-            "Kubernetes allows (ephemeral containers cannot be removed). Without -c or --all, "
-            "the Pod's only running debugger is stopped."
-        ),
-    )
+REQUEST = StopRequest
+HELP = "end a debugger's main process (the container stays in the Pod, terminated)"
+DESCRIPTION = (
+    "End a podscope debugger: its main process exits and nothing can be exec'd into "
+    "it any more. The container stays in the Pod as terminated, which is all "
+    "Kubernetes allows (ephemeral containers cannot be removed). Without -c or --all, "
+    "the Pod's only running debugger is stopped."
+)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -57,19 +57,7 @@ class FileReport:
     written: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "component": self.component,
-            "kind": self.kind,
-            "path": self.path,
-            "target": self.target,
-            "action": self.action,
-            "reason": self.reason,
-            "remedy": self.remedy,
-            "version": self.version,
-            "written": self.written,
-            "backup": self.backup,
-            "diff": self.diff,
-        }
+        return asdict(self)
 
 
 @dataclass
