@@ -51,3 +51,37 @@ def _san(text: str) -> x509.GeneralName:
         return x509.IPAddress(ipaddress.ip_address(text))
     except ValueError:
         return x509.DNSName(text)
+
+
+def issued_without_key_identifiers(
+    folder: Path, ca_cert: Path, ca_key: Path, *, sans: tuple[str, ...]
+) -> tuple[Path, Path]:
+    """``folder/leaf.crt`` and its key, issued by the CA ``ca_cert``/``ca_key``, with no
+    Authority (or Subject) Key Identifier: valid for Go's crypto/x509, refused by OpenSSL's
+    RFC 5280 strict mode."""
+    ca = x509.load_pem_x509_certificate(ca_cert.read_bytes())
+    signer = serialization.load_pem_private_key(ca_key.read_bytes(), password=None)
+    assert isinstance(signer, ec.EllipticCurvePrivateKey)
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "leaf")]))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([_san(s) for s in sans]), False)
+        .sign(signer, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "leaf.crt", folder / "leaf.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path

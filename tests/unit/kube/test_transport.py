@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
+import socket
 import ssl
 import stat
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +27,7 @@ from podscope.kube.transport import (
     settings_from_kubeconfig,
     tls_context,
 )
-from tests.unit.kube.certs import self_signed
+from tests.unit.kube.certs import issued_without_key_identifiers, self_signed
 
 SERVER = "https://10.0.0.1:6443"
 
@@ -94,6 +97,50 @@ def test_one_tls_context_per_client_and_purpose(tmp_path: Path) -> None:
     other_cert, other_key = _client_pair(tmp_path / "..")
     settings.cert_file, settings.key_file = other_cert, other_key
     assert tls_context(settings, "rest") is not rest
+
+
+def test_a_certificate_kubectl_accepts_is_not_refused_by_strict_mode(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Python 3.13's default context is strict; this makes older ones behave the same.
+    strict_default = ssl.create_default_context
+
+    def as_python_3_13(**kwargs: Any) -> ssl.SSLContext:
+        context = strict_default(**kwargs)
+        context.verify_flags |= ssl.VERIFY_X509_STRICT
+        return context
+
+    monkeypatch.setattr(ssl, "create_default_context", as_python_3_13)
+    ca_cert, ca_key = self_signed(tmp_path, "ca", name="cluster-ca")
+    leaf_cert, leaf_key = issued_without_key_identifiers(
+        tmp_path, ca_cert, ca_key, sans=("127.0.0.1",)
+    )
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(leaf_cert, leaf_key)
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve_one() -> None:
+        connection, _ = listener.accept()
+        with (
+            contextlib.suppress(OSError),
+            server_context.wrap_socket(connection, server_side=True) as tls,
+        ):
+            tls.recv(1)
+
+    server = threading.Thread(target=serve_one, daemon=True)
+    server.start()
+    settings = settings_from_kubeconfig(
+        {"server": f"https://127.0.0.1:{port}", "certificate-authority": str(ca_cert)},
+        {"token": "t"},
+    )
+    client_context = tls_context(settings, "streams")
+    assert client_context.verify_mode == ssl.CERT_REQUIRED and client_context.check_hostname
+    raw = socket.create_connection(("127.0.0.1", port), timeout=5)
+    with client_context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+        assert tls.getpeercert() is not None  # verified, not skipped
+    server.join(5)
+    listener.close()
 
 
 def test_insecure_contexts_verify_nothing(tmp_path: Path) -> None:
