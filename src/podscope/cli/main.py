@@ -20,7 +20,6 @@ from types import ModuleType
 from typing import Any
 
 from podscope import __version__
-from podscope.cli import flags
 from podscope.cli.common import terminal_columns
 from podscope.errors import ExitCode, PodscopeError
 
@@ -92,6 +91,8 @@ def _add_command(sub: argparse._SubParsersAction[Parser], name: str, module: Mod
     if hasattr(module, "register"):
         module.register(sub)
         return
+    from podscope.cli import flags  # here, not at the top: `--version` never needs it
+
     parser = flags.add_command(
         sub, name, module.REQUEST, module.run, help=module.HELP, description=module.DESCRIPTION
     )
