@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, unit and e2e, against a freshly booted local cluster (taken down after).
-# Extra arguments go to pytest, e.g. `scripts/test.sh tests/unit -x` (and skip the 1.21 stage,
-# scripts/test121.sh, which runs after the 1.34 suite otherwise).
+# Extra arguments go to pytest, e.g. `scripts/test.sh tests/unit -x`, and skip the stages that
+# otherwise follow the 1.34 suite: scripts/test_newest_python.sh and scripts/test121.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -16,8 +16,10 @@ if [ "$rc" -eq 5 ]; then
   exit 1
 fi
 [ "$rc" -eq 0 ] || exit "$rc"
-# Then the kubeadm-shaped 1.21 cluster, when the run is the whole suite (no pytest arguments).
+# Then, when the run is the whole suite (no pytest arguments), a smoke set on the newest
+# CPython here, and the kubeadm-shaped 1.21 cluster.
 if [ "$#" -eq 0 ]; then
+  scripts/test_newest_python.sh
   .venv/bin/python -m devcluster down  # one cluster at a time on a 2-core CI machine
   scripts/test121.sh
 fi
