@@ -483,3 +483,24 @@ def test_record_required_refuses_the_whole_run_before_anything_is_written(
     assert result.returncode == 0, result.stderr
     assert result.stderr.count("cannot be recorded") == 1, result.stderr
     assert ephemeral_counts(kubectl, namespace) == {pod: 1 for pod in pods}
+
+
+def test_a_reader_that_stops_early_ends_the_run_quietly(
+    kubectl: Kubectl, namespace: str, podscope_env: dict[str, str]
+) -> None:
+    # `podscope debug -l ... -- CMD | head -1`: the pipe closes while output is still coming.
+    make_web(kubectl, namespace, replicas=2)
+    lines = "i=0; while [ $i -lt 3000 ]; do echo line $i; i=$((i+1)); done"
+    command = [sys.executable, "-m", "podscope", "debug", "-l", "app=web", "-n", namespace]
+    command += [*PULL, "--", "sh", "-c", lines]
+    with subprocess.Popen(
+        command, env=podscope_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        first = process.stdout.readline()
+        process.stdout.close()
+        stderr = process.stderr.read()
+        process.wait(60)
+    assert "line 0" in first
+    assert "unexpected failure" not in stderr and "Traceback" not in stderr, stderr
+    assert process.returncode == 0, stderr

@@ -106,17 +106,6 @@ class _Document:
 
 def run(args: argparse.Namespace) -> int:
     request = flags.build(ListRequest, flags.given(args), command="ls")
-    try:
-        return _run(args, request)
-    except BrokenPipeError:
-        # The reader (`| head`) has what it wanted; as kubectl, stop without a word.
-        import os
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
-
-
-def _run(args: argparse.Namespace, request: ListRequest) -> int:
     output = machine_output(args)
     wide = getattr(args, "output", None) == "wide"
     headers = ["NAMESPACE"] if request.all_namespaces else []

@@ -136,6 +136,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("podscope: interrupted\n")
         return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        # The reader (`| head`) has what it wanted: stop without a word, and point stdout at
+        # /dev/null so that the interpreter's last flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # noqa: BLE001
         # A bug must still end in one readable line, not a traceback over the user's terminal.
         if os.environ.get("PODSCOPE_TRACEBACK"):
