@@ -84,6 +84,10 @@ def test_each_running_pod_runs_the_command_and_the_others_are_skipped(
         ("web-b", "hostname"),
     ]
     assert result.outcomes[0].stdout == b"web-a: hostname\n"
+    # Captured output is text in the whole result's dict too, so json.dumps takes it.
+    document = json.loads(json.dumps(result.to_dict()))
+    assert document["outcomes"][0]["stdout"] == "web-a: hostname\n"
+    assert "stdout" not in document["outcomes"][2]  # a skipped Pod captured nothing
     assert all(o.created and o.container for o in result.outcomes[:2])
     assert "running hostname in 2 Pod(s), 2 at a time" in messages
     # A Pod's session events are its own lines, prefixed with its name.
