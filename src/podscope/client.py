@@ -31,6 +31,7 @@ from podscope.rules.requests import (
     CleanupRequest,
     DoctorRequest,
     ListRequest,
+    check_field_types,
     check_timeout,
 )
 from podscope.rules.results import ResultDict
@@ -154,7 +155,7 @@ class Client:
         """
         from podscope.session.ephemeral import run_debug
 
-        request.validate()
+        _validated(request, "DebugRequest")
         request = replace(
             request,
             image=self._image(request.image),
@@ -187,7 +188,7 @@ class Client:
         from podscope.session.io import SessionIO
         from podscope.session.many import run_many
 
-        request.validate()
+        _validated(request, "ManyDebugRequest")
         request = replace(
             request, image=self._image(request.image), custom=_load_custom(request.custom)
         )
@@ -215,7 +216,7 @@ class Client:
         """
         from podscope.session.pod_copy import run_copy
 
-        request.validate()
+        _validated(request, "PodCopyRequest")
         image = request.image
         if image is None and not request.set_image and request.command_override is None:
             image = self._image(None, " for the debug container")
@@ -235,7 +236,7 @@ class Client:
         ``/host``); the Pod is deleted after the session unless ``keep``."""
         from podscope.session.node_debug import run_node
 
-        request.validate()
+        _validated(request, "NodeDebugRequest")
         request = replace(
             request, image=self._image(request.image), custom=_load_custom(request.custom)
         )
@@ -254,7 +255,7 @@ class Client:
         is shown instead. ``stdin``/``tty`` of None: whether the local stdin is a terminal."""
         from podscope.session.attach import run_attach
 
-        request.validate()
+        _validated(request, "AttachRequest")
         interactive = _interactive(streams)
         request = replace(
             request,
@@ -275,7 +276,7 @@ class Client:
         from podscope.session.listing import run_list
 
         request = request or ListRequest()
-        request.validate()
+        _validated(request, "ListRequest")
         return run_list(self.kube, request, SessionIO(events=self.events))
 
     def list_ephemeral_pages(
@@ -287,7 +288,7 @@ class Client:
         from podscope.session.listing import list_pages
 
         request = request or ListRequest()
-        request.validate()
+        _validated(request, "ListRequest")
         return list_pages(self.kube, request, SessionIO(events=self.events))
 
     def stop(self, request: StopRequest) -> StopResult:
@@ -295,7 +296,7 @@ class Client:
         from podscope.session.debugger import run_stop
         from podscope.session.io import SessionIO
 
-        request.validate()
+        _validated(request, "StopRequest")
         return run_stop(self.kube, request, SessionIO(events=self.events))
 
     def cp(
@@ -310,7 +311,7 @@ class Client:
         from podscope.session.cp import run_cp
         from podscope.session.io import SessionIO
 
-        request.validate()
+        _validated(request, "CpRequest")
         request = replace(request, image=self._image(request.image, " for the copy's debugger"))
         return run_cp(self.kube, request, SessionIO(events=self.events, on_progress=on_progress))
 
@@ -325,7 +326,7 @@ class Client:
         from podscope.session.io import SessionIO
         from podscope.session.many import run_cp_many
 
-        request.validate()
+        _validated(request, "ManyCpRequest")
         request = replace(request, image=self._image(request.image, " for the copy's debugger"))
         return run_cp_many(self.kube, request, SessionIO(events=self.events), on_outcome=on_outcome)
 
@@ -341,7 +342,7 @@ class Client:
         from podscope.session.attach import run_attach
         from podscope.session.io import SessionIO
 
-        request.validate()
+        _validated(request, "ApplyRequest")
         result = run_apply(self.kube, request, SessionIO(events=self.events))
         if not request.attach:
             return result
@@ -384,7 +385,7 @@ class Client:
         from podscope.session.io import SessionIO
 
         request = request or CleanupRequest()
-        request.validate()
+        _validated(request, "CleanupRequest")
         return run_cleanup(self.kube, request, SessionIO(events=self.events), confirm=confirm)
 
     def doctor(self, request: DoctorRequest | None = None) -> DoctorReport:
@@ -393,7 +394,7 @@ class Client:
         from podscope.session.settings import resolve_image
 
         request = request or DoctorRequest()
-        request.validate()
+        _validated(request, "DoctorRequest")
         image, _ = resolve_image(request.image)
         options = DoctorOptions(
             pod=request.pod,
@@ -514,3 +515,17 @@ def _load_custom(custom: Mapping[str, Any] | str | None) -> dict[str, Any] | Non
             f"--custom file {path} is not UTF-8 text (expected JSON or YAML)", field="--custom"
         ) from None
     return load_custom(text, str(path))
+
+
+def _validated(request: Any, kind: str) -> None:
+    """The request's own checks, after those of its type (a Python caller's mistakes).
+    ``kind`` is the class's name: most request types are imported only where they run."""
+    if kind not in {base.__name__ for base in type(request).__mro__}:
+        raise TypeError(f"expected a {kind}, not {type(request).__name__}")
+    try:
+        # First: its messages name the flag (`--timeout=--` reaches it as a list).
+        request.validate()
+    except (AttributeError, TypeError):
+        check_field_types(request)  # says which field a Python caller got wrong
+        raise
+    check_field_types(request)

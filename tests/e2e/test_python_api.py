@@ -46,3 +46,38 @@ def test_readme_client_example(
     assert lines[-1].startswith("True ")
     # The library never printed anything itself: stderr holds no progress lines.
     assert "podscope:" not in result.stderr
+
+
+def test_a_wrong_request_or_field_type_is_a_type_error_naming_it_and_nothing_is_sent(
+    make_pod: Callable[..., dict[str, Any]], namespace: str, kubeconfig: str
+) -> None:
+    make_pod("web", command=["sleep", "3600"])
+    code = f"""
+import podscope
+with podscope.Client(namespace={namespace!r}) as client:
+    for call in (
+        lambda: client.debug(podscope.ListRequest()),
+        lambda: client.debug(podscope.DebugRequest(pod=None, command=("true",))),
+        lambda: client.debug(podscope.DebugRequest(pod="web", stdin="yes", command=("true",))),
+    ):
+        try:
+            call()
+        except TypeError as exc:
+            print("TypeError:", exc)
+    pod = client.kube.get_pod({namespace!r}, "web")
+    print("ephemeral:", len(pod["spec"].get("ephemeralContainers", [])))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "KUBECONFIG": kubeconfig},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "TypeError: expected a DebugRequest, not ListRequest",
+        "TypeError: DebugRequest.pod must be str, not NoneType (None)",
+        "TypeError: DebugRequest.stdin must be bool, not str ('yes')",
+        "ephemeral: 0",
+    ]

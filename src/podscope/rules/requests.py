@@ -75,6 +75,51 @@ def _check_container(container: str | None) -> None:
         validate_container_name(container, "--container")
 
 
+# What a field's annotation allows at run time; a part not listed here (Mapping[...]) is
+# left to validate().
+_RUNTIME_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "bool": (bool,),
+    "int": (int,),
+    "float": (int, float),
+    "None": (type(None),),
+    "PullPolicy": (str,),
+    "ProfileName": (str,),
+    "DryRun": (str,),
+    "tuple[str, ...]": (tuple,),
+}
+_ALLOWED: dict[str, tuple[type, ...] | None] = {}
+
+
+def _allowed(annotation: str) -> tuple[type, ...] | None:
+    if annotation not in _ALLOWED:
+        parts = [_RUNTIME_TYPES.get(part.strip()) for part in annotation.split("|")]
+        known = [t for part in parts if part is not None for t in part]
+        _ALLOWED[annotation] = tuple(known) if all(p is not None for p in parts) else None
+    return _ALLOWED[annotation]
+
+
+def check_field_types(request: object) -> None:
+    """Raise TypeError, naming the field, when a Python caller passed a value of the wrong
+    type (``DebugRequest(pod=None)``): it would otherwise fail deep inside as an
+    AttributeError. The CLI's values always have the right types."""
+    for item in fields(request):  # type: ignore[arg-type]
+        allowed = _allowed(str(item.type))
+        if allowed is None:
+            continue
+        value = getattr(request, item.name)
+        wrong = not isinstance(value, allowed) or (
+            isinstance(value, bool) and bool not in allowed  # True is an int too
+        )
+        if not wrong and isinstance(value, tuple):
+            wrong = not all(isinstance(word, str) for word in value)
+        if wrong:
+            raise TypeError(
+                f"{type(request).__name__}.{item.name} must be {item.type}, "
+                f"not {type(value).__name__} ({value!r})"
+            )
+
+
 class RequestValue:
     """Equality, hash and repr over a request's fields, written once for all requests.
 

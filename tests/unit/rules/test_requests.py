@@ -161,3 +161,43 @@ def test_field_defaults() -> None:
     assert field_default(DebugRequest, "command") == ()
     with pytest.raises(KeyError):
         field_default(DebugRequest, "nope")
+
+
+@pytest.mark.parametrize(
+    ("make", "field"),
+    [
+        (lambda: DebugRequest(pod=None), "pod"),  # type: ignore[arg-type]
+        (lambda: DebugRequest(pod=123), "pod"),  # type: ignore[arg-type]
+        (lambda: DebugRequest(pod="web", stdin="yes"), "stdin"),  # type: ignore[arg-type]
+        (lambda: DebugRequest(pod="web", stdin=1), "stdin"),  # type: ignore[arg-type]
+        (lambda: DebugRequest(pod="web", command=("ls", 1)), "command"),  # type: ignore[arg-type]
+        (lambda: DebugRequest(pod="web", timeout="30"), "timeout"),  # type: ignore[arg-type]
+        (lambda: DebugRequest(pod="web", timeout=True), "timeout"),
+        (lambda: ListRequest(pod=["web"]), "pod"),  # type: ignore[arg-type]
+        (lambda: CpRequest(source="a", dest=None), "dest"),  # type: ignore[arg-type]
+    ],
+)
+def test_a_python_callers_wrong_type_names_the_field(make: Any, field: str) -> None:
+    from podscope.rules.requests import check_field_types
+
+    request = make()
+    with pytest.raises(TypeError, match=rf"\.{field} must be "):
+        check_field_types(request)
+
+
+def test_every_request_with_its_defaults_has_the_right_types() -> None:
+    from podscope.rules.requests import check_field_types
+
+    for request in (
+        DebugRequest(pod="web", command=["ls", "-l"], env=["A=1"], timeout=30),
+        PodCopyRequest(pod="web", copy_to="web-copy"),
+        NodeDebugRequest(node="n1"),
+        AttachRequest(pod="web", container="debugger-1"),
+        ListRequest(),
+        CpRequest(source="web:/etc/hosts", dest="/tmp/hosts"),
+        ApplyRequest(file="ec.json"),
+        CleanupRequest(),
+        DoctorRequest(),
+        EnableGateRequest(),
+    ):
+        check_field_types(request)  # a whole-number timeout is a float's value too
