@@ -502,14 +502,15 @@ def _load_custom(custom: Mapping[str, Any] | str | None) -> dict[str, Any] | Non
     """``--custom``: a mapping as it is, or a JSON/YAML file read and checked here."""
     if custom is None or isinstance(custom, Mapping):
         return dict(custom) if custom is not None else None
-    from podscope.errors import ConfigError, ValidationError
+    from podscope.errors import UsageError, ValidationError
     from podscope.rules.custom import load_custom
 
     path = Path(custom)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"cannot read --custom file {path}: {exc.strerror}") from None
+        # A bad path on the command line (exit 2), as for `apply FILE` and `replay FILE`.
+        raise UsageError(f"cannot read --custom file {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise ValidationError(
             f"--custom file {path} is not UTF-8 text (expected JSON or YAML)", field="--custom"

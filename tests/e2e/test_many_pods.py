@@ -504,3 +504,17 @@ def test_a_reader_that_stops_early_ends_the_run_quietly(
     assert "line 0" in first
     assert "unexpected failure" not in stderr and "Traceback" not in stderr, stderr
     assert process.returncode == 0, stderr
+
+
+def test_a_selector_the_server_cannot_parse_names_the_flag_and_writes_nothing(
+    kubectl: Kubectl, namespace: str, podscope_env: dict[str, str]
+) -> None:
+    make_web(kubectl, namespace, replicas=1)
+    for selector in ("a b", "app in (x", "=x"):
+        result = podscope(
+            podscope_env, "debug", "-l", selector, "-n", namespace, *PULL, "--", "true"
+        )
+        assert result.returncode == 7, result.stderr
+        assert f"-l/--selector {selector!r} is not a label selector" in result.stderr
+        assert "hint: e.g. -l app=web" in result.stderr
+    assert set(ephemeral_counts(kubectl, namespace).values()) == {0}

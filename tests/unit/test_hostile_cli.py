@@ -316,7 +316,7 @@ def test_custom_file_missing_or_a_directory(closed_kubeconfig: str, tmp_path: Pa
     for target in (tmp_path / "nope.yaml", tmp_path):
         code, _, err = debug(closed_kubeconfig, "--custom", str(target), "--", "true")
         errors = check_clean(code, err)
-        assert code == 3 and "--custom" in errors[0], err
+        assert code == 2 and "--custom" in errors[0], err  # a bad path: a bad command line
 
 
 # --- -o and other choices -------------------------------------------------------------------

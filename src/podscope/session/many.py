@@ -27,6 +27,7 @@ from podscope.errors import (
     PodscopeError,
     PodStateError,
     RecordError,
+    ValidationError,
 )
 from podscope.events import Event, Events
 from podscope.kube.protocol import KubeAPI
@@ -97,7 +98,16 @@ def resolve_targets(
     found: list[dict[str, Any]] = []
     failed: list[PodOutcome] = []
     if request.selector is not None:
-        found = client.list_pods(namespace, label_selector=request.selector)
+        try:
+            found = client.list_pods(namespace, label_selector=request.selector)
+        except ValidationError as exc:
+            # The server's own parser judged it (400): say which flag, keep its reason.
+            reason = exc.message.removeprefix("the API server refused the request: ")
+            raise ValidationError(
+                f"-l/--selector {request.selector!r} is not a label selector: {reason}",
+                field="selector",
+                remedy="e.g. -l app=web, -l 'app=web,tier!=db' or -l 'tier in (web,api)'",
+            ) from None
         if not found:
             raise NotFoundError(
                 f"no Pod in namespace {namespace} matches the selector {request.selector!r}",

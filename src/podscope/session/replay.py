@@ -7,9 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from podscope.errors import ConfigError, NotFoundError
+from podscope.errors import UsageError
 from podscope.rules.asciicast import Cast, parse_cast, playback
 from podscope.rules.requests import ReplayRequest
+
+# A local path that cannot be read is a bad command line (exit 2), as for `apply FILE`.
+_REMEDY = "give the .cast file that --record wrote (podscope replay DIR/NAME.cast)"
 
 
 def read_cast(path: str) -> Cast:
@@ -19,11 +22,11 @@ def read_cast(path: str) -> Cast:
         with file.open(encoding="utf-8", errors="replace") as lines:
             return parse_cast(lines, str(file))
     except FileNotFoundError:
-        raise NotFoundError(f"recording {file} not found") from None
+        raise UsageError(f"recording {file} not found", remedy=_REMEDY) from None
     except IsADirectoryError:
-        raise ConfigError(f"{file} is a directory, not a recording") from None
+        raise UsageError(f"{file} is a directory, not a recording", remedy=_REMEDY) from None
     except OSError as exc:
-        raise ConfigError(f"cannot read recording {file}: {exc.strerror}") from None
+        raise UsageError(f"cannot read recording {file}: {exc.strerror}", remedy=_REMEDY) from None
 
 
 def run_replay(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from podscope.errors import ConfigError, NotFoundError, UsageError, ValidationError
+from podscope.errors import UsageError, ValidationError
 from podscope.rules.requests import ReplayRequest
 from podscope.session.replay import run_replay
 
@@ -61,13 +61,13 @@ def test_the_recording_is_returned(tmp_path: Path) -> None:
 
 
 def test_a_missing_file_a_directory_and_an_unreadable_path(tmp_path: Path) -> None:
-    with pytest.raises(NotFoundError, match=r"recording .*nope.cast not found"):
+    with pytest.raises(UsageError, match=r"recording .*nope.cast not found"):
         _play(ReplayRequest(file=str(tmp_path / "nope.cast")))
-    with pytest.raises(ConfigError, match="is a directory, not a recording"):
+    with pytest.raises(UsageError, match="is a directory, not a recording"):
         _play(ReplayRequest(file=str(tmp_path)))
     plain = tmp_path / "plain"
     plain.write_text("x")
-    with pytest.raises(ConfigError, match="cannot read recording .*: Not a directory"):
+    with pytest.raises(UsageError, match="cannot read recording .*: Not a directory"):
         _play(ReplayRequest(file=str(plain / "x.cast")))
 
 
