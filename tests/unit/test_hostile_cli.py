@@ -433,3 +433,23 @@ def test_printable_names_only_in_errors(closed_kubeconfig: str) -> None:
     assert code == 7
     assert not any(line == "podscope: error: forged" for line in err.splitlines())
     assert all(c in string.printable for c in err)
+
+
+def test_a_server_that_never_answers_is_given_up_on_after_request_timeout(
+    tmp_path: Path,
+) -> None:
+    # It accepts the connection and then says nothing, not even the TLS handshake.
+    silent = socket.create_server(("127.0.0.1", 0))
+    try:
+        path = tmp_path / "config"
+        port = silent.getsockname()[1]
+        path.write_text(json.dumps(kubeconfig_document(f"https://127.0.0.1:{port}")))
+        code, _, err = run("ls", "--kubeconfig", str(path), "--request-timeout", "1")
+    finally:
+        silent.close()
+    errors = check_clean(code, err)
+    assert code == 4, err
+    assert errors[0] == (
+        f"podscope: error: no answer from https://127.0.0.1:{port} within 1 s "
+        "(waiting for its reply)"
+    ), err

@@ -279,7 +279,9 @@ def connect(
         namespace=namespace or choice.namespace,
         context=choice.name,
         request_timeout=request_timeout or DEFAULT_REQUEST_TIMEOUT,
-        connect_timeout=connect_timeout,
+        # --request-timeout bounds a whole request, as kubectl's does: connecting (and the
+        # TLS handshake) too, when it is the shorter.
+        connect_timeout=min(connect_timeout, request_timeout or connect_timeout),
         credentials=credentials,
         certificate_check=lambda: check_client_certificate(configuration.cert_file, choice.name),
         user=choice.user,

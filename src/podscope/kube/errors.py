@@ -345,7 +345,7 @@ def unreachable(
         )
     cls = RequestOutcomeUnknown if maybe_sent else UnreachableError
     if "timed out" in lower or "timeout" in lower:
-        text = f"no answer from {server} in time ({_shorten(reason)})"
+        text = f"no answer from {server} {_timeout_words(reason)}"
     elif (
         "name or service not known" in lower
         or "nodename nor servname" in lower
@@ -361,6 +361,18 @@ def unreachable(
         remedy="check that the cluster is running and that --context/--kubeconfig point at it",
         request=context,
     )
+
+
+def _timeout_words(reason: str) -> str:
+    # urllib3 says "HTTPSConnectionPool(host=..., port=...): Read timed out. (read
+    # timeout=10.0)": the pool's name means nothing to a user; the phase and seconds do.
+    import re
+
+    reason = re.sub(r"^\w*ConnectionPool\([^)]*\):\s*", "", reason)
+    seconds = re.search(r"timeout=([0-9.]+)", reason)
+    phase = "connecting" if "connect" in reason.lower() else "waiting for its reply"
+    within = f"within {float(seconds.group(1)):g} s " if seconds else "in time "
+    return f"{within}({phase})"
 
 
 def _shorten(text: str, limit: int = 200) -> str:

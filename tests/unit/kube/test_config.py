@@ -104,6 +104,12 @@ def test_connect_uses_context_namespace_and_keeps_tls_verification(tmp_path: Pat
     assert client._api.configuration.verify_ssl is True
     assert (client.connect_timeout, client.request_timeout) == (10.0, 30.0)
     assert connect(path, "other", "ns2", 5).namespace == "ns2"
+    # --request-timeout bounds connecting too when it is shorter (a server that never answers
+    # the TLS handshake), never lengthens it.
+    short = connect(path, request_timeout=2)
+    assert (short.connect_timeout, short.request_timeout) == (2, 2)
+    long = connect(path, request_timeout=60)
+    assert (long.connect_timeout, long.request_timeout) == (10.0, 60)
 
 
 def test_insecure_only_when_the_kubeconfig_says_so(tmp_path: Path) -> None:

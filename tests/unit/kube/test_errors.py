@@ -388,13 +388,27 @@ def test_policy_errors_carry_level_rules_and_containers() -> None:
             "Read timed out. (read timeout=30)",
             True,
             RequestOutcomeUnknown,
-            f"no answer from {SERVER} in time (Read timed out. (read timeout=30))",
+            f"no answer from {SERVER} within 30 s (waiting for its reply)",
         ),
         (
-            "Read timed out. (read timeout=30)",
+            "HTTPSConnectionPool(host='10.0.0.1', port=6443): Read timed out. (read timeout=30)",
             False,
             UnreachableError,
-            f"no answer from {SERVER} in time (Read timed out. (read timeout=30))",
+            f"no answer from {SERVER} within 30 s (waiting for its reply)",
+        ),
+        (
+            "HTTPSConnectionPool(host='10.0.0.1', port=6443): Max retries exceeded with url: "
+            "/api (Caused by ConnectTimeoutError(..., 'Connection to 10.0.0.1 timed out. "
+            "(connect timeout=2.5)'))",
+            False,
+            UnreachableError,
+            f"no answer from {SERVER} within 2.5 s (connecting)",
+        ),
+        (
+            "timed out",
+            False,
+            UnreachableError,
+            f"no answer from {SERVER} in time (waiting for its reply)",
         ),
         (
             "[Errno 111] Connection refused",
