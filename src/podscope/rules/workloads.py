@@ -64,10 +64,14 @@ def parse_pod_ref(text: str) -> PodRef:
     kind, _, name = text.partition("/")
     if not name or "/" in name:
         raise UsageError(f"cannot read {text!r} as KIND/NAME")
-    key = kind.lower()
-    if key in _POD_NAMES:
+    key, _, group = kind.lower().partition(".")
+    # kubectl's TYPE[[.VERSION].GROUP]/NAME: deployment.apps/web, deployments.v1.apps/web.
+    version, _, group = group.rpartition(".") if "." in group else ("", "", group)
+    if key in _POD_NAMES and not group:
         return PodRef(name)
     workload = WORKLOAD_KINDS.get(key)
+    if workload is not None and group and (group != workload.group or version not in ("", "v1")):
+        workload = None
     if workload is None:
         known = "pod, deploy, sts, ds, rs, job"
         raise UsageError(f"unknown kind {kind!r} in {text!r}; use one of: {known}")

@@ -22,6 +22,11 @@ from podscope.rules.workloads import parse_pod_ref, pick_running_pod, selector_s
         ("ds/agent", "agent", "daemonset"),
         ("job/migrate", "migrate", "job"),
         ("rs/web-6d", "web-6d", "replicaset"),
+        # kubectl's TYPE[[.VERSION].GROUP]/NAME
+        ("deployment.apps/web", "web", "deployment"),
+        ("deployments.v1.apps/web", "web", "deployment"),
+        ("StatefulSet.apps/db", "db", "statefulset"),
+        ("job.batch/migrate", "migrate", "job"),
     ],
 )
 def test_parse_pod_ref(text: str, name: str, kind: str | None) -> None:
@@ -30,7 +35,18 @@ def test_parse_pod_ref(text: str, name: str, kind: str | None) -> None:
     assert (ref.workload.name if ref.workload else None) == kind
 
 
-@pytest.mark.parametrize("text", ["svc/web", "deploy/", "a/b/c", ""])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "svc/web",
+        "deploy/",
+        "a/b/c",
+        "",
+        "deployment.batch/w",
+        "deployments.v2.apps/w",
+        "pods.apps/x",
+    ],
+)
 def test_parse_pod_ref_refuses(text: str) -> None:
     with pytest.raises(UsageError):
         parse_pod_ref(text)
