@@ -427,6 +427,13 @@ class Client:
 
         chosen, source = resolve_image(image)
         if source != "--image":
+            from podscope.errors import ConfigError, PodscopeError
+            from podscope.rules.images import check_image_reference
+
+            try:
+                check_image_reference(chosen, source)
+            except PodscopeError as exc:  # the setting is at fault, not the command line
+                raise ConfigError(exc.message, remedy=exc.remedy) from None
             self.events(f"using image {chosen}{purpose} (from {source})")
         return chosen
 

@@ -453,3 +453,13 @@ def test_a_server_that_never_answers_is_given_up_on_after_request_timeout(
         f"podscope: error: no answer from https://127.0.0.1:{port} within 1 s "
         "(waiting for its reply)"
     ), err
+
+
+def test_a_bad_image_from_the_environment_names_the_variable(
+    closed_kubeconfig: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PODSCOPE_IMAGE", "Bad Image!")
+    code, _, err = debug(closed_kubeconfig, "--", "true")
+    errors = check_clean(code, err)
+    assert code == 3, err  # a setting, not the command line
+    assert errors[0].startswith('podscope: error: $PODSCOPE_IMAGE: invalid image name "Bad'), err
