@@ -370,9 +370,10 @@ def _timeout_words(reason: str) -> str:
 
     reason = re.sub(r"^\w*ConnectionPool\([^)]*\):\s*", "", reason)
     seconds = re.search(r"timeout=([0-9.]+)", reason)
+    if seconds is None:  # our own words (the streams'): they say it already
+        return f"in time ({_shorten(reason)})"
     phase = "connecting" if "connect" in reason.lower() else "waiting for its reply"
-    within = f"within {float(seconds.group(1)):g} s " if seconds else "in time "
-    return f"{within}({phase})"
+    return f"within {float(seconds.group(1)):g} s ({phase})"
 
 
 def _shorten(text: str, limit: int = 200) -> str:

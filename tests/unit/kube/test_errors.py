@@ -405,10 +405,10 @@ def test_policy_errors_carry_level_rules_and_containers() -> None:
             f"no answer from {SERVER} within 2.5 s (connecting)",
         ),
         (
-            "timed out",
+            "timed out opening the stream",
             False,
             UnreachableError,
-            f"no answer from {SERVER} in time (waiting for its reply)",
+            f"no answer from {SERVER} in time (timed out opening the stream)",
         ),
         (
             "[Errno 111] Connection refused",
