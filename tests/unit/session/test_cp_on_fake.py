@@ -360,3 +360,96 @@ def test_progress_is_reported_never_drawn(
     run_cp(fake, request, SessionIO(events=io.events, local=io.local, on_progress=heard.append))
     assert heard and heard[-1].finished and heard[-1].total_bytes == len(b"listen 8080\n")
     assert capsys.readouterr().err == ""  # the session layer prints nothing
+
+
+# -- a destination ending in "/" must be a directory ------------------------------------------
+
+
+def test_copy_out_to_an_absent_directory_with_a_slash_makes_it(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    result = _cp(fake, messages, "web:/etc", f"{tmp_path}/newdir/")
+    assert (tmp_path / "newdir" / "app.conf").read_bytes() == b"listen 8080\n"
+    assert not (tmp_path / "etc").exists()
+    assert result.files == 1
+
+
+def test_copy_out_of_a_file_to_an_absent_directory_writes_nothing(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    here = tmp_path / "here"
+    here.mkdir()
+    (here / "app.conf").write_bytes(b"mine")
+    with pytest.raises(UsageError, match=r"newfile.txt/ is not a directory") as info:
+        _cp(fake, messages, "web:/etc/app.conf", f"{here}/newfile.txt/")
+    assert info.value.exit_code == 2
+    assert sorted(os.listdir(here)) == ["app.conf"]
+    assert (here / "app.conf").read_bytes() == b"mine"
+    assert "out" not in target.ops
+
+
+def test_copy_out_to_a_file_with_a_slash_is_refused_before_any_debugger(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    local = tmp_path / "app.conf"
+    local.write_bytes(b"mine")
+    with pytest.raises(UsageError, match=r"app.conf/ is not a directory \(a file is there\)"):
+        _cp(fake, messages, "web:/etc/app.conf", f"{local}/")
+    assert local.read_bytes() == b"mine"
+    assert "patch_ephemeral_containers" not in fake.methods()
+
+
+def test_copy_out_into_an_existing_directory_with_a_slash(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    _cp(fake, messages, "web:/etc/app.conf", f"{tmp_path}/")
+    assert (tmp_path / "app.conf").read_bytes() == b"listen 8080\n"
+
+
+def test_a_source_with_a_slash_must_be_a_directory(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    with pytest.raises(UsageError, match=r"web:/etc/app.conf/ is not a directory"):
+        _cp(fake, messages, "web:/etc/app.conf/", str(tmp_path / "x"))
+    local = tmp_path / "up.txt"
+    local.write_bytes(b"up")
+    with pytest.raises(UsageError, match=r"up.txt/ is not a directory"):
+        _cp(fake, messages, f"{local}/", "web:/etc/")
+    assert not (tmp_path / "x").exists()
+
+
+def test_copy_in_of_a_file_to_an_absent_directory_writes_nothing(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    local = tmp_path / "up.txt"
+    local.write_bytes(b"up")
+    with pytest.raises(UsageError, match=r"^web:/etc/nd/ is not a directory") as info:
+        _cp(fake, messages, str(local), "web:/etc/nd/")
+    assert info.value.exit_code == 2
+    assert sorted(os.listdir(target.root / "etc")) == ["app.conf"]
+    assert "in" not in target.ops
+
+
+def test_copy_in_over_a_file_with_a_slash_is_refused(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    local = tmp_path / "up.txt"
+    local.write_bytes(b"up")
+    with pytest.raises(UsageError, match=r"app.conf/ is not a directory \(a file is there\)"):
+        _cp(fake, messages, str(local), "web:/etc/app.conf/")
+    assert (target.root / "etc" / "app.conf").read_bytes() == b"listen 8080\n"
+    assert "in" not in target.ops
+
+
+def test_copy_in_of_a_directory_to_an_absent_directory_with_a_slash_makes_it(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    local = tmp_path / "conf.d"
+    local.mkdir()
+    (local / "one.conf").write_bytes(b"1")
+    _cp(fake, messages, str(local), "web:/etc/nd/")
+    assert (target.root / "etc" / "nd" / "one.conf").read_bytes() == b"1"
+    assert not (target.root / "etc" / "conf.d").exists()
+    local.joinpath("two.conf").write_bytes(b"2")
+    _cp(fake, messages, str(local / "two.conf"), "web:/etc/nd/")  # now a directory: into it
+    assert (target.root / "etc" / "nd" / "two.conf").read_bytes() == b"2"
