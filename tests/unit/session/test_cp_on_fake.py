@@ -453,3 +453,48 @@ def test_copy_in_of_a_directory_to_an_absent_directory_with_a_slash_makes_it(
     local.joinpath("two.conf").write_bytes(b"2")
     _cp(fake, messages, str(local / "two.conf"), "web:/etc/nd/")  # now a directory: into it
     assert (target.root / "etc" / "nd" / "two.conf").read_bytes() == b"2"
+
+
+# -- PodSecurity: cp has no --profile to retry with -------------------------------------------
+
+
+def _refuse_new(level: str, blame: str | None = None) -> Any:
+    def admission(pod: dict[str, Any]) -> tuple[int, str]:
+        name = blame or pod["spec"]["ephemeralContainers"][-1]["name"]
+        return (
+            403,
+            f'pods "web" is forbidden: violates PodSecurity "{level}:latest": non-default '
+            f'capabilities (container "{name}" must not include "SYS_PTRACE" in '
+            "securityContext.capabilities.add)",
+        )
+
+    return admission
+
+
+@pytest.mark.parametrize("level", ["baseline", "restricted"])
+def test_a_podsecurity_refusal_says_cp_cannot_work_there(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages, level: str
+) -> None:
+    from podscope.errors import PolicyError
+
+    fake.admission = _refuse_new(level)
+    with pytest.raises(PolicyError) as info:
+        _cp(fake, messages, "web:/etc/app.conf", str(tmp_path / "a"), namespace="default")
+    remedy = info.value.remedy or ""
+    assert info.value.exit_code == 10
+    assert "retry with --profile" not in remedy
+    assert remedy.startswith("cp cannot work in namespace default")
+    assert "SYS_PTRACE" in remedy and "'privileged'" in remedy
+    assert f"podscope debug web -n default --profile {level} --as-target-user" in remedy
+    assert "ephemeralContainers" not in fake.pod("web")["spec"]
+
+
+def test_a_podsecurity_refusal_blaming_an_existing_container_keeps_its_hint(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    from podscope.errors import PolicyError
+
+    fake.admission = _refuse_new("baseline", blame="app")
+    with pytest.raises(PolicyError) as info:
+        _cp(fake, messages, "web:/etc/app.conf", str(tmp_path / "a"))
+    assert "debug a new replica" in (info.value.remedy or "")

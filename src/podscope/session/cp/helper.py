@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from podscope.errors import PolicyError
 from podscope.events import Events
 from podscope.kube.protocol import KubeAPI
 from podscope.rules.container import DebugSpec, build_ephemeral_container
@@ -67,6 +68,30 @@ def find_helper(pod: dict[str, Any], image: str, target: str) -> str | None:
     return min(candidates)[1] if candidates else None
 
 
+def policy_remedy(level: str, pod: str, namespace: str) -> str:
+    """What to do when PodSecurity refuses the copy's debugger. ``--profile`` cannot help:
+    cp always needs SYS_PTRACE, which only the ``privileged`` level allows to be added. A
+    debugger running as the target's user needs no capability to enter its root, and
+    ``baseline`` and ``restricted`` admit one (``debug`` builds it to fit the level)."""
+    return (
+        f"cp cannot work in namespace {namespace}: its debugger needs SYS_PTRACE to read the "
+        f"target's files through /proc/PID/root, and PodSecurity {level!r} does not allow "
+        "adding it (only 'privileged' does); read a file as the target's user instead, which "
+        f"needs no capability: podscope debug {pod} -n {namespace} --profile {level} "
+        "--as-target-user --cd /DIR -- cat FILE > FILE (or copy from a namespace whose "
+        "PodSecurity level is privileged)"
+    )
+
+
+def _names(pod: dict[str, Any]) -> set[str]:
+    spec = pod.get("spec") or {}
+    return {
+        str(c.get("name"))
+        for key in ("containers", "initContainers", "ephemeralContainers")
+        for c in spec.get(key) or []
+    }
+
+
 def ensure_helper(
     client: KubeAPI,
     pod: dict[str, Any],
@@ -101,16 +126,25 @@ def ensure_helper(
         return Helper(pod, starting, created=False, debugger=True)
     shape = client.writable_ephemeral_shape()
     ttl, _ = resolve_ttl(None)
-    placed = create_debugger(
-        client,
-        pod,
-        container,
-        ttl=ttl,
-        shape=shape,
-        new=False,
-        named=False,
-        report=report,
-    )
+    try:
+        placed = create_debugger(
+            client,
+            pod,
+            container,
+            ttl=ttl,
+            shape=shape,
+            new=False,
+            named=False,
+            report=report,
+        )
+    except PolicyError as exc:
+        # PodSecurity blamed only the new debugger: the generic hint (another --profile)
+        # does not apply to cp, which has no --profile. When a container already in the Pod
+        # is blamed, its hint (debug a new replica) stands.
+        if exc.level is not None and not set(exc.containers) & _names(pod):
+            meta = pod.get("metadata") or {}
+            exc.remedy = policy_remedy(exc.level, str(meta.get("name")), str(meta.get("namespace")))
+        raise
     name = placed.name
     if not placed.joined:
         report(
