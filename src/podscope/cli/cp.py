@@ -85,8 +85,6 @@ def _size(n: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dataclasses import asdict
-
     values = flags.given(args)
     if "selector" in values:
         from podscope.cli.many import run_cp
@@ -104,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         )
     output = getattr(args, "output", None)
     if output:
-        print_document(asdict(result), output)
+        print_document(result.to_dict(), output)
         return 0
     rate = result.bytes / result.seconds / 1e6 if result.seconds > 0 else 0.0
     check = "sha256 verified" if result.checksum == "verified" else "checksum skipped"

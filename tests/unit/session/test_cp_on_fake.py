@@ -498,3 +498,41 @@ def test_a_podsecurity_refusal_blaming_an_existing_container_keeps_its_hint(
     with pytest.raises(PolicyError) as info:
         _cp(fake, messages, "web:/etc/app.conf", str(tmp_path / "a"))
     assert "debug a new replica" in (info.value.remedy or "")
+
+
+# -- the result as data: what `cp -o json` prints ---------------------------------------------
+
+
+def test_the_result_to_dict_is_what_cp_o_json_prints(
+    fake: FakeKube,
+    target: TargetRoot,
+    tmp_path: Path,
+    messages: Messages,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import contextlib
+    import dataclasses
+    import json
+
+    from podscope.cli import cp as cli_cp
+    from podscope.cli.main import build_parser
+
+    results: list[CpResult] = []
+
+    class OnTheFake:
+        def cp(self, request: CpRequest, *, on_progress: object = None) -> CpResult:
+            image = "docker.io/library/busybox:latest"
+            result = run_cp(fake, dataclasses.replace(request, image=image), session_io(messages))
+            results.append(result)
+            return result
+
+    monkeypatch.setattr(cli_cp, "open_client", lambda args: contextlib.nullcontext(OnTheFake()))
+    local = tmp_path / "app.conf"
+    args = build_parser().parse_args(["cp", "web:/etc/app.conf", str(local), "-o", "json"])
+    assert cli_cp.run(args) == 0
+    printed = json.loads(capsys.readouterr().out)
+    [result] = results
+    assert json.loads(json.dumps(result.to_dict())) == printed
+    assert printed["direction"] == "out" and printed["files"] == 1
+    assert printed["checksum"] == "verified" and printed["local"] == str(local)
