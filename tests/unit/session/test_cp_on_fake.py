@@ -485,8 +485,31 @@ def test_a_podsecurity_refusal_says_cp_cannot_work_there(
     assert "retry with --profile" not in remedy
     assert remedy.startswith("cp cannot work in namespace default")
     assert "SYS_PTRACE" in remedy and "'privileged'" in remedy
-    assert f"podscope debug web -n default --profile {level} --as-target-user" in remedy
+    # The fake's Pod sets no runAsUser: the user must be given.
+    assert f"podscope debug web -n default --profile {level} --user UID:GID --cd /DIR" in remedy
     assert "ephemeralContainers" not in fake.pod("web")["spec"]
+
+
+def test_the_podsecurity_hint_names_as_target_user_when_the_spec_has_the_user(
+    fake: FakeKube, tmp_path: Path, messages: Messages
+) -> None:
+    from podscope.errors import PolicyError
+
+    fake.add_pod(
+        {
+            "metadata": {"name": "api"},
+            "spec": {
+                "nodeName": "node-1",
+                "securityContext": {"runAsUser": 1000},
+                "containers": [{"name": "app", "image": "app:1"}],
+            },
+        }
+    )
+    fake.kubelet.start("api", "app")
+    fake.admission = _refuse_new("baseline")
+    with pytest.raises(PolicyError) as info:
+        _cp(fake, messages, "api:/etc/app.conf", str(tmp_path / "a"))
+    assert "--profile baseline --as-target-user --cd /DIR" in (info.value.remedy or "")
 
 
 def test_a_podsecurity_refusal_blaming_an_existing_container_keeps_its_hint(

@@ -22,6 +22,7 @@ from podscope.events import Events
 from podscope.kube.protocol import KubeAPI
 from podscope.rules.container import DebugSpec, build_ephemeral_container
 from podscope.rules.debugger import format_duration, key_of
+from podscope.rules.inherit import effective_user
 from podscope.rules.requests import CpRequest
 from podscope.rules.targetfs import HELPER_COMMAND
 from podscope.session.container_state import container_spec, container_state_of
@@ -68,18 +69,28 @@ def find_helper(pod: dict[str, Any], image: str, target: str) -> str | None:
     return min(candidates)[1] if candidates else None
 
 
-def policy_remedy(level: str, pod: str, namespace: str) -> str:
+def policy_remedy(level: str, pod: dict[str, Any], target: str) -> str:
     """What to do when PodSecurity refuses the copy's debugger. ``--profile`` cannot help:
     cp always needs SYS_PTRACE, which only the ``privileged`` level allows to be added. A
     debugger running as the target's user needs no capability to enter its root, and
     ``baseline`` and ``restricted`` admit one (``debug`` builds it to fit the level)."""
+    meta = pod.get("metadata") or {}
+    name, namespace = meta.get("name"), meta.get("namespace")
+    spec: dict[str, Any] = next(
+        (c for c in (pod.get("spec") or {}).get("containers") or [] if c.get("name") == target),
+        {},
+    )
+    # --as-target-user needs the user in the spec; an image's USER does not show in the API.
+    known = effective_user(pod, spec)[0] is not None
+    user = "--as-target-user" if known else "--user UID:GID"
     return (
         f"cp cannot work in namespace {namespace}: its debugger needs SYS_PTRACE to read the "
         f"target's files through /proc/PID/root, and PodSecurity {level!r} does not allow "
         "adding it (only 'privileged' does); read a file as the target's user instead, which "
-        f"needs no capability: podscope debug {pod} -n {namespace} --profile {level} "
-        "--as-target-user --cd /DIR -- cat FILE > FILE (or copy from a namespace whose "
-        "PodSecurity level is privileged)"
+        f"needs no capability: podscope debug {name} -n {namespace} --profile {level} {user} "
+        "--cd /DIR -- cat FILE > FILE"
+        + ("" if known else " (UID:GID: the user the target runs as, e.g. 65532:65532)")
+        + ", or copy from a namespace whose PodSecurity level is privileged"
     )
 
 
@@ -142,8 +153,7 @@ def ensure_helper(
         # does not apply to cp, which has no --profile. When a container already in the Pod
         # is blamed, its hint (debug a new replica) stands.
         if exc.level is not None and not set(exc.containers) & _names(pod):
-            meta = pod.get("metadata") or {}
-            exc.remedy = policy_remedy(exc.level, str(meta.get("name")), str(meta.get("namespace")))
+            exc.remedy = policy_remedy(exc.level, pod, target)
         raise
     name = placed.name
     if not placed.joined:
