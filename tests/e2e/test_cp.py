@@ -189,3 +189,146 @@ def test_a_missing_local_side_adds_no_debugger_to_the_pod(
     assert back.returncode == 5, back.stderr
     assert "no such local file or directory" in back.stderr
     assert helpers(kubectl, namespace, "app") == []
+
+
+def _in_target(env: dict[str, str], namespace: str, *command: str) -> str:
+    """What ``command`` prints in the app container's /tmp (read through the debugger)."""
+    out = podscope(
+        env,
+        "debug",
+        "app",
+        "-n",
+        namespace,
+        "-q",
+        "--image-pull-policy",
+        "IfNotPresent",
+        "--cd",
+        "/tmp",
+        "--",
+        *command,
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_a_local_destination_ending_in_a_slash_must_be_a_directory(
+    make_pod: Callable[..., dict[str, Any]],
+    kubectl: Kubectl,
+    namespace: str,
+    podscope_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    make_pod("app", APP_IMAGE)
+    here = tmp_path / "here"
+    here.mkdir()
+    (here / "podscope-app.conf").write_text("mine\n")
+    # A file there: refused before a debugger is added to the Pod.
+    out = podscope(
+        podscope_env,
+        "cp",
+        "-n",
+        namespace,
+        "app:/etc/podscope-app.conf",
+        f"{here}/podscope-app.conf/",
+    )
+    assert out.returncode == 2, out.stderr
+    assert "podscope-app.conf/ is not a directory (a file is there)" in out.stderr
+    assert helpers(kubectl, namespace, "app") == []
+    # A file source and nothing there: refused, nothing written (the old copy wrote
+    # ./podscope-app.conf over the local file of that name).
+    out = podscope(
+        podscope_env, "cp", "-n", namespace, "app:/etc/podscope-app.conf", f"{here}/newfile.txt/"
+    )
+    assert out.returncode == 2, out.stderr
+    assert f"{here}/newfile.txt/ is not a directory" in out.stderr
+    assert sorted(os.listdir(here)) == ["podscope-app.conf"]
+    assert (here / "podscope-app.conf").read_text() == "mine\n"
+    # A directory source and nothing there: it becomes that directory.
+    tree = tmp_path / "data"
+    tree.mkdir()
+    (tree / "one.txt").write_text("1\n")
+    assert podscope(podscope_env, "cp", "-n", namespace, str(tree), "app:/tmp").returncode == 0
+    out = podscope(podscope_env, "cp", "-n", namespace, "app:/tmp/data/", f"{here}/newdir/")
+    assert out.returncode == 0, out.stderr
+    assert (here / "newdir" / "one.txt").read_text() == "1\n"
+    assert sorted(os.listdir(here)) == ["newdir", "podscope-app.conf"]
+    # An existing directory: the copy goes inside it.
+    out = podscope(podscope_env, "cp", "-n", namespace, "app:/tmp/data/one.txt", f"{here}/newdir/")
+    assert out.returncode == 0, out.stderr
+    assert sorted(os.listdir(here / "newdir")) == ["one.txt"]
+
+
+def test_a_remote_destination_ending_in_a_slash_must_be_a_directory(
+    make_pod: Callable[..., dict[str, Any]],
+    namespace: str,
+    podscope_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    make_pod("app", APP_IMAGE)
+    hello = tmp_path / "hello.txt"
+    hello.write_text("hello\n")
+    up = tmp_path / "up.txt"
+    up.write_text("up\n")
+    assert podscope(podscope_env, "cp", "-n", namespace, str(hello), "app:/tmp/").returncode == 0
+    # A file source and nothing there: refused, no file named nd made.
+    out = podscope(podscope_env, "cp", "-n", namespace, str(up), "app:/tmp/nd/")
+    assert out.returncode == 2, out.stderr
+    assert "app:/tmp/nd/ is not a directory" in out.stderr
+    # A file there: refused, the file is left as it was.
+    out = podscope(podscope_env, "cp", "-n", namespace, str(up), "app:/tmp/hello.txt/")
+    assert out.returncode == 2, out.stderr
+    assert "app:/tmp/hello.txt/ is not a directory (a file is there)" in out.stderr
+    assert _in_target(podscope_env, namespace, "cat", "hello.txt") == "hello\n"
+    assert _in_target(podscope_env, namespace, "ls", "-a").split() == [".", "..", "hello.txt"]
+    # A directory source and nothing there: it becomes that directory; then a file goes in.
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "one.txt").write_text("1\n")
+    out = podscope(podscope_env, "cp", "-n", namespace, str(tree), "app:/tmp/nd/")
+    assert out.returncode == 0, out.stderr
+    out = podscope(podscope_env, "cp", "-n", namespace, str(up), "app:/tmp/nd/")
+    assert out.returncode == 0, out.stderr
+    assert _in_target(podscope_env, namespace, "ls", "nd").split() == ["one.txt", "up.txt"]
+
+
+def test_cp_in_a_baseline_namespace_says_why_it_cannot_and_what_can(
+    make_pod: Callable[..., dict[str, Any]],
+    kubectl: Kubectl,
+    namespace: str,
+    podscope_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    make_pod("app", APP_IMAGE)
+    kubectl.run("label", "namespace", namespace, "pod-security.kubernetes.io/enforce=baseline")
+    out = podscope(
+        podscope_env, "cp", "-n", namespace, "app:/etc/podscope-app.conf", str(tmp_path / "a")
+    )
+    assert out.returncode == 10, out.stderr
+    assert "retry with --profile" not in out.stderr
+    assert f"hint: cp cannot work in namespace {namespace}" in out.stderr
+    assert "SYS_PTRACE" in out.stderr
+    assert f"podscope debug app -n {namespace} --profile baseline --user UID:GID" in out.stderr
+    assert helpers(kubectl, namespace, "app") == []
+    assert not (tmp_path / "a").exists()
+    # What the hint offers works at this level: the target's user needs no capability.
+    read = podscope(
+        podscope_env,
+        "debug",
+        "app",
+        "-n",
+        namespace,
+        "-q",
+        "--image-pull-policy",
+        "IfNotPresent",
+        "--profile",
+        "baseline",
+        "--user",
+        "65532:65532",  # the distroless image's user (the Pod does not say it)
+        "--cd",
+        "/etc",
+        "--",
+        "cat",
+        "podscope-app.conf",
+    )
+    assert read.returncode == 0, read.stderr
+    assert "port = 8080" in read.stdout

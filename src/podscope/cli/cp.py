@@ -25,7 +25,11 @@ DESCRIPTION = (
     "which reaches the container's file system through /proc/PID/root, so distroless "
     "containers work; one is made when none is live, and later copies and debug "
     "sessions reuse it until its TTL passes without a session. Symlinks are copied as "
-    "links; modes are kept; each file's sha256 is checked at the end."
+    "links; modes are kept; each file's sha256 is checked at the end. A destination "
+    "ending in '/' must be a directory, as with GNU cp: an existing one receives the copy "
+    "inside it, an absent one is made only from a directory source; a file there, or a "
+    "file source with nothing there, is refused ('... is not a directory', exit 2) before "
+    "anything is written."
 )
 
 
@@ -81,8 +85,6 @@ def _size(n: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dataclasses import asdict
-
     values = flags.given(args)
     if "selector" in values:
         from podscope.cli.many import run_cp
@@ -100,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         )
     output = getattr(args, "output", None)
     if output:
-        print_document(asdict(result), output)
+        print_document(result.to_dict(), output)
         return 0
     rate = result.bytes / result.seconds / 1e6 if result.seconds > 0 else 0.0
     check = "sha256 verified" if result.checksum == "verified" else "checksum skipped"

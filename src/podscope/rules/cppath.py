@@ -3,6 +3,11 @@
 An operand is remote when the part before the first ``:`` is a Pod name (optionally with a
 namespace): a local path with a colon can always be written ``./a:b``. Remote paths are
 absolute paths as the application sees them; ``..`` is refused.
+
+A destination written with a trailing ``/`` must be a directory, as GNU cp has it: an
+existing directory takes the copy inside it, an absent one can only be made from a directory
+source (which becomes it), and anything else is refused rather than written under another
+name. :func:`check_directory_destination` is that rule.
 """
 
 from __future__ import annotations
@@ -25,10 +30,13 @@ class RemotePath:
     pod: str
     path: str  # absolute, normalized, never "/.." anything
     namespace: str | None = None
+    # Written with a trailing "/": the path must be a directory (normalizing drops the slash).
+    directory: bool = False
 
     def __str__(self) -> str:
         prefix = f"{self.namespace}/" if self.namespace else ""
-        return f"{prefix}{self.pod}:{self.path}"
+        slash = "/" if self.directory and self.path != "/" else ""
+        return f"{prefix}{self.pod}:{self.path}{slash}"
 
 
 def parse_operand(text: str) -> RemotePath | str:
@@ -45,6 +53,33 @@ def parse_operand(text: str) -> RemotePath | str:
         pod=match.group("pod"),
         path=normalize_remote(tail, text),
         namespace=match.group("ns"),
+        directory=names_directory(tail),
+    )
+
+
+def names_directory(path: str) -> bool:
+    """Whether ``path`` is written as a directory (with a trailing ``/``)."""
+    return path.endswith("/")
+
+
+def check_directory_destination(shown: str, kind: str, source_is_dir: bool | None) -> None:
+    """Refuse a destination written with a trailing ``/`` that cannot be the directory it
+    says it is. ``kind`` is what is there (``dir``, ``file``, ``other`` or ``none``);
+    ``source_is_dir`` is None while the source is not known yet (only what is certain is
+    refused then). A directory there takes the copy inside it; nothing there is fine for a
+    directory source, which becomes it."""
+    if kind == "dir" or (kind == "none" and source_is_dir is not False):
+        return
+    if kind == "none":
+        raise UsageError(
+            f"{shown} is not a directory (there is nothing there, and a file copied there "
+            "would not be one)",
+            remedy="make the directory first, or leave out the trailing '/' to copy to that name",
+        )
+    there = "a file is there" if kind == "file" else "something that is not one is there"
+    raise UsageError(
+        f"{shown} is not a directory ({there})",
+        remedy="leave out the trailing '/' to replace it, or name a directory",
     )
 
 

@@ -145,7 +145,7 @@ def test_restricted_with_user_validates() -> None:
     ("text", "expected"),
     [
         ("web:/tmp/x", RemotePath("web", "/tmp/x")),
-        ("shop/web-1:/tmp/x/", RemotePath("web-1", "/tmp/x", "shop")),
+        ("shop/web-1:/tmp/x/", RemotePath("web-1", "/tmp/x", "shop", directory=True)),
         ("web.a.b://etc//./ssl", RemotePath("web.a.b", "/etc/ssl")),
         ("./web:/x", "./web:/x"),
         ("/abs/a:b", "/abs/a:b"),

@@ -360,3 +360,202 @@ def test_progress_is_reported_never_drawn(
     run_cp(fake, request, SessionIO(events=io.events, local=io.local, on_progress=heard.append))
     assert heard and heard[-1].finished and heard[-1].total_bytes == len(b"listen 8080\n")
     assert capsys.readouterr().err == ""  # the session layer prints nothing
+
+
+# -- a destination ending in "/" must be a directory ------------------------------------------
+
+
+def test_copy_out_to_an_absent_directory_with_a_slash_makes_it(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    result = _cp(fake, messages, "web:/etc", f"{tmp_path}/newdir/")
+    assert (tmp_path / "newdir" / "app.conf").read_bytes() == b"listen 8080\n"
+    assert not (tmp_path / "etc").exists()
+    assert result.files == 1
+
+
+def test_copy_out_of_a_file_to_an_absent_directory_writes_nothing(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    here = tmp_path / "here"
+    here.mkdir()
+    (here / "app.conf").write_bytes(b"mine")
+    with pytest.raises(UsageError, match=r"newfile.txt/ is not a directory") as info:
+        _cp(fake, messages, "web:/etc/app.conf", f"{here}/newfile.txt/")
+    assert info.value.exit_code == 2
+    assert sorted(os.listdir(here)) == ["app.conf"]
+    assert (here / "app.conf").read_bytes() == b"mine"
+    assert "out" not in target.ops
+
+
+def test_copy_out_to_a_file_with_a_slash_is_refused_before_any_debugger(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    local = tmp_path / "app.conf"
+    local.write_bytes(b"mine")
+    with pytest.raises(UsageError, match=r"app.conf/ is not a directory \(a file is there\)"):
+        _cp(fake, messages, "web:/etc/app.conf", f"{local}/")
+    assert local.read_bytes() == b"mine"
+    assert "patch_ephemeral_containers" not in fake.methods()
+
+
+def test_copy_out_into_an_existing_directory_with_a_slash(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    _cp(fake, messages, "web:/etc/app.conf", f"{tmp_path}/")
+    assert (tmp_path / "app.conf").read_bytes() == b"listen 8080\n"
+
+
+def test_a_source_with_a_slash_must_be_a_directory(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    with pytest.raises(UsageError, match=r"web:/etc/app.conf/ is not a directory"):
+        _cp(fake, messages, "web:/etc/app.conf/", str(tmp_path / "x"))
+    local = tmp_path / "up.txt"
+    local.write_bytes(b"up")
+    with pytest.raises(UsageError, match=r"up.txt/ is not a directory"):
+        _cp(fake, messages, f"{local}/", "web:/etc/")
+    assert not (tmp_path / "x").exists()
+
+
+def test_copy_in_of_a_file_to_an_absent_directory_writes_nothing(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    local = tmp_path / "up.txt"
+    local.write_bytes(b"up")
+    with pytest.raises(UsageError, match=r"^web:/etc/nd/ is not a directory") as info:
+        _cp(fake, messages, str(local), "web:/etc/nd/")
+    assert info.value.exit_code == 2
+    assert sorted(os.listdir(target.root / "etc")) == ["app.conf"]
+    assert "in" not in target.ops
+
+
+def test_copy_in_over_a_file_with_a_slash_is_refused(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    local = tmp_path / "up.txt"
+    local.write_bytes(b"up")
+    with pytest.raises(UsageError, match=r"app.conf/ is not a directory \(a file is there\)"):
+        _cp(fake, messages, str(local), "web:/etc/app.conf/")
+    assert (target.root / "etc" / "app.conf").read_bytes() == b"listen 8080\n"
+    assert "in" not in target.ops
+
+
+def test_copy_in_of_a_directory_to_an_absent_directory_with_a_slash_makes_it(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    local = tmp_path / "conf.d"
+    local.mkdir()
+    (local / "one.conf").write_bytes(b"1")
+    _cp(fake, messages, str(local), "web:/etc/nd/")
+    assert (target.root / "etc" / "nd" / "one.conf").read_bytes() == b"1"
+    assert not (target.root / "etc" / "conf.d").exists()
+    local.joinpath("two.conf").write_bytes(b"2")
+    _cp(fake, messages, str(local / "two.conf"), "web:/etc/nd/")  # now a directory: into it
+    assert (target.root / "etc" / "nd" / "two.conf").read_bytes() == b"2"
+
+
+# -- PodSecurity: cp has no --profile to retry with -------------------------------------------
+
+
+def _refuse_new(level: str, blame: str | None = None) -> Any:
+    def admission(pod: dict[str, Any]) -> tuple[int, str]:
+        name = blame or pod["spec"]["ephemeralContainers"][-1]["name"]
+        return (
+            403,
+            f'pods "web" is forbidden: violates PodSecurity "{level}:latest": non-default '
+            f'capabilities (container "{name}" must not include "SYS_PTRACE" in '
+            "securityContext.capabilities.add)",
+        )
+
+    return admission
+
+
+@pytest.mark.parametrize("level", ["baseline", "restricted"])
+def test_a_podsecurity_refusal_says_cp_cannot_work_there(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages, level: str
+) -> None:
+    from podscope.errors import PolicyError
+
+    fake.admission = _refuse_new(level)
+    with pytest.raises(PolicyError) as info:
+        _cp(fake, messages, "web:/etc/app.conf", str(tmp_path / "a"), namespace="default")
+    remedy = info.value.remedy or ""
+    assert info.value.exit_code == 10
+    assert "retry with --profile" not in remedy
+    assert remedy.startswith("cp cannot work in namespace default")
+    assert "SYS_PTRACE" in remedy and "'privileged'" in remedy
+    # The fake's Pod sets no runAsUser: the user must be given.
+    assert f"podscope debug web -n default --profile {level} --user UID:GID --cd /DIR" in remedy
+    assert "ephemeralContainers" not in fake.pod("web")["spec"]
+
+
+def test_the_podsecurity_hint_names_as_target_user_when_the_spec_has_the_user(
+    fake: FakeKube, tmp_path: Path, messages: Messages
+) -> None:
+    from podscope.errors import PolicyError
+
+    fake.add_pod(
+        {
+            "metadata": {"name": "api"},
+            "spec": {
+                "nodeName": "node-1",
+                "securityContext": {"runAsUser": 1000},
+                "containers": [{"name": "app", "image": "app:1"}],
+            },
+        }
+    )
+    fake.kubelet.start("api", "app")
+    fake.admission = _refuse_new("baseline")
+    with pytest.raises(PolicyError) as info:
+        _cp(fake, messages, "api:/etc/app.conf", str(tmp_path / "a"))
+    assert "--profile baseline --as-target-user --cd /DIR" in (info.value.remedy or "")
+
+
+def test_a_podsecurity_refusal_blaming_an_existing_container_keeps_its_hint(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    from podscope.errors import PolicyError
+
+    fake.admission = _refuse_new("baseline", blame="app")
+    with pytest.raises(PolicyError) as info:
+        _cp(fake, messages, "web:/etc/app.conf", str(tmp_path / "a"))
+    assert "debug a new replica" in (info.value.remedy or "")
+
+
+# -- the result as data: what `cp -o json` prints ---------------------------------------------
+
+
+def test_the_result_to_dict_is_what_cp_o_json_prints(
+    fake: FakeKube,
+    target: TargetRoot,
+    tmp_path: Path,
+    messages: Messages,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import contextlib
+    import dataclasses
+    import json
+
+    from podscope.cli import cp as cli_cp
+    from podscope.cli.main import build_parser
+
+    results: list[CpResult] = []
+
+    class OnTheFake:
+        def cp(self, request: CpRequest, *, on_progress: object = None) -> CpResult:
+            image = "docker.io/library/busybox:latest"
+            result = run_cp(fake, dataclasses.replace(request, image=image), session_io(messages))
+            results.append(result)
+            return result
+
+    monkeypatch.setattr(cli_cp, "open_client", lambda args: contextlib.nullcontext(OnTheFake()))
+    local = tmp_path / "app.conf"
+    args = build_parser().parse_args(["cp", "web:/etc/app.conf", str(local), "-o", "json"])
+    assert cli_cp.run(args) == 0
+    printed = json.loads(capsys.readouterr().out)
+    [result] = results
+    assert json.loads(json.dumps(result.to_dict())) == printed
+    assert printed["direction"] == "out" and printed["files"] == 1
+    assert printed["checksum"] == "verified" and printed["local"] == str(local)

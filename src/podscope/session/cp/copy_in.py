@@ -13,7 +13,7 @@ import stat
 import threading
 
 from podscope.errors import NotFoundError, PodscopeError, UsageError
-from podscope.rules.cppath import RemotePath, split_remote
+from podscope.rules.cppath import RemotePath, check_directory_destination, split_remote
 from podscope.rules.requests import CpRequest
 from podscope.session.cp.archive import walk, write_archive
 from podscope.session.cp.progress import ProgressCallback, TransferMeter
@@ -57,6 +57,8 @@ def local_source(local: str) -> os.stat_result:
         return os.lstat(local)
     except FileNotFoundError:
         raise NotFoundError(f"{local}: no such local file or directory") from None
+    except NotADirectoryError:
+        raise UsageError(f"{local} is not a directory (a file is there)") from None
 
 
 def copy_in(
@@ -69,6 +71,8 @@ def copy_in(
 ) -> None:
     st = local_source(local)
     found = probe(remote, dest.path)
+    if dest.directory:
+        check_directory_destination(str(dest), found.kind, stat.S_ISDIR(st.st_mode))
     if found.kind == "dir":
         directory, arcname = dest.path, os.path.basename(os.path.abspath(local))
     else:

@@ -12,7 +12,12 @@ import tarfile
 import threading
 
 from podscope.errors import NotFoundError, PodscopeError, UsageError
-from podscope.rules.cppath import RemotePath, split_remote
+from podscope.rules.cppath import (
+    RemotePath,
+    check_directory_destination,
+    names_directory,
+    split_remote,
+)
 from podscope.rules.requests import CpRequest
 from podscope.session.cp.extract import extract_stream
 from podscope.session.cp.progress import ProgressCallback, TransferMeter
@@ -21,14 +26,29 @@ from podscope.session.cp.result import CpResult
 from podscope.session.cp.verify import verify
 
 
-def local_destination(local: str) -> tuple[str, str | None]:
-    """The local directory to unpack into, and the name the copy takes there (None: keep)."""
+def local_kind(local: str) -> str:
+    """What is at ``local``, in the terms of the target's probe (symlinks followed, as the
+    copy would): ``dir``, ``file``, ``other`` or ``none``."""
+    if os.path.isdir(local):
+        return "dir"
+    if not os.path.lexists(local.rstrip("/") or "/"):
+        return "none"
+    return "file" if os.path.isfile(local.rstrip("/")) else "other"
+
+
+def local_destination(local: str, source_is_dir: bool | None = None) -> tuple[str, str | None]:
+    """The local directory to unpack into, and the name the copy takes there (None: keep).
+    ``source_is_dir`` (None: not known yet) decides whether ``local`` written with a trailing
+    ``/`` can be made from the source."""
+    if names_directory(local):
+        check_directory_destination(local, local_kind(local), source_is_dir)
     if os.path.isdir(local):
         return local, None
-    base = os.path.dirname(os.path.abspath(local))
+    name = local.rstrip("/")
+    base = os.path.dirname(os.path.abspath(name))
     if not os.path.isdir(base):
         raise NotFoundError(f"{base}: no such local directory")
-    return base, os.path.basename(local)
+    return base, os.path.basename(name)
 
 
 def copy_out(
@@ -44,8 +64,10 @@ def copy_out(
         raise NotFoundError(f"{source.path}: no such file or directory in the target")
     if found.kind == "other":
         raise UsageError(f"{source.path} is neither a file nor a directory (a device or socket?)")
+    if source.directory and found.kind != "dir":
+        raise UsageError(f"{source} is not a directory (a file is there)")
     directory, name = split_remote(source.path)
-    base, rename = local_destination(local)
+    base, rename = local_destination(local, found.kind == "dir")
     meter = TransferMeter(str(source), local, found.size, on_progress)
     early_sums: list[str] = []
     early_errors: list[BaseException] = []

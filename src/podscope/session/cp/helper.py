@@ -17,10 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from podscope.errors import PolicyError
 from podscope.events import Events
 from podscope.kube.protocol import KubeAPI
 from podscope.rules.container import DebugSpec, build_ephemeral_container
 from podscope.rules.debugger import format_duration, key_of
+from podscope.rules.inherit import effective_user
 from podscope.rules.requests import CpRequest
 from podscope.rules.targetfs import HELPER_COMMAND
 from podscope.session.container_state import container_spec, container_state_of
@@ -67,6 +69,40 @@ def find_helper(pod: dict[str, Any], image: str, target: str) -> str | None:
     return min(candidates)[1] if candidates else None
 
 
+def policy_remedy(level: str, pod: dict[str, Any], target: str) -> str:
+    """What to do when PodSecurity refuses the copy's debugger. ``--profile`` cannot help:
+    cp always needs SYS_PTRACE, which only the ``privileged`` level allows to be added. A
+    debugger running as the target's user needs no capability to enter its root, and
+    ``baseline`` and ``restricted`` admit one (``debug`` builds it to fit the level)."""
+    meta = pod.get("metadata") or {}
+    name, namespace = meta.get("name"), meta.get("namespace")
+    spec: dict[str, Any] = next(
+        (c for c in (pod.get("spec") or {}).get("containers") or [] if c.get("name") == target),
+        {},
+    )
+    # --as-target-user needs the user in the spec; an image's USER does not show in the API.
+    known = effective_user(pod, spec)[0] is not None
+    user = "--as-target-user" if known else "--user UID:GID"
+    return (
+        f"cp cannot work in namespace {namespace}: its debugger needs SYS_PTRACE to read the "
+        f"target's files through /proc/PID/root, and PodSecurity {level!r} does not allow "
+        "adding it (only 'privileged' does); read a file as the target's user instead, which "
+        f"needs no capability: podscope debug {name} -n {namespace} --profile {level} {user} "
+        "--cd /DIR -- cat FILE > FILE"
+        + ("" if known else " (UID:GID: the user the target runs as, e.g. 65532:65532)")
+        + ", or copy from a namespace whose PodSecurity level is privileged"
+    )
+
+
+def _names(pod: dict[str, Any]) -> set[str]:
+    spec = pod.get("spec") or {}
+    return {
+        str(c.get("name"))
+        for key in ("containers", "initContainers", "ephemeralContainers")
+        for c in spec.get(key) or []
+    }
+
+
 def ensure_helper(
     client: KubeAPI,
     pod: dict[str, Any],
@@ -101,16 +137,24 @@ def ensure_helper(
         return Helper(pod, starting, created=False, debugger=True)
     shape = client.writable_ephemeral_shape()
     ttl, _ = resolve_ttl(None)
-    placed = create_debugger(
-        client,
-        pod,
-        container,
-        ttl=ttl,
-        shape=shape,
-        new=False,
-        named=False,
-        report=report,
-    )
+    try:
+        placed = create_debugger(
+            client,
+            pod,
+            container,
+            ttl=ttl,
+            shape=shape,
+            new=False,
+            named=False,
+            report=report,
+        )
+    except PolicyError as exc:
+        # PodSecurity blamed only the new debugger: the generic hint (another --profile)
+        # does not apply to cp, which has no --profile. When a container already in the Pod
+        # is blamed, its hint (debug a new replica) stands.
+        if exc.level is not None and not set(exc.containers) & _names(pod):
+            exc.remedy = policy_remedy(exc.level, pod, target)
+        raise
     name = placed.name
     if not placed.joined:
         report(

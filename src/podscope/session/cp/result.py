@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from podscope.rules.results import ResultDict
+
 
 @dataclass
-class CpResult:
+class CpResult(ResultDict):
     direction: str  # "out" (Pod to local) or "in"
     pod: str
     namespace: str
