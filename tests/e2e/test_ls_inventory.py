@@ -97,7 +97,7 @@ def test_ls_says_who_wrote_each_container_its_posture_command_and_state(
     # Who: the field manager of the ephemeralcontainers subresource, as kubectl shows it.
     from_kubectl = _managers_from_kubectl(kubectl, namespace)
     for name, row in rows.items():
-        assert (row["created_by"], row["created_at"]) == from_kubectl[name], name
+        assert (row["created_by"], row["written_at"]) == from_kubectl[name], name
     assert rows["kd"]["created_by"] == "kubectl"
     assert {rows[n]["created_by"] for n in (debugger, "priv", "done")} == {"podscope"}
 
@@ -137,7 +137,7 @@ def test_ls_says_who_wrote_each_container_its_posture_command_and_state(
     by_name = {line.split()[1]: line.split() for line in lines}
     kd = by_name["kd"]
     assert kd[words.index("CREATED-BY")] == "kubectl"
-    assert kd[words.index("WRITTEN")] == rows["kd"]["created_at"]
+    assert kd[words.index("WRITTEN")] == rows["kd"]["written_at"]
     assert kd[words.index("PROFILE")] == "general"
     assert kd[words.index("CAPS")] == "SYS_PTRACE"
     assert by_name["priv"][words.index("PRIVILEGED")] == "yes"

@@ -67,7 +67,7 @@ def _cells(row: EphemeralRow, all_namespaces: bool, wide: bool) -> list[object]:
         return cells
     cells += [
         row.created_by or "-",
-        row.created_at or "-",
+        row.written_at or "-",
         row.user,
         "yes" if row.privileged else "no",
         ",".join(row.capabilities) or "-",

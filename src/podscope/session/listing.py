@@ -54,9 +54,11 @@ class EphemeralRow:
     status: str = "unknown"
     # The field manager that added the container (a client's name such as kubectl or
     # podscope, not a person's) and the time of that manager's latest write to the Pod's
-    # ephemeralcontainers subresource; every manager that wrote the container in written_by.
+    # ephemeralcontainers subresource (written_at: managedFields keeps one time per manager,
+    # so a later container's write moves it; `started` bounds the container's own time);
+    # every manager that wrote the container in written_by.
     created_by: str | None = None
-    created_at: str | None = None
+    written_at: str | None = None
     written_by: list[dict[str, Any]] = field(default_factory=list)
     privileged: bool = False
     capabilities: list[str] = field(default_factory=list)  # added ones
@@ -97,7 +99,7 @@ def rows_for_pod(pod: dict[str, Any]) -> list[EphemeralRow]:
                 exit_code=progress.exit_code,
                 status=status_word(state_name, None),
                 created_by=wrote[0].manager if wrote else None,
-                created_at=wrote[0].time if wrote else None,
+                written_at=wrote[0].time if wrote else None,
                 written_by=[w.to_dict() for w in wrote],
                 privileged=posture.privileged,
                 capabilities=list(posture.capabilities),
@@ -136,7 +138,7 @@ def _kept(row: EphemeralRow, filters: Filters, now: float) -> bool:
         state=row.state,
         image=row.image,
         managers=[str(w["manager"]) for w in row.written_by],
-        created=earliest(row.created_at, row.started),
+        created=earliest(row.written_at, row.started),
         now=now,
     )
 

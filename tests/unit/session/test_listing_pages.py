@@ -46,7 +46,7 @@ def test_pods_are_read_chunk_size_at_a_time(fake: FakeKube, messages: Messages) 
     rows = run_list(fake, ListRequest(namespace="default", chunk_size=2), session_io(messages))
     assert [r.pod for r in rows] == ["p0", "p1", "p2", "p3", "p4"]
     assert len(_page_calls(fake)) == 3
-    assert {(r.created_by, r.created_at) for r in rows} == {("kubectl", "2026-01-01T00:00:00Z")}
+    assert {(r.created_by, r.written_at) for r in rows} == {("kubectl", "2026-01-01T00:00:00Z")}
 
 
 def test_chunk_size_0_reads_everything_at_once(fake: FakeKube, messages: Messages) -> None:
