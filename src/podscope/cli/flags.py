@@ -648,7 +648,8 @@ FLAGS: dict[str, Flag] = {
             Flag(
                 "image",
                 ("--image",),
-                "only containers whose image matches this glob",
+                "only containers whose image matches this glob: the full name or the short one "
+                "(busybox:1 for docker.io/library/busybox:1, tool:2 for reg/team/tool:2)",
                 metavar="GLOB",
             ),
         ),

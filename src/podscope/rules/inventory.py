@@ -273,6 +273,21 @@ class Filters:
         )
 
 
+def image_names(image: str) -> tuple[str, ...]:
+    """The names an ``--image`` glob is matched against: the spec's own, its short form as
+    ``docker images`` shows it (``docker.io/library/busybox:1`` is ``busybox:1``), and the
+    last part of its path (``registry:5000/team/tool:2`` is ``tool:2``), so that
+    ``--image 'busybox*'`` finds what a user calls busybox."""
+    short = image
+    for prefix in ("docker.io/library/", "docker.io/", "index.docker.io/library/"):
+        if short.startswith(prefix):
+            short = short[len(prefix) :]
+            break
+    repository_end = short.find("@")
+    path = short if repository_end < 0 else short[:repository_end]
+    return tuple(dict.fromkeys((image, short, path.rsplit("/", 1)[-1])))
+
+
 def matches(
     filters: Filters,
     *,
@@ -288,8 +303,8 @@ def matches(
     ``--running``: its container is running (live, idle or a running command).
     ``--older-than``: it was created (written, else started) at least that long ago; a
     container without either time is not known to be old, so it is left out.
-    ``--image`` and ``--created-by`` are shell globs, matched case-sensitively, the image
-    against the name the spec gives.
+    ``--image`` and ``--created-by`` are shell globs, matched case-sensitively; the image
+    against any of :func:`image_names`.
     """
     if filters.privileged and not privileged:
         return False
@@ -299,7 +314,9 @@ def matches(
         then = parse_time(created)
         if then is None or now - then < filters.older_than:
             return False
-    if filters.image is not None and not fnmatch.fnmatchcase(image, filters.image):
+    if filters.image is not None and not any(
+        fnmatch.fnmatchcase(name, filters.image) for name in image_names(image)
+    ):
         return False
     return filters.created_by is None or any(
         fnmatch.fnmatchcase(m, filters.created_by) for m in managers

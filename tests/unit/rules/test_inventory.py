@@ -315,11 +315,18 @@ def test_older_than_filter() -> None:
     assert _passes(Filters(older_than=0), created="2026-01-01T23:59:59Z")
 
 
-def test_image_filter_is_a_glob_on_the_whole_name() -> None:
+def test_image_filter_is_a_glob_on_the_whole_name_or_the_short_one() -> None:
     assert _passes(Filters(image="*busybox*"))
     assert _passes(Filters(image="docker.io/library/busybox:1.3?"))
-    assert not _passes(Filters(image="busybox*"))  # the name as the spec gives it
+    assert _passes(Filters(image="busybox*"))  # as `docker images` names it
+    assert _passes(Filters(image="busybox:1.36"))
+    assert not _passes(Filters(image="library/busybox*"))  # half a prefix is neither
     assert not _passes(Filters(image="*BUSYBOX*"))  # case-sensitive
+    team = "registry.example:5000/team/tool:2"
+    assert _passes(Filters(image="tool*"), image=team)
+    assert _passes(Filters(image="registry.example:5000/*"), image=team)
+    assert not _passes(Filters(image="team"), image=team)
+    assert not _passes(Filters(image="busybox*"), image="registry.example/busybox-fork/x:1")
 
 
 def test_created_by_filter_is_a_glob_on_any_writer() -> None:
