@@ -110,7 +110,7 @@ def check_started(
                 raise pull_refused(pod_name, name, f"{progress.reason}{detail}", image, pod)
         raise StartFailedError(
             f"container {name} in Pod {pod_name} cannot start: {progress.reason}{detail}",
-            remedy=_start_remedy(progress.reason),
+            remedy=_start_remedy(progress.reason, _pull_policy(pod, name)),
         )
     if progress.state == "terminated" and progress.reason in NEVER_RAN:
         detail = f": {progress.message}" if progress.message else ""
@@ -136,18 +136,30 @@ def pull_refused(
     )
 
 
-def _start_remedy(reason: str | None) -> str:
-    stays = "; the failed container stays in the Pod (ephemeral containers cannot be removed)"
+def _pull_policy(pod: dict[str, Any] | None, name: str) -> str | None:
+    for container in ((pod or {}).get("spec") or {}).get("ephemeralContainers") or []:
+        if container.get("name") == name:
+            return container.get("imagePullPolicy")
+    return None
+
+
+def _start_remedy(reason: str | None, pull_policy: str | None = None) -> str:
     if reason in ("ErrImagePull", "ImagePullBackOff", "RegistryUnavailable"):
+        if pull_policy in ("IfNotPresent", "Never"):
+            # The kubelet pulled because the image is not on the node: the policy is no help.
+            return (
+                "the image is not on the node and the node cannot pull it: check the image "
+                "name, or put the image on the node" + _STAYS
+            )
         return (
             "check the image name and that the node can pull it (or set --image-pull-policy "
-            "IfNotPresent for a local image)" + stays
+            "IfNotPresent for a local image)" + _STAYS
         )
     if reason == "ErrImageNeverPull":
-        return "the image is not on the node and --image-pull-policy is Never" + stays
+        return "the image is not on the node and --image-pull-policy is Never" + _STAYS
     if reason == "InvalidImageName":
-        return "fix the --image reference" + stays
-    return "check the container spec (--custom, --env, profile)" + stays
+        return "fix the --image reference" + _STAYS
+    return "check the container spec (--custom, --env, profile)" + _STAYS
 
 
 def check_pod_alive(pod: dict[str, Any], uid: str | None, event: str) -> None:

@@ -67,3 +67,19 @@ def test_pod_gone() -> None:
     with pytest.raises(PodGoneError, match="Evicted"):
         check_pod_alive(_pod(None, phase="Failed", reason="Evicted"), "u1", "MODIFIED")
     check_pod_alive(_pod(None), "u1", "MODIFIED")
+
+
+@pytest.mark.parametrize(
+    ("policy", "suggests_if_not_present"),
+    [("Always", True), (None, True), ("IfNotPresent", False), ("Never", False)],
+)
+def test_a_failed_pull_suggests_if_not_present_only_when_it_was_not_used(
+    policy: str | None, suggests_if_not_present: bool
+) -> None:
+    pod = _pod({"waiting": {"reason": "ErrImagePull", "message": "not found"}})
+    container = {"name": "dbg", "image": "nosuch:1"}
+    pod["spec"] = {"ephemeralContainers": [{**container, "imagePullPolicy": policy}]}
+    with pytest.raises(StartFailedError) as info:
+        check_started("web", "dbg", container_state_of(pod, "dbg"), pod)
+    assert info.value.remedy is not None
+    assert ("--image-pull-policy IfNotPresent" in info.value.remedy) is suggests_if_not_present
