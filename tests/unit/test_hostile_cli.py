@@ -463,3 +463,14 @@ def test_a_bad_image_from_the_environment_names_the_variable(
     errors = check_clean(code, err)
     assert code == 3, err  # a setting, not the command line
     assert errors[0].startswith('podscope: error: $PODSCOPE_IMAGE: invalid image name "Bad'), err
+
+
+def test_a_bad_flag_is_one_line_and_where_to_read_more() -> None:
+    code, out, err = run("debug", "web", "--bogus")
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        "podscope: error: unrecognized arguments: --bogus",
+        "podscope: hint: see 'podscope debug --help'",
+    ]
+    code, _, err = run("ls", "-o", "xml")
+    assert code == 2 and err.splitlines()[1] == "podscope: hint: see 'podscope ls --help'", err

@@ -17,7 +17,7 @@ import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
-from typing import Any
+from typing import Any, NoReturn
 
 from podscope import __version__
 from podscope.cli.common import terminal_columns
@@ -68,9 +68,21 @@ class Parser(argparse.ArgumentParser):
     """An ArgumentParser (and, through ``parser_class``, its sub-commands') using
     :class:`HelpFormatter`."""
 
+    help_for: str | None = None
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        # One line and where to read more, as kubectl does, not the whole usage (25 lines
+        # for debug) above the one line that matters.
+        # The top parser reports what a command's parser left over: name that command's help.
+        where = self.help_for or self.prog
+        self.exit(
+            int(ExitCode.USAGE),
+            f"podscope: error: {message}\npodscope: hint: see '{where} --help'\n",
+        )
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -122,7 +134,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if words == ["--version"]:
         sys.stdout.write(f"podscope {__version__}\n")
         return 0
-    parser = build_parser(_command_of(words))
+    command = _command_of(words)
+    parser = build_parser(command)
+    if command is not None and isinstance(parser, Parser):
+        parser.help_for = f"podscope {command}"
     args = parser.parse_args(words)
     func = getattr(args, "func", None)
     if func is None:
