@@ -52,8 +52,9 @@ class ApplyPlan:
 
 
 def _err(source: str, path: str, detail: str, remedy: str | None = None) -> ValidationError:
-    where = f"{clean(source, 120)}: " if source else ""
-    return ValidationError(f"{where}{path}: {detail}", field=path, remedy=remedy)
+    # A bare list of containers has no path inside the document: "FILE: lists no containers".
+    where = ": ".join(part for part in (clean(source, 120) if source else "", path) if part)
+    return ValidationError(f"{where}: {detail}" if where else detail, field=path, remedy=remedy)
 
 
 def _containers(items: Any, source: str, path: str) -> list[dict[str, Any]]:

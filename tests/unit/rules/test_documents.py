@@ -66,6 +66,9 @@ def test_bare_list_needs_pod() -> None:
         parse_document(text, "list.yaml")
     doc = parse_document(text, "list.yaml", pod="web")
     assert (doc.pod_name, doc.kind, len(doc.containers)) == ("web", "List", 1)
+    with pytest.raises(ValidationError) as empty:
+        parse_document("[]", "empty.json", pod="web")
+    assert empty.value.message == "empty.json: lists no containers"  # no empty path between
 
 
 def test_pod_argument_must_match() -> None:
