@@ -193,7 +193,7 @@ def _start_failure(watch: _StartWatch | None, image: str, name: str) -> None:
     if isinstance(failure, StartFailedError) and holder_cannot_run(failure.message):
         raise ExecUnavailable(
             f"image {image} has no sh to hold a debugger open (debugger {name} could not "
-            "start and stays in the Pod, terminated)"
+            "start; it stays in the Pod, never started)"
         )
     raise failure
 
