@@ -11,6 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tests.e2e.conftest import Kubectl
+from tests.e2e.helpers import PULL, podscope
+
 BIN = Path(sys.executable).parent
 
 
@@ -38,9 +41,18 @@ def test_bash_completes_pods_and_containers(
     offered = bash_complete(["podscope", "debug", "-n", namespace, ""], env)
     assert "web" in offered and "deploy/" in offered
     assert bash_complete(["podscope", "debug", "-n", namespace, "we"], env) == ["web"]
-    containers = bash_complete(["podscope", "debug", "-n", namespace, "web", "-c", ""], env)
+    containers = bash_complete(["podscope", "debug", "-n", namespace, "web", "--target", ""], env)
     assert containers == ["web"]
     assert bash_complete(["podscope", "debug", "--prof"], env) == ["--profile"]
+    # -c of debug names a debugger to use: only the Pod's ephemeral containers are offered.
+    assert bash_complete(["podscope", "debug", "-n", namespace, "web", "-c", ""], env) == []
+    cluster_env = {**os.environ, "KUBECONFIG": kubeconfig}
+    made = podscope(cluster_env, "debug", "-n", namespace, "web", *PULL, "--", "true")
+    assert made.returncode == 0, made.stderr
+    pod = Kubectl(kubeconfig).json("get", "pod", "web", "-n", namespace)
+    debugger = [c["name"] for c in pod["spec"]["ephemeralContainers"]]
+    assert bash_complete(["podscope", "debug", "-n", namespace, "web", "-c", ""], env) == debugger
+    assert bash_complete(["podscope", "stop", "-n", namespace, "web", "-c", ""], env) == debugger
 
 
 def test_without_a_cluster_completion_stays_static(tmp_path: Path) -> None:
@@ -134,10 +146,10 @@ def test_zsh_and_fish_complete_pods_and_flags(
     env = {**os.environ, "KUBECONFIG": kubeconfig, "PATH": f"{BIN}:{os.environ['PATH']}"}
     assert zsh_complete(["podscope", "debug", "-n", namespace, "we"], env) == ["web"]
     assert zsh_complete(["podscope", "debug", "--prof"], env) == ["--profile"]
-    containers = zsh_complete(["podscope", "debug", "-n", namespace, "web", "-c", ""], env)
+    containers = zsh_complete(["podscope", "debug", "-n", namespace, "web", "--target", ""], env)
     assert containers == ["web"]
     # apply takes a file: with nothing to offer, the script falls back to zsh's files.
     assert zsh_complete(["podscope", "apply", ""], env) == ["__FILES__"]
     assert fish_complete(f"podscope debug -n {namespace} we", env) == ["web"]
     assert fish_complete("podscope debug --prof", env) == ["--profile"]
-    assert fish_complete(f"podscope debug -n {namespace} web -c ", env) == ["web"]
+    assert fish_complete(f"podscope debug -n {namespace} web --target ", env) == ["web"]

@@ -238,13 +238,14 @@ def _ask_cluster(kind: str, given: dict[str, str], partial: str) -> list[str]:
         "kubeconfig": given.get("kubeconfig"),
         "context": given.get("context"),
     }
-    if kind == "containers":
+    if kind in ("containers", "ephemeral-containers"):
         pod = given.get("pod", "").split("/")[-1]
         found = fetch(lambda ns: f"/api/v1/namespaces/{ns}/pods/{pod}" if pod else None) or {}
         spec = found.get("spec") or {}
+        keys = ("containers", "initContainers", "ephemeralContainers")
         return [
             str(c.get("name"))
-            for key in ("containers", "initContainers", "ephemeralContainers")
+            for key in (keys[2:] if kind == "ephemeral-containers" else keys)
             for c in spec.get(key) or []
         ]
     if kind == "workloads" and "/" in partial:

@@ -29,7 +29,15 @@ Kind = Literal[
     "many",  # [NAME...]
 ]
 Completion = Literal[
-    "pods", "containers", "namespaces", "contexts", "nodes", "files", "pod-paths", "workloads"
+    "pods",
+    "containers",
+    "ephemeral-containers",  # -c of debug and stop: a debugger to use or to end
+    "namespaces",
+    "contexts",
+    "nodes",
+    "files",
+    "pod-paths",
+    "workloads",
 ]
 
 
@@ -158,7 +166,7 @@ FLAGS: dict[str, Flag] = {
                 "container",
                 ("-c", "--container"),
                 "name of the debug container (default: debugger-xxxxx)",
-                complete="containers",
+                complete="ephemeral-containers",
             ),
         ),
         (
@@ -599,7 +607,7 @@ FLAGS: dict[str, Flag] = {
                 "container",
                 ("-c", "--container"),
                 "the debugger to stop (default: the Pod's only running one)",
-                complete="containers",
+                complete="ephemeral-containers",
             ),
         ),
         (
