@@ -663,4 +663,6 @@ class ReplayRequest(RequestValue):
         if isinstance(self.speed, bool) or not isinstance(self.speed, (int, float)):
             raise UsageError("--speed must be a number, e.g. 2 or 0.5")
         if not math.isfinite(self.speed) or self.speed <= 0:
-            raise UsageError(f"--speed must be above 0 (it was given {self.speed:g})")
+            raise UsageError(
+                f"--speed must be a finite number above 0, e.g. 2 (it was given {self.speed:g})"
+            )

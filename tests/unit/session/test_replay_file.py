@@ -80,5 +80,6 @@ def test_what_is_not_asciicast_v2_is_refused_before_anything_is_written(tmp_path
 
 
 def test_a_bad_speed_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="--speed must be above 0"):
-        _play(ReplayRequest(file=_cast(tmp_path, EVENTS), speed=0))
+    for speed in (0, -1, float("inf"), float("nan")):
+        with pytest.raises(UsageError, match="--speed must be a finite number above 0"):
+            _play(ReplayRequest(file=_cast(tmp_path, EVENTS), speed=speed))
