@@ -50,9 +50,8 @@ def kubeconfig_files(
             )
         path = os.path.expanduser(explicit)
         if not os.path.isfile(path):
-            raise ConfigError(
-                f"kubeconfig {explicit} not found", remedy="check the --kubeconfig path"
-            )
+            what = "is a directory, not a file" if os.path.isdir(path) else "not found"
+            raise ConfigError(f"kubeconfig {explicit} {what}", remedy="check the --kubeconfig path")
         return KubeconfigFiles((path,), "--kubeconfig")
     listed = env.get("KUBECONFIG", "")
     if listed:

@@ -47,6 +47,8 @@ def _kubeconfig(
 def test_explicit_file_must_exist(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="kubeconfig .*missing not found"):
         kubeconfig_files(str(tmp_path / "missing"), {})
+    with pytest.raises(ConfigError, match="is a directory, not a file"):
+        kubeconfig_files(str(tmp_path), {})
 
 
 def test_kubeconfig_env_lists_several_files_and_skips_missing(tmp_path: Path) -> None:
