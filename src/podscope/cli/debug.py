@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from podscope.cli import flags
@@ -47,14 +48,19 @@ class _CommandTailParser(argparse.ArgumentParser):
     ) -> tuple[argparse.Namespace, list[str]]:
         words, tail = flags.words_after_dashdash(sys.argv[1:] if args is None else args)
         parsed, extras = super().parse_known_args(words, namespace)
-        before = list(getattr(parsed, "command", None) or [])
-        if tail and before:
-            # Words before `--` beyond the first are more Pods: `debug POD1 POD2 -- CMD`.
-            parsed.pods, before = [parsed.pod, *before], []
+        # kubectl's rule: every word before `--` names a target (with no `--`, every word
+        # does); only the words after it are the command. `debug POD1 POD2` is two Pods.
+        more = list(getattr(parsed, "command", None) or [])
+        if hasattr(parsed, "command"):
+            del parsed.command
+        # A word after a flag (`debug POD1 -it POD2`) is left over by argparse: a Pod too.
+        more += [word for word in extras if not word.startswith("-")]
+        extras = [word for word in extras if word.startswith("-")]
+        if more:
+            parsed.pods = [parsed.pod, *more]
             del parsed.pod
-        command = [*before, *tail]
-        if command:
-            parsed.command = command
+        if tail:
+            parsed.command = tail
         return parsed, extras
 
 
@@ -87,6 +93,36 @@ def _refusal(mode: str) -> Any:
     return refuse
 
 
+def _refuse_several_targets(pods: Sequence[str], values: dict[str, Any], node_name_of: Any) -> None:
+    """Several words before ``--`` are several targets: say so where only one fits, and
+    point at ``--`` for a command that was meant."""
+    if len(pods) < 2:
+        return
+    named = " ".join(pods)
+    remedy = f"a command goes after --: podscope debug {pods[0]} -- {' '.join(pods[1:])}"
+    if "command" in values:
+        remedy = "name one target, and run podscope once for each"
+    if "copy_to" in values:
+        raise UsageError(
+            f"--copy-to copies one Pod, but {len(pods)} were named ({named}): every word "
+            "before -- names a Pod",
+            remedy=remedy,
+        )
+    nodes = [pod for pod in pods if node_name_of(pod) is not None]
+    if nodes:
+        raise UsageError(
+            f"{nodes[0]} debugs one node, but {len(pods)} targets were named ({named}): "
+            "every word before -- names a target",
+            remedy=remedy,
+        )
+    if not ({"command", "dry_run", "stdin", "tty"} & values.keys()):
+        raise UsageError(
+            f"{len(pods)} Pods were named ({named}) and no command: every word before -- "
+            "names a Pod",
+            remedy=f"{remedy}, or podscope debug {named} -- COMMAND to run it in each",
+        )
+
+
 def build_request(
     args: argparse.Namespace,
 ) -> DebugRequest | PodCopyRequest | NodeDebugRequest | ManyDebugRequest:
@@ -95,6 +131,7 @@ def build_request(
     from podscope.rules.workloads import is_many, node_name_of
 
     values = flags.given(args)
+    _refuse_several_targets(values.get("pods", ()), values, node_name_of)
     if is_many(
         values.get("pods", ()), values.get("selector"), "all_pods" in values, "dry_run" in values
     ):
