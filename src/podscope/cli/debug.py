@@ -147,11 +147,11 @@ def build_request(
     request_type, mode = _mode(values)
     if request_type is NodeDebugRequest:
         values["node"] = node_name_of(values.pop("pod"))
-    output = values.get("output")
-    if output and values.get("stdin"):
-        raise UsageError("-o prints the result instead of attaching; it cannot be used with -i")
-    if output:
-        values["attach"] = False
+    if values.get("output") and values.get("stdin"):
+        raise UsageError(
+            "-o prints the result, the command's output captured in it; it cannot be used with -i",
+            remedy="leave out -o for a session, or -i to capture a command's output",
+        )
     request: DebugRequest | PodCopyRequest | NodeDebugRequest = flags.build(
         request_type, values, command="debug", refuse=_refusal(mode)
     )
@@ -165,16 +165,17 @@ def run(args: argparse.Namespace) -> int:
         from podscope.cli import many
 
         return many.run(args, cast("ManyDebugRequest", request))
+    output = getattr(args, "output", None)
+    # -o changes only what is printed: the same run, its output kept in the document.
+    capture = bool(output) and request.attach
     with open_client(args) as client:
         result: Any
         if isinstance(request, NodeDebugRequest):
-            result = client.debug_node(request)
+            result = client.debug_node(request, capture_output=capture)
         elif isinstance(request, PodCopyRequest):
-            result = client.debug_copy(request)
+            result = client.debug_copy(request, capture_output=capture)
         else:
-            result = client.debug(request)
-    output = getattr(args, "output", None)
+            result = client.debug(request, capture_output=capture)
     if output:
         print_document(result.to_dict(), output)
-        return 0
     return result.exit_code if result.exit_code is not None else 0
