@@ -159,7 +159,7 @@ class Client:
             request,
             image=self._image(request.image),
             custom=_load_custom(request.custom),
-            tty=self._tty(request.stdin, request.tty, streams, capture_output),
+            tty=self._tty(request.stdin and request.attach, request.tty, streams, capture_output),
         )
         return self._streamed(
             lambda io: run_debug(self.kube, request, io),
@@ -224,7 +224,7 @@ class Client:
             request,
             image=image,
             custom=_load_custom(request.custom),
-            tty=self._tty(request.stdin, request.tty, streams, capture_output),
+            tty=self._tty(request.stdin and request.attach, request.tty, streams, capture_output),
         )
         return self._streamed(
             lambda io: run_copy(self.kube, request, io), request.stdin, streams, capture_output
@@ -246,7 +246,7 @@ class Client:
             request,
             image=self._image(request.image),
             custom=_load_custom(request.custom),
-            tty=self._tty(request.stdin, request.tty, streams, capture_output),
+            tty=self._tty(request.stdin and request.attach, request.tty, streams, capture_output),
         )
         return self._streamed(
             lambda io: run_node(self.kube, request, io), request.stdin, streams, capture_output
@@ -442,7 +442,8 @@ class Client:
         """Whether the session gets the TTY it asks for. As kubectl does, a TTY over input
         that is not a terminal is dropped with a warning: the session goes on with plain
         stdin, so the end of that input ends it (a TTY would wait for a key that never
-        comes)."""
+        comes). ``stdin`` is False when nothing is attached (``--no-attach``): the local
+        input is not used then, and the container keeps its TTY for a later attach."""
         if not (tty and stdin):
             return tty
         if capture_output:

@@ -127,3 +127,18 @@ def test_it_without_a_terminal_in_the_attach_model_gets_a_container_without_a_tt
     (container,) = kubectl.pod(namespace, "web")["spec"]["ephemeralContainers"]
     assert container["stdin"] is True and not container.get("tty")
     assert container.get("stdinOnce") is True  # the end of input reaches the shell
+
+
+def test_it_with_no_attach_from_a_script_keeps_the_tty_for_a_later_attach(
+    make_pod: Callable[..., dict[str, Any]],
+    namespace: str,
+    podscope_env: dict[str, str],
+    kubectl: Kubectl,
+) -> None:
+    make_pod("web", command=SLEEPER)
+    args = ("debug", "web", "-n", namespace, "-it", "--no-attach", "-c", "later", *PULL)
+    created = podscope(podscope_env, *args)  # stdin a pipe: it is not used, nothing falls back
+    assert created.returncode == 0, created.stderr
+    assert "unable to use a TTY" not in created.stderr
+    (container,) = kubectl.pod(namespace, "web")["spec"]["ephemeralContainers"]
+    assert container["name"] == "later" and container["tty"] is True

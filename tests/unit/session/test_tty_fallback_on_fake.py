@@ -137,3 +137,21 @@ def test_attach_with_a_tty_asked_for_over_piped_input_falls_back_too(fake: FakeK
         os.close(stdin)
     assert [q.tty for q in queries] == [False]
     assert _warnings(log) == [NOT_A_TERMINAL]
+
+
+def test_no_attach_keeps_the_containers_tty_for_a_later_attach(fake: FakeKube) -> None:
+    # `debug POD -it --no-attach` from a script: local input is not used, so nothing falls
+    # back, and `podscope attach -it` later finds a container with a TTY.
+    fake.when_idle(lambda: fake.kubelet.start("web", fake.newest_ephemeral("web")))
+    log = EventLog()
+    stdin = _piped(b"")
+    try:
+        with Client(on_event=log) as client:
+            request = DebugRequest(
+                pod="web", image="busybox:1", stdin=True, tty=True, attach=False, container="later"
+            )
+            result = client.debug(request, streams=_streams(stdin))
+    finally:
+        os.close(stdin)
+    assert result.spec["tty"] is True and result.spec["stdin"] is True
+    assert _warnings(log) == []
