@@ -160,6 +160,7 @@ class Client:
             request,
             image=self._image(request.image),
             custom=_load_custom(request.custom),
+            tty=self._tty(request.stdin and request.attach, request.tty, streams, capture_output),
         )
         return self._streamed(
             lambda io: run_debug(self.kube, request, io),
@@ -220,7 +221,12 @@ class Client:
         image = request.image
         if image is None and not request.set_image and request.command_override is None:
             image = self._image(None, " for the debug container")
-        request = replace(request, image=image, custom=_load_custom(request.custom))
+        request = replace(
+            request,
+            image=image,
+            custom=_load_custom(request.custom),
+            tty=self._tty(request.stdin and request.attach, request.tty, streams, capture_output),
+        )
         return self._streamed(
             lambda io: run_copy(self.kube, request, io), request.stdin, streams, capture_output
         )
@@ -238,7 +244,10 @@ class Client:
 
         _validated(request, "NodeDebugRequest")
         request = replace(
-            request, image=self._image(request.image), custom=_load_custom(request.custom)
+            request,
+            image=self._image(request.image),
+            custom=_load_custom(request.custom),
+            tty=self._tty(request.stdin and request.attach, request.tty, streams, capture_output),
         )
         return self._streamed(
             lambda io: run_node(self.kube, request, io), request.stdin, streams, capture_output
@@ -257,11 +266,9 @@ class Client:
 
         _validated(request, "AttachRequest")
         interactive = _interactive(streams)
-        request = replace(
-            request,
-            stdin=interactive if request.stdin is None else request.stdin,
-            tty=interactive if request.tty is None else request.tty,
-        )
+        stdin = interactive if request.stdin is None else request.stdin
+        tty = interactive if request.tty is None else request.tty
+        request = replace(request, stdin=stdin, tty=self._tty(stdin, tty, streams, capture_output))
         return self._streamed(
             lambda io: run_attach(self.kube, request, io),
             bool(request.stdin),
@@ -362,7 +369,7 @@ class Client:
             container=name,
             namespace=result.namespace,
             stdin=use_stdin,
-            tty=use_tty,
+            tty=self._tty(use_stdin, use_tty, streams, capture_output),
             timeout=request.timeout,
         )
         outcome = self._streamed(
@@ -436,6 +443,25 @@ class Client:
                 raise ConfigError(exc.message, remedy=exc.remedy) from None
             self.events(f"using image {chosen}{purpose} (from {source})")
         return chosen
+
+    def _tty(
+        self, stdin: bool, tty: bool, streams: LocalStreams | None, capture_output: bool
+    ) -> bool:
+        """Whether the session gets the TTY it asks for. As kubectl does, a TTY over input
+        that is not a terminal is dropped with a warning: the session goes on with plain
+        stdin, so the end of that input ends it (a TTY would wait for a key that never
+        comes). ``stdin`` is False when nothing is attached (``--no-attach``): the local
+        input is not used then, and the container keeps its TTY for a later attach."""
+        if not (tty and stdin):
+            return tty
+        if capture_output:
+            why = "the output is captured"
+        elif not _interactive(streams):
+            why = "input is not a terminal"
+        else:
+            return True
+        self.events.warning(f"unable to use a TTY: {why}; going on without one")
+        return False
 
     def _record_options(
         self, request: DebugRequest | AttachRequest, command: str, profile: str | None

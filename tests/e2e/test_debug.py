@@ -244,6 +244,7 @@ def test_no_attach_and_json_output(
         "web",
         "-n",
         namespace,
+        "--no-attach",
         "-o",
         "json",
         "-c",
@@ -260,3 +261,26 @@ def test_no_attach_and_json_output(
     assert document["spec"]["targetContainerName"] == "web"
     assert document["state"] == "running"
     assert "running" in document["status"]["state"]
+
+
+def test_json_output_is_the_same_run_with_its_output_and_exit_code(
+    make_pod: Callable[..., dict[str, Any]],
+    namespace: str,
+    podscope_env: dict[str, str],
+    kubectl: Kubectl,
+) -> None:
+    make_pod("web", command=SLEEPER)
+    script = "echo out-marker; echo err-marker >&2; exit 5"
+    args = ("debug", "web", "-n", namespace, *PULL, "-o", "json", "--", "sh", "-c", script)
+    first = podscope(podscope_env, *args)
+    assert first.returncode == 5, first.stderr  # the command's code, as without -o
+    document = json.loads(first.stdout)  # stdout is the document alone
+    assert (document["model"], document["attached"], document["exit_code"]) == ("exec", True, 5)
+    assert (document["stdout"], document["stderr"]) == ("out-marker\n", "err-marker\n")
+    assert "marker" not in first.stderr
+    second = podscope(podscope_env, *args)
+    assert second.returncode == 5, second.stderr
+    again = json.loads(second.stdout)
+    assert again["container"] == document["container"] and again["created"] is False
+    assert again["stdout"] == "out-marker\n"
+    assert len(ephemeral(kubectl.pod(namespace, "web"))) == 1  # the debugger, reused

@@ -162,12 +162,14 @@ def test_container_stdout_stays_on_stdout_with_o_json(
     result = podscope(
         podscope_env,
         *("debug", "web", "-n", namespace, *PULL, "-o", "json"),
-        *("--", "sh", "-c", "echo 'podscope: error: fake'; sleep 3600"),
+        *("--", "sh", "-c", "echo 'podscope: error: fake'; echo 'podscope: fake2' >&2"),
     )
     assert result.returncode == 0, result.stderr
     assert "fake" not in result.stderr
     document = json.loads(result.stdout)  # -o output is only podscope's JSON
-    assert document["state"] == "running"
+    # The command's output is kept in the document, each stream as it came.
+    assert document["stdout"] == "podscope: error: fake\n"
+    assert document["stderr"] == "podscope: fake2\n"
 
 
 # --- broken trust ---------------------------------------------------------------------------

@@ -248,6 +248,40 @@ def test_dry_run_lists_the_pods_and_changes_nothing_and_it_is_refused(
     }
 
 
+def test_words_before_the_dashes_are_all_pods_as_in_kubectl(
+    kubectl: Kubectl, namespace: str, podscope_env: dict[str, str]
+) -> None:
+    pods = make_web(kubectl, namespace, replicas=2)
+    before = kubectl.json("get", "pods", "-n", namespace)["items"]
+    # With no --, every word is a Pod: two Pods, not POD and a command.
+    dry = podscope(podscope_env, "debug", *pods, "--dry-run", "-n", namespace)
+    assert dry.returncode == 0, dry.stderr
+    rows = table_rows(dry.stdout)
+    assert {pod: rows[pod][2] for pod in pods} == {pod: "selected" for pod in pods}
+    assert "would run a command (give it after --) in 2 Pod(s)" in dry.stderr
+    interactive = podscope(podscope_env, "debug", "-n", namespace, "-it", *pods)
+    assert interactive.returncode == 2
+    assert interactive.stderr.startswith("podscope: error: -i/-t attaches to one Pod")
+    plain = podscope(podscope_env, "debug", *pods, "-n", namespace)
+    assert plain.returncode == 2
+    assert "2 Pods were named" in plain.stderr
+    assert f"podscope debug {pods[0]} -- {pods[1]}" in plain.stderr  # the fix, spelled out
+    copy = podscope(podscope_env, "debug", pods[0], "sh", "--copy-to", "x", "-n", namespace)
+    assert copy.returncode == 2 and "--copy-to copies one Pod, but 2" in copy.stderr
+    node = podscope(podscope_env, "debug", "node/podscope-node", "sh", "-n", namespace)
+    assert node.returncode == 2 and "node/podscope-node debugs one node" in node.stderr
+    assert "podscope debug node/podscope-node -- sh" in node.stderr
+    assert ephemeral_counts(kubectl, namespace) == {pod: 0 for pod in pods}
+    after = kubectl.json("get", "pods", "-n", namespace)["items"]
+    assert {p["metadata"]["name"]: p["spec"] for p in after} == {
+        p["metadata"]["name"]: p["spec"] for p in before
+    }
+    # With --, the words after it are the command, run in each Pod named before it.
+    ran = podscope(podscope_env, "debug", *pods, "-n", namespace, *PULL, "--", "hostname")
+    assert ran.returncode == 0, ran.stderr
+    assert {f"{pod} | {pod}" for pod in pods} <= set(ran.stdout.splitlines())
+
+
 def test_group_prints_each_pods_output_as_one_block(
     kubectl: Kubectl, namespace: str, podscope_env: dict[str, str]
 ) -> None:

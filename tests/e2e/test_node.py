@@ -100,11 +100,13 @@ def test_host_namespaces_exit_code_and_keep_then_cleanup(
         "--",
         "sh",
         "-c",
-        "test -e /host/etc/os-release && exit 3",
+        "sleep 1; test -e /host/etc/os-release && echo host-root && exit 3",
     )
-    assert result.returncode == 0, result.stderr  # -o: the result is printed, not attached
+    # -o only prints: the same run, the command's exit code and output in the document.
+    assert result.returncode == 3, result.stderr
     document = json.loads(result.stdout)
     assert document["kept"] is True and document["node"] == NODE
+    assert document["exit_code"] == 3 and document["stdout"] == "host-root\n"
 
     attached = podscope(
         podscope_env,

@@ -81,3 +81,40 @@ with podscope.Client(namespace={namespace!r}) as client:
         "TypeError: DebugRequest.stdin must be bool, not str ('yes')",
         "ephemeral: 0",
     ]
+
+
+def test_python_api_tty_with_captured_output_falls_back_with_an_event(
+    make_pod: Callable[..., dict[str, Any]], namespace: str, kubeconfig: str
+) -> None:
+    make_pod("web", command=["sleep", "3600"])
+    # In a process of its own: a session that waited for a terminal would hang the suite.
+    script = f"""
+import os, podscope
+from podscope.events import EventLog
+
+log = EventLog()
+read, write = os.pipe()
+os.write(write, b"echo captured-$((40 + 2)); exit 6\\n")
+os.close(write)
+with podscope.Client(namespace={namespace!r}, on_event=log) as client:
+    request = podscope.DebugRequest(
+        pod="web", stdin=True, tty=True, image_pull_policy="IfNotPresent"
+    )
+    result = client.debug(request, streams=podscope.LocalStreams(stdin=read),
+                          capture_output=True)
+warnings = [e.message for e in log.events if e.kind == "warning"]
+print(result.exit_code, result.stdout, warnings)
+"""
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "KUBECONFIG": kubeconfig},
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == (
+        "6 b'captured-42\\n' ['unable to use a TTY: the output is captured; going on without one']"
+    )
+    assert "podscope:" not in run.stderr  # the library only raised the event

@@ -144,8 +144,38 @@ def test_no_credential_appears_in_any_output(
     closed.write_text(json.dumps(closed_doc))
     runs = [
         (admin, ["debug", "web", "-n", namespace, *PULL, "--", "sh", "-c", "sleep 2; env"]),
-        (admin, ["debug", "web", "-n", namespace, *PULL, "-o", "json", "--", "sleep", "60"]),
-        (admin, ["debug", "web", "-n", namespace, *PULL, "-o", "yaml", "--", "sleep", "60"]),
+        (
+            admin,
+            [
+                "debug",
+                "web",
+                "-n",
+                namespace,
+                *PULL,
+                "--no-attach",
+                "-o",
+                "json",
+                "--",
+                "sleep",
+                "60",
+            ],
+        ),
+        (
+            admin,
+            [
+                "debug",
+                "web",
+                "-n",
+                namespace,
+                *PULL,
+                "--no-attach",
+                "-o",
+                "yaml",
+                "--",
+                "sleep",
+                "60",
+            ],
+        ),
         (admin, ["debug", "nope", "-n", namespace, "--", "true"]),
         (admin, ["ls", "-A", "-o", "json"]),
         (admin, ["ls", "web", "-n", namespace]),
@@ -153,7 +183,7 @@ def test_no_credential_appears_in_any_output(
         (admin, ["doctor", "web", "-n", namespace]),
         (admin, ["doctor", "-n", namespace, "-o", "json"]),
         (sa, ["debug", "web", *PULL, "--", "sh", "-c", "sleep 2; echo ok"]),
-        (sa, ["debug", "web", *PULL, "-o", "json", "--", "sleep", "60"]),
+        (sa, ["debug", "web", *PULL, "--no-attach", "-o", "json", "--", "sleep", "60"]),
         (sa, ["ls"]),
         (sa, ["ls", "-A"]),
         (sa, ["doctor", "web"]),
@@ -214,7 +244,18 @@ def test_default_profile_is_not_privileged_and_elevated_ones_say_what_they_grant
 ) -> None:
     make_pod("web", command=SLEEPER)
     plain = podscope(
-        podscope_env, "debug", "web", "-n", namespace, *PULL, "-o", "json", "--", "sleep", "60"
+        podscope_env,
+        "debug",
+        "web",
+        "-n",
+        namespace,
+        *PULL,
+        "--no-attach",
+        "-o",
+        "json",
+        "--",
+        "sleep",
+        "60",
     )
     assert plain.returncode == 0, plain.stderr
     context = json.loads(plain.stdout)["spec"].get("securityContext") or {}
@@ -227,7 +268,8 @@ def test_default_profile_is_not_privileged_and_elevated_ones_say_what_they_grant
     ):
         elevated = podscope(
             podscope_env,
-            *("debug", "web", "-n", namespace, *PULL, "--profile", profile, "-o", "json"),
+            *("debug", "web", "-n", namespace, *PULL, "--profile", profile, "--no-attach"),
+            *("-o", "json"),
             *("--", "sleep", "60"),
         )
         assert elevated.returncode == 0, elevated.stderr

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from podscope.cli import flags
@@ -47,14 +48,19 @@ class _CommandTailParser(argparse.ArgumentParser):
     ) -> tuple[argparse.Namespace, list[str]]:
         words, tail = flags.words_after_dashdash(sys.argv[1:] if args is None else args)
         parsed, extras = super().parse_known_args(words, namespace)
-        before = list(getattr(parsed, "command", None) or [])
-        if tail and before:
-            # Words before `--` beyond the first are more Pods: `debug POD1 POD2 -- CMD`.
-            parsed.pods, before = [parsed.pod, *before], []
+        # kubectl's rule: every word before `--` names a target (with no `--`, every word
+        # does); only the words after it are the command. `debug POD1 POD2` is two Pods.
+        more = list(getattr(parsed, "command", None) or [])
+        if hasattr(parsed, "command"):
+            del parsed.command
+        # A word after a flag (`debug POD1 -it POD2`) is left over by argparse: a Pod too.
+        more += [word for word in extras if not word.startswith("-")]
+        extras = [word for word in extras if word.startswith("-")]
+        if more:
+            parsed.pods = [parsed.pod, *more]
             del parsed.pod
-        command = [*before, *tail]
-        if command:
-            parsed.command = command
+        if tail:
+            parsed.command = tail
         return parsed, extras
 
 
@@ -87,6 +93,36 @@ def _refusal(mode: str) -> Any:
     return refuse
 
 
+def _refuse_several_targets(pods: Sequence[str], values: dict[str, Any], node_name_of: Any) -> None:
+    """Several words before ``--`` are several targets: say so where only one fits, and
+    point at ``--`` for a command that was meant."""
+    if len(pods) < 2:
+        return
+    named = " ".join(pods)
+    remedy = f"a command goes after --: podscope debug {pods[0]} -- {' '.join(pods[1:])}"
+    if "command" in values:
+        remedy = "name one target, and run podscope once for each"
+    if "copy_to" in values:
+        raise UsageError(
+            f"--copy-to copies one Pod, but {len(pods)} were named ({named}): every word "
+            "before -- names a Pod",
+            remedy=remedy,
+        )
+    nodes = [pod for pod in pods if node_name_of(pod) is not None]
+    if nodes:
+        raise UsageError(
+            f"{nodes[0]} debugs one node, but {len(pods)} targets were named ({named}): "
+            "every word before -- names a target",
+            remedy=remedy,
+        )
+    if not ({"command", "dry_run", "stdin", "tty"} & values.keys()):
+        raise UsageError(
+            f"{len(pods)} Pods were named ({named}) and no command: every word before -- "
+            "names a Pod",
+            remedy=f"{remedy}, or podscope debug {named} -- COMMAND to run it in each",
+        )
+
+
 def build_request(
     args: argparse.Namespace,
 ) -> DebugRequest | PodCopyRequest | NodeDebugRequest | ManyDebugRequest:
@@ -95,6 +131,7 @@ def build_request(
     from podscope.rules.workloads import is_many, node_name_of
 
     values = flags.given(args)
+    _refuse_several_targets(values.get("pods", ()), values, node_name_of)
     if is_many(
         values.get("pods", ()), values.get("selector"), "all_pods" in values, "dry_run" in values
     ):
@@ -110,11 +147,11 @@ def build_request(
     request_type, mode = _mode(values)
     if request_type is NodeDebugRequest:
         values["node"] = node_name_of(values.pop("pod"))
-    output = values.get("output")
-    if output and values.get("stdin"):
-        raise UsageError("-o prints the result instead of attaching; it cannot be used with -i")
-    if output:
-        values["attach"] = False
+    if values.get("output") and values.get("stdin"):
+        raise UsageError(
+            "-o prints the result, the command's output captured in it; it cannot be used with -i",
+            remedy="leave out -o for a session, or -i to capture a command's output",
+        )
     request: DebugRequest | PodCopyRequest | NodeDebugRequest = flags.build(
         request_type, values, command="debug", refuse=_refusal(mode)
     )
@@ -128,16 +165,17 @@ def run(args: argparse.Namespace) -> int:
         from podscope.cli import many
 
         return many.run(args, cast("ManyDebugRequest", request))
+    output = getattr(args, "output", None)
+    # -o changes only what is printed: the same run, its output kept in the document.
+    capture = bool(output) and request.attach
     with open_client(args) as client:
         result: Any
         if isinstance(request, NodeDebugRequest):
-            result = client.debug_node(request)
+            result = client.debug_node(request, capture_output=capture)
         elif isinstance(request, PodCopyRequest):
-            result = client.debug_copy(request)
+            result = client.debug_copy(request, capture_output=capture)
         else:
-            result = client.debug(request)
-    output = getattr(args, "output", None)
+            result = client.debug(request, capture_output=capture)
     if output:
         print_document(result.to_dict(), output)
-        return 0
     return result.exit_code if result.exit_code is not None else 0

@@ -146,9 +146,11 @@ FLAGS: dict[str, Flag] = {
             Flag(
                 "command",
                 (),
-                "the command (and its arguments) to run instead of the image's entrypoint",
+                "the command (and its arguments) to run instead of the image's entrypoint; "
+                "every word before -- names a Pod",
                 kind="many",
                 metavar="-- COMMAND",
+                complete="workloads",
             ),
         ),
         (

@@ -69,7 +69,7 @@ class ManyDebugRequest(DebugRequest):
                 "--no-attach leaves a container running in one Pod; with several Pods "
                 "podscope runs the command in each and waits for it"
             )
-        if not self.command:
+        if not self.command and not self.dry_run:
             raise UsageError(
                 "give the command to run in each Pod after --",
                 remedy="e.g. podscope debug -l app=web -- cat /etc/hostname",

@@ -449,10 +449,8 @@ def run_many(
         if on_outcome is not None:
             for outcome in selected:
                 on_outcome(outcome)
-        report(
-            f"dry run: would run {' '.join(request.command)} in {len(names)} Pod(s); "
-            "nothing was changed"
-        )
+        what = " ".join(request.command) or "a command (give it after --)"
+        report(f"dry run: would run {what} in {len(names)} Pod(s); nothing was changed")
         return ManyResult(namespace, _by_name(early + selected), dry_run=True)
     if not names and not targets.failed:
         raise PodStateError(

@@ -43,6 +43,8 @@ def live(kind: str, given: dict[str, str], partial: str) -> list[str]:
         ),
         (["de"], ["debug"]),
         (["debug", "web"], ["web-1", "web-2"]),
+        # Before --, a second word is another Pod (kubectl's rule), not the command.
+        (["debug", "web-1", "w"], ["web-1", "web-2"]),
         (["debug", ""], ["deploy/", "sts/", "ds/", "rs/", "job/", "node/", *PODS]),
         (["debug", "--prof"], ["--profile"]),
         (

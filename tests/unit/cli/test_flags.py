@@ -105,9 +105,11 @@ def test_given_flags_fill_the_request() -> None:
     )
 
 
-def test_output_turns_attach_off() -> None:
-    request = parse("web", "-o", "json")
-    assert isinstance(request, DebugRequest) and request.attach is False
+def test_output_leaves_the_run_as_it_is() -> None:
+    # -o only renders: the same request, so the same model (exec) and debugger reuse.
+    request = parse("web", "-o", "json", "--", "ps")
+    assert request == DebugRequest(pod="web", command=("ps",))
+    assert isinstance(request, DebugRequest) and request.exec_model() == (True, None)
 
 
 @pytest.mark.parametrize(

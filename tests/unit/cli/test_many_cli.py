@@ -49,8 +49,49 @@ def test_json_output_keeps_attaching_with_several_pods() -> None:
 
 def test_single_pod_command_lines_are_unchanged() -> None:
     assert parse("web", "--", "ps") == DebugRequest(pod="web", command=("ps",))
-    assert parse("web", "ps", "x") == DebugRequest(pod="web", command=("ps", "x"))
     assert parse("deploy/web", "--", "ps") == DebugRequest(pod="deploy/web", command=("ps",))
+    assert parse("web", "-it") == DebugRequest(pod="web", stdin=True, tty=True)
+
+
+# kubectl's rule: the words before `--` are targets, and with no `--` every word is one.
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("bb1", "bb2", "--dry-run"),
+        ("--dry-run", "bb1", "bb2"),
+        ("bb1", "--dry-run", "bb2"),  # a word after a flag is a Pod too
+        ("bb1", "bb2", "--dry-run", "--"),
+    ],
+)
+def test_words_without_dashes_are_all_pods(argv: tuple[str, ...]) -> None:
+    assert parse(*argv) == ManyDebugRequest(pods=("bb1", "bb2"), dry_run=True)
+
+
+def test_words_before_the_dashes_are_pods_and_after_them_the_command() -> None:
+    request = parse("bb1", "-n", "ns", "bb2", "--", "bb3", "-it")
+    assert request == ManyDebugRequest(pods=("bb1", "bb2"), namespace="ns", command=("bb3", "-it"))
+
+
+@pytest.mark.parametrize(
+    ("argv", "words", "remedy"),
+    [
+        (("bb1", "bb2"), "2 Pods were named (bb1 bb2) and no command", "debug bb1 -- bb2"),
+        (("web", "ps", "x"), "every word before -- names a Pod", "debug web -- ps x"),
+        (("-n", "ns", "-it", "bb1", "bb2"), "-i/-t attaches to one Pod", "name one Pod for -it"),
+        (("bb1", "-it", "bb2"), "-i/-t attaches to one Pod", "name one Pod for -it"),
+        (("web", "sh", "--copy-to", "x"), "--copy-to copies one Pod, but 2", "debug web -- sh"),
+        (("a", "b", "--copy-to", "x", "--", "sh"), "--copy-to copies one Pod", "name one target"),
+        (("node/n1", "sh"), "node/n1 debugs one node, but 2 targets", "debug node/n1 -- sh"),
+        (("web", "node/n1", "--", "sh"), "node/n1 debugs one node", "name one target"),
+    ],
+)
+def test_several_targets_where_one_fits_are_refused(
+    argv: tuple[str, ...], words: str, remedy: str
+) -> None:
+    with pytest.raises(UsageError) as caught:
+        parse(*argv)
+    assert words in caught.value.message
+    assert remedy in (caught.value.remedy or "")
 
 
 @pytest.mark.parametrize(

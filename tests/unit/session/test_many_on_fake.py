@@ -218,6 +218,20 @@ def test_a_dry_run_lists_the_pods_and_writes_nothing(fake: FakeKube, messages: M
     assert set(fake.methods()) <= {"list_pods"}
 
 
+def test_a_dry_run_of_named_pods_needs_no_command(fake: FakeKube, messages: Messages) -> None:
+    # `podscope debug web-a web-b --dry-run`: every word is a Pod, and the run says which.
+    _pods(fake, "web-a", "web-b")
+    result = _run(fake, messages, pods=("web-a", "web-b"), command=(), dry_run=True)
+    assert [(o.pod, o.status) for o in result.outcomes] == [
+        ("web-a", "selected"),
+        ("web-b", "selected"),
+    ]
+    assert messages[-1] == (
+        "dry run: would run a command (give it after --) in 2 Pod(s); nothing was changed"
+    )
+    assert "patch_ephemeral_containers" not in fake.methods()
+
+
 # -- Ctrl-C -------------------------------------------------------------------------------------
 
 
