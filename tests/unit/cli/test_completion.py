@@ -16,7 +16,8 @@ def live(kind: str, given: dict[str, str], partial: str) -> list[str]:
         "namespaces": ["default", "shop"],
         "contexts": ["dev", "prod"],
         "nodes": ["node-a"],
-        "containers": ["app", "sidecar"] if given.get("pod") == "web-1" else [],
+        "containers": ["app", "sidecar", "debugger-b2c4d"] if given.get("pod") == "web-1" else [],
+        "ephemeral-containers": ["debugger-b2c4d"] if given.get("pod") == "web-1" else [],
     }[kind]
     return [n for n in names if n.startswith(partial)]
 
@@ -61,7 +62,10 @@ def live(kind: str, given: dict[str, str], partial: str) -> list[str]:
         ),
         (["debug", "web-1", "--profile", "re"], ["restricted"]),
         (["debug", "web-1", "--profile=g"], ["--profile=general"]),
-        (["debug", "web-1", "-c", ""], ["app", "sidecar"]),
+        (["debug", "web-1", "-c", ""], ["debugger-b2c4d"]),  # a debugger to use
+        (["debug", "web-1", "--target", ""], ["app", "sidecar", "debugger-b2c4d"]),
+        (["stop", "web-1", "-c", ""], ["debugger-b2c4d"]),
+        (["attach", "web-1", "-c", ""], ["app", "sidecar", "debugger-b2c4d"]),
         (["debug", "web-1", "--target", "s"], ["sidecar"]),
         (["debug", "-n", ""], ["default", "shop"]),
         (["debug", "--context", "p"], ["prod"]),
