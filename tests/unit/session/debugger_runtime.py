@@ -127,5 +127,5 @@ class Runtime:
             self.fake.kubelet.terminate(pod, name, STOPPED_EXIT, message="stopped")
             return b"", b"", 0
         if role == "podscope-status":
-            return (b"live\n" if (pod, name) in self.live else b"idle 840\n"), b"", 0
+            return (b"live 1\n" if (pod, name) in self.live else b"idle 840\n"), b"", 0
         return b"", b"sh: unknown command\n", 127
