@@ -90,13 +90,20 @@ SESSION_SCRIPT = (
 )
 
 # Ends the holder of debugger $1 ("NAME/"): found by its command line, which the pattern
-# (with its bracket) cannot match in grep's own command line.
-STOP_SCRIPT = r"""for f in $(grep -ls "podscope-holde[r].[0-9]*.$1" /proc/[0-9]*/cmdline); do
+# (with its bracket) cannot match in grep's own command line. The pattern spans the NULs
+# between the command line's words: GNU grep matches across them only with -a (busybox's
+# either way).
+STOP_SCRIPT = r"""for f in $(grep -als "podscope-holde[r].[0-9]*.$1" /proc/[0-9]*/cmdline); do
   p=${f#/proc/}; p=${p%/cmdline}
   kill -TERM "$p" && found=1
 done
 [ -n "$found" ] || exit 3
 """
+
+# Exits 0 while the holder of debugger $1 ("NAME/") runs, 1 once it has ended. Asked after a
+# session was killed: the container's other processes can die a moment before the runtime
+# calls the container stopped, so an exec that still goes through proves nothing by itself.
+ALIVE_SCRIPT = 'grep -aqs "podscope-holde[r].[0-9]*.$1" /proc/[0-9]*/cmdline'
 
 # Prints "live N" (N sessions run: processes with the marker whose parent has none) or
 # "idle SECONDS-LEFT" ("idle -" when unknown), counting from the later of the holder's last
@@ -179,6 +186,10 @@ def session_command(name: str, words: list[str]) -> list[str]:
 
 def stop_command(name: str) -> list[str]:
     return ["sh", "-c", STOP_SCRIPT, "podscope-stop", f"{name}/"]
+
+
+def alive_command(name: str) -> list[str]:
+    return ["sh", "-c", ALIVE_SCRIPT, "podscope-alive", f"{name}/"]
 
 
 def status_command(name: str) -> list[str]:

@@ -37,6 +37,7 @@ from podscope.rules.container import DebugSpec, build_ephemeral_container
 from podscope.rules.debugger import (
     EXPIRED_EXIT,
     STOPPED_EXIT,
+    alive_command,
     debugger_key,
     format_duration,
     session_command,
@@ -401,15 +402,25 @@ def _session(
 
 def _debugger_ended(client: KubeAPI, pod: dict[str, Any], name: str, report: Events) -> str | None:
     """After a session killed by a signal: whether its debugger ended with it, and how
-    ("stopped", "expired", "killed"; None while it still runs or cannot be asked). The
-    runtime refuses an exec into an ended container at once; the kubelet's report of how it
-    ended follows within a relist or two."""
+    ("stopped", "expired", "killed", "ended"; None while it still runs or cannot be asked):
+    its holder is looked for, or the runtime refuses the exec; the kubelet's report of how
+    it ended follows within a relist or two."""
+    from podscope.session.debugger import run_quiet
+
     namespace, pod_name = _names(pod)
     try:
-        if _exec_true(client, namespace, pod_name, name):
-            return None
+        try:
+            _, code, status = run_quiet(client, namespace, pod_name, name, alive_command(name))
+        except ServerError as exc:
+            if not _not_started(exc):
+                return None
+        else:
+            failure = status_failure(status)
+            refused = bool(failure and (NOT_STARTED in failure or _ended(failure)))
+            if not refused and (failure or code != 1):
+                return None  # its holder runs (0), or the answer says nothing (no grep?)
         _, progress = wait_until_terminated(client, pod, name, ENDED_REPORT_SECONDS)
-    except (PodscopeError, ExecUnavailable):
+    except PodscopeError:
         return None
     how = "ended"
     if progress.state == "terminated":

@@ -151,3 +151,33 @@ def test_status_counts_sessions_not_their_children_then_counts_from_the_last_sta
     words = _status(tmp_path, name).split()
     assert words[0] == "idle" and 98 <= int(words[1]) <= 100, words
     assert d.parse_status_output("live 2\n") == d.Liveness("live", sessions=2)
+
+
+def _alive(name: str) -> int:
+    return subprocess.run(
+        ["sh", "-c", d.ALIVE_SCRIPT, "podscope-alive", f"{name}/"], env=_env(), timeout=10
+    ).returncode
+
+
+def test_alive_finds_the_holder_by_its_command_line_and_not_another_debuggers(
+    holder: tuple[subprocess.Popen[bytes], Path], name: str
+) -> None:
+    proc, _ = holder
+    assert _alive(name) == 0
+    assert _alive(f"{name}-2") == 1
+    proc.kill()
+    proc.wait()
+    assert _alive(name) == 1
+
+
+def test_stop_ends_the_holder_it_finds_by_its_command_line(
+    holder: tuple[subprocess.Popen[bytes], Path], name: str
+) -> None:
+    proc, tmp = holder
+    time.sleep(0.3)  # the holder's trap is set
+    stop = subprocess.run(
+        ["sh", "-c", d.STOP_SCRIPT, "podscope-stop", f"{name}/"], env=_env(), timeout=10
+    )
+    assert stop.returncode == 0
+    assert proc.wait(timeout=5) == d.STOPPED_EXIT
+    assert (tmp / "term").read_text().strip() == "stopped"
