@@ -589,7 +589,9 @@ def test_runs_around_a_short_ttl_never_fail_on_a_debugger_ending_under_them(
 ) -> None:
     make_pod("web", command=SLEEPER)
     # Each run comes about when the previous debugger's TTL runs out, some just before,
-    # some just after: an exec may meet a holder that has just ended.
+    # some just after: an exec may meet a holder that has just ended. The runtime's window
+    # for "cannot exec in a stopped container" is too short to be hit at will, so this only
+    # shows that such runs end well; the unit tests pin how that answer is read.
     for pause in (2.6, 2.8, 3.0, 3.2, 2.7, 2.9, 3.1, 3.3):
         result = _debug(podscope_env, namespace, "--ttl", "3s", "--", "echo", "hi")
         assert result.returncode == 0, result.stderr
