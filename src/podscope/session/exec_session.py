@@ -83,11 +83,13 @@ if TYPE_CHECKING:
 START_RETRY_DELAYS = (0.03, 0.05, 0.08, 0.1)
 NOT_STARTED = "container not found"
 # How the runtime refuses an exec into a container whose main process has just ended, before
-# the kubelet has noticed (after that, the answer is NOT_STARTED): runc's words, and the CRI
-# plugin's once it has seen the exit.
+# the kubelet has noticed (after that, the answer is NOT_STARTED): runc's words, and
+# containerd's at each step of taking the container down (all seen on the local cluster).
 ENDED_SIGNS = (
     "cannot exec in a stopped container",
     "container is in container_exited state",
+    "no running task found",
+    "container not created: not found",
     "container not running",
 )
 # How often the kubelet's Events are read for a refused pull while a debugger starts.
@@ -408,22 +410,31 @@ def _debugger_ended(client: KubeAPI, pod: dict[str, Any], name: str, report: Eve
     from podscope.session.debugger import run_quiet
 
     namespace, pod_name = _names(pod)
+    gone: bool | None = None  # the holder's end: seen, unknown, or it still runs (False)
     try:
-        try:
-            _, code, status = run_quiet(client, namespace, pod_name, name, alive_command(name))
-        except ServerError as exc:
-            if not _not_started(exc):
-                return None
+        _, code, status = run_quiet(client, namespace, pod_name, name, alive_command(name))
+    except ServerError as exc:
+        gone = True if _not_started(exc) else None
+    except PodscopeError:
+        gone = None
+    else:
+        failure = status_failure(status)
+        if failure:
+            gone = True if NOT_STARTED in failure or _ended(failure) else None
         else:
-            failure = status_failure(status)
-            refused = bool(failure and (NOT_STARTED in failure or _ended(failure)))
-            if not refused and (failure or code != 1):
-                return None  # its holder runs (0), or the answer says nothing (no grep?)
+            gone = {0: False, 1: True}.get(code or 0)
+    if gone is False:
+        return None
+    # Gone, or not known: the kubelet's report says, within a relist or two.
+    try:
         _, progress = wait_until_terminated(client, pod, name, ENDED_REPORT_SECONDS)
     except PodscopeError:
         return None
-    how = "ended"
-    if progress.state == "terminated":
+    if progress.state != "terminated":
+        if not gone:
+            return None
+        how = "ended"
+    else:
         how = terminated_state(progress.exit_code, progress.message).state
         if progress.exit_code not in (EXPIRED_EXIT, STOPPED_EXIT) and how == "stopped":
             how = "killed"

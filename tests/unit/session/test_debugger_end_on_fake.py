@@ -63,8 +63,8 @@ def _state(fake: FakeKube, name: str) -> dict[str, Any]:
     return dict(next(s for s in statuses if s["name"] == name)["state"])
 
 
-def _ends_at_the_exec(runtime: Runtime, first: str) -> None:
-    """The next exec into ``first`` finds its holder just gone: runc refuses it."""
+def _ends_at_the_exec(runtime: Runtime, first: str, text: str = STOPPED_TEXT) -> None:
+    """The next exec into ``first`` finds its holder just gone: the runtime refuses it."""
     normal = runtime.session
 
     def session(pod: str, name: str, words: list[str], stdin: bytes) -> Any:
@@ -72,7 +72,7 @@ def _ends_at_the_exec(runtime: Runtime, first: str) -> None:
             return normal(pod, name, words, stdin)
         runtime.end(pod, name)
         failure = {"metadata": {}, "status": "Failure", "reason": "InternalError"}
-        return b"", b"", {**failure, "message": STOPPED_TEXT, "code": 500}
+        return b"", b"", {**failure, "message": text, "code": 500}
 
     runtime.session = session
 
@@ -80,12 +80,24 @@ def _ends_at_the_exec(runtime: Runtime, first: str) -> None:
 # -- ended between the check and the exec -------------------------------------------------------
 
 
+# containerd's answers at later steps of taking a container down (seen on the local cluster).
+LATER_TEXTS = (
+    "Internal error occurred: error executing command in container: failed to exec in "
+    "container: container is in CONTAINER_EXITED state",
+    "Internal error occurred: error executing command in container: failed to exec in "
+    "container: failed to load task: no running task found: task 19fa not found: not found",
+    "Internal error occurred: error executing command in container: failed to exec in "
+    'container: failed to create exec "299e": container not created: not found',
+)
+
+
+@pytest.mark.parametrize("text", [STOPPED_TEXT, *LATER_TEXTS])
 def test_a_debugger_that_ends_as_the_exec_reaches_it_is_replaced_in_one_line(
-    fake: FakeKube, messages: Messages
+    fake: FakeKube, messages: Messages, text: str
 ) -> None:
     runtime = Runtime(fake)
     first = _debug(fake, messages).container
-    _ends_at_the_exec(runtime, first)
+    _ends_at_the_exec(runtime, first, text)
     messages.clear()
     second = _debug(fake, messages, command=("echo", "hi"))
     assert second.exit_code == 0 and second.created and second.container != first
@@ -202,3 +214,27 @@ def test_a_session_killed_while_its_debugger_runs_on_is_not_blamed_on_it(
     result = _debug(fake, messages, command=("sh", "-c", "kill -9 $$"))
     assert result.exit_code == 137
     assert not any("during the session" in m for m in messages)
+
+
+def test_a_killed_session_whose_probe_gets_an_unknown_refusal_reads_the_kubelets_report(
+    fake: FakeKube, messages: Messages
+) -> None:
+    runtime = Runtime(fake)
+    name = _debug(fake, messages).container
+
+    def stopped_meanwhile(pod: str, name: str, words: list[str], stdin: bytes) -> Any:
+        fake.kubelet.terminate(pod, name, STOPPED_EXIT, message="stopped")
+        return b"", b"", 137
+
+    runtime.session = stopped_meanwhile
+
+    def program(command: list[str], stdin: bytes) -> Any:
+        if command[3:4] == ["podscope-alive"]:
+            failure = {"metadata": {}, "status": "Failure", "reason": "InternalError"}
+            return b"", b"", {**failure, "message": "a refusal no one has seen yet", "code": 500}
+        return runtime(command, stdin)
+
+    fake.programs["*"] = program
+    messages.clear()
+    assert _debug(fake, messages, command=("sleep", "60")).exit_code == 137
+    assert any(m.startswith(f"debugger {name} was stopped during the session") for m in messages)
