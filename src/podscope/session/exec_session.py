@@ -11,6 +11,7 @@ the container's log.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -274,10 +275,14 @@ def exec_session(
             watch.stop()
 
 
+# containerd, once the container's task is gone: 'failed to create exec "ID": task ID not found'.
+_TASK_GONE = re.compile(r"\btask [0-9a-f]+ not found")
+
+
 def _ended(text: str | None) -> bool:
     """Whether a refused exec says the container has stopped (its holder has ended)."""
     lowered = (text or "").lower()
-    return any(sign in lowered for sign in ENDED_SIGNS)
+    return any(sign in lowered for sign in ENDED_SIGNS) or bool(_TASK_GONE.search(lowered))
 
 
 def _not_started(exc: ServerError) -> bool:

@@ -88,6 +88,8 @@ LATER_TEXTS = (
     "container: failed to load task: no running task found: task 19fa not found: not found",
     "Internal error occurred: error executing command in container: failed to exec in "
     'container: failed to create exec "299e": container not created: not found',
+    "Internal error occurred: error executing command in container: failed to exec in "
+    'container: failed to create exec "c901": task 5e68 not found: not found',
 )
 
 
