@@ -503,3 +503,119 @@ def test_attach_mode_keeps_kubectl_s_model(
     assert not _debuggers(kubectl, namespace)
     log = _log_once_running(kubectl, namespace, container["name"])
     assert log == "x\n"
+
+
+def test_short_sessions_restart_the_ttl_and_it_ends_a_ttl_after_the_last(
+    make_pod: MakePod, namespace: str, podscope_env: dict[str, str], kubectl: Kubectl
+) -> None:
+    make_pod("web", command=SLEEPER)
+    # Each session is far shorter than the holder's 5 s between looks for live sessions.
+    first = _debug(podscope_env, namespace, "--ttl", "6s", "--", "true")
+    assert first.returncode == 0, first.stderr
+    (debugger,) = _debuggers(kubectl, namespace)
+    name = debugger["name"]
+    started = time.monotonic()
+    while time.monotonic() - started < 15:
+        time.sleep(3)
+        again = _debug(podscope_env, namespace, "--ttl", "6s", "--", "true")
+        assert again.returncode == 0, again.stderr
+        assert f"using debugger {name} " in again.stderr, again.stderr
+    last = time.monotonic()
+    assert [d["name"] for d in _debuggers(kubectl, namespace)] == [name]
+    time.sleep(3)
+    assert "running" in _state(kubectl, namespace, name), "ended before its TTL ran out"
+    ended = _wait_terminated(kubectl, namespace, name, 30)
+    waited = time.monotonic() - last
+    assert ended.get("message", "").strip() == "expired", ended
+    # The TTL, one holder period, and the kubelet's report (a relist or two).
+    assert waited <= 6 + 5 + 3, waited
+
+
+def _wait_live(env: dict[str, str], namespace: str, name: str) -> None:
+    deadline = time.monotonic() + 60
+    while _ls(env, namespace)[name]["debugger"] != "live":
+        assert time.monotonic() < deadline, "the session never showed as live"
+        time.sleep(0.5)
+
+
+def test_stop_refuses_a_debugger_in_use_unless_forced_and_the_session_says_why_it_ended(
+    make_pod: MakePod, namespace: str, podscope_env: dict[str, str], kubectl: Kubectl
+) -> None:
+    make_pod("web", command=SLEEPER)
+    assert _debug(podscope_env, namespace, "--", "true").returncode == 0
+    (busy,) = (d["name"] for d in _debuggers(kubectl, namespace))
+    assert _debug(podscope_env, namespace, "--new", "--", "true").returncode == 0
+    (idle,) = (d["name"] for d in _debuggers(kubectl, namespace) if d["name"] != busy)
+    args = [sys.executable, "-m", "podscope", "debug", "web", "-n", namespace, *PULL]
+    session = subprocess.Popen(
+        [*args, "-c", busy, "--", "sh", "-c", "sleep 40; echo done"],
+        env=podscope_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_live(podscope_env, namespace, busy)
+        one = podscope(podscope_env, "stop", "web", "-n", namespace, "-c", busy)
+        assert one.returncode == 2, one.stderr
+        assert f"debugger {busy} in Pod web has 1 running session" in one.stderr
+        assert f"podscope stop web -n {namespace} -c {busy} --force" in one.stderr
+        assert "running" in _state(kubectl, namespace, busy)
+        every = podscope(podscope_env, "stop", "web", "-n", namespace, "--all", "-o", "json")
+        assert every.returncode == 2, every.stderr
+        result = json.loads(every.stdout)
+        assert (result["stopped"], result["in_use"]) == ([idle], [busy])
+        assert f"left debugger {busy} running: it has 1 running session" in every.stderr
+        assert session.poll() is None
+        forced = podscope(podscope_env, "stop", "web", "-n", namespace, "-c", busy, "--force")
+        assert forced.returncode == 0, forced.stderr
+        stopped_at = time.monotonic()
+        out, err = session.communicate(timeout=60)
+    finally:
+        if session.poll() is None:
+            session.kill()
+            session.communicate()
+    assert session.returncode == 137 and out == "", err
+    assert (
+        f"podscope: debugger {busy} was stopped during the session (podscope stop); the "
+        "command was killed with it"
+    ) in err
+    assert "killed with its target" not in err and "Traceback" not in err
+    assert time.monotonic() - stopped_at < 8
+
+
+def test_a_debugger_ended_just_before_the_exec_is_replaced_or_refused_by_name(
+    make_pod: MakePod, namespace: str, kubeconfig: str
+) -> None:
+    import podscope
+    from podscope.rules.debugger import stop_command
+    from podscope.session.debugger import run_quiet
+
+    make_pod("web", command=SLEEPER)
+    log = podscope.EventLog()
+    pull = {"image_pull_policy": "IfNotPresent"}
+    # In one process, the next exec follows the holder's end by milliseconds: the runtime is
+    # still taking the container down ("cannot exec in a stopped container", "task ... not
+    # found", ...), which is what a run at a short TTL's end meets now and then.
+    with podscope.Client(kubeconfig=kubeconfig, namespace=namespace, on_event=log) as client:
+        for named in (True, False, True, False, True, False):
+            made = client.debug(
+                podscope.DebugRequest(pod="web", command=("true",), new=True, **pull),
+                capture_output=True,
+            )
+            name = made.container
+            time.sleep(1.5)  # the kubelet has reported it running
+            _, code, _ = run_quiet(client.kube, namespace, "web", name, stop_command(name))
+            assert code == 0
+            request = podscope.DebugRequest(
+                pod="web", command=("echo", "hi"), container=name if named else None, **pull
+            )
+            if named:
+                with pytest.raises(podscope.PodscopeError) as info:
+                    client.debug(request, capture_output=True)
+                assert info.value.exit_code == 2, info.value.message
+                assert f"debugger {name} in Pod web has ended" in info.value.message
+            else:
+                result = client.debug(request, capture_output=True)
+                assert (result.exit_code, result.stdout) == (0, b"hi\n")
+                assert result.container != name

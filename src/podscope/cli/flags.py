@@ -625,6 +625,15 @@ FLAGS: dict[str, Flag] = {
             "stop_timeout",
             _wait_timeout("how long to wait for each debugger to end (default {default:g})"),
         ),
+        (
+            "stop_force",
+            Flag(
+                "force",
+                ("--force",),
+                "stop a debugger even while a session runs in it (the session is killed)",
+                kind="switch",
+            ),
+        ),
         # -- ls --------------------------------------------------------------------------------
         (
             "ls_pod",
@@ -1013,6 +1022,7 @@ COMMAND_FLAGS: dict[str, tuple[str, ...]] = {
         "stop_container",
         "all_debuggers",
         "stop_timeout",
+        "stop_force",
         "quiet",
         "output",
     ),

@@ -6,6 +6,7 @@ import argparse
 
 from podscope.cli import flags
 from podscope.cli.common import open_client, print_document
+from podscope.errors import ExitCode
 from podscope.rules.requests import StopRequest
 
 REQUEST = StopRequest
@@ -14,7 +15,8 @@ DESCRIPTION = (
     "End a podscope debugger: its main process exits and nothing can be exec'd into "
     "it any more. The container stays in the Pod as terminated, which is all "
     "Kubernetes allows (ephemeral containers cannot be removed). Without -c or --all, "
-    "the Pod's only running debugger is stopped."
+    "the Pod's only running debugger is stopped. A debugger in which a session runs is "
+    "left alone (exit code 2) unless --force is given."
 )
 
 
@@ -25,4 +27,5 @@ def run(args: argparse.Namespace) -> int:
     output = getattr(args, "output", None)
     if output:
         print_document(result.to_dict(), output)
-    return 0
+    # --all left some in use (each said so): the command did not do all it was asked.
+    return ExitCode.USAGE if result.in_use else 0

@@ -5,6 +5,9 @@ holds the container open. It ends when ``podscope stop`` signals it, or once it 
 ``ttl`` seconds without a session. Sessions are exec'd through :func:`session_command`, which
 puts a marker naming the debugger into the session's environment; the holder looks for that
 marker in ``/proc/*/environ`` to tell whether a session runs (so a session is never cut).
+The holder looks only every few seconds, which a short command falls between; so each
+session also writes the uptime it started at into a file of the container (shell builtins
+only: any image with ``sh`` can), and the holder counts from the later of the two.
 
 An ephemeral container cannot carry labels, so a debugger is recognised by its env:
 ``PODSCOPE_DEBUGGER`` holds a key, a hash of everything in the container that a session could
@@ -31,6 +34,10 @@ HOLDER_NAME = "podscope-holder"
 SESSION_NAME = "podscope-session"
 # Where the holder keeps "PID LAST-SESSION-UPTIME TTL", for `ls` to show the time left.
 STATE_FILE = "/tmp/.podscope-holder"
+# Where each session writes the uptime (whole seconds) it started at, followed by the
+# debugger's name: the name keeps two debuggers apart should they share a /tmp (a volume
+# mounted there with --copy-mounts).
+SESSION_MARK = "/tmp/.podscope-session-"
 # The holder's exit codes: expired (no session for ttl seconds), stopped (SIGTERM).
 EXPIRED_EXIT = 0
 STOPPED_EXIT = 143
@@ -58,6 +65,9 @@ while :; do
   read -r up _ </proc/uptime
   now=${up%.*}
   if grep -qs "PODSCOPE_SESSION=$me" /proc/[0-9]*/environ; then last=$now; fi
+  s=
+  { read -r s _ <"/tmp/.podscope-session-${me%/}"; } 2>/dev/null
+  case $s in ''|*[!0-9]*) ;; *) [ "$s" -gt "$last" ] && last=$s ;; esac
   left=$((ttl - now + last))
   echo "$$ $last $ttl" >/tmp/.podscope-holder 2>/dev/null
   if [ "$left" -le 0 ]; then
@@ -70,28 +80,50 @@ while :; do
 done
 """
 
-# Runs the session's words with the marker in their environment. $1: "NAME/".
+# Runs the session's words with the marker in their environment, after writing the uptime
+# it starts at where the holder reads it (a failed write, on a read-only /tmp, is silent:
+# the holder's scan still sees sessions that last). $1: "NAME/".
 SESSION_SCRIPT = (
-    f'PODSCOPE_SESSION=$1; export PODSCOPE_SESSION; unset {HOLDER_ENV}; shift; exec "$@"'
+    f"PODSCOPE_SESSION=$1; export PODSCOPE_SESSION; unset {HOLDER_ENV}; "
+    '{ read -r up _ </proc/uptime && echo "${up%.*}" >"/tmp/.podscope-session-${1%/}"; } '
+    '2>/dev/null; shift; exec "$@"'
 )
 
 # Ends the holder of debugger $1 ("NAME/"): found by its command line, which the pattern
-# (with its bracket) cannot match in grep's own command line.
-STOP_SCRIPT = r"""for f in $(grep -ls "podscope-holde[r].[0-9]*.$1" /proc/[0-9]*/cmdline); do
+# (with its bracket) cannot match in grep's own command line. The pattern spans the NULs
+# between the command line's words: GNU grep matches across them only with -a (busybox's
+# either way).
+STOP_SCRIPT = r"""for f in $(grep -als "podscope-holde[r].[0-9]*.$1" /proc/[0-9]*/cmdline); do
   p=${f#/proc/}; p=${p%/cmdline}
   kill -TERM "$p" && found=1
 done
 [ -n "$found" ] || exit 3
 """
 
-# Prints "live" (a session runs) or "idle SECONDS-LEFT" ("idle -" when unknown). $1: "NAME/".
-STATUS_SCRIPT = r"""if grep -qs "PODSCOPE_SESSION=$1" /proc/[0-9]*/environ; then
-  echo live
+# Exits 0 while the holder of debugger $1 ("NAME/") runs, 1 once it has ended. Asked after a
+# session was killed: the container's other processes can die a moment before the runtime
+# calls the container stopped, so an exec that still goes through proves nothing by itself.
+ALIVE_SCRIPT = 'grep -aqs "podscope-holde[r].[0-9]*.$1" /proc/[0-9]*/cmdline'
+
+# Prints "live N" (N sessions run: processes with the marker whose parent has none) or
+# "idle SECONDS-LEFT" ("idle -" when unknown), counting from the later of the holder's last
+# sighting and the last session's start, as the holder does. $1: "NAME/".
+STATUS_SCRIPT = r"""n=0
+for f in $(grep -ls "PODSCOPE_SESSION=$1" /proc/[0-9]*/environ); do
+  p=${f#/proc/}; p=${p%/environ}; pp=0
+  { while read -r k v; do [ "$k" = PPid: ] && pp=$v && break; done </proc/$p/status; } 2>/dev/null
+  grep -qs "PODSCOPE_SESSION=$1" /proc/$pp/environ || n=$((n + 1))
+done
+if [ "$n" -gt 0 ]; then
+  echo live $n
   exit 0
 fi
 read -r up _ </proc/uptime
 now=${up%.*}
-if read -r pid last ttl </tmp/.podscope-holder 2>/dev/null; then
+s=
+{ read -r s _ <"/tmp/.podscope-session-${1%/}"; } 2>/dev/null
+if { read -r pid last ttl </tmp/.podscope-holder; } 2>/dev/null; then
+  case $s in ''|*[!0-9]*) ;; *) [ "$s" -gt "$last" ] && last=$s ;; esac
   echo idle $((ttl - now + last))
 else
   echo idle -
@@ -154,6 +186,10 @@ def session_command(name: str, words: list[str]) -> list[str]:
 
 def stop_command(name: str) -> list[str]:
     return ["sh", "-c", STOP_SCRIPT, "podscope-stop", f"{name}/"]
+
+
+def alive_command(name: str) -> list[str]:
+    return ["sh", "-c", ALIVE_SCRIPT, "podscope-alive", f"{name}/"]
 
 
 def status_command(name: str) -> list[str]:
@@ -251,11 +287,13 @@ DebuggerState = Literal["starting", "live", "idle", "running", "stopped", "expir
 
 @dataclass(frozen=True)
 class Liveness:
-    """A debugger's state for ``ls``: ``left`` (seconds) when idle and known."""
+    """A debugger's state for ``ls``: ``left`` (seconds) when idle and known, ``sessions``
+    (how many run) when live and known."""
 
     state: DebuggerState
     left: int | None = None
     detail: str | None = None
+    sessions: int | None = None
 
     def describe(self) -> str:
         if self.state == "idle":
@@ -281,7 +319,8 @@ def parse_status_output(text: str) -> Liveness:
     """The answer of :func:`status_command` for a running debugger."""
     words = text.split()
     if words[:1] == ["live"]:
-        return Liveness("live")
+        count = int(words[1]) if len(words) > 1 and words[1].isdigit() else None
+        return Liveness("live", sessions=count)
     if words[:1] == ["idle"]:
         left = int(words[1]) if len(words) > 1 and words[1].lstrip("-").isdigit() else None
         return Liveness("idle", max(0, left) if left is not None else None)

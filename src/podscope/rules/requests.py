@@ -442,9 +442,10 @@ class ListRequest(RequestValue):
 
 @dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class StopRequest(RequestValue):
-    """``podscope stop POD [-c NAME | --all]``: end debuggers' main processes.
+    """``podscope stop POD [-c NAME | --all] [--force]``: end debuggers' main processes.
 
     Without ``container`` or ``all_debuggers`` the Pod's one running debugger is stopped.
+    One in which a session runs is left alone unless ``force``.
     The containers stay in the Pod as terminated: Kubernetes cannot remove them.
     """
 
@@ -453,6 +454,8 @@ class StopRequest(RequestValue):
     container: str | None = None
     all_debuggers: bool = False
     timeout: float = 30.0
+    # Stop a debugger even while a session runs in it (the session is killed).
+    force: bool = False
 
     def validate(self) -> None:
         from podscope.rules.names import validate_resource_name

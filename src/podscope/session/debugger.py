@@ -276,14 +276,34 @@ def run_quiet(
 
 @dataclass(frozen=True)
 class StopResult(ResultDict):
-    """What ``podscope stop`` did: the debuggers it ended, those already ended, and those
-    the kubelet has not started (a failed pull, say), which have no process to end."""
+    """What ``podscope stop`` did: the debuggers it ended, those already ended, those the
+    kubelet has not started (a failed pull, say), which have no process to end, and those
+    left running because a session runs in them (``--all`` without ``--force``)."""
 
     pod: str
     namespace: str
     stopped: list[str] = field(default_factory=list)
     already_ended: list[str] = field(default_factory=list)
     not_started: list[str] = field(default_factory=list)
+    in_use: list[str] = field(default_factory=list)
+
+
+def _sessions(count: int | None) -> str:
+    if count is None:
+        return "a running session"
+    return f"{count} running session" + ("" if count == 1 else "s")
+
+
+def running_sessions(client: KubeAPI, pod: dict[str, Any], name: str) -> int | None:
+    """How many sessions run in debugger ``name`` now, by the holder's own scan (as ``ls``
+    asks it); None when some run but not how many. A debugger that cannot be asked counts
+    as having none: no session is known to be cut, and ``stop`` does what it did before."""
+    if container_state_of(pod, name).state != "running":
+        return 0
+    live = probe_liveness(client, pod, name)
+    if live.state != "live":
+        return 0
+    return live.sessions
 
 
 def _running_debuggers(pod: dict[str, Any]) -> list[str]:
@@ -337,6 +357,21 @@ def run_stop(client: KubeAPI, request: StopRequest, io: SessionIO) -> StopResult
         if seen.state == "terminated":
             result.already_ended.append(name)
             report(f"debugger {name} had already ended ({seen.describe()})")
+            continue
+        count = 0 if request.force else running_sessions(client, pod, name)
+        if count != 0:
+            force = f"podscope stop {request.pod} -n {namespace} -c {name} --force"
+            if not request.all_debuggers:
+                raise UsageError(
+                    f"debugger {name} in Pod {request.pod} has {_sessions(count)}: stopping "
+                    "it would kill the session",
+                    remedy=f"end the session first, or stop it anyway with: {force}",
+                )
+            result.in_use.append(name)
+            report(
+                f"left debugger {name} running: it has {_sessions(count)} (stop it anyway "
+                f"with: {force})"
+            )
             continue
         try:
             _, code, status = run_quiet(client, namespace, request.pod, name, stop_command(name))

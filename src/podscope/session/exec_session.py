@@ -11,6 +11,7 @@ the container's log.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -34,7 +35,15 @@ from podscope.kube.protocol import KubeAPI
 from podscope.kube.queries import AccessQuestion, StreamQuery
 from podscope.kube.streams import status_failure
 from podscope.rules.container import DebugSpec, build_ephemeral_container
-from podscope.rules.debugger import debugger_key, format_duration, session_command
+from podscope.rules.debugger import (
+    EXPIRED_EXIT,
+    STOPPED_EXIT,
+    alive_command,
+    debugger_key,
+    format_duration,
+    session_command,
+    terminated_state,
+)
 from podscope.rules.profiles import describe_grants
 from podscope.rules.requests import DebugRequest
 from podscope.rules.targetfs import SCRIPT_NAME, kube_unescape
@@ -63,6 +72,7 @@ from podscope.session.wait import (
     refuse_if_kubelet_gate_off,
     report_pull_time,
     start_failure_check,
+    wait_until_terminated,
     watch_container,
 )
 from podscope.terminal.pump import pump
@@ -73,8 +83,20 @@ if TYPE_CHECKING:
 # Pauses between exec attempts while the runtime has not started a new debugger yet.
 START_RETRY_DELAYS = (0.03, 0.05, 0.08, 0.1)
 NOT_STARTED = "container not found"
+# How the runtime refuses an exec into a container whose main process has just ended, before
+# the kubelet has noticed (after that, the answer is NOT_STARTED): runc's words, and
+# containerd's at each step of taking the container down (all seen on the local cluster).
+ENDED_SIGNS = (
+    "cannot exec in a stopped container",
+    "container is in container_exited state",
+    "no running task found",
+    "container not created: not found",
+    "container not running",
+)
 # How often the kubelet's Events are read for a refused pull while a debugger starts.
 PULL_EVENT_POLL = 0.5
+# How long to wait for the kubelet to report how a debugger that ended during a session ended.
+ENDED_REPORT_SECONDS = 5.0
 
 
 class ExecUnavailable(Exception):
@@ -253,10 +275,20 @@ def exec_session(
             watch.stop()
 
 
+# containerd, once the container's task is gone: 'failed to create exec "ID": task ID not found'.
+_TASK_GONE = re.compile(r"\btask [0-9a-f]+ not found")
+
+
+def _ended(text: str | None) -> bool:
+    """Whether a refused exec says the container has stopped (its holder has ended)."""
+    lowered = (text or "").lower()
+    return any(sign in lowered for sign in ENDED_SIGNS) or bool(_TASK_GONE.search(lowered))
+
+
 def _not_started(exc: ServerError) -> bool:
     # 1.34 refuses inside the stream (a Status); a 1.21 kubelet refuses the upgrade itself
     # with HTTP 500 and the same words. Neither carries a reason field to decide on.
-    return exc.status == 500 and NOT_STARTED in exc.message
+    return exc.status == 500 and (NOT_STARTED in exc.message or _ended(exc.message))
 
 
 def _exec_true(client: KubeAPI, namespace: str, pod: str, name: str) -> bool:
@@ -271,7 +303,7 @@ def _exec_true(client: KubeAPI, namespace: str, pod: str, name: str) -> bool:
     for _ in stream.frames():
         pass
     failure = status_failure(stream.status)
-    return not (failure and NOT_STARTED in failure)
+    return not (failure and (NOT_STARTED in failure or _ended(failure)))
 
 
 def _session(
@@ -324,7 +356,9 @@ def _session(
             close_stdin_on_eof=True,
         )
         failure = status_failure(stream.status)
-        starting = bool(failure and NOT_STARTED in failure)
+        # An exec the runtime refused (nothing ran): the container has not started yet, or
+        # has just ended between the check that it runs and this exec.
+        starting = bool(failure and (NOT_STARTED in failure or _ended(failure)))
         killed = (stream.exit_code or 0) >= 128  # by a signal: what a Pod's deletion does
         if stream.lost or (failure and not starting) or killed:
             monitor.settle()
@@ -365,11 +399,58 @@ def _session(
             continue
         code = stream.exit_code
         code = 0 if code is None else code
-        if code == 137:
+        ended = _debugger_ended(client, pod, name, report) if killed else None
+        if code == 137 and ended not in ("stopped", "expired"):
             _explain_kill_by_target(
                 client, start_pod, pod, name, ContainerState("terminated", exit_code=137), report
             )
         return ExecOutcome(pod, code, shells)
+
+
+def _debugger_ended(client: KubeAPI, pod: dict[str, Any], name: str, report: Events) -> str | None:
+    """After a session killed by a signal: whether its debugger ended with it, and how
+    ("stopped", "expired", "killed", "ended"; None while it still runs or cannot be asked):
+    its holder is looked for, or the runtime refuses the exec; the kubelet's report of how
+    it ended follows within a relist or two."""
+    from podscope.session.debugger import run_quiet
+
+    namespace, pod_name = _names(pod)
+    gone: bool | None = None  # the holder's end: seen, unknown, or it still runs (False)
+    try:
+        _, code, status = run_quiet(client, namespace, pod_name, name, alive_command(name))
+    except ServerError as exc:
+        gone = True if _not_started(exc) else None
+    except PodscopeError:
+        gone = None
+    else:
+        failure = status_failure(status)
+        if failure:
+            gone = True if NOT_STARTED in failure or _ended(failure) else None
+        else:
+            gone = {0: False, 1: True}.get(code or 0)
+    if gone is False:
+        return None
+    # Gone, or not known: the kubelet's report says, within a relist or two.
+    try:
+        _, progress = wait_until_terminated(client, pod, name, ENDED_REPORT_SECONDS)
+    except PodscopeError:
+        return None
+    if progress.state != "terminated":
+        if not gone:
+            return None
+        how = "ended"
+    else:
+        how = terminated_state(progress.exit_code, progress.message).state
+        if progress.exit_code not in (EXPIRED_EXIT, STOPPED_EXIT) and how == "stopped":
+            how = "killed"
+    said = {
+        "stopped": "was stopped during the session (podscope stop)",
+        "expired": "ended (its TTL ran out) as the session began",
+        "ended": "ended during the session (its main process is gone)",
+    }.get(how)
+    if said is not None:
+        report(f"debugger {name} {said}; the command was killed with it")
+    return how
 
 
 def exec_words(spec: DebugSpec, tty: bool, stdin: bool) -> list[str]:
@@ -511,9 +592,11 @@ def run_exec_debug(
             # outrun its report) that then shows as terminated has ended: replace it.
             if created and isinstance(exc, StartFailedError):
                 raise
-            report(f"debugger {name} has ended (its main process is gone); adding a new one")
             skip.add(name)
             pod = client.get_pod(namespace, pod_name)
+            if not named:
+                report(f"debugger {name} has ended (its main process is gone); adding a new one")
+            # Named with -c: the next round refuses it by name (nothing new is made for it).
             continue
         if created:
             report_pull_time(client, pod, name, report)

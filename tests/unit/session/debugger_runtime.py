@@ -126,6 +126,8 @@ class Runtime:
                 self.states[(pod, name)] = "ended"
             self.fake.kubelet.terminate(pod, name, STOPPED_EXIT, message="stopped")
             return b"", b"", 0
+        if role == "podscope-alive":
+            return b"", b"", 0  # the runtime refuses an ended one before this
         if role == "podscope-status":
-            return (b"live\n" if (pod, name) in self.live else b"idle 840\n"), b"", 0
+            return (b"live 1\n" if (pod, name) in self.live else b"idle 840\n"), b"", 0
         return b"", b"sh: unknown command\n", 127

@@ -1,0 +1,183 @@
+"""The holder's, the session's and the status scripts themselves, run by this machine's sh.
+
+Only their files move: /tmp and /dev/termination-log into a temporary directory, and the
+holder looks every second instead of every five, so that a TTL of a few seconds is seen in
+a few seconds. /proc is the real one: a session is a real process with the marker in its
+environment, as in a debugger.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from podscope.rules import debugger as d
+
+
+def _moved(script: str, tmp: Path) -> str:
+    return script.replace("/tmp/", f"{tmp}/").replace("/dev/termination-log", f"{tmp}/term")
+
+
+def _uptime() -> int:
+    return int(float(Path("/proc/uptime").read_text().split()[0]))
+
+
+@pytest.fixture
+def name() -> str:
+    # Unique to this run: the real /proc may hold other tests' sessions.
+    return f"debugger-t{os.getpid()}"
+
+
+def _env() -> dict[str, str]:
+    return {"PATH": os.environ["PATH"]}
+
+
+def _session(tmp: Path, name: str, *words: str) -> subprocess.Popen[bytes]:
+    script = _moved(d.SESSION_SCRIPT, tmp)
+    return subprocess.Popen(
+        ["sh", "-c", script, d.SESSION_NAME, f"{name}/", *words],
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its children end with it (os.killpg)
+    )
+
+
+def _status(tmp: Path, name: str) -> str:
+    script = _moved(d.STATUS_SCRIPT, tmp)
+    out = subprocess.run(
+        ["sh", "-c", script, "podscope-status", f"{name}/"],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+@pytest.fixture
+def holder(tmp_path: Path, name: str) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
+    script = _moved(d.HOLDER_SCRIPT, tmp_path)
+    assert script.count('[ "$left" -gt 5 ] && left=5') == 1
+    script = script.replace('[ "$left" -gt 5 ] && left=5', '[ "$left" -gt 1 ] && left=1')
+    proc = subprocess.Popen(
+        ["sh", "-c", script, d.HOLDER_NAME, "3", f"{name}/"], env=_env(), stderr=subprocess.PIPE
+    )
+    yield proc, tmp_path
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_session_writes_its_start_runs_the_command_and_keeps_its_exit_code(
+    tmp_path: Path, name: str
+) -> None:
+    before = _uptime()
+    run = _session(tmp_path, name, "sh", "-c", 'echo "$PODSCOPE_SESSION"; exit 4')
+    out, err = run.communicate(timeout=10)
+    assert (run.returncode, out, err) == (4, f"{name}/\n".encode(), b"")
+    mark = (tmp_path / f".podscope-session-{name}").read_text()
+    assert before <= int(mark) <= _uptime()
+
+
+def test_a_session_that_cannot_write_its_start_still_runs_and_says_nothing(
+    tmp_path: Path, name: str
+) -> None:
+    run = _session(tmp_path / "absent", name, "echo", "ran")
+    out, err = run.communicate(timeout=10)
+    assert (run.returncode, out, err) == (0, b"ran\n", b"")
+
+
+def test_short_sessions_keep_the_holder_and_it_expires_a_ttl_after_the_last(
+    holder: tuple[subprocess.Popen[bytes], Path], name: str
+) -> None:
+    proc, tmp = holder
+    started = time.monotonic()
+    # Each session is far shorter than the holder's period: only its written start is seen.
+    while time.monotonic() - started < 6.5:
+        session = _session(tmp, name, "true")
+        assert session.wait(timeout=10) == 0
+        assert proc.poll() is None, f"the holder ended {time.monotonic() - started:.1f}s in"
+        time.sleep(1)
+    last = time.monotonic()
+    time.sleep(1.5)
+    assert proc.poll() is None, "the holder ended less than its TTL after the last session"
+    code = proc.wait(timeout=6)
+    ended = time.monotonic() - last
+    assert code == d.EXPIRED_EXIT
+    # TTL 3 s counted in whole seconds of uptime, plus one period of one second.
+    assert ended <= 3 + 1 + 1, ended
+    assert (tmp / "term").read_text().strip() == "expired"
+
+
+def test_a_long_session_is_seen_by_the_scan_and_never_cut(
+    holder: tuple[subprocess.Popen[bytes], Path], name: str
+) -> None:
+    proc, tmp = holder
+    session = _session(tmp, name, "sh", "-c", "sleep 4.5; echo done")
+    out, _ = session.communicate(timeout=20)
+    assert out == b"done\n"
+    assert proc.poll() is None, "the holder ended during the session"
+    assert proc.wait(timeout=8) == d.EXPIRED_EXIT
+
+
+def test_status_counts_sessions_not_their_children_then_counts_from_the_last_start(
+    tmp_path: Path, name: str
+) -> None:
+    # The holder last saw a session 50 s ago (its state file); its TTL is 100 s.
+    (tmp_path / ".podscope-holder").write_text(f"1 {_uptime() - 50} 100\n")
+    assert _status(tmp_path, name).split()[0] == "idle"
+    left = int(_status(tmp_path, name).split()[1])
+    assert 48 <= left <= 51
+    # Two sessions, each a shell with a child (the sleep): two, not four.
+    sessions = [_session(tmp_path, name, "sh", "-c", "sleep 30; :") for _ in range(2)]
+    try:
+        deadline = time.monotonic() + 10
+        while _status(tmp_path, name) != "live 2":
+            assert time.monotonic() < deadline, _status(tmp_path, name)
+            time.sleep(0.1)
+    finally:
+        for session in sessions:
+            os.killpg(session.pid, signal.SIGKILL)
+            session.wait()
+    # They just started: the time left counts from their start, not the holder's last look.
+    words = _status(tmp_path, name).split()
+    assert words[0] == "idle" and 98 <= int(words[1]) <= 100, words
+    assert d.parse_status_output("live 2\n") == d.Liveness("live", sessions=2)
+
+
+def _alive(name: str) -> int:
+    return subprocess.run(
+        ["sh", "-c", d.ALIVE_SCRIPT, "podscope-alive", f"{name}/"], env=_env(), timeout=10
+    ).returncode
+
+
+def test_alive_finds_the_holder_by_its_command_line_and_not_another_debuggers(
+    holder: tuple[subprocess.Popen[bytes], Path], name: str
+) -> None:
+    proc, _ = holder
+    assert _alive(name) == 0
+    assert _alive(f"{name}-2") == 1
+    proc.kill()
+    proc.wait()
+    assert _alive(name) == 1
+
+
+def test_stop_ends_the_holder_it_finds_by_its_command_line(
+    holder: tuple[subprocess.Popen[bytes], Path], name: str
+) -> None:
+    proc, tmp = holder
+    time.sleep(0.3)  # the holder's trap is set
+    stop = subprocess.run(
+        ["sh", "-c", d.STOP_SCRIPT, "podscope-stop", f"{name}/"], env=_env(), timeout=10
+    )
+    assert stop.returncode == 0
+    assert proc.wait(timeout=5) == d.STOPPED_EXIT
+    assert (tmp / "term").read_text().strip() == "stopped"
