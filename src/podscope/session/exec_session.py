@@ -43,6 +43,7 @@ from podscope.rules.debugger import (
     format_duration,
     session_command,
     terminated_state,
+    ttl_of,
 )
 from podscope.rules.profiles import describe_grants
 from podscope.rules.requests import DebugRequest
@@ -56,6 +57,7 @@ from podscope.session.attach import (
 from podscope.session.container_state import (
     ContainerState,
     check_started,
+    container_spec,
     container_state_of,
 )
 from podscope.session.debugger import (
@@ -488,6 +490,18 @@ def _named_choice(
     return named_debugger(pod, unnamed, request.container)
 
 
+def _say_ttl_is_kept(
+    pod: dict[str, Any], name: str, request: DebugRequest, asked: int, report: Events
+) -> None:
+    # A container's command cannot change: a live debugger keeps the TTL it was made with.
+    kept = ttl_of(container_spec(pod, name) or {})
+    if request.ttl is not None and kept is not None and kept != asked:
+        report(
+            f"debugger {name} keeps its TTL of {format_duration(kept)}: --ttl applies to a "
+            "new debugger (add --new for one)"
+        )
+
+
 def run_exec_debug(
     client: KubeAPI,
     request: DebugRequest,
@@ -527,6 +541,7 @@ def run_exec_debug(
             name, created = live, False
             confirmed = container_state_of(pod, name).state == "running"
             report(f"using debugger {name} ({why})")
+            _say_ttl_is_kept(pod, name, request, plan.ttl, report)
         else:
             assert container is not None
             failed = failed_holder(pod, debugger_key(container))

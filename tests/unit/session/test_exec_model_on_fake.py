@@ -124,6 +124,22 @@ def test_the_ttl_is_the_holders_and_said(fake: FakeKube, messages: Messages) -> 
     )
 
 
+def test_a_reused_debugger_keeps_its_ttl_and_a_different_ttl_says_so(
+    fake: FakeKube, messages: Messages
+) -> None:
+    Runtime(fake)
+    first = _debug(fake, messages)
+    _debug(fake, messages, ttl="15m")  # the TTL it has: nothing to say
+    _debug(fake, messages)  # no --ttl: nothing to say
+    assert "keeps its TTL" not in messages.text()
+    second = _debug(fake, messages, ttl="2h")
+    assert second.container == first.container and len(_debuggers(fake)) == 1
+    assert (
+        f"debugger {first.container} keeps its TTL of 15m: --ttl applies to a new debugger "
+        "(add --new for one)" in messages
+    )
+
+
 # -- a new debugger: execs refused until the runtime starts it --------------------------------
 
 
