@@ -96,8 +96,8 @@ def _refusal(mode: str) -> Any:
 def _refuse_several_targets(pods: Sequence[str], values: dict[str, Any], node_name_of: Any) -> None:
     """Several words before ``--`` are several targets: say so where only one fits, and
     point at ``--`` for a command that was meant."""
-    if len(pods) < 2:
-        return
+    if len(pods) < 2 or "selector" in values:
+        return  # with -l, the request's own check says where the command goes
     named = " ".join(pods)
     remedy = f"a command goes after --: podscope debug {pods[0]} -- {' '.join(pods[1:])}"
     if "command" in values:

@@ -55,7 +55,13 @@ class ManyDebugRequest(DebugRequest):
         if not self.pods and self.selector is None:
             raise UsageError("name the Pods: POD arguments, -l SELECTOR, or deploy/NAME --all-pods")
         if self.pods and self.selector is not None:
-            raise UsageError("give Pod names or -l SELECTOR, not both")
+            # `debug -l app=web cat /x`: every word before -- names a Pod, as in kubectl.
+            words = " ".join(self.pods)
+            raise UsageError(
+                f"give Pod names or -l SELECTOR, not both (every word before -- names a Pod: "
+                f"{words})",
+                remedy=f"put the command after --: podscope debug -l {self.selector} -- {words}",
+            )
         _check_not_empty(self.selector, "--selector")
         _check_max_parallel(self.max_parallel)
         if self.stdin or self.tty:

@@ -147,3 +147,14 @@ def test_a_run_over_several_pods_is_run_by_cli_many(monkeypatch: pytest.MonkeyPa
     args = build_parser().parse_args(["debug", "-l", "app=web", "--", "true"])
     assert podscope.cli.debug.run(args) == 0
     assert handed == [ManyDebugRequest(selector="app=web", command=("true",))]
+
+
+def test_a_selector_with_words_before_the_dashes_points_at_the_dashes() -> None:
+    # `debug -l app=web cat /etc/hostname`: the words are Pods, so the command is missing.
+    with pytest.raises(UsageError) as caught:
+        parse("-l", "app=web", "cat", "/etc/hostname").validate()
+    assert "every word before -- names a Pod: cat /etc/hostname" in caught.value.message
+    assert (
+        caught.value.remedy
+        == "put the command after --: podscope debug -l app=web -- cat /etc/hostname"
+    )
