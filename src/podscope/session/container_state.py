@@ -139,7 +139,8 @@ def pull_refused(
 def _pull_policy(pod: dict[str, Any] | None, name: str) -> str | None:
     for container in ((pod or {}).get("spec") or {}).get("ephemeralContainers") or []:
         if container.get("name") == name:
-            return container.get("imagePullPolicy")
+            policy = container.get("imagePullPolicy")
+            return str(policy) if policy is not None else None
     return None
 
 
