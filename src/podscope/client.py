@@ -557,7 +557,7 @@ def _validated(request: Any, kind: str) -> None:
     if kind not in {base.__name__ for base in type(request).__mro__}:
         raise TypeError(f"expected a {kind}, not {type(request).__name__}")
     try:
-        # First: its messages name the flag (`--timeout=--` reaches it as a list).
+        # First: its messages name the flag (a bad flag value can reach it as a list).
         request.validate()
     except (AttributeError, TypeError):
         check_field_types(request)  # says which field a Python caller got wrong
