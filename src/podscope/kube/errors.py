@@ -366,7 +366,6 @@ def unreachable(
 def _timeout_words(reason: str) -> str:
     # urllib3 says "HTTPSConnectionPool(host=..., port=...): Read timed out. (read
     # timeout=10.0)": the pool's name means nothing to a user; the phase and seconds do.
-    import re
 
     reason = re.sub(r"^\w*ConnectionPool\([^)]*\):\s*", "", reason)
     seconds = re.search(r"timeout=([0-9.]+)", reason)

@@ -110,7 +110,9 @@ def check_started(
                 raise pull_refused(pod_name, name, f"{progress.reason}{detail}", image, pod)
         raise StartFailedError(
             f"container {name} in Pod {pod_name} cannot start: {progress.reason}{detail}",
-            remedy=_start_remedy(progress.reason, _pull_policy(pod, name)),
+            remedy=_start_remedy(
+                progress.reason, (container_spec(pod or {}, name) or {}).get("imagePullPolicy")
+            ),
         )
     if progress.state == "terminated" and progress.reason in NEVER_RAN:
         detail = f": {progress.message}" if progress.message else ""
@@ -136,15 +138,7 @@ def pull_refused(
     )
 
 
-def _pull_policy(pod: dict[str, Any] | None, name: str) -> str | None:
-    for container in ((pod or {}).get("spec") or {}).get("ephemeralContainers") or []:
-        if container.get("name") == name:
-            policy = container.get("imagePullPolicy")
-            return str(policy) if policy is not None else None
-    return None
-
-
-def _start_remedy(reason: str | None, pull_policy: str | None = None) -> str:
+def _start_remedy(reason: str | None, pull_policy: object = None) -> str:
     if reason in ("ErrImagePull", "ImagePullBackOff", "RegistryUnavailable"):
         if pull_policy in ("IfNotPresent", "Never"):
             # The kubelet pulled because the image is not on the node: the policy is no help.
