@@ -161,9 +161,11 @@ def test_one_pods_failure_is_its_row_with_the_single_pod_message_and_exit_18(
     pods = make_web(kubectl, namespace, replicas=2)
     # A Running Pod without a container named `app`: --target app cannot work there.
     make_pod("other", command=SLEEPER)
+    # Named, a Pod that never runs fails as a single-Pod run would (a selector skips it).
+    pending_pod(kubectl, namespace)
     loser = pods[0]
     script = f'test "$(hostname)" != {loser}'
-    names = (*pods, "other", "no-such-pod")
+    names = (*pods, "other", "no-such-pod", "pending")
     result = podscope(
         podscope_env,
         "debug",
@@ -183,14 +185,19 @@ def test_one_pods_failure_is_its_row_with_the_single_pod_message_and_exit_18(
     assert set(rows) == set(names)
     assert rows[loser][2] == "1"
     assert rows[pods[1]][2] == "0"
-    for name in ("other", "no-such-pod"):
+    for name in ("other", "no-such-pod", "pending"):
         single = podscope(
             podscope_env, "debug", name, "-n", namespace, "--target", "app", *PULL, "--", "true"
         )
         message = single.stderr.split("podscope: error: ", 1)[1].splitlines()[0]
         assert rows[name][2] == f"error {single.returncode}", (rows[name], single.stderr)
         assert rows[name][-1] == message
-    assert ephemeral_counts(kubectl, namespace) == {pods[0]: 1, pods[1]: 1, "other": 0}
+    assert ephemeral_counts(kubectl, namespace) == {
+        pods[0]: 1,
+        pods[1]: 1,
+        "other": 0,
+        "pending": 0,
+    }
 
 
 def test_a_pod_deleted_while_others_run_is_one_failed_row(

@@ -22,6 +22,7 @@ from podscope.kube.discovery import EphemeralShape, ephemeral_shape
 from podscope.kube.errors import RequestContext, map_api_error, map_status, unreachable
 from podscope.kube.queries import AccessQuestion, LogQuery, StreamQuery
 from podscope.kube.streams import ChannelStream, open_stream
+from podscope.kube.transport import transport_failure
 from podscope.rules.workloads import PodRef, pick_running_pod, selector_string
 
 if TYPE_CHECKING:
@@ -72,6 +73,22 @@ def _package_errors() -> tuple[type[BaseException], ...]:
     providers); it is never imported otherwise."""
     module = sys.modules.get("kubernetes.client.exceptions")
     return (module.ApiException,) if module is not None else ()
+
+
+def _unanswered(
+    exc: Exception, context: RequestContext, method: str, *, sent: bool = False
+) -> Exception:
+    """The podscope error for a request that got no complete answer; ``exc`` itself when it
+    is no transport failure (a bug, which must show as one)."""
+    failure = transport_failure(exc)
+    if failure is None:
+        return exc
+    reason, maybe_sent = failure
+    return unreachable(
+        context,
+        reason or type(exc).__name__,
+        maybe_sent=(maybe_sent or sent) and method in _WRITE_METHODS,
+    )
 
 
 class _WatchFailed(Exception):
@@ -158,9 +175,7 @@ class KubeClient:
         read_timeout: float | None = None,
         new_container: str | None = None,
     ) -> Any:
-        """Send one request; return the urllib3 response, unread. Raises podscope errors."""
-        import urllib3
-
+        """Send one request; return the response, unread. Raises podscope errors."""
         _check_path_names(context)
         headers = {"Accept": "application/json"}
         if content_type:
@@ -184,13 +199,8 @@ class KubeClient:
                 )
             except _package_errors() as exc:
                 raise map_api_error(exc, context, new_container=new_container) from None
-            except (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ProtocolError) as exc:
-                # The request may have been sent before the connection broke.
-                raise unreachable(context, str(exc), maybe_sent=method in _WRITE_METHODS) from None
-            except urllib3.exceptions.MaxRetryError as exc:
-                raise unreachable(context, str(exc.reason or exc)) from None
-            except (urllib3.exceptions.HTTPError, OSError) as exc:
-                raise unreachable(context, str(exc) or type(exc).__name__) from None
+            except Exception as exc:
+                raise _unanswered(exc, context, method) from None
             if response.status == 401 and attempt == 1 and self._renew(sent_headers):
                 response.read()
                 continue  # as kubectl does: a refused exec credential is fetched again once
@@ -217,13 +227,12 @@ class KubeClient:
         return url, dict(headers)
 
     def _json(self, method: str, path: str, context: RequestContext, **kwargs: Any) -> Any:
-        import urllib3
-
         response = self._send(method, path, context, **kwargs)
         try:
             data = response.data
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise unreachable(context, str(exc), maybe_sent=method in _WRITE_METHODS) from None
+        except Exception as exc:
+            # The answer broke off: the request itself was sent.
+            raise _unanswered(exc, context, method, sent=True) from None
         finally:
             response.release_conn()
         try:
@@ -585,8 +594,6 @@ class KubeClient:
         ``poll`` runs about every ``WATCH_POLL_SECONDS`` while the watch lasts, for what the
         Pod does not show (the kubelet's Events); it may raise to end the watch.
         """
-        import urllib3
-
         from podscope.errors import NotFoundError, UnreachableError
         from podscope.kube.errors import ServerError
 
@@ -649,8 +656,11 @@ class KubeClient:
             except (ServerError, UnreachableError) as exc:
                 # Opening the watch failed: the API server is restarting or out of reach.
                 retry_later(exc.message)
-            except (urllib3.exceptions.HTTPError, OSError) as exc:
-                retry_later(str(exc) or type(exc).__name__)
+            except Exception as exc:
+                failure = transport_failure(exc)
+                if failure is None:
+                    raise
+                retry_later(failure[0] or type(exc).__name__)
             finally:
                 # Closes the HTTP response now, not whenever the generator is collected.
                 events.close()

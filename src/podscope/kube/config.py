@@ -83,29 +83,41 @@ def _yaml_loader() -> Any:
 
 def _read_yaml(path: str) -> dict[str, Any] | None:
     """One kubeconfig file as a mapping (``None`` when it is empty)."""
-    from ruamel.yaml.error import YAMLError, YAMLFutureWarning
-
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read kubeconfig {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"kubeconfig {path} is not UTF-8 text") from None
-    try:
+    if text.lstrip().startswith("{"):
         # A JSON kubeconfig (which kubectl accepts) is read as JSON: its \u escapes of
         # characters outside the BMP are surrogate pairs, which a YAML reader leaves as two
-        # unpaired surrogates, and JSON needs no YAML library at all.
-        data = json.loads(text) if text.lstrip().startswith("{") else _yaml_loader().load(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(
-            f"kubeconfig {path} is not valid JSON (line {exc.lineno}): {exc.msg}"
-        ) from None
+        # unpaired surrogates, and JSON needs no YAML library at all (~20 ms of start-up).
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(
+                f"kubeconfig {path} is not valid JSON (line {exc.lineno}): {exc.msg}"
+            ) from None
+    else:
+        data = _parse_yaml(path, text)
+    return _checked_mapping(path, data)
+
+
+def _parse_yaml(path: str, text: str) -> Any:
+    from ruamel.yaml.error import YAMLError, YAMLFutureWarning
+
+    try:
+        return _yaml_loader().load(text)
     except (YAMLError, YAMLFutureWarning) as exc:
         # Some ruamel versions raise a duplicate key as a warning class; both carry a mark.
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "malformed YAML"
         raise ConfigError(f"kubeconfig {path} is not valid YAML{where}: {problem}") from None
+
+
+def _checked_mapping(path: str, data: Any) -> dict[str, Any] | None:
     if data is None:
         return None
     if not isinstance(data, dict):
@@ -302,7 +314,6 @@ def _http_client(cluster: dict[str, Any], user: dict[str, Any], context: str) ->
             f"kubeconfig context {context!r} is malformed: {exc}",
             remedy="the cluster's server is a URL such as https://HOST:6443",
         ) from None
-    settings.retries = _retry_policy()
     return HttpClient(settings)
 
 
@@ -332,7 +343,9 @@ def _package_api_client(merged: dict[str, Any], context: str) -> Any:
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         # The loader indexes and calls string methods on whatever the file holds.
         raise ConfigError(f"kubeconfig context {context!r} is incomplete: {exc}") from None
-    configuration.retries = _retry_policy()
+    from podscope.kube.transport import retry_policy
+
+    configuration.retries = retry_policy()
     return ApiClient(configuration)
 
 
@@ -407,23 +420,3 @@ def check_client_certificate(path: str | None, context: str, now: float | None =
             f"the client certificate of kubeconfig context {context!r} is not valid before "
             f"{not_before:%Y-%m-%d %H:%M:%S} UTC (check this machine's clock)"
         )
-
-
-def _retry_policy() -> Any:
-    """urllib3's retries, minus retrying timeouts.
-
-    By default urllib3 retries a timed-out request three times: 40 s against a hung server
-    with the 10 s connect timeout. Refused connections and stale pooled connections are still
-    retried (they fail fast); a timeout ends the request at once. Watches retry on their own.
-    """
-    from urllib3.exceptions import ConnectTimeoutError, ReadTimeoutError
-    from urllib3.util.retry import Retry
-
-    class NoTimeoutRetry(Retry):
-        def increment(self, *args: Any, **kwargs: Any) -> Retry:  # type: ignore[override]
-            error = kwargs.get("error")
-            if isinstance(error, (ReadTimeoutError, ConnectTimeoutError)):
-                raise error
-            return super().increment(*args, **kwargs)
-
-    return NoTimeoutRetry(total=3, redirect=0, status=0)

@@ -1,4 +1,4 @@
-"""HTTP to the API server on urllib3, without importing the kubernetes package.
+"""HTTP to the API server, without importing the kubernetes package.
 
 Importing the kubernetes package costs more than half of a short command's start-up: its
 ``config`` module pulls in google-auth, oauthlib and the like whether they are used or not.
@@ -18,6 +18,7 @@ import atexit
 import base64
 import json
 import os
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,7 +46,6 @@ class ConnectionSettings:
     # "Bearer TOKEN" or "Basic ..." under "BearerToken", as the package keeps it.
     api_key: dict[str, str] = field(default_factory=dict)
     refresh_api_key_hook: Callable[[Any], None] | None = None
-    retries: Any = None
     # TLS contexts made from these settings (``tls_context``), by purpose and material.
     tls_contexts: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
 
@@ -169,7 +169,7 @@ def settings_from_kubeconfig(cluster: dict[str, Any], user: dict[str, Any]) -> C
 
 
 class Response:
-    """One answer: status and body, read on demand (``response`` is urllib3's, unread)."""
+    """One answer: status and body, read on demand (``response`` is the pool's, unread)."""
 
     def __init__(self, response: Any) -> None:
         self.response = response
@@ -252,7 +252,11 @@ def _new_tls_context(settings: Any, purpose: str) -> Any:
 
 
 class HttpClient:
-    """Requests to one API server through one urllib3 pool. Safe to share between threads."""
+    """Requests to one API server. Safe to share between threads.
+
+    A direct connection goes through ``connections.Pool`` (the standard library's
+    ``http.client``); a proxy, HTTP or SOCKS, through urllib3, imported only then.
+    """
 
     def __init__(self, configuration: ConnectionSettings) -> None:
         self.configuration = configuration
@@ -274,19 +278,32 @@ class HttpClient:
             return self._made
 
     def _make_pool(self) -> Any:
+        settings = self.configuration
+        context = tls_context(settings, "rest") if settings.host.startswith("https") else None
+        proxied = settings.proxy and not proxy_bypassed(settings.host, settings.no_proxy)
+        if not proxied and settings.assert_hostname is None:
+            from podscope.kube.connections import Pool
+
+            return Pool(
+                settings.host,
+                ssl_context=context,
+                server_hostname=settings.tls_server_name,
+                maxsize=self._maxsize,
+            )
+        return self._urllib3_pool(context, proxied=bool(proxied))
+
+    def _urllib3_pool(self, context: Any, *, proxied: bool) -> Any:
         import urllib3
 
         settings = self.configuration
-        options: dict[str, Any] = {"maxsize": self._maxsize}
-        if settings.host.startswith("https"):
-            options["ssl_context"] = tls_context(settings, "rest")
+        options: dict[str, Any] = {"maxsize": self._maxsize, "retries": retry_policy()}
+        if context is not None:
+            options["ssl_context"] = context
         if settings.assert_hostname is not None:
             options["assert_hostname"] = settings.assert_hostname
         if settings.tls_server_name:
             options["server_hostname"] = settings.tls_server_name
-        if settings.retries is not None:
-            options["retries"] = settings.retries
-        if settings.proxy and not proxy_bypassed(settings.host, settings.no_proxy):
+        if proxied and settings.proxy:
             if urlsplit(settings.proxy).scheme.startswith("socks"):
                 from urllib3.contrib.socks import SOCKSProxyManager
 
@@ -330,14 +347,22 @@ class HttpClient:
         *,
         _request_timeout: tuple[float, float] | None = None,
     ) -> Response:
-        """Send one request; urllib3's exceptions pass through."""
+        """Send one request. Failures raise ``connections.TransportError`` (or, through a
+        proxy, urllib3's exceptions): ``transport_failure`` reads either."""
+        pool = self._pool
+        if not hasattr(pool, "connection_pool_kw"):  # connections.Pool
+            return Response(
+                pool.request(
+                    method, url, headers=header_params, body=body, timeout=_request_timeout
+                )
+            )
         import urllib3
 
         timeout = None
         if _request_timeout is not None:
             connect, read = _request_timeout
             timeout = urllib3.Timeout(connect=connect, read=read)
-        response = self._pool.request(
+        response = pool.request(
             method,
             url,
             headers=header_params,
@@ -354,15 +379,60 @@ class HttpClient:
             if self._maxsize >= size:
                 return
             self._maxsize = size
-            if self._made is not None:
-                self._made.connection_pool_kw["maxsize"] = size
+            pool = self._made
+            if pool is None:
+                return
+            if hasattr(pool, "connection_pool_kw"):
+                pool.connection_pool_kw["maxsize"] = size
                 # Pools made before keep their size: drop them (only idle ones exist yet).
-                self._made.clear()
+                pool.clear()
+            else:
+                pool.maxsize = size
 
     def close(self) -> None:
         with self._pool_lock:
             if self._made is not None:
                 self._made.clear()
+
+
+def transport_failure(exc: BaseException) -> tuple[str, bool] | None:
+    """``(reason, maybe_sent)`` when ``exc`` says a request got no complete answer (from
+    ``connections``, from urllib3 when it is in use, or a socket error); else None."""
+    from podscope.kube.connections import TransportError
+
+    if isinstance(exc, TransportError):
+        return str(exc), exc.maybe_sent
+    errors = sys.modules.get("urllib3.exceptions")
+    if errors is not None:
+        if isinstance(exc, (errors.ReadTimeoutError, errors.ProtocolError)):
+            return str(exc), True  # the request may have been sent before it broke
+        if isinstance(exc, errors.MaxRetryError):
+            return str(exc.reason or exc), False
+        if isinstance(exc, errors.HTTPError):
+            return str(exc) or type(exc).__name__, False
+    if isinstance(exc, OSError):
+        return str(exc) or type(exc).__name__, False
+    return None
+
+
+def retry_policy() -> Any:
+    """urllib3's retries, minus retrying timeouts.
+
+    By default urllib3 retries a timed-out request three times: 40 s against a hung server
+    with the 10 s connect timeout. Refused connections and stale pooled connections are still
+    retried (they fail fast); a timeout ends the request at once. Watches retry on their own.
+    """
+    from urllib3.exceptions import ConnectTimeoutError, ReadTimeoutError
+    from urllib3.util.retry import Retry
+
+    class NoTimeoutRetry(Retry):
+        def increment(self, *args: Any, **kwargs: Any) -> Retry:  # type: ignore[override]
+            error = kwargs.get("error")
+            if isinstance(error, (ReadTimeoutError, ConnectTimeoutError)):
+                raise error
+            return super().increment(*args, **kwargs)
+
+    return NoTimeoutRetry(total=3, redirect=0, status=0)
 
 
 def proxy_bypassed(host: str, no_proxy: str | None) -> bool:

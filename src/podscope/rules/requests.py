@@ -8,7 +8,6 @@ request never leaves anything half-made. A field's default here is the flag's de
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, fields
 from typing import Any, Literal, get_args
@@ -24,13 +23,14 @@ DRY_RUN_MODES: tuple[str, ...] = get_args(DryRun)
 
 # Seconds to wait for a container to start: generous, never infinite.
 DEFAULT_TIMEOUT = 300.0
+_INFINITY = float("inf")
 
 
 def check_timeout(value: object, flag: str = "--timeout") -> float:
     # A list arrives here, unconverted, for `--timeout=--`: check the type too.
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise UsageError(f"{flag} must be a positive number of seconds, not {value!r}")
-    if not (value > 0 and math.isfinite(value)):
+    if not 0 < value < _INFINITY:  # NaN fails both comparisons
         raise UsageError(f"{flag} must be a positive number of seconds, not {value!r}")
     return float(value)
 
@@ -665,7 +665,7 @@ class ReplayRequest(RequestValue):
         _check_not_empty(self.file, "FILE")
         if isinstance(self.speed, bool) or not isinstance(self.speed, (int, float)):
             raise UsageError("--speed must be a number, e.g. 2 or 0.5")
-        if not math.isfinite(self.speed) or self.speed <= 0:
+        if not 0 < self.speed < _INFINITY:
             raise UsageError(
                 f"--speed must be a finite number above 0, e.g. 2 (it was given {self.speed:g})"
             )

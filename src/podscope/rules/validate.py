@@ -10,7 +10,6 @@ catch what the server would silently drop: unknown keys such as ``imagePullPolic
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from typing import Any
 
@@ -51,6 +50,8 @@ _VOLUME_DEVICE_FIELDS = frozenset({"name", "devicePath"})
 
 
 def _unknown_key(path: str, key: object, valid: frozenset[str], what: str) -> ValidationError:
+    import difflib  # only for the error: ~4 ms of every command's start-up otherwise
+
     close = difflib.get_close_matches(str(key), sorted(valid), n=1)
     guess = f" (did you mean {close[0]!r}?)" if close else ""
     listed = ", ".join(sorted(valid))

@@ -90,6 +90,7 @@ NOT_STARTED = "container not found"
 # containerd's at each step of taking the container down (all seen on the local cluster).
 ENDED_SIGNS = (
     "cannot exec in a stopped container",
+    "cannot exec in a stopped state",  # runc's words, passed on by containerd
     "container is in container_exited state",
     "no running task found",
     "container not created: not found",

@@ -45,6 +45,7 @@ from podscope.rules.many import (
     take_running,
 )
 from podscope.rules.results import ResultDict
+from podscope.rules.validate import check_pod_can_debug
 from podscope.rules.workloads import PodRef, parse_pod_ref
 from podscope.session.io import SessionIO
 from podscope.terminal.pump import LocalIO
@@ -92,8 +93,9 @@ def resolve_targets(
 ) -> Targets:
     """Read the Pods the request names (by name, by workload, by selector); read-only.
 
-    A selector or workload that finds no Pod at all is an error (nothing to run in); a
-    named Pod that does not exist is that Pod's failed row.
+    A selector or workload that finds no Pod at all is an error (nothing to run in), and the
+    Pods it finds that cannot take a debugger (Pending, finished) are skipped. A named Pod
+    that does not exist or cannot take a debugger is that Pod's failed row.
     """
     found: list[dict[str, Any]] = []
     failed: list[PodOutcome] = []
@@ -124,7 +126,10 @@ def resolve_targets(
             found.extend(pods)
             continue
         try:
-            found.append(client.get_pod(namespace, ref.name))
+            pod = client.get_pod(namespace, ref.name)
+            # Named, it was asked for: a Pod that cannot take a debugger is a failure, as
+            # in a single-Pod run, not a skip (only Pods a selector or workload found are).
+            check_pod_can_debug(pod)
         except PodscopeError as exc:
             failed.append(
                 PodOutcome(
@@ -135,6 +140,8 @@ def resolve_targets(
                     error_exit_code=int(exc.exit_code),
                 )
             )
+            continue
+        found.append(pod)
     taken, skipped = take_running(found)
     return Targets(taken, skipped, failed)
 

@@ -167,7 +167,7 @@ def test_the_pool_is_made_at_the_first_request_with_the_current_certificate(
     cert, key = _client_pair(tmp_path)
     settings.cert_file, settings.key_file = cert, key
     pool = client._pool
-    assert pool.connection_pool_kw["ssl_context"] is tls_context(settings, "rest")
+    assert pool.ssl_context is tls_context(settings, "rest")
 
 
 def test_paths_tokens_and_basic_credentials(tmp_path: Path) -> None:
@@ -298,9 +298,9 @@ def test_the_pool_widens_for_many_requests_at_once() -> None:
     client = HttpClient(settings_from_kubeconfig({"server": SERVER}, {}))
     kube = KubeClient(client, namespace="ns", context="c", request_timeout=5, connect_timeout=1)
     kube.widen_pool(64)
-    assert client._pool.connection_pool_kw["maxsize"] == 64
+    assert client._pool.maxsize == 64
     kube.widen_pool(8)  # never narrowed
-    assert client._pool.connection_pool_kw["maxsize"] == 64
+    assert client._pool.maxsize == 64
 
 
 @pytest.mark.parametrize(

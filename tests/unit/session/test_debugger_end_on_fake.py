@@ -90,6 +90,10 @@ LATER_TEXTS = (
     'container: failed to create exec "299e": container not created: not found',
     "Internal error occurred: error executing command in container: failed to exec in "
     'container: failed to create exec "c901": task 5e68 not found: not found',
+    # runc's own words, through containerd, when the exec comes as its process ends.
+    "Internal error occurred: Internal error occurred: error executing command in container: "
+    'failed to exec in container: failed to create exec "09cf": cannot exec in a stopped '
+    "state: unknown",
 )
 
 

@@ -170,6 +170,21 @@ def test_named_pods_and_a_missing_one(fake: FakeKube, messages: Messages) -> Non
     assert result.exit_code == ExitCode.SOME_FAILED
 
 
+def test_a_named_pod_that_cannot_take_a_debugger_fails_rather_than_being_skipped(
+    fake: FakeKube, messages: Messages
+) -> None:
+    # Asked for by name, it must not vanish into a skip and an exit code 0.
+    Runtime(fake)
+    _pods(fake, "web-a")
+    fake.add_pod({"metadata": {"name": "web-p", "labels": WEB}, "status": {"phase": "Pending"}})
+    result = _run(fake, messages, pods=("web-a", "web-p"))
+    assert _rows(result) == [("web-a", "exited", 0), ("web-p", "failed", None)]
+    failed = result.outcomes[1]
+    assert failed.error is not None and "Pending" in failed.error
+    assert failed.error_exit_code == ExitCode.POD_STATE
+    assert result.exit_code == ExitCode.SOME_FAILED
+
+
 def test_only_missing_pods_give_their_rows(fake: FakeKube, messages: Messages) -> None:
     result = _run(fake, messages, pods=("nope",))
     assert _rows(result) == [("nope", "failed", None)]
