@@ -332,3 +332,29 @@ def test_cp_in_a_baseline_namespace_says_why_it_cannot_and_what_can(
     )
     assert read.returncode == 0, read.stderr
     assert "port = 8080" in read.stdout
+
+
+def test_a_debugger_ended_just_before_a_copy_is_replaced(
+    make_pod: Callable[..., dict[str, Any]], namespace: str, kubeconfig: str, tmp_path: Path
+) -> None:
+    import time
+
+    import podscope
+    from podscope.rules.debugger import stop_command
+    from podscope.session.debugger import run_quiet
+
+    make_pod("app", APP_IMAGE)
+    with podscope.Client(kubeconfig=kubeconfig, namespace=namespace) as client:
+        first = client.cp(podscope.CpRequest(source="app:/server", dest=str(tmp_path / "a")))
+        used = first.helper
+        # In one process, the copy follows the holder's end by milliseconds: the Pod still
+        # says the debugger runs and the runtime refuses the exec (as at a TTL's end).
+        for round_ in range(3):
+            time.sleep(1.5)  # the kubelet has reported the last one running
+            _, code, _ = run_quiet(client.kube, namespace, "app", used, stop_command(used))
+            assert code == 0
+            dest = tmp_path / f"b{round_}"
+            result = client.cp(podscope.CpRequest(source="app:/server", dest=str(dest)))
+            assert result.helper != used and result.checksum == "verified"
+            assert sha256(dest) == sha256(tmp_path / "a")
+            used = result.helper

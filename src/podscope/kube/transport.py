@@ -125,6 +125,8 @@ def server_url(server: str) -> str:
     server = server.strip()
     if not server:
         return ""  # the caller says that the context names no server
+    if any(not char.isprintable() or char.isspace() for char in server):
+        raise ValueError("the cluster's server holds a space or a control character")
     if "://" not in server:
         server = "https://" + server
     parts = urlsplit(server)

@@ -288,6 +288,16 @@ def _ended(text: str | None) -> bool:
     return any(sign in lowered for sign in ENDED_SIGNS) or bool(_TASK_GONE.search(lowered))
 
 
+def refused_as_ended(refusal: ServerError | str | None) -> bool:
+    """Whether an exec into a debugger that was running was refused because it has ended
+    (its main process is gone, or the runtime no longer knows the container): the refusal
+    is the server's error (a 1.21 kubelet refuses the upgrade) or the failure Status's
+    message inside the stream (1.34)."""
+    if isinstance(refusal, ServerError):
+        return _not_started(refusal)
+    return bool(refusal) and (NOT_STARTED in str(refusal) or _ended(refusal))
+
+
 def _not_started(exc: ServerError) -> bool:
     # 1.34 refuses inside the stream (a Status); a 1.21 kubelet refuses the upgrade itself
     # with HTTP 500 and the same words. Neither carries a reason field to decide on.

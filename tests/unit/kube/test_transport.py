@@ -317,7 +317,18 @@ def test_server_urls_as_client_go_takes_them(server: str, url: str) -> None:
     assert server_url(server) == url
 
 
-@pytest.mark.parametrize("server", ["ftp://host", "https://", "https://host:port", "https:///x"])
+@pytest.mark.parametrize(
+    "server",
+    [
+        "ftp://host",
+        "https://",
+        "https://host:port",
+        "https:///x",
+        "\x1b",
+        "https://a b",
+        "https://h\nx",
+    ],
+)
 def test_servers_that_are_not_urls_are_refused(server: str) -> None:
     with pytest.raises(ValueError, match="server"):
         server_url(server)

@@ -19,7 +19,7 @@ from podscope.rules.requests import CpRequest
 from podscope.session.cp import ChecksumError, CpResult, run_cp
 from podscope.session.cp.remote import CHUNK
 from podscope.session.io import SessionIO
-from tests.unit.fakekube import FakeKube, FakeSocket
+from tests.unit.fakekube import FakeKube, FakeSocket, exec_target
 from tests.unit.session.conftest import Messages, session_io
 
 
@@ -136,6 +136,71 @@ def test_a_later_copy_reuses_the_helper(
     assert not again.helper_created and again.helper == first.helper
     assert len(fake.pod("web")["spec"]["ephemeralContainers"]) == 1
     assert f"using debugger {first.helper}" in messages
+
+
+# What the runtime answers an exec into a container whose main process has just ended.
+_ENDED = {
+    "metadata": {},
+    "status": "Failure",
+    "reason": "InternalError",
+    "code": 500,
+    "message": "Internal error occurred: error executing command in container: failed to "
+    'exec in container: failed to start exec "4f2a": OCI runtime exec failed: exec failed: '
+    "cannot exec in a stopped container: unknown",
+}
+
+
+def _ends_at_its_next_exec(fake: FakeKube, helper: str) -> list[str]:
+    """``helper``'s holder ends now, the Pod's status still saying it runs; the names of the
+    containers each exec went to."""
+    normal = fake.programs["*"]
+    reached: list[str] = []
+
+    def program(command: list[str], stdin: bytes) -> Any:
+        where = exec_target()
+        assert where is not None
+        reached.append(where[2])
+        if where[2] == helper:
+            return b"", b"", _ENDED
+        return normal(command, stdin)
+
+    fake.programs["*"] = program  # type: ignore[assignment]
+    return reached
+
+
+def test_a_reused_debugger_that_ended_before_the_first_exec_is_replaced_once(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    first = _cp(fake, messages, "web:/etc/app.conf", str(tmp_path / "a"))
+    reached = _ends_at_its_next_exec(fake, first.helper)
+    fake.when_idle(lambda: fake.kubelet.start("web", fake.newest_ephemeral("web")))
+    messages.clear()
+    again = _cp(fake, messages, "web:/etc/app.conf", str(tmp_path / "b"))
+    assert (tmp_path / "b").read_bytes() == b"listen 8080\n"
+    assert again.helper_created and again.helper != first.helper
+    assert reached[0] == first.helper and set(reached[1:]) == {again.helper}
+    said = f"debugger {first.helper} has ended (its main process is gone); adding a new one"
+    assert said in messages
+
+
+def test_a_debugger_that_ends_in_the_middle_of_a_copy_is_not_replaced(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    # A stop during the copy: it is said, and no second debugger is added behind it.
+    first = _cp(fake, messages, "web:/etc/app.conf", str(tmp_path / "a"))
+    normal = fake.programs["*"]
+    calls: list[str] = []
+
+    def program(command: list[str], stdin: bytes) -> Any:
+        calls.append(command[-1])
+        if len(calls) > 1:
+            return b"", b"", _ENDED
+        return normal(command, stdin)
+
+    fake.programs["*"] = program  # type: ignore[assignment]
+    with pytest.raises(PodscopeError, match=f"debugger {first.helper} has ended"):
+        _cp(fake, messages, "web:/etc/app.conf", str(tmp_path / "b"))
+    assert len(fake.pod("web")["spec"]["ephemeralContainers"]) == 1
 
 
 def _debug_container(

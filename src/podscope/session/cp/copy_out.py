@@ -88,6 +88,7 @@ def copy_out(
         extracted = extract_stream(ex, base, name, rename)
     except tarfile.TarError as exc:
         ex.stream.close()
+        ex.raise_if_refused()
         detail = one_line(ex.stderr)
         raise PodscopeError(f"reading {source.path} failed: {detail or exc}") from None
     finally:

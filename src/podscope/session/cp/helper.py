@@ -14,6 +14,7 @@ containers with SYS_PTRACE still serve when no debugger does.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,14 +50,18 @@ def _has_ptrace(container: dict[str, Any]) -> bool:
     return sc.get("privileged") is True or any(c in ("SYS_PTRACE", "CAP_SYS_PTRACE") for c in added)
 
 
-def find_helper(pod: dict[str, Any], image: str, target: str) -> str | None:
+def find_helper(
+    pod: dict[str, Any], image: str, target: str, skip: Collection[str] = ()
+) -> str | None:
     """A running container of ``image`` targeting ``target`` that a copy can run in: a
     podscope debugger holding SYS_PTRACE, else an earlier release's sleeping helper, else
-    another debug container holding SYS_PTRACE."""
+    another debug container holding SYS_PTRACE. ``skip``: ones found ended."""
     candidates: list[tuple[int, str]] = []
     for item in (pod.get("spec") or {}).get("ephemeralContainers") or []:
         name = str(item.get("name"))
         if item.get("image") != image or item.get("targetContainerName") != target:
+            continue
+        if name in skip:
             continue
         if container_state_of(pod, name).state != "running":
             continue
@@ -109,14 +114,16 @@ def ensure_helper(
     target: str,
     request: CpRequest,
     report: Events,
+    skip: Collection[str] = (),
 ) -> Helper:
-    """The container the copy runs in, made (as a debugger) when none can serve."""
+    """The container the copy runs in, made (as a debugger) when none can serve. ``skip``
+    names debuggers found ended that the Pod's status may still show running."""
     from podscope.session.debugger import create_debugger, find_live
     from podscope.session.settings import resolve_ttl
 
     image = request.image
     assert image is not None, "the helper image is resolved before the session starts"
-    found = find_helper(pod, image, target)
+    found = find_helper(pod, image, target, skip)
     if found is not None:
         debugger = key_of(container_spec(pod, found) or {}) is not None
         report(f"using {'debugger' if debugger else 'helper container'} {found}")
@@ -130,7 +137,7 @@ def ensure_helper(
     )
     container = build_ephemeral_container(pod, spec)
     # The same debugger, just added (by debug or another copy) and not yet reported running.
-    starting = find_live(pod, container, named=False)
+    starting = find_live(pod, container, named=False, skip=frozenset(skip))
     if starting is not None:
         report(f"using debugger {starting}")
         pod, _ = wait_until_started(client, pod, starting, request.timeout, report)

@@ -12,10 +12,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from podscope.errors import PodscopeError, StreamLostError
+from podscope.errors import PodscopeError, ServerError, StreamLostError
 from podscope.kube.protocol import KubeAPI
 from podscope.kube.queries import StreamQuery
-from podscope.kube.streams import STDERR, STDOUT, ChannelStream
+from podscope.kube.streams import STDERR, STDOUT, ChannelStream, status_failure
 from podscope.rules.debugger import session_command
 from podscope.rules.targetfs import cp_command
 
@@ -31,12 +31,21 @@ def one_line(data: bytes | bytearray) -> str:
     return "".join(ch if ch.isprintable() else "?" for ch in text)[:400]
 
 
+class HelperEnded(PodscopeError):
+    """The runtime refused an exec into the helper because it has ended (nothing ran)."""
+
+    def __init__(self, helper: str) -> None:
+        super().__init__(f"debugger {helper} has ended (its main process is gone)")
+        self.helper = helper
+
+
 class RemoteExec:
     """One exec into the helper: stdout as a file-like reader, stderr kept (capped)."""
 
-    def __init__(self, stream: ChannelStream, what: str) -> None:
+    def __init__(self, stream: ChannelStream, what: str, helper: str = "") -> None:
         self.stream = stream
         self.what = what
+        self.helper = helper
         self.stderr = bytearray()
         self._buffer = b""
         self._eof = False
@@ -87,6 +96,15 @@ class RemoteExec:
         """Read until the stream ends (in a thread while stdin is written)."""
         self.drain()
 
+    def raise_if_refused(self) -> None:
+        """HelperEnded when the runtime refused this exec because the helper has ended."""
+        if self.stream.exit_code is not None or self.received or self.stderr:
+            return
+        from podscope.session.exec_session import refused_as_ended
+
+        if refused_as_ended(status_failure(self.stream.status)):
+            raise HelperEnded(self.helper)
+
     def finish(self) -> None:
         """Raise if the remote command failed; its stderr (one line) is the message."""
         self.drain()
@@ -95,6 +113,7 @@ class RemoteExec:
         code = self.stream.exit_code
         if code == 0:
             return
+        self.raise_if_refused()
         detail = one_line(self.stderr) or (status or {}).get("message") or "no message"
         if code is None and self.stream.lost:
             raise StreamLostError(f"the connection broke while {self.what}")
@@ -122,14 +141,22 @@ class Remote:
             cid,
         )
         self.debugger = debugger
+        self.completed = 0  # commands that ran to their end
 
     def open(self, what: str, op: str, *args: str, stdin: bool = False) -> RemoteExec:
         words = cp_command(op, self.cid, *args)
         if self.debugger:
             words = session_command(self.helper, words)
         helper = StreamQuery(self.namespace, self.pod, self.helper, stdin=stdin)
-        stream = self.client.exec(helper, words)
-        return RemoteExec(stream, what)
+        try:
+            stream = self.client.exec(helper, words)
+        except ServerError as exc:
+            from podscope.session.exec_session import refused_as_ended
+
+            if refused_as_ended(exc):
+                raise HelperEnded(self.helper) from None
+            raise
+        return RemoteExec(stream, what, self.helper)
 
     def run(self, what: str, op: str, *args: str, data: bytes | None = None) -> bytes:
         ex = self.open(what, op, *args, stdin=data is not None)
@@ -147,6 +174,7 @@ class Remote:
             reader.join()
             out = b"".join(collected)
         ex.finish()
+        self.completed += 1
         return out
 
 
