@@ -474,3 +474,22 @@ def test_a_bad_flag_is_one_line_and_where_to_read_more() -> None:
     ]
     code, _, err = run("ls", "-o", "xml")
     assert code == 2 and err.splitlines()[1] == "podscope: hint: see 'podscope ls --help'", err
+    # debug's own parser (the words before and after `--`) reports the same way.
+    for words in (("--ttl",), ("--profile", "nope")):
+        code, _, err = run("debug", "web", *words)
+        assert code == 2 and len(err.splitlines()) == 2, err
+        assert err.splitlines()[1] == "podscope: hint: see 'podscope debug --help'", err
+
+
+def test_a_value_that_starts_with_a_dash_and_a_digit_is_the_flags_value(
+    closed_kubeconfig: str,
+) -> None:
+    # As with kubectl, the flag's own check says what is wrong, not "expected one argument".
+    code, _, err = debug(closed_kubeconfig, "--ttl", "-5m", "--", "true")
+    assert code == 2
+    assert err.splitlines()[0] == "podscope: error: --ttl '-5m' is negative", err
+    # After `--`, such words belong to the command.
+    from podscope.cli.main import build_parser
+
+    args = build_parser("debug").parse_args(["debug", "web", "--", "x", "--ttl", "-5m"])
+    assert args.command == ["x", "--ttl", "-5m"] and getattr(args, "ttl", None) is None

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from podscope.cli import flags
 from podscope.cli.common import open_client, print_document
+from podscope.cli.main import Parser
 from podscope.errors import UsageError
 from podscope.rules.requests import (
     DebugRequest,
@@ -42,7 +43,7 @@ def customize(parser: argparse.ArgumentParser) -> None:
     flags.positional_optional(parser, "pod")
 
 
-class _CommandTailParser(argparse.ArgumentParser):
+class _CommandTailParser(Parser):
     def parse_known_args(  # type: ignore[override]
         self, args: list[str] | None = None, namespace: argparse.Namespace | None = None
     ) -> tuple[argparse.Namespace, list[str]]:

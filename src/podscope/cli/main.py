@@ -74,6 +74,36 @@ class Parser(argparse.ArgumentParser):
         kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(*args, **kwargs)
 
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        words = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(self._negative_values_joined(words), namespace)
+
+    def _negative_values_joined(self, words: list[str]) -> list[str]:
+        # `--ttl -5m`: argparse takes "-5m" for a flag and says "expected one argument";
+        # kubectl (pflag) gives a flag that takes a value the next word, whatever it is,
+        # and the flag's own check then says what is wrong with it. No flag here looks like
+        # `-5`, so a dash and a digit after a flag that takes a value is that value.
+        joined: list[str] = []
+        index = 0
+        while index < len(words):
+            word = words[index]
+            if word == "--":
+                joined.extend(words[index:])
+                break
+            action = self._option_string_actions.get(word)
+            following = words[index + 1] if index + 1 < len(words) else ""
+            # nargs None: exactly one value (switches and counters have nargs 0).
+            takes_value = action is not None and action.nargs is None
+            if takes_value and following[:1] == "-" and following[1:2].isdigit():
+                joined.append(f"{word}={following}")
+                index += 2
+                continue
+            joined.append(word)
+            index += 1
+        return joined
+
     def error(self, message: str) -> NoReturn:
         # One line and where to read more, as kubectl does, not the whole usage (25 lines
         # for debug) above the one line that matters.
