@@ -90,7 +90,9 @@ NOT_STARTED = "container not found"
 # containerd's at each step of taking the container down (all seen on the local cluster).
 ENDED_SIGNS = (
     "cannot exec in a stopped container",
-    "cannot exec in a stopped state",  # runc's words, passed on by containerd
+    # runc's words, passed on by containerd, as it takes the container down.
+    "cannot exec in a stopped state",
+    "cannot exec in a deleted state",
     "container is in container_exited state",
     "no running task found",
     "container not created: not found",
@@ -345,6 +347,8 @@ def _session(
             raise ExecUnavailable(f"exec is not allowed here ({exc.message})") from None
         except ServerError as exc:
             if not _not_started(exc):
+                if confirmed and _how_debugger_ended(client, pod, name):
+                    raise DebuggerGone(name) from None  # in words not known here
                 raise
             if confirmed:
                 raise DebuggerGone(name) from None
@@ -382,6 +386,11 @@ def _session(
                 raise DebuggerGone(name)
             wait_or_give_up()
             continue
+        output = result.stdout_bytes + result.stderr_bytes
+        if failure and confirmed and not output and _how_debugger_ended(client, pod, name):
+            # Refused in words not known here (an empty Status, "ttrpc: closed", ...) by a
+            # debugger that, as asked again, has ended: what the known words mean too.
+            raise DebuggerGone(name)
         confirmed = True
         if failure:
             pod = reread_pod(client, pod)
@@ -422,9 +431,22 @@ def _session(
 
 def _debugger_ended(client: KubeAPI, pod: dict[str, Any], name: str, report: Events) -> str | None:
     """After a session killed by a signal: whether its debugger ended with it, and how
-    ("stopped", "expired", "killed", "ended"; None while it still runs or cannot be asked):
-    its holder is looked for, or the runtime refuses the exec; the kubelet's report of how
-    it ended follows within a relist or two."""
+    (see ``_how_debugger_ended``), said in one line."""
+    how = _how_debugger_ended(client, pod, name)
+    said = {
+        "stopped": "was stopped during the session (podscope stop)",
+        "expired": "ended (its TTL ran out) as the session began",
+        "ended": "ended during the session (its main process is gone)",
+    }.get(how or "")
+    if said is not None:
+        report(f"debugger {name} {said}; the command was killed with it")
+    return how
+
+
+def _how_debugger_ended(client: KubeAPI, pod: dict[str, Any], name: str) -> str | None:
+    """Whether a debugger has ended, and how ("stopped", "expired", "killed", "ended"; None
+    while it still runs or cannot be asked): its holder is looked for, or the runtime
+    refuses the exec; the kubelet's report of how it ended follows within a relist or two."""
     from podscope.session.debugger import run_quiet
 
     namespace, pod_name = _names(pod)
@@ -456,13 +478,6 @@ def _debugger_ended(client: KubeAPI, pod: dict[str, Any], name: str, report: Eve
         how = terminated_state(progress.exit_code, progress.message).state
         if progress.exit_code not in (EXPIRED_EXIT, STOPPED_EXIT) and how == "stopped":
             how = "killed"
-    said = {
-        "stopped": "was stopped during the session (podscope stop)",
-        "expired": "ended (its TTL ran out) as the session began",
-        "ended": "ended during the session (its main process is gone)",
-    }.get(how)
-    if said is not None:
-        report(f"debugger {name} {said}; the command was killed with it")
     return how
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from podscope.errors import UsageError
+from podscope.errors import StreamLostError, UsageError
 from podscope.rules.debugger import STOPPED_EXIT, key_of
 from podscope.rules.requests import DebugRequest, StopRequest
 from podscope.session.debugger import StopResult, run_stop
@@ -63,8 +63,15 @@ def _state(fake: FakeKube, name: str) -> dict[str, Any]:
     return dict(next(s for s in statuses if s["name"] == name)["state"])
 
 
-def _ends_at_the_exec(runtime: Runtime, first: str, text: str = STOPPED_TEXT) -> None:
-    """The next exec into ``first`` finds its holder just gone: the runtime refuses it."""
+def _ends_at_the_exec(
+    runtime: Runtime,
+    first: str,
+    text: str = STOPPED_TEXT,
+    *,
+    status: dict[str, Any] | None = None,
+) -> None:
+    """The next exec into ``first`` finds its holder just gone: the runtime refuses it (with
+    ``text``, or with ``status`` as it stands)."""
     normal = runtime.session
 
     def session(pod: str, name: str, words: list[str], stdin: bytes) -> Any:
@@ -72,7 +79,7 @@ def _ends_at_the_exec(runtime: Runtime, first: str, text: str = STOPPED_TEXT) ->
             return normal(pod, name, words, stdin)
         runtime.end(pod, name)
         failure = {"metadata": {}, "status": "Failure", "reason": "InternalError"}
-        return b"", b"", {**failure, "message": text, "code": 500}
+        return b"", b"", status or {**failure, "message": text, "code": 500}
 
     runtime.session = session
 
@@ -94,6 +101,9 @@ LATER_TEXTS = (
     "Internal error occurred: Internal error occurred: error executing command in container: "
     'failed to exec in container: failed to create exec "09cf": cannot exec in a stopped '
     "state: unknown",
+    "Internal error occurred: Internal error occurred: error executing command in container: "
+    'failed to exec in container: failed to create exec "099d": cannot exec in a deleted '
+    "state: unknown",
 )
 
 
@@ -110,6 +120,54 @@ def test_a_debugger_that_ends_as_the_exec_reaches_it_is_replaced_in_one_line(
     said = [m for m in messages if "has ended" in m]
     assert said == [f"debugger {first} has ended (its main process is gone); adding a new one"]
     assert runtime.sessions[-1][1:3] == (second.container, ["echo", "hi"])
+
+
+# Refusals seen on the local cluster whose words say nothing known: an empty Status (the API
+# server's answer when the kubelet's upgrade failed without one), and containerd's shim going.
+UNKNOWN_REFUSALS = (
+    {"metadata": {}},
+    {
+        "metadata": {},
+        "status": "Failure",
+        "reason": "InternalError",
+        "code": 500,
+        "message": "Internal error occurred: Internal error occurred: error executing command "
+        'in container: failed to exec in container: failed to create exec "b034": ttrpc: '
+        "closed: unknown",
+    },
+)
+
+
+@pytest.mark.parametrize("status", UNKNOWN_REFUSALS)
+@pytest.mark.parametrize("named", [False, True])
+def test_a_refusal_in_unknown_words_by_a_debugger_that_has_ended_is_the_same(
+    fake: FakeKube, messages: Messages, status: dict[str, Any], named: bool
+) -> None:
+    # Asked again, the debugger has ended: replaced (or, named, refused by name), not a
+    # lost stream.
+    runtime = Runtime(fake)
+    first = _debug(fake, messages).container
+    _ends_at_the_exec(runtime, first, status=status)
+    if named:
+        with pytest.raises(UsageError, match=f"debugger {first} in Pod web has ended"):
+            _debug(fake, messages, container=first)
+        return
+    second = _debug(fake, messages, command=("echo", "hi"))
+    assert second.exit_code == 0 and second.created and second.container != first
+
+
+def test_a_refusal_in_unknown_words_by_a_debugger_that_still_runs_is_a_lost_stream(
+    fake: FakeKube, messages: Messages
+) -> None:
+    runtime = Runtime(fake)
+    first = _debug(fake, messages).container
+    normal = runtime.session
+    runtime.session = lambda pod, name, words, stdin: (
+        (b"", b"", UNKNOWN_REFUSALS[1]) if name == first else normal(pod, name, words, stdin)
+    )
+    with pytest.raises(StreamLostError, match="ttrpc: closed"):
+        _debug(fake, messages, command=("echo", "hi"))
+    assert _debuggers(fake) == [first]
 
 
 def test_a_debugger_named_with_c_that_ends_as_the_exec_reaches_it_is_refused_by_name(
