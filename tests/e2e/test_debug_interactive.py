@@ -7,6 +7,7 @@ import os
 import shlex
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -106,9 +107,15 @@ def test_it_over_input_that_is_not_a_terminal_runs_without_a_tty_and_ends_with_i
     assert piped.returncode == 4, piped.stderr
     assert piped.stdout == "piped-42\n"
     assert piped.stderr.count(NO_TTY) == 1, piped.stderr
-    # No shell is left behind in the debugger: ls calls it idle, not live.
-    listed = podscope(podscope_env, "ls", "web", "-n", namespace, "-o", "json")
-    (row,) = json.loads(listed.stdout)
+    # No shell is left behind in the debugger: ls calls it idle, not live. The sessions can
+    # be over before the kubelet's relist reports the debugger running ("starting").
+    deadline = time.monotonic() + 15
+    while True:
+        listed = podscope(podscope_env, "ls", "web", "-n", namespace, "-o", "json")
+        (row,) = json.loads(listed.stdout)
+        if not row["debugger"].startswith("starting") or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
     assert row["debugger"].startswith("idle"), row
 
 
