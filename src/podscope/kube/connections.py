@@ -131,32 +131,45 @@ class Pool:
         parts = urlsplit(url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         data = body.encode() if isinstance(body, str) else body
-        for reused in (True, False):
-            connection = self._idle_connection() if reused else None
-            if reused and connection is None:
-                continue
-            if connection is None:
-                connection = self._connect(connect_timeout)
+        idle = self._idle_connection()
+        if idle is not None:
             try:
-                if connection.sock is not None:
-                    connection.sock.settimeout(read_timeout)
-                connection.request(method, target, body=data, headers=headers or {})
-                answer = connection.getresponse()
-            except _CLOSED_BY_SERVER as exc:
-                connection.close()
-                if reused:
-                    # The server closed a kept-alive connection as this request went out:
-                    # it was not read, so it is sent once more on a new connection.
-                    continue
-                raise AnswerBroken(f"Connection broken: {exc!r}") from None
-            except TimeoutError:
-                connection.close()
-                raise _read_timed_out(read_timeout) from None
-            except (OSError, http.client.HTTPException) as exc:
-                connection.close()
-                raise AnswerBroken(f"Connection broken: {exc!r}") from None
-            return PooledResponse(answer, connection, self, read_timeout)
-        raise AssertionError("unreachable")  # pragma: no cover - the last attempt returns or raises
+                return self._send(idle, method, target, data, headers, read_timeout)
+            except _CLOSED_BY_SERVER:
+                # The server closed this kept-alive connection as the request went out: it
+                # was not read, so it is sent once more on a new connection.
+                pass
+        connection = self._connect(connect_timeout)
+        try:
+            return self._send(connection, method, target, data, headers, read_timeout)
+        except _CLOSED_BY_SERVER as exc:
+            raise AnswerBroken(f"Connection broken: {exc!r}") from None
+
+    def _send(
+        self,
+        connection: _Connection,
+        method: str,
+        target: str,
+        data: bytes | None,
+        headers: dict[str, str] | None,
+        read_timeout: float | None,
+    ) -> PooledResponse:
+        """One request on ``connection``; a close by the server passes through."""
+        try:
+            if connection.sock is not None:
+                connection.sock.settimeout(read_timeout)
+            connection.request(method, target, body=data, headers=headers or {})
+            answer = connection.getresponse()
+        except _CLOSED_BY_SERVER:
+            connection.close()
+            raise
+        except TimeoutError:
+            connection.close()
+            raise _read_timed_out(read_timeout) from None
+        except (OSError, http.client.HTTPException) as exc:
+            connection.close()
+            raise AnswerBroken(f"Connection broken: {exc!r}") from None
+        return PooledResponse(answer, connection, self, read_timeout)
 
     def _connect(self, connect_timeout: float | None) -> _Connection:
         connection = _Connection(

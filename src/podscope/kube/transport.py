@@ -282,8 +282,10 @@ class HttpClient:
     def _make_pool(self) -> Any:
         settings = self.configuration
         context = tls_context(settings, "rest") if settings.host.startswith("https") else None
-        proxied = settings.proxy and not proxy_bypassed(settings.host, settings.no_proxy)
-        if not proxied and settings.assert_hostname is None:
+        proxy = settings.proxy or None
+        if proxy and proxy_bypassed(settings.host, settings.no_proxy):
+            proxy = None
+        if proxy is None and settings.assert_hostname is None:
             from podscope.kube.connections import Pool
 
             return Pool(
@@ -292,26 +294,7 @@ class HttpClient:
                 server_hostname=settings.tls_server_name,
                 maxsize=self._maxsize,
             )
-        return self._urllib3_pool(context, proxied=bool(proxied))
-
-    def _urllib3_pool(self, context: Any, *, proxied: bool) -> Any:
-        import urllib3
-
-        settings = self.configuration
-        options: dict[str, Any] = {"maxsize": self._maxsize, "retries": retry_policy()}
-        if context is not None:
-            options["ssl_context"] = context
-        if settings.assert_hostname is not None:
-            options["assert_hostname"] = settings.assert_hostname
-        if settings.tls_server_name:
-            options["server_hostname"] = settings.tls_server_name
-        if proxied and settings.proxy:
-            if urlsplit(settings.proxy).scheme.startswith("socks"):
-                from urllib3.contrib.socks import SOCKSProxyManager
-
-                return SOCKSProxyManager(settings.proxy, **options)
-            return urllib3.ProxyManager(settings.proxy, **options)
-        return urllib3.PoolManager(**options)
+        return _Urllib3Pool(settings, context, self._maxsize, proxy=proxy)
 
     def param_serialize(
         self,
@@ -351,29 +334,10 @@ class HttpClient:
     ) -> Response:
         """Send one request. Failures raise ``connections.TransportError`` (or, through a
         proxy, urllib3's exceptions): ``transport_failure`` reads either."""
-        pool = self._pool
-        if not hasattr(pool, "connection_pool_kw"):  # connections.Pool
-            return Response(
-                pool.request(
-                    method, url, headers=header_params, body=body, timeout=_request_timeout
-                )
-            )
-        import urllib3
-
-        timeout = None
-        if _request_timeout is not None:
-            connect, read = _request_timeout
-            timeout = urllib3.Timeout(connect=connect, read=read)
-        response = pool.request(
-            method,
-            url,
-            headers=header_params,
-            body=body,
-            timeout=timeout,
-            preload_content=False,
-            redirect=False,
+        answer = self._pool.request(
+            method, url, headers=header_params, body=body, timeout=_request_timeout
         )
-        return Response(response)
+        return Response(answer)
 
     def widen_pool(self, size: int) -> None:
         """Keep up to ``size`` connections per host (for that many requests at once)."""
@@ -381,20 +345,74 @@ class HttpClient:
             if self._maxsize >= size:
                 return
             self._maxsize = size
-            pool = self._made
-            if pool is None:
-                return
-            if hasattr(pool, "connection_pool_kw"):
-                pool.connection_pool_kw["maxsize"] = size
-                # Pools made before keep their size: drop them (only idle ones exist yet).
-                pool.clear()
-            else:
-                pool.maxsize = size
+            if self._made is not None:
+                self._made.maxsize = size
 
     def close(self) -> None:
         with self._pool_lock:
             if self._made is not None:
                 self._made.clear()
+
+
+class _Urllib3Pool:
+    """urllib3 behind the interface of ``connections.Pool`` (``request``, ``maxsize``,
+    ``clear``): through a proxy, HTTP or SOCKS, and where urllib3's ``assert_hostname`` is
+    asked for."""
+
+    def __init__(
+        self, settings: ConnectionSettings, context: Any, maxsize: int, *, proxy: str | None
+    ) -> None:
+        import urllib3
+
+        options: dict[str, Any] = {"maxsize": maxsize, "retries": retry_policy()}
+        if context is not None:
+            options["ssl_context"] = context
+        if settings.assert_hostname is not None:
+            options["assert_hostname"] = settings.assert_hostname
+        if settings.tls_server_name:
+            options["server_hostname"] = settings.tls_server_name
+        if proxy and urlsplit(proxy).scheme.startswith("socks"):
+            from urllib3.contrib.socks import SOCKSProxyManager
+
+            self._manager: Any = SOCKSProxyManager(proxy, **options)
+        elif proxy:
+            self._manager = urllib3.ProxyManager(proxy, **options)
+        else:
+            self._manager = urllib3.PoolManager(**options)
+
+    @property
+    def maxsize(self) -> int:
+        return int(self._manager.connection_pool_kw["maxsize"])
+
+    @maxsize.setter
+    def maxsize(self, size: int) -> None:
+        self._manager.connection_pool_kw["maxsize"] = size
+        # Pools made before keep their size: drop them (only idle ones exist yet).
+        self._manager.clear()
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        body: Any = None,
+        timeout: tuple[float, float] | None = None,
+    ) -> Any:
+        import urllib3
+
+        return self._manager.request(
+            method,
+            url,
+            headers=headers,
+            body=body,
+            timeout=urllib3.Timeout(connect=timeout[0], read=timeout[1]) if timeout else None,
+            preload_content=False,
+            redirect=False,
+        )
+
+    def clear(self) -> None:
+        self._manager.clear()
 
 
 def transport_failure(exc: BaseException) -> tuple[str, bool] | None:

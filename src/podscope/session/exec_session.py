@@ -291,10 +291,10 @@ def _ended(text: str | None) -> bool:
 
 
 def refused_as_ended(refusal: ServerError | str | None) -> bool:
-    """Whether an exec into a debugger that was running was refused because it has ended
-    (its main process is gone, or the runtime no longer knows the container): the refusal
-    is the server's error (a 1.21 kubelet refuses the upgrade) or the failure Status's
-    message inside the stream (1.34)."""
+    """Whether the runtime refused an exec because the container is not running: not
+    started yet, or (into a debugger that was running) ended. The refusal is the server's
+    error (a 1.21 kubelet refuses the upgrade) or the failure Status's message inside the
+    stream (1.34)."""
     if isinstance(refusal, ServerError):
         return _not_started(refusal)
     return bool(refusal) and (NOT_STARTED in str(refusal) or _ended(refusal))
@@ -303,7 +303,7 @@ def refused_as_ended(refusal: ServerError | str | None) -> bool:
 def _not_started(exc: ServerError) -> bool:
     # 1.34 refuses inside the stream (a Status); a 1.21 kubelet refuses the upgrade itself
     # with HTTP 500 and the same words. Neither carries a reason field to decide on.
-    return exc.status == 500 and (NOT_STARTED in exc.message or _ended(exc.message))
+    return exc.status == 500 and refused_as_ended(exc.message)
 
 
 def _exec_true(client: KubeAPI, namespace: str, pod: str, name: str) -> bool:
@@ -318,7 +318,7 @@ def _exec_true(client: KubeAPI, namespace: str, pod: str, name: str) -> bool:
     for _ in stream.frames():
         pass
     failure = status_failure(stream.status)
-    return not (failure and (NOT_STARTED in failure or _ended(failure)))
+    return not refused_as_ended(failure)
 
 
 def _session(
@@ -375,7 +375,7 @@ def _session(
         failure = status_failure(stream.status)
         # An exec the runtime refused (nothing ran): the container has not started yet, or
         # has just ended between the check that it runs and this exec.
-        starting = bool(failure and (NOT_STARTED in failure or _ended(failure)))
+        starting = refused_as_ended(failure)
         killed = (stream.exit_code or 0) >= 128  # by a signal: what a Pod's deletion does
         if stream.lost or (failure and not starting) or killed:
             monitor.settle()
@@ -460,7 +460,7 @@ def _how_debugger_ended(client: KubeAPI, pod: dict[str, Any], name: str) -> str 
     else:
         failure = status_failure(status)
         if failure:
-            gone = True if NOT_STARTED in failure or _ended(failure) else None
+            gone = True if refused_as_ended(failure) else None
         else:
             gone = {0: False, 1: True}.get(code or 0)
     if gone is False:
