@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ from tests.e2e.helpers import (
     ephemeral,
     pod_fingerprint,
     podscope,
+    podscope_started,
     service_account_kubeconfig,
 )
 from tests.e2e.tcpproxy import TcpProxy, kubeconfig_via
@@ -619,3 +621,38 @@ def test_a_debugger_ended_just_before_the_exec_is_replaced_or_refused_by_name(
                 result = client.debug(request, capture_output=True)
                 assert (result.exit_code, result.stdout) == (0, b"hi\n")
                 assert result.container != name
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_sigterm_ends_the_exec_d_command_and_the_debugger_stays_idle(
+    make_pod: MakePod,
+    namespace: str,
+    podscope_env: dict[str, str],
+    kubectl: Kubectl,
+    signum: signal.Signals,
+) -> None:
+    make_pod("web", command=SLEEPER)
+    command = ["debug", "web", "-n", namespace, *PULL, "--"]
+    command += ["sh", "-c", "echo started; trap 'echo got-term; exit 5' TERM; sleep 300 & wait"]
+    with podscope_started(podscope_env, *command) as process:
+        assert process.stdout is not None
+        assert process.stdout.readline() == "started\n"
+        process.send_signal(signum)
+        stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    # The command was told (TERM), as a local one would be, and ended.
+    assert stdout == "" or "got-term" in stdout
+    assert "ending the command in debugger debugger-" in stderr
+    assert "could not end" not in stderr
+    # One word about the interruption, not two.
+    assert "podscope: interrupted\n" not in stderr
+    assert stderr.count("interrupted: debugger") == 1, stderr
+    (name,) = (c["name"] for c in _debuggers(kubectl, namespace))
+    ps = kubectl.run("exec", "-n", namespace, "web", "-c", name, "--", "ps", "-o", "args")
+    assert "sleep 300" not in ps.stdout, ps.stdout
+    # The exec outruns the kubelet's report of "running"; ls waits for neither.
+    deadline = time.monotonic() + 15
+    while (row := _ls(podscope_env, namespace)[name])["debugger"].startswith("starting"):
+        assert time.monotonic() < deadline, row
+        time.sleep(0.5)
+    assert row["debugger"].startswith("idle, expires in "), row

@@ -371,8 +371,15 @@ def test_ctrl_c_starts_no_more_pods_lets_the_running_one_end_and_says_where(
         stderr = early + stderr
     assert process.returncode == 130, stderr
     assert time.monotonic() - cut < 10
-    assert f"Pod {pods[0]}: the command may still be running in a debugger" in stderr
+    # ... and ends the command it stops waiting for: left running, it would keep the
+    # debugger from ever expiring.
+    assert f"Pod {pods[0]}: the command was ended; its debugger stays" in stderr, stderr
     assert f"podscope ls {pods[0]} -n {namespace}" in stderr
+    debugger = next(
+        c["name"] for c in kubectl.pod(namespace, pods[0])["spec"]["ephemeralContainers"]
+    )
+    ps = kubectl.run("exec", "-n", namespace, pods[0], "-c", debugger, "--", "ps", "-o", "args")
+    assert "sleep 30" not in ps.stdout, ps.stdout
 
 
 def test_the_python_api_runs_in_several_pods_through_one_client(

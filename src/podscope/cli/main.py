@@ -147,6 +147,25 @@ def _command_of(words: Sequence[str]) -> str | None:
     return first if first in COMMANDS else None
 
 
+def _raise_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (``timeout``, a CI runner, ``kill``) stops podscope as Ctrl-C does, so that
+    it ends what it exec'd and says where its debugger stays instead of vanishing."""
+    import signal
+
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _raise_on_sigterm)
+
+
+def _interruption_said() -> bool:
+    from podscope.cli.progress import interruption_said
+
+    return interruption_said()
+
+
 def print_error(exc: PodscopeError) -> None:
     # Our messages go to stderr with a fixed prefix so container output can never forge them.
     sys.stderr.write(f"podscope: error: {exc.message}\n")
@@ -173,13 +192,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help(sys.stderr)
         return int(ExitCode.USAGE)
+    _stop_on_sigterm()
     try:
         return int(func(args))
     except PodscopeError as exc:
         print_error(exc)
         return int(exc.exit_code)
     except KeyboardInterrupt:
-        sys.stderr.write("podscope: interrupted\n")
+        if "podscope.cli.progress" not in sys.modules or not _interruption_said():
+            sys.stderr.write("podscope: interrupted\n")
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
         # The reader (`| head`) has what it wanted: stop without a word, and point stdout at

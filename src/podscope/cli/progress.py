@@ -18,6 +18,13 @@ from podscope.events import Event
 # The session owns the terminal from these phases on: stop drawing before they start.
 _HANDOVER = ("exec", "attach", "done")
 _TICK = 0.1
+# Whether a printer has told the user about a Ctrl-C (where the debugger stays, ...), so
+# that the CLI's own last word does not say "interrupted" a second time.
+_interruption_said = False
+
+
+def interruption_said() -> bool:
+    return _interruption_said
 
 
 class EventPrinter:
@@ -43,6 +50,9 @@ class EventPrinter:
                 self._phase(event)
                 return
             self._clear()
+            if event.message.startswith("interrupted"):
+                global _interruption_said
+                _interruption_said = True
             prefix = "warning: " if event.kind == "warning" else ""
             self.stream.write(f"podscope: {prefix}{event.message}{self.end}")
             self._draw()

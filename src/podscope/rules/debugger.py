@@ -89,6 +89,28 @@ SESSION_SCRIPT = (
     '2>/dev/null; shift; exec "$@"'
 )
 
+# Ends one session's processes, $1 ("NAME/ID": a session's own marker): TERM, then KILL
+# for those still there after two seconds. A process whose environ no longer shows the
+# marker has ended (a zombie's reads empty: in a PID namespace whose init is the target's
+# app, nothing may ever reap it). Exits 0 whether or not anything was left to end.
+END_SESSION_SCRIPT = r"""pids=
+for f in $(grep -ls "PODSCOPE_SESSION=$1" /proc/[0-9]*/environ); do
+  p=${f#/proc/}; pids="$pids ${p%/environ}"
+done
+[ -n "$pids" ] || exit 0
+kill -TERM $pids 2>/dev/null
+n=0
+while [ "$n" -lt 20 ]; do
+  left=
+  for p in $pids; do grep -qs "PODSCOPE_SESSION=$1" /proc/$p/environ && left="$left $p"; done
+  [ -n "$left" ] || exit 0
+  sleep 0.1 2>/dev/null || sleep 1
+  n=$((n + 1))
+done
+kill -KILL $left 2>/dev/null
+exit 0
+"""
+
 # Ends the holder of debugger $1 ("NAME/"): found by its command line, which the pattern
 # (with its bracket) cannot match in grep's own command line. The pattern spans the NULs
 # between the command line's words: GNU grep matches across them only with -a (busybox's
@@ -178,10 +200,29 @@ def holder_command(ttl_seconds: int, name: str) -> list[str]:
     return ["sh", "-c", run, HOLDER_NAME, str(int(ttl_seconds)), f"{name}/"]
 
 
-def session_command(name: str, words: list[str]) -> list[str]:
+def session_command(name: str, words: list[str], session: str = "") -> list[str]:
     """What to exec for a session running ``words`` in debugger ``name`` (not escaped: an
-    exec's command is not expanded by the kubelet)."""
-    return ["sh", "-c", SESSION_SCRIPT, SESSION_NAME, f"{name}/", *words]
+    exec's command is not expanded by the kubelet). ``session`` (see ``new_session_id``)
+    makes the session's marker its own, so that :func:`end_session_command` can end it
+    alone; the holder and ``ls`` match the ``NAME/`` it starts with."""
+    return ["sh", "-c", SESSION_SCRIPT, SESSION_NAME, f"{name}/{session}", *words]
+
+
+def new_session_id(random_bytes: bytes) -> str:
+    """A session's own part of its marker, from 4 random bytes: always 8 characters, so
+    that one session's marker never starts another's."""
+    if len(random_bytes) != 4:
+        raise ValueError("a session id is made of 4 random bytes")
+    return random_bytes.hex()
+
+
+def end_session_command(name: str, session: str) -> list[str]:
+    """What to exec to end the processes of one session of debugger ``name``: a command a
+    client left behind (Ctrl-C, a terminating signal) would otherwise keep the debugger
+    from expiring, as a session that runs."""
+    if not session:
+        raise ValueError("only a session with its own id can be ended alone")
+    return ["sh", "-c", END_SESSION_SCRIPT, "podscope-end-session", f"{name}/{session}"]
 
 
 def stop_command(name: str) -> list[str]:

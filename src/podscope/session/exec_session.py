@@ -11,6 +11,7 @@ the container's log.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -40,7 +41,9 @@ from podscope.rules.debugger import (
     STOPPED_EXIT,
     alive_command,
     debugger_key,
+    end_session_command,
     format_duration,
+    new_session_id,
     session_command,
     terminated_state,
     ttl_of,
@@ -243,7 +246,8 @@ def exec_session(
     """
     report = io.events
     namespace, pod_name = _names(pod)
-    command = session_command(name, words)
+    session = new_session_id(os.urandom(4))
+    command = session_command(name, words, session)
     timeout = mode.timeout
     watch = None if confirmed else _StartWatch(client, pod, name, timeout, report).start()
     deadline = time.monotonic() + timeout
@@ -269,15 +273,59 @@ def exec_session(
                 wait_or_give_up()
             confirmed = True
         monitor = SessionMonitor(client, pod, name, report).start()
+        key = None
+        if io.sessions is not None:
+            key = io.sessions.add(pod_name, lambda: _end_session(client, pod, name, session, None))
         try:
             return _session(
                 client, pod, name, command, io, mode, monitor, confirmed, wait_or_give_up
             )
+        except (KeyboardInterrupt, Interrupted):
+            # Closing the stream does not end the command: left running, it would keep the
+            # debugger from ever expiring (it counts as a session).
+            _end_session(client, pod, name, session, report)
+            raise
         finally:
+            if key is not None and io.sessions is not None:
+                io.sessions.remove(key)
             monitor.stop()
     finally:
         if watch is not None:
             watch.stop()
+
+
+def _end_session(
+    client: KubeAPI, pod: dict[str, Any], name: str, session: str, report: Events | None
+) -> bool:
+    """End what an interrupted session runs in debugger ``name``, or say why it could not
+    (``report`` None: say nothing); whether it ended."""
+    from podscope.session.debugger import run_quiet
+
+    namespace, pod_name = _names(pod)
+    if report is None:
+        report = Events()
+    report(f"ending the command in debugger {name} (Ctrl-C again to leave it running)")
+    try:
+        _, code, status = run_quiet(
+            client, namespace, pod_name, name, end_session_command(name, session)
+        )
+    except KeyboardInterrupt:
+        report(f"left the command running in debugger {name}")
+        return False
+    except PodscopeError as exc:
+        report(f"could not end the command in debugger {name}: {exc.message}")
+        return False
+    failure = status_failure(status)
+    if failure:
+        # Refused because the debugger has ended: so has the command.
+        if refused_as_ended(failure):
+            return True
+        report(f"could not end the command in debugger {name}: {failure}")
+        return False
+    if code not in (0, None):
+        report(f"could not end the command in debugger {name} (exit code {code})")
+        return False
+    return True
 
 
 # containerd, once the container's task is gone: 'failed to create exec "ID": task ID not found'.

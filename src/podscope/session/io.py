@@ -2,12 +2,64 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from podscope.events import Events
 from podscope.terminal.pump import LocalIO
+
+
+class OpenSessions:
+    """The exec sessions running now, each with how to end its command: what a caller that
+    stops waiting for them (a second Ctrl-C over many Pods) ends instead of leaving behind,
+    since a command left running keeps its debugger from expiring."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._enders: dict[int, tuple[str, Callable[[], bool]]] = {}
+        self._next = 0
+
+    def add(self, pod: str, end: Callable[[], bool]) -> int:
+        """Register a session in ``pod``; ``end()`` ends its command, True when it did."""
+        with self._lock:
+            self._next += 1
+            self._enders[self._next] = (pod, end)
+            return self._next
+
+    def remove(self, key: int) -> None:
+        with self._lock:
+            self._enders.pop(key, None)
+
+    def end_all(self, timeout: float) -> set[str]:
+        """End every open session at once, waiting at most ``timeout`` seconds in all: the
+        Pods whose sessions were all ended. One that fails or is still being ended at the
+        deadline is left (its debugger's TTL is the fallback)."""
+        with self._lock:
+            enders = list(self._enders.values())
+            self._enders.clear()
+        ended: dict[int, bool] = {}
+
+        def run(n: int, end: Callable[[], bool]) -> None:
+            try:
+                ended[n] = end()
+            except Exception:  # noqa: BLE001
+                ended[n] = False
+
+        threads = [
+            threading.Thread(target=run, args=(n, end), daemon=True)
+            for n, (_, end) in enumerate(enders)
+        ]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + timeout
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        pods = {pod for pod, _ in enders}
+        left = {pod for n, (pod, _) in enumerate(enders) if not ended.get(n, False)}
+        return pods - left
 
 
 @dataclass(frozen=True)
@@ -33,6 +85,8 @@ class SessionIO:
     on_progress: Callable[[Any], None] | None = None
     # Told before each attach or exec stream opens (a session recorder listens).
     on_stream: Callable[[StreamStart], None] | None = None
+    # Told of each exec session while it runs, with how to end its command.
+    sessions: OpenSessions | None = None
 
     def stream_starts(self, start: StreamStart) -> None:
         if self.on_stream is not None:

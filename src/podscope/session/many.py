@@ -47,7 +47,7 @@ from podscope.rules.many import (
 from podscope.rules.results import ResultDict
 from podscope.rules.validate import check_pod_can_debug
 from podscope.rules.workloads import PodRef, parse_pod_ref
-from podscope.session.io import SessionIO
+from podscope.session.io import OpenSessions, SessionIO
 from podscope.terminal.pump import LocalIO
 
 if TYPE_CHECKING:
@@ -59,6 +59,8 @@ OutputHandler = Callable[[str, int, bytes], None]
 OutcomeHandler = Callable[[PodOutcome], None]
 # How often the calling thread wakes to notice Ctrl-C while it waits for the workers.
 _JOIN_TICK = 0.2
+# How long a second Ctrl-C waits for the running Pods' commands to be ended.
+_END_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -318,7 +320,7 @@ def _run_one(
     out = _Output(pod, 1, on_output, capture_output)
     err = _Output(pod, 2, on_output, capture_output)
     local = LocalIO(stdin=None, stdout=cast(BinaryIO, out), stderr=cast(BinaryIO, err))
-    session = SessionIO(events=_pod_events(io_.events, pod), local=local)
+    session = SessionIO(events=_pod_events(io_.events, pod), local=local, sessions=io_.sessions)
     started = time.monotonic()
     kept: dict[str, Any] = {}
     one = replace(one_pod(request, pod), namespace=namespace)
@@ -474,6 +476,8 @@ def run_many(
     shared = _Shared(client)
     # Each running Pod may hold a request and two watches at once.
     client.widen_pool(3 * width + 2)
+    if io_.sessions is None:
+        io_ = replace(io_, sessions=OpenSessions())
     pool = _Pool(
         request.max_parallel,
         names,
@@ -490,12 +494,16 @@ def run_many(
         ),
     )
     pool.on_done = on_outcome
-    done, interrupted = _drive(pool, names, namespace, report)
+    done, interrupted = _drive(pool, names, namespace, report, io_.sessions)
     return ManyResult(namespace, _by_name(early + done), interrupted=interrupted)
 
 
 def _drive(
-    pool: _Pool, names: list[str], namespace: str, report: Events
+    pool: _Pool,
+    names: list[str],
+    namespace: str,
+    report: Events,
+    sessions: OpenSessions | None = None,
 ) -> tuple[list[PodOutcome], bool]:
     """Run the pool to its end, or to the first Ctrl-C and the running Pods' end; the
     outcomes (unstarted Pods as ``not-started``) and whether it was interrupted."""
@@ -519,7 +527,17 @@ def _drive(
             with pool.lock:
                 running = list(pool.running)
                 finished = list(pool.done)
-            _say_where(report, finished, running, namespace)
+            ended: set[str] = set()
+            if sessions is not None and running:
+                report(
+                    f"ending the command in {len(running)} Pod(s) (Ctrl-C again to leave it "
+                    "running)"
+                )
+                try:
+                    ended = sessions.end_all(_END_SECONDS)
+                except KeyboardInterrupt:
+                    report("left the commands running")
+            _say_where(report, finished, running, namespace, ended)
             raise Interrupted("interrupted") from None
     with pool.lock:
         done = list(pool.done)
@@ -619,13 +637,23 @@ def _failed(pod: str, namespace: str, message: str, code: int, started: float) -
 
 
 def _say_where(
-    report: Events, finished: list[PodOutcome], running: list[str], namespace: str
+    report: Events,
+    finished: list[PodOutcome],
+    running: list[str],
+    namespace: str,
+    ended: set[str] | frozenset[str] = frozenset(),
 ) -> None:
     # Ephemeral containers cannot be removed: say which Pods gained one.
     made = [f"{o.pod} ({o.container})" for o in finished if o.created and o.container]
     if made:
         report(f"debuggers were created in: {', '.join(made)}; they end after their --ttl")
     for pod in running:
+        if pod in ended:
+            report(
+                f"Pod {pod}: the command was ended; its debugger stays until its --ttl (see "
+                f"with: podscope ls {pod} -n {namespace})"
+            )
+            continue
         report(
             f"Pod {pod}: the command may still be running in a debugger; see with: "
             f"podscope ls {pod} -n {namespace}"

@@ -118,6 +118,18 @@ def test_session_command_marks_the_session_with_the_debugger_name_unescaped() ->
     assert "PODSCOPE_SESSION=$1" in d.STATUS_SCRIPT
 
 
+def test_a_session_id_makes_the_marker_its_own_and_ending_one_needs_it() -> None:
+    session = d.new_session_id(bytes([0, 1, 2, 255]))
+    assert session == "000102ff"
+    command = d.session_command("debugger-abc", ["true"], session)
+    assert command[4] == "debugger-abc/000102ff"
+    assert d.end_session_command("debugger-abc", session)[-1] == "debugger-abc/000102ff"
+    with pytest.raises(ValueError):
+        d.end_session_command("debugger-abc", "")
+    with pytest.raises(ValueError):
+        d.new_session_id(b"\x00")
+
+
 def _container(**extra: Any) -> dict[str, Any]:
     return {
         "name": "debugger-xyz",

@@ -38,10 +38,10 @@ def _env() -> dict[str, str]:
     return {"PATH": os.environ["PATH"]}
 
 
-def _session(tmp: Path, name: str, *words: str) -> subprocess.Popen[bytes]:
+def _session(tmp: Path, name: str, *words: str, session: str = "") -> subprocess.Popen[bytes]:
     script = _moved(d.SESSION_SCRIPT, tmp)
     return subprocess.Popen(
-        ["sh", "-c", script, d.SESSION_NAME, f"{name}/", *words],
+        ["sh", "-c", script, d.SESSION_NAME, f"{name}/{session}", *words],
         env=_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -181,3 +181,58 @@ def test_stop_ends_the_holder_it_finds_by_its_command_line(
     assert stop.returncode == 0
     assert proc.wait(timeout=5) == d.STOPPED_EXIT
     assert (tmp / "term").read_text().strip() == "stopped"
+
+
+def _end_session(name: str, session: str) -> subprocess.CompletedProcess[bytes]:
+    command = d.end_session_command(name, session)
+    return subprocess.run(command, env=_env(), capture_output=True, timeout=30)
+
+
+def _wait_running(tmp: Path, name: str, count: int) -> None:
+    deadline = time.monotonic() + 10
+    while _status(tmp, name) != f"live {count}":
+        assert time.monotonic() < deadline, _status(tmp, name)
+        time.sleep(0.05)
+
+
+def test_ending_a_session_ends_its_processes_and_no_other_sessions(
+    tmp_path: Path, name: str
+) -> None:
+    ours = _session(tmp_path, name, "sh", "-c", "sleep 60; :", session="0000aaaa")
+    theirs = _session(tmp_path, name, "sh", "-c", "sleep 60; :", session="0000bbbb")
+    try:
+        _wait_running(tmp_path, name, 2)
+        started = time.monotonic()
+        done = _end_session(name, "0000aaaa")
+        assert done.returncode == 0, done.stderr
+        assert ours.wait(timeout=5) != 0
+        assert time.monotonic() - started < 2, "TERM was enough: no wait for KILL"
+        # The child (sleep) carries the marker too, and ended with its shell.
+        assert _status(tmp_path, name) == "live 1"
+        assert theirs.poll() is None
+    finally:
+        for proc in (ours, theirs):
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def test_a_session_that_ignores_term_is_killed(tmp_path: Path, name: str) -> None:
+    stubborn = _session(
+        tmp_path, name, "sh", "-c", "trap '' TERM; while :; do sleep 0.1; done", session="0000cccc"
+    )
+    try:
+        _wait_running(tmp_path, name, 1)
+        time.sleep(0.2)  # its trap is set
+        started = time.monotonic()
+        assert _end_session(name, "0000cccc").returncode == 0
+        assert stubborn.wait(timeout=5) == -signal.SIGKILL
+        assert 1.5 <= time.monotonic() - started < 5
+    finally:
+        if stubborn.poll() is None:
+            os.killpg(stubborn.pid, signal.SIGKILL)
+        stubborn.wait()
+
+
+def test_ending_a_session_that_has_ended_is_not_an_error(name: str) -> None:
+    assert _end_session(name, "0000dddd").returncode == 0
