@@ -193,6 +193,8 @@ def test_set_image_profile_and_json_output(
     assert document["pod"] == "web-busybox" and document["original"] == "web"
     assert document["container"] is None and document["added"] is None
     assert document["state"] == "running"
+    # Nothing was attached to, so no output was captured (not an empty one).
+    assert document["attached"] is False and "stdout" not in document, document
     copy = kubectl.pod(namespace, "web-busybox")
     assert copy["metadata"]["labels"] == {MANAGED: "podscope", COPY_OF: "web"}
     assert "annotations" not in copy["metadata"]
