@@ -25,15 +25,16 @@ def config_path(environ: Mapping[str, str] | None = None) -> Path:
 
 def load_user_config(path: Path) -> dict[str, Any]:
     """The user config file as a mapping (empty when the file does not exist)."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError, YAMLFutureWarning
-
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    # Only now: most runs have no config file, and the YAML library costs ~15 ms to import.
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError, YAMLFutureWarning
+
     try:
         data = YAML(typ="safe", pure=True).load(text)
     except (YAMLError, YAMLFutureWarning):

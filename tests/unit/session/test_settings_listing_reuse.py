@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -133,3 +135,21 @@ def test_legacy_body_carries_existing_containers_and_the_resource_version() -> N
     assert body["kind"] == "EphemeralContainers"
     assert body["metadata"]["resourceVersion"] == "42"
     assert [c["name"] for c in body["ephemeralContainers"]] == ["old", "done", "other", "new"]
+
+
+def test_no_config_file_means_no_yaml_import(tmp_path: Path) -> None:
+    # Most runs have no config file: they must not pay for the YAML library at start-up.
+    code = (
+        "import sys; from podscope.session.settings import resolve_image, resolve_ttl; "
+        f"resolve_image(None, {{'XDG_CONFIG_HOME': {str(tmp_path)!r}}}); "
+        "print('ruamel.yaml' in sys.modules)"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "False", run.stderr
+    (tmp_path / "podscope").mkdir()
+    (tmp_path / "podscope" / "config.yaml").write_text("image: busybox:1.36\n")
+    code = code.replace(
+        "print(", f"print(resolve_image(None, {{'XDG_CONFIG_HOME': {str(tmp_path)!r}}}), "
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "busybox:1.36" in run.stdout and run.stdout.strip().endswith("True"), run.stdout
