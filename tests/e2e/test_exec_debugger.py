@@ -656,3 +656,22 @@ def test_ctrl_c_or_sigterm_ends_the_exec_d_command_and_the_debugger_stays_idle(
         assert time.monotonic() < deadline, row
         time.sleep(0.5)
     assert row["debugger"].startswith("idle, expires in "), row
+
+
+def test_a_session_does_not_start_its_command_while_its_debugger_is_ending(
+    make_pod: MakePod, namespace: str, podscope_env: dict[str, str], kubectl: Kubectl
+) -> None:
+    # The holder's guard, in the real container: while its "ending" file is there (a holder
+    # whose TTL ran out, between making it and looking for a session again), a session waits.
+    make_pod("web", command=SLEEPER)
+    assert _debug(podscope_env, namespace, "--", "true").returncode == 0
+    (name,) = (c["name"] for c in _debuggers(kubectl, namespace))
+    ending = f"/tmp/.podscope-ending-{name}"
+    kubectl.run("exec", "-n", namespace, "web", "-c", name, "--", "touch", ending)
+    command = ["debug", "web", "-n", namespace, *PULL, "--", "echo", "ran"]
+    with podscope_started(podscope_env, *command) as process:
+        time.sleep(1.5)
+        assert process.poll() is None, process.communicate()
+        kubectl.run("exec", "-n", namespace, "web", "-c", name, "--", "rm", ending)
+        stdout, stderr = process.communicate(timeout=30)
+    assert (process.returncode, stdout) == (0, "ran\n"), stderr

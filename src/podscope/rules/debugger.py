@@ -65,13 +65,25 @@ while :; do
   read -r up _ </proc/uptime
   now=${up%.*}
   if grep -qs "PODSCOPE_SESSION=$me" /proc/[0-9]*/environ; then last=$now; fi
-  s=
-  { read -r s _ <"/tmp/.podscope-session-${me%/}"; } 2>/dev/null
+  mark=
+  { read -r mark <"/tmp/.podscope-session-${me%/}"; } 2>/dev/null
+  s=${mark%% *}
   case $s in ''|*[!0-9]*) ;; *) [ "$s" -gt "$last" ] && last=$s ;; esac
   left=$((ttl - now + last))
   echo "$$ $last $ttl" >/tmp/.podscope-holder 2>/dev/null
   if [ "$left" -le 0 ]; then
-    echo expired >/dev/termination-log 2>/dev/null
+    said="expired unguarded"
+    if true 2>/dev/null >"/tmp/.podscope-ending-${me%/}"; then
+      said=expired
+      again=
+      { read -r again <"/tmp/.podscope-session-${me%/}"; } 2>/dev/null
+      if [ "$again" != "$mark" ]; then
+        rm -f "/tmp/.podscope-ending-${me%/}"
+        last=$now
+        continue
+      fi
+    fi
+    echo "$said" >/dev/termination-log 2>/dev/null
     exit 0
   fi
   [ "$left" -gt 5 ] && left=5
@@ -81,31 +93,55 @@ done
 """
 
 # Runs the session's words with the marker in their environment, after writing the uptime
-# it starts at where the holder reads it (a failed write, on a read-only /tmp, is silent:
-# the holder's scan still sees sessions that last). $1: "NAME/".
+# it starts at and its own marker where the holder reads them (a failed write, on a
+# read-only /tmp, is silent: the holder's scan still sees sessions that last). $1: "NAME/ID".
+#
+# The guard against a TTL running out as a session begins: a holder whose time is up first
+# makes the "ending" file, then reads the session file again; a session first writes the
+# session file, then looks for the "ending" file. Whichever comes second sees the other: the
+# holder goes on (and removes the file), or the session waits while the file is there (the
+# holder that made it either goes on or ends, and the container with it), so a command
+# never starts in a debugger that is ending. After 3 s it runs anyway (no holder wrote it).
+#
+# Its PID (the command's once exec'd) goes into the file too, and it gives up if its own
+# marker is in the debugger's cancel file: so END_SESSION_SCRIPT also ends a session whose
+# command had not started yet (its process does not show the marker until the exec).
 SESSION_SCRIPT = (
-    f"PODSCOPE_SESSION=$1; export PODSCOPE_SESSION; unset {HOLDER_ENV}; "
-    '{ read -r up _ </proc/uptime && echo "${up%.*}" >"/tmp/.podscope-session-${1%/}"; } '
-    '2>/dev/null; shift; exec "$@"'
+    f"PODSCOPE_SESSION=$1; export PODSCOPE_SESSION; unset {HOLDER_ENV}; n=${{1%%/*}}; "
+    '{ read -r up _ </proc/uptime && echo "${up%.*} $1 $$" >"/tmp/.podscope-session-$n"; } '
+    '2>/dev/null; { while read -r c; do [ "$c" = "$1" ] && exit 130; done '
+    '<"/tmp/.podscope-cancel-$n"; } 2>/dev/null; i=0; '
+    'while [ -e "/tmp/.podscope-ending-$n" ] && [ "$i" -lt 30 ]; do '
+    "sleep 0.1 2>/dev/null || sleep 1; i=$((i + 1)); done; "
+    'shift; exec "$@"'
 )
+# In the holder's script only when it has that guard: an older holder does not.
+GUARD_SIGN = "/tmp/.podscope-ending-"
 
 # Ends one session's processes, $1 ("NAME/ID": a session's own marker): TERM, then KILL
-# for those still there after two seconds. A process whose environ no longer shows the
+# for those still there after two seconds. It first puts the marker in the debugger's cancel
+# file, then looks for the session: a session first writes its PID, then reads that file;
+# whichever comes second sees the other. A process whose environ no longer shows the
 # marker has ended (a zombie's reads empty: in a PID namespace whose init is the target's
 # app, nothing may ever reap it). Exits 0 whether or not anything was left to end.
-END_SESSION_SCRIPT = r"""pids=
+END_SESSION_SCRIPT = r"""n=${1%%/*}
+echo "$1" >>"/tmp/.podscope-cancel-$n" 2>/dev/null
+pids=
 for f in $(grep -ls "PODSCOPE_SESSION=$1" /proc/[0-9]*/environ); do
   p=${f#/proc/}; pids="$pids ${p%/environ}"
 done
+m= p=
+{ read -r _ m p _ <"/tmp/.podscope-session-$n"; } 2>/dev/null
+[ "$m" = "$1" ] && [ -n "$p" ] && [ -d "/proc/$p" ] && pids="$pids $p"
 [ -n "$pids" ] || exit 0
 kill -TERM $pids 2>/dev/null
-n=0
-while [ "$n" -lt 20 ]; do
+i=0
+while [ "$i" -lt 20 ]; do
   left=
   for p in $pids; do grep -qs "PODSCOPE_SESSION=$1" /proc/$p/environ && left="$left $p"; done
   [ -n "$left" ] || exit 0
   sleep 0.1 2>/dev/null || sleep 1
-  n=$((n + 1))
+  i=$((i + 1))
 done
 kill -KILL $left 2>/dev/null
 exit 0
@@ -346,10 +382,25 @@ class Liveness:
         return self.state + (f" ({self.detail})" if self.detail else "")
 
 
+def guards_expiry(spec: dict[str, Any]) -> bool:
+    """Whether a debugger's holder (its container spec, from the Pod) has the guard by which
+    no command starts as its TTL runs out (see ``SESSION_SCRIPT``)."""
+    for item in spec.get("env") or []:
+        if item.get("name") == HOLDER_ENV:
+            return GUARD_SIGN in str(item.get("value") or "")
+    return False
+
+
+def expired_guarded(message: str | None) -> bool:
+    """Whether a holder said it expired with its guard on: no session's command started
+    after its last look (an ``unguarded`` one could not write its file)."""
+    return (message or "").strip() == "expired"
+
+
 def terminated_state(exit_code: int | None, message: str | None) -> Liveness:
     """How a debugger whose container terminated ended (from its holder's exit)."""
     said = (message or "").strip()
-    if said == "expired" or (exit_code == EXPIRED_EXIT and not said):
+    if said.startswith("expired") or (exit_code == EXPIRED_EXIT and not said):
         return Liveness("expired")
     if said == "stopped" or exit_code == STOPPED_EXIT:
         return Liveness("stopped")

@@ -42,7 +42,9 @@ from podscope.rules.debugger import (
     alive_command,
     debugger_key,
     end_session_command,
+    expired_guarded,
     format_duration,
+    guards_expiry,
     new_session_id,
     session_command,
     terminated_state,
@@ -255,6 +257,8 @@ def exec_session(
 
     def wait_or_give_up() -> None:
         nonlocal attempt
+        if io.sessions is not None and io.sessions.closed:
+            raise Interrupted("interrupted: the command was not started")
         _start_failure(watch, image, name)
         if time.monotonic() > deadline:
             raise WaitTimeoutError(
@@ -265,6 +269,11 @@ def exec_session(
         time.sleep(START_RETRY_DELAYS[min(attempt, len(START_RETRY_DELAYS) - 1)])
         attempt += 1
 
+    # Registered before any exec is sent, so that a caller that ends every session (a
+    # second Ctrl-C over many Pods) also ends one whose command has not started yet.
+    key = None
+    if io.sessions is not None:
+        key = io.sessions.add(pod_name, lambda: _end_session(client, pod, name, session, None))
     try:
         if not confirmed and mode.stdin:
             # Local input must not be spent on an exec the runtime refuses: wait for a
@@ -273,9 +282,6 @@ def exec_session(
                 wait_or_give_up()
             confirmed = True
         monitor = SessionMonitor(client, pod, name, report).start()
-        key = None
-        if io.sessions is not None:
-            key = io.sessions.add(pod_name, lambda: _end_session(client, pod, name, session, None))
         try:
             return _session(
                 client, pod, name, command, io, mode, monitor, confirmed, wait_or_give_up
@@ -286,10 +292,10 @@ def exec_session(
             _end_session(client, pod, name, session, report)
             raise
         finally:
-            if key is not None and io.sessions is not None:
-                io.sessions.remove(key)
             monitor.stop()
     finally:
+        if key is not None and io.sessions is not None:
+            io.sessions.remove(key)
         if watch is not None:
             watch.stop()
 
@@ -469,32 +475,39 @@ def _session(
             continue
         code = stream.exit_code
         code = 0 if code is None else code
-        ended = _debugger_ended(client, pod, name, report) if killed else None
-        if code == 137 and ended not in ("stopped", "expired"):
+        ended = _how_debugger_ended(client, pod, name) if killed else None
+        if ended == "expired-guarded" and not output:
+            # Its TTL ran out as this session began, and its holder's guard kept the
+            # command from starting: run it in another debugger, as if the exec was refused.
+            raise DebuggerGone(name)
+        _say_debugger_ended(ended, name, report)
+        if code == 137 and ended not in ("stopped", "expired", "expired-guarded"):
             _explain_kill_by_target(
                 client, start_pod, pod, name, ContainerState("terminated", exit_code=137), report
             )
         return ExecOutcome(pod, code, shells)
 
 
-def _debugger_ended(client: KubeAPI, pod: dict[str, Any], name: str, report: Events) -> str | None:
-    """After a session killed by a signal: whether its debugger ended with it, and how
-    (see ``_how_debugger_ended``), said in one line."""
-    how = _how_debugger_ended(client, pod, name)
+def _say_debugger_ended(how: str | None, name: str, report: Events) -> None:
+    """After a session killed by a signal: how its debugger ended with it (see
+    ``_how_debugger_ended``), in one line; nothing when it did not."""
+    expired = "ended (its TTL ran out) as the session began"
     said = {
         "stopped": "was stopped during the session (podscope stop)",
-        "expired": "ended (its TTL ran out) as the session began",
+        "expired": expired,
+        "expired-guarded": expired,
         "ended": "ended during the session (its main process is gone)",
     }.get(how or "")
     if said is not None:
         report(f"debugger {name} {said}; the command was killed with it")
-    return how
 
 
 def _how_debugger_ended(client: KubeAPI, pod: dict[str, Any], name: str) -> str | None:
     """Whether a debugger has ended, and how ("stopped", "expired", "killed", "ended"; None
     while it still runs or cannot be asked): its holder is looked for, or the runtime
-    refuses the exec; the kubelet's report of how it ended follows within a relist or two."""
+    refuses the exec; the kubelet's report of how it ended follows within a relist or two.
+    "expired-guarded": expired with its guard on, so no command started after its last look
+    (see ``SESSION_SCRIPT``)."""
     from podscope.session.debugger import run_quiet
 
     namespace, pod_name = _names(pod)
@@ -515,7 +528,7 @@ def _how_debugger_ended(client: KubeAPI, pod: dict[str, Any], name: str) -> str 
         return None
     # Gone, or not known: the kubelet's report says, within a relist or two.
     try:
-        _, progress = wait_until_terminated(client, pod, name, ENDED_REPORT_SECONDS)
+        reported, progress = wait_until_terminated(client, pod, name, ENDED_REPORT_SECONDS)
     except PodscopeError:
         return None
     if progress.state != "terminated":
@@ -526,6 +539,9 @@ def _how_debugger_ended(client: KubeAPI, pod: dict[str, Any], name: str) -> str 
         how = terminated_state(progress.exit_code, progress.message).state
         if progress.exit_code not in (EXPIRED_EXIT, STOPPED_EXIT) and how == "stopped":
             how = "killed"
+        spec = container_spec(reported, name) or {}
+        if how == "expired" and expired_guarded(progress.message) and guards_expiry(spec):
+            how = "expired-guarded"
     return how
 
 

@@ -21,10 +21,16 @@ class OpenSessions:
         self._lock = threading.Lock()
         self._enders: dict[int, tuple[str, Callable[[], bool]]] = {}
         self._next = 0
+        self.closed = False  # end_all has run: no session may start from now on
 
     def add(self, pod: str, end: Callable[[], bool]) -> int:
-        """Register a session in ``pod``; ``end()`` ends its command, True when it did."""
+        """Register a session in ``pod`` before its first exec; ``end()`` ends its command,
+        True when it did. Refused (Interrupted) once ``end_all`` has run."""
         with self._lock:
+            if self.closed:
+                from podscope.errors import Interrupted
+
+                raise Interrupted("interrupted: the command was not started")
             self._next += 1
             self._enders[self._next] = (pod, end)
             return self._next
@@ -34,10 +40,11 @@ class OpenSessions:
             self._enders.pop(key, None)
 
     def end_all(self, timeout: float) -> set[str]:
-        """End every open session at once, waiting at most ``timeout`` seconds in all: the
-        Pods whose sessions were all ended. One that fails or is still being ended at the
-        deadline is left (its debugger's TTL is the fallback)."""
+        """End every open session at once, waiting at most ``timeout`` seconds in all, and
+        let no more start: the Pods with a session left running (its end failed, or was not
+        done by the deadline; its debugger's TTL is the fallback)."""
         with self._lock:
+            self.closed = True
             enders = list(self._enders.values())
             self._enders.clear()
         ended: dict[int, bool] = {}
@@ -57,9 +64,7 @@ class OpenSessions:
         deadline = time.monotonic() + timeout
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
-        pods = {pod for pod, _ in enders}
-        left = {pod for n, (pod, _) in enumerate(enders) if not ended.get(n, False)}
-        return pods - left
+        return {pod for n, (pod, _) in enumerate(enders) if not ended.get(n, False)}
 
 
 @dataclass(frozen=True)

@@ -527,17 +527,17 @@ def _drive(
             with pool.lock:
                 running = list(pool.running)
                 finished = list(pool.done)
-            ended: set[str] = set()
+            left = set(running)
             if sessions is not None and running:
                 report(
                     f"ending the command in {len(running)} Pod(s) (Ctrl-C again to leave it "
                     "running)"
                 )
                 try:
-                    ended = sessions.end_all(_END_SECONDS)
+                    left = sessions.end_all(_END_SECONDS)
                 except KeyboardInterrupt:
                     report("left the commands running")
-            _say_where(report, finished, running, namespace, ended)
+            _say_where(report, finished, running, namespace, left)
             raise Interrupted("interrupted") from None
     with pool.lock:
         done = list(pool.done)
@@ -641,17 +641,18 @@ def _say_where(
     finished: list[PodOutcome],
     running: list[str],
     namespace: str,
-    ended: set[str] | frozenset[str] = frozenset(),
+    left: set[str] | None = None,
 ) -> None:
+    """``left``: the running Pods whose command may still run (all of them when None)."""
     # Ephemeral containers cannot be removed: say which Pods gained one.
     made = [f"{o.pod} ({o.container})" for o in finished if o.created and o.container]
     if made:
         report(f"debuggers were created in: {', '.join(made)}; they end after their --ttl")
     for pod in running:
-        if pod in ended:
+        if left is not None and pod not in left:
             report(
-                f"Pod {pod}: the command was ended; its debugger stays until its --ttl (see "
-                f"with: podscope ls {pod} -n {namespace})"
+                f"Pod {pod}: the command was ended (or never started); its debugger stays "
+                f"until its --ttl (see with: podscope ls {pod} -n {namespace})"
             )
             continue
         report(

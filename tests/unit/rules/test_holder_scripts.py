@@ -83,8 +83,19 @@ def test_a_session_writes_its_start_runs_the_command_and_keeps_its_exit_code(
     run = _session(tmp_path, name, "sh", "-c", 'echo "$PODSCOPE_SESSION"; exit 4')
     out, err = run.communicate(timeout=10)
     assert (run.returncode, out, err) == (4, f"{name}/\n".encode(), b"")
-    mark = (tmp_path / f".podscope-session-{name}").read_text()
-    assert before <= int(mark) <= _uptime()
+    uptime, marker, pid = (tmp_path / f".podscope-session-{name}").read_text().split()
+    assert before <= int(uptime) <= _uptime()
+    assert marker == f"{name}/" and int(pid) == run.pid  # the command's, once exec'd
+
+
+def test_a_session_with_its_own_id_writes_its_start_where_the_holder_reads_it(
+    tmp_path: Path, name: str
+) -> None:
+    # The mark is the debugger's (the holder reads one file), its content the session's own.
+    run = _session(tmp_path, name, "true", session="0000eeee")
+    assert run.wait(timeout=10) == 0
+    uptime, marker, _ = (tmp_path / f".podscope-session-{name}").read_text().split()
+    assert int(uptime) <= _uptime() and marker == f"{name}/0000eeee"
 
 
 def test_a_session_that_cannot_write_its_start_still_runs_and_says_nothing(
@@ -183,9 +194,47 @@ def test_stop_ends_the_holder_it_finds_by_its_command_line(
     assert (tmp / "term").read_text().strip() == "stopped"
 
 
-def _end_session(name: str, session: str) -> subprocess.CompletedProcess[bytes]:
+def _end_session(
+    name: str, session: str, tmp: Path | None = None
+) -> subprocess.CompletedProcess[bytes]:
     command = d.end_session_command(name, session)
+    if tmp is not None:
+        command[2] = _moved(command[2], tmp)
     return subprocess.run(command, env=_env(), capture_output=True, timeout=30)
+
+
+def test_a_session_ended_before_its_command_started_never_starts_it(
+    tmp_path: Path, name: str
+) -> None:
+    # The end comes first (the exec was still on its way): the session finds its marker in
+    # the cancel file and gives up; another session of the same debugger runs.
+    assert _end_session(name, "0000a001", tmp_path).returncode == 0
+    late = _session(tmp_path, name, "echo", "ran", session="0000a001")
+    out, _ = late.communicate(timeout=10)
+    assert (late.returncode, out) == (130, b"")
+    other = _session(tmp_path, name, "echo", "ran", session="0000a002")
+    assert other.communicate(timeout=10)[0] == b"ran\n"
+
+
+def test_a_session_still_in_its_script_is_ended_by_the_pid_it_wrote(
+    tmp_path: Path, name: str
+) -> None:
+    # Held before its exec (its holder is ending): no process shows the marker yet.
+    (tmp_path / f".podscope-ending-{name}").touch()
+    held = _session(tmp_path, name, "echo", "ran", session="0000a003")
+    try:
+        deadline = time.monotonic() + 10
+        mark = tmp_path / f".podscope-session-{name}"
+        while not mark.exists():
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert _end_session(name, "0000a003", tmp_path).returncode == 0
+        out, _ = held.communicate(timeout=5)
+        assert held.returncode != 0 and out == b""
+    finally:
+        if held.poll() is None:
+            os.killpg(held.pid, signal.SIGKILL)
+        held.wait()
 
 
 def _wait_running(tmp: Path, name: str, count: int) -> None:
@@ -236,3 +285,66 @@ def test_a_session_that_ignores_term_is_killed(tmp_path: Path, name: str) -> Non
 
 def test_ending_a_session_that_has_ended_is_not_an_error(name: str) -> None:
     assert _end_session(name, "0000dddd").returncode == 0
+
+
+def _guarded_holder(tmp: Path, name: str, script: str) -> subprocess.Popen[bytes]:
+    script = script.replace('[ "$left" -gt 5 ] && left=5', '[ "$left" -gt 1 ] && left=1')
+    return subprocess.Popen(
+        ["sh", "-c", script, d.HOLDER_NAME, "2", f"{name}/"], env=_env(), stderr=subprocess.PIPE
+    )
+
+
+def test_a_session_waits_while_its_holder_is_ending_and_runs_once_it_goes_on(
+    tmp_path: Path, name: str
+) -> None:
+    ending = tmp_path / f".podscope-ending-{name}"
+    ending.touch()  # a holder whose time is up, between making the file and looking again
+    run = _session(tmp_path, name, "echo", "ran", session="0000ffff")
+    time.sleep(0.5)
+    assert run.poll() is None, "the command started in a debugger that is ending"
+    ending.unlink()  # the holder saw the session's start and goes on
+    out, _ = run.communicate(timeout=10)
+    assert (run.returncode, out) == (0, b"ran\n")
+
+
+def test_a_holder_whose_time_is_up_goes_on_for_a_session_that_began_after_its_look(
+    tmp_path: Path, name: str
+) -> None:
+    # A session writes its start right between the holder's look and its "ending" file: the
+    # holder's second read sees it.
+    script = _moved(d.HOLDER_SCRIPT, tmp_path)
+    make = f'if true 2>/dev/null >"{tmp_path}/.podscope-ending-${{me%/}}"; then'
+    assert script.count(make) == 1
+    race = (
+        f'{make}\n      [ -e "{tmp_path}/raced" ] || {{ : >"{tmp_path}/raced"; '
+        f'echo "$now racer/1" >"{tmp_path}/.podscope-session-${{me%/}}"; }}'
+    )
+    proc = _guarded_holder(tmp_path, name, script.replace(make, race))
+    try:
+        deadline = time.monotonic() + 10
+        while not (tmp_path / "raced").exists():
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.05)
+        time.sleep(0.5)
+        assert proc.poll() is None, "the holder ended as a session began"
+        assert not (tmp_path / f".podscope-ending-{name}").exists()
+        # Its TTL now counts from that session: it expires once it has passed.
+        assert proc.wait(timeout=8) == d.EXPIRED_EXIT
+        assert (tmp_path / "term").read_text().strip() == "expired"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_a_holder_that_cannot_write_its_ending_file_says_it_expired_unguarded(
+    tmp_path: Path, name: str
+) -> None:
+    script = _moved(d.HOLDER_SCRIPT, tmp_path).replace(
+        f"{tmp_path}/.podscope-ending-", f"{tmp_path}/absent/.podscope-ending-"
+    )
+    proc = _guarded_holder(tmp_path, name, script)
+    assert proc.wait(timeout=10) == d.EXPIRED_EXIT
+    said = (tmp_path / "term").read_text().strip()
+    assert said == "expired unguarded"
+    assert not d.expired_guarded(said) and d.terminated_state(0, said).state == "expired"

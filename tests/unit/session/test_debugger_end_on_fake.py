@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from podscope.errors import StreamLostError, UsageError
-from podscope.rules.debugger import STOPPED_EXIT, key_of
+from podscope.rules.debugger import GUARD_SIGN, HOLDER_ENV, STOPPED_EXIT, key_of
 from podscope.rules.requests import DebugRequest, StopRequest
 from podscope.session.debugger import StopResult, run_stop
 from podscope.session.ephemeral import DebugResult, run_debug
@@ -269,6 +269,67 @@ def test_a_session_killed_by_a_stop_of_its_debugger_says_so(
         "killed with it"
     ) in messages
     assert not any("killed with its target" in m for m in messages)
+
+
+def _expires_as_the_session_begins(
+    runtime: Runtime, first: str, message: str = "expired", output: bytes = b""
+) -> None:
+    """The next session in ``first`` begins as its TTL runs out: its holder ends (saying
+    ``message``) and the runtime kills the session, which printed ``output``."""
+    normal = runtime.session
+
+    def session(pod: str, name: str, words: list[str], stdin: bytes) -> Any:
+        if name != first:
+            return normal(pod, name, words, stdin)
+        runtime.end(pod, name)
+        runtime.fake.kubelet.terminate(pod, name, 0, message=message)
+        return output, b"", 137
+
+    runtime.session = session
+
+
+def test_a_command_the_expiry_guard_kept_from_starting_runs_in_a_new_debugger(
+    fake: FakeKube, messages: Messages
+) -> None:
+    runtime = Runtime(fake)
+    first = _debug(fake, messages).container
+    _expires_as_the_session_begins(runtime, first)
+    messages.clear()
+    second = _debug(fake, messages, command=("echo", "hi"))
+    assert second.exit_code == 0 and second.created and second.container != first
+    assert f"debugger {first} has ended (its main process is gone); adding a new one" in messages
+    assert [s[1:3] for s in runtime.sessions[-2:]] == [
+        (first, ["echo", "hi"]),
+        (second.container, ["echo", "hi"]),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("message", "output", "old_holder", "why"),
+    [
+        ("expired unguarded", b"", False, "its holder could not write its guard's file"),
+        ("expired", b"partial\n", False, "the command had started: it printed"),
+        ("expired", b"", True, "a holder from before the guard"),
+    ],
+)
+def test_a_session_killed_by_an_expiry_without_the_guard_s_word_is_not_run_again(
+    fake: FakeKube, messages: Messages, message: str, output: bytes, old_holder: bool, why: str
+) -> None:
+    runtime = Runtime(fake)
+    first = _debug(fake, messages).container
+    if old_holder:
+        (spec,) = fake._stored("default", "web")["spec"]["ephemeralContainers"]
+        script = next(e for e in spec["env"] if e["name"] == HOLDER_ENV)
+        script["value"] = script["value"].replace(GUARD_SIGN, "/tmp/.before-the-guard-")
+    _expires_as_the_session_begins(runtime, first, message, output)
+    messages.clear()
+    result = _debug(fake, messages, command=("sh", "-c", "rm /tmp/x"))
+    assert result.exit_code == 137, why
+    assert len(_debuggers(fake)) == 1, why
+    assert (
+        f"debugger {first} ended (its TTL ran out) as the session began; the command was "
+        "killed with it"
+    ) in messages
 
 
 def test_a_session_killed_while_its_debugger_runs_on_is_not_blamed_on_it(

@@ -1,14 +1,17 @@
-"""OpenSessions: what a second Ctrl-C over many Pods ends, and what it reports as ended."""
+"""OpenSessions: what a second Ctrl-C over many Pods ends, and what it reports as left."""
 
 from __future__ import annotations
 
 import threading
 import time
 
+import pytest
+
+from podscope.errors import Interrupted
 from podscope.session.io import OpenSessions
 
 
-def test_end_all_ends_every_open_session_at_once_and_names_the_pods_fully_ended() -> None:
+def test_end_all_ends_every_open_session_at_once_and_names_the_pods_left_running() -> None:
     sessions = OpenSessions()
     calls: list[str] = []
     release = threading.Event()
@@ -33,11 +36,13 @@ def test_end_all_ends_every_open_session_at_once_and_names_the_pods_fully_ended(
     sessions.remove(gone)  # its session ended by itself before the Ctrl-C
     started = time.monotonic()
     try:
-        ended = sessions.end_all(timeout=0.5)
+        left = sessions.end_all(timeout=0.5)
     finally:
         release.set()
     assert time.monotonic() - started < 2, "the deadline bounds the wait"
-    assert ended == {"a"}
+    assert left == {"b", "c", "d"}
     assert sorted(calls) == ["a", "b"]
-    # Ended once: a later end_all has nothing left.
+    # Ended once: a later end_all has nothing left, and no session may start any more.
     assert sessions.end_all(timeout=0.5) == set()
+    with pytest.raises(Interrupted):
+        sessions.add("f", lambda: True)
