@@ -522,7 +522,7 @@ def _with_output(result: ResultT, stdout: bytes, stderr: bytes) -> ResultT:
     # Every streamed result is a frozen dataclass with stdout/stderr fields. One that
     # streamed nothing (a copy with only new images, --no-attach) has no output to show:
     # None, not an empty string that reads as "the command printed nothing".
-    if getattr(result, "attached", True) is False:
+    if getattr(result, "attached", True) is False and not stdout and not stderr:
         return result
     return replace(result, stdout=stdout, stderr=stderr)  # type: ignore[type-var]
 
