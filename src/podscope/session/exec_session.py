@@ -401,7 +401,7 @@ def _session(
             raise ExecUnavailable(f"exec is not allowed here ({exc.message})") from None
         except ServerError as exc:
             if not _not_started(exc):
-                if confirmed and _how_debugger_ended(client, pod, name):
+                if confirmed and how_debugger_ended(client, pod, name):
                     raise DebuggerGone(name) from None  # in words not known here
                 raise
             if confirmed:
@@ -441,7 +441,7 @@ def _session(
             wait_or_give_up()
             continue
         output = result.stdout_bytes + result.stderr_bytes
-        if failure and confirmed and not output and _how_debugger_ended(client, pod, name):
+        if failure and confirmed and not output and how_debugger_ended(client, pod, name):
             # Refused in words not known here (an empty Status, "ttrpc: closed", ...) by a
             # debugger that, as asked again, has ended: what the known words mean too.
             raise DebuggerGone(name)
@@ -475,7 +475,7 @@ def _session(
             continue
         code = stream.exit_code
         code = 0 if code is None else code
-        ended = _how_debugger_ended(client, pod, name) if killed else None
+        ended = how_debugger_ended(client, pod, name) if killed else None
         if ended == "expired-guarded" and not output:
             # Its TTL ran out as this session began, and its holder's guard kept the
             # command from starting: run it in another debugger, as if the exec was refused.
@@ -490,7 +490,7 @@ def _session(
 
 def _say_debugger_ended(how: str | None, name: str, report: Events) -> None:
     """After a session killed by a signal: how its debugger ended with it (see
-    ``_how_debugger_ended``), in one line; nothing when it did not."""
+    ``how_debugger_ended``), in one line; nothing when it did not."""
     expired = "ended (its TTL ran out) as the session began"
     said = {
         "stopped": "was stopped during the session (podscope stop)",
@@ -502,7 +502,7 @@ def _say_debugger_ended(how: str | None, name: str, report: Events) -> None:
         report(f"debugger {name} {said}; the command was killed with it")
 
 
-def _how_debugger_ended(client: KubeAPI, pod: dict[str, Any], name: str) -> str | None:
+def how_debugger_ended(client: KubeAPI, pod: dict[str, Any], name: str) -> str | None:
     """Whether a debugger has ended, and how ("stopped", "expired", "killed", "ended"; None
     while it still runs or cannot be asked): its holder is looked for, or the runtime
     refuses the exec; the kubelet's report of how it ended follows within a relist or two.

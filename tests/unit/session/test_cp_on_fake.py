@@ -14,7 +14,7 @@ import pytest
 
 from podscope.errors import NotFoundError, PodscopeError, StreamLostError, UsageError
 from podscope.kube.streams import STDIN
-from podscope.rules.debugger import SESSION_NAME
+from podscope.rules.debugger import EXPIRED_EXIT, SESSION_NAME
 from podscope.rules.requests import CpRequest
 from podscope.session.cp import ChecksumError, CpResult, run_cp
 from podscope.session.cp.remote import CHUNK
@@ -181,6 +181,77 @@ def test_a_reused_debugger_that_ended_before_the_first_exec_is_replaced_once(
     assert reached[0] == first.helper and set(reached[1:]) == {again.helper}
     said = f"debugger {first.helper} has ended (its main process is gone); adding a new one"
     assert said in messages
+
+
+# Refusals seen on the local cluster whose words say nothing known: an empty Status (the API
+# server's answer when the kubelet's upgrade failed without one), and containerd's shim going.
+_UNKNOWN_REFUSALS = (
+    {"metadata": {}},
+    {
+        "metadata": {},
+        "status": "Failure",
+        "reason": "InternalError",
+        "code": 500,
+        "message": "Internal error occurred: Internal error occurred: error executing command "
+        'in container: failed to exec in container: failed to create exec "b034": ttrpc: '
+        "closed: unknown",
+    },
+)
+
+
+def _refuses_in_unknown_words(
+    fake: FakeKube, helper: str, status: dict[str, Any], *, ended: bool
+) -> list[str]:
+    """From the next exec on, every exec into ``helper`` is refused with ``status``; with
+    ``ended`` its holder has just gone (the Pod's status still says it runs, until the
+    kubelet reports it terminated), else its holder still answers the liveness check. The
+    names of the containers each cp step went to."""
+    normal = fake.programs["*"]
+    reached: list[str] = []
+
+    def program(command: list[str], stdin: bytes) -> Any:
+        where = exec_target()
+        assert where is not None
+        alive_check = command[3:4] == ["podscope-alive"]
+        if where[2] == helper:
+            if alive_check and not ended:
+                return b"", b"", 0
+            if ended and not alive_check:
+                fake.kubelet.terminate("web", helper, EXPIRED_EXIT, message="expired")
+            return b"", b"", status
+        if not alive_check:
+            reached.append(where[2])
+        return normal(command, stdin)
+
+    fake.programs["*"] = program  # type: ignore[assignment]
+    return reached
+
+
+@pytest.mark.parametrize("status", _UNKNOWN_REFUSALS)
+def test_a_refusal_in_unknown_words_by_a_debugger_that_has_ended_is_replaced_once(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages, status: Any
+) -> None:
+    first = _cp(fake, messages, "web:/etc/app.conf", str(tmp_path / "a"))
+    reached = _refuses_in_unknown_words(fake, first.helper, status, ended=True)
+    fake.when_idle(lambda: fake.kubelet.start("web", fake.newest_ephemeral("web")))
+    messages.clear()
+    again = _cp(fake, messages, "web:/etc/app.conf", str(tmp_path / "b"))
+    assert (tmp_path / "b").read_bytes() == b"listen 8080\n"
+    assert again.helper_created and again.helper != first.helper
+    assert set(reached) == {again.helper}
+    said = f"debugger {first.helper} has ended (its main process is gone); adding a new one"
+    assert said in messages
+
+
+def test_a_refusal_in_unknown_words_by_a_debugger_that_still_runs_is_not_replaced(
+    fake: FakeKube, target: TargetRoot, tmp_path: Path, messages: Messages
+) -> None:
+    first = _cp(fake, messages, "web:/etc/app.conf", str(tmp_path / "a"))
+    _refuses_in_unknown_words(fake, first.helper, _UNKNOWN_REFUSALS[1], ended=False)
+    with pytest.raises(PodscopeError, match="ttrpc: closed") as info:
+        _cp(fake, messages, "web:/etc/app.conf", str(tmp_path / "b"))
+    assert "has ended" not in info.value.message
+    assert len(fake.pod("web")["spec"]["ephemeralContainers"]) == 1
 
 
 def test_a_debugger_that_ends_in_the_middle_of_a_copy_is_not_replaced(

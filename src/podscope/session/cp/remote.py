@@ -42,10 +42,18 @@ class HelperEnded(PodscopeError):
 class RemoteExec:
     """One exec into the helper: stdout as a file-like reader, stderr kept (capped)."""
 
-    def __init__(self, stream: ChannelStream, what: str, helper: str = "") -> None:
+    def __init__(
+        self,
+        stream: ChannelStream,
+        what: str,
+        helper: str = "",
+        has_ended: Callable[[], bool] | None = None,
+    ) -> None:
         self.stream = stream
         self.what = what
         self.helper = helper
+        # Asks whether the helper has ended, for a refusal in words not known here.
+        self.has_ended = has_ended
         self.stderr = bytearray()
         self._buffer = b""
         self._eof = False
@@ -102,7 +110,12 @@ class RemoteExec:
             return
         from podscope.session.exec_session import refused_as_ended
 
-        if refused_as_ended(status_failure(self.stream.status)):
+        failure = status_failure(self.stream.status)
+        if refused_as_ended(failure):
+            raise HelperEnded(self.helper)
+        if failure and self.has_ended is not None and self.has_ended():
+            # Refused in words not known here (an empty Status, "ttrpc: closed", ...) by a
+            # helper that, asked again, has ended: what the known words mean too.
             raise HelperEnded(self.helper)
 
     def finish(self) -> None:
@@ -148,15 +161,26 @@ class Remote:
         if self.debugger:
             words = session_command(self.helper, words)
         helper = StreamQuery(self.namespace, self.pod, self.helper, stdin=stdin)
+        has_ended = self._has_ended if self.debugger else None
         try:
             stream = self.client.exec(helper, words)
         except ServerError as exc:
             from podscope.session.exec_session import refused_as_ended
 
-            if refused_as_ended(exc):
+            if refused_as_ended(exc) or (has_ended is not None and has_ended()):
                 raise HelperEnded(self.helper) from None
             raise
-        return RemoteExec(stream, what, self.helper)
+        return RemoteExec(stream, what, self.helper, has_ended)
+
+    def _has_ended(self) -> bool:
+        """Whether the debugger has ended: its holder looked for, then the kubelet's report."""
+        from podscope.session.exec_session import how_debugger_ended
+
+        try:
+            pod = self.client.get_pod(self.namespace, self.pod)
+        except PodscopeError:
+            return False
+        return how_debugger_ended(self.client, pod, self.helper) is not None
 
     def run(self, what: str, op: str, *args: str, data: bytes | None = None) -> bytes:
         ex = self.open(what, op, *args, stdin=data is not None)
