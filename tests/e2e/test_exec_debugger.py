@@ -658,6 +658,35 @@ def test_ctrl_c_or_sigterm_ends_the_exec_d_command_and_the_debugger_stays_idle(
     assert row["debugger"].startswith("idle, expires in "), row
 
 
+def test_a_client_killed_without_a_word_leaves_no_command_running(
+    make_pod: MakePod, namespace: str, podscope_env: dict[str, str], kubectl: Kubectl
+) -> None:
+    # SIGKILL: podscope can neither end the command nor say anything. Its connection closes,
+    # which the container sees only as the end of the exec's stdin: that ends the command
+    # and its children, and the debugger goes back to idle (a command left running would
+    # keep it from ever expiring).
+    make_pod("web", command=SLEEPER)
+    command = ["debug", "web", "-n", namespace, *PULL, "--"]
+    command += ["sh", "-c", "echo started; sleep 300 & wait"]
+    with podscope_started(podscope_env, *command) as process:
+        assert process.stdout is not None
+        assert process.stdout.readline() == "started\n"
+        process.kill()
+        process.wait(timeout=10)
+    (name,) = (c["name"] for c in _debuggers(kubectl, namespace))
+    deadline = time.monotonic() + 15
+    while True:
+        ps = kubectl.run("exec", "-n", namespace, "web", "-c", name, "--", "ps", "-o", "args")
+        if "sleep 300" not in ps.stdout:
+            break
+        assert time.monotonic() < deadline, ps.stdout
+        time.sleep(0.5)
+    deadline = time.monotonic() + 15
+    while not (row := _ls(podscope_env, namespace)[name])["debugger"].startswith("idle"):
+        assert time.monotonic() < deadline, row
+        time.sleep(0.5)
+
+
 def test_a_session_does_not_start_its_command_while_its_debugger_is_ending(
     make_pod: MakePod, namespace: str, podscope_env: dict[str, str], kubectl: Kubectl
 ) -> None:

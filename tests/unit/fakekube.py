@@ -55,6 +55,7 @@ from podscope.kube.streams import (
     V5_PROTOCOL,
     ChannelStream,
 )
+from podscope.rules.debugger import WATCHED_SESSION_SCRIPT
 from podscope.rules.workloads import PodRef, pick_running_pod, selector_string
 
 NAMESPACE = "default"
@@ -350,7 +351,9 @@ class FakeSocket:
         self._ready = threading.Condition()
         self._ran = False
         self.sock: object | None = object()
-        if not stdin:
+        # A program runs once its input has come; a watched session's command reads none
+        # (its stdin stream only tells that the client has gone), so it runs at once.
+        if not stdin or (command[2:3] == [WATCHED_SESSION_SCRIPT]):
             self._run()
 
     def _run(self) -> None:

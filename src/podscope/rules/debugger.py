@@ -106,46 +106,88 @@ done
 # Its PID (the command's once exec'd) goes into the file too, and it gives up if its own
 # marker is in the debugger's cancel file: so END_SESSION_SCRIPT also ends a session whose
 # command had not started yet (its process does not show the marker until the exec).
-SESSION_SCRIPT = (
+_SESSION_START = (
     f"PODSCOPE_SESSION=$1; export PODSCOPE_SESSION; unset {HOLDER_ENV}; n=${{1%%/*}}; "
     '{ read -r up _ </proc/uptime && echo "${up%.*} $1 $$" >"/tmp/.podscope-session-$n"; } '
     '2>/dev/null; { while read -r c; do [ "$c" = "$1" ] && exit 130; done '
     '<"/tmp/.podscope-cancel-$n"; } 2>/dev/null; i=0; '
     'while [ -e "/tmp/.podscope-ending-$n" ] && [ "$i" -lt 30 ]; do '
-    "sleep 0.1 2>/dev/null || sleep 1; i=$((i + 1)); done; "
-    'shift; exec "$@"'
+    "sleep 0.1 2>/dev/null || sleep 1; i=$((i + 1)); done; shift; "
+)
+SESSION_SCRIPT = _SESSION_START + 'exec "$@"'
+
+
+# Ends the processes of session $e ("NAME/ID": a session's own marker): TERM, then KILL for
+# those still there after two seconds. A process whose environ no longer shows the marker
+# has ended (a zombie's reads empty: in a PID namespace whose init is the target's app,
+# nothing may ever reap it). It looks again every tenth of a second and TERMs what it had
+# not seen: a process a session forks shows the marker only once it has exec'd, and a TERM
+# that reaches it before then may be lost (the shell's handler is still in place and the
+# trap is cleared right after). ``also`` adds PIDs of the session's own that show no
+# marker. Exits 0, whether or not anything was left to end.
+def _ending(also: str) -> str:
+    return (
+        "sent= i=0\n"
+        "while :; do\n"
+        "  left=\n"
+        '  for f in $(grep -ls "PODSCOPE_SESSION=$e" /proc/[0-9]*/environ); do\n'
+        '    p=${f#/proc/}; left="$left ${p%/environ}"\n'
+        "  done\n"
+        f"  {also}\n"
+        '  [ -n "$left" ] || exit 0\n'
+        '  [ "$i" -lt 20 ] || break\n'
+        "  new=\n"
+        '  for p in $left; do case " $sent " in *" $p "*) ;; *) new="$new $p" ;; esac; done\n'
+        '  [ -n "$new" ] && kill -TERM $new 2>/dev/null\n'
+        '  sent="$sent$new"\n'
+        "  sleep 0.1 2>/dev/null || sleep 1\n"
+        "  i=$((i + 1))\n"
+        "done\n"
+        "kill -KILL $left 2>/dev/null\n"
+        "exit 0\n"
+    )
+
+
+# A session with no input of its own: its stdin is the exec's stdin stream, which the client
+# keeps open and never writes to. Nothing on the server ends an exec'd command when its
+# client goes (SIGKILL, a crash): the stream's end reaches the container only as the end of
+# that stdin. So the command runs in the background (stdin /dev/null, as without a stream)
+# and a watcher waits for that end, then ends the session's processes (see ``_ending``; the
+# command's PID counts while it is there), ignoring the TERM the wrapper sends it once the
+# command has ended. The wrapper passes a TERM on to the command (END_SESSION_SCRIPT sends
+# it there) and waits for the command whatever comes. The wrapper and the watcher do not
+# show the marker (it was exported after their exec; the watcher unsets it for what it
+# runs), so they are not among the session's processes. The watcher's output goes
+# nowhere: the exec ends as soon as the command does, with the command's exit code (128+N
+# when a signal ended it). A background command ignores SIGINT and SIGQUIT (POSIX);
+# nothing here sends them.
+WATCHED_SESSION_SCRIPT = (
+    _SESSION_START
+    + 'exec 3<&0; t= c=; trap \'t=1; [ -n "$c" ] && kill -TERM "$c" 2>/dev/null\' TERM; '
+    + '"$@" </dev/null & c=$!; [ -n "$t" ] && kill -TERM "$c" 2>/dev/null\n'
+    + "{ while read -r _; do :; done; trap '' TERM; e=$PODSCOPE_SESSION; unset PODSCOPE_SESSION\n"
+    + _ending('kill -0 "$c" 2>/dev/null && left="$left $c"')
+    + "} <&3 3<&- >/dev/null 2>&1 & w=$!; exec 3<&-\n"
+    + 'while :; do wait "$c"; s=$?; kill -0 "$c" 2>/dev/null || break; done\n'
+    + 'kill "$w" 2>/dev/null; exit "$s"\n'
 )
 # In the holder's script only when it has that guard: an older holder does not.
 GUARD_SIGN = "/tmp/.podscope-ending-"
 
-# Ends one session's processes, $1 ("NAME/ID": a session's own marker): TERM, then KILL
-# for those still there after two seconds. It first puts the marker in the debugger's cancel
-# file, then looks for the session: a session first writes its PID, then reads that file;
-# whichever comes second sees the other. A process whose environ no longer shows the
-# marker has ended (a zombie's reads empty: in a PID namespace whose init is the target's
-# app, nothing may ever reap it). Exits 0 whether or not anything was left to end.
-END_SESSION_SCRIPT = r"""n=${1%%/*}
-echo "$1" >>"/tmp/.podscope-cancel-$n" 2>/dev/null
-pids=
-for f in $(grep -ls "PODSCOPE_SESSION=$1" /proc/[0-9]*/environ); do
-  p=${f#/proc/}; pids="$pids ${p%/environ}"
-done
-m= p=
-{ read -r _ m p _ <"/tmp/.podscope-session-$n"; } 2>/dev/null
-[ "$m" = "$1" ] && [ -n "$p" ] && [ -d "/proc/$p" ] && pids="$pids $p"
-[ -n "$pids" ] || exit 0
-kill -TERM $pids 2>/dev/null
-i=0
-while [ "$i" -lt 20 ]; do
-  left=
-  for p in $pids; do grep -qs "PODSCOPE_SESSION=$1" /proc/$p/environ && left="$left $p"; done
-  [ -n "$left" ] || exit 0
-  sleep 0.1 2>/dev/null || sleep 1
-  i=$((i + 1))
-done
-kill -KILL $left 2>/dev/null
-exit 0
-"""
+# Ends one session's processes, $1 ("NAME/ID"), as ``_ending`` says. It first puts the
+# marker in the debugger's cancel file, then looks for the session: a session first writes
+# its PID, then reads that file; whichever comes second sees the other. That PID counts for
+# as long as its command line still names the session: a session still in its script, or
+# a watched session's wrapper, which waits for its command (while it is there, the command
+# may still be on its way to its exec).
+END_SESSION_SCRIPT = (
+    "n=${1%%/*} e=$1\n"
+    'echo "$1" >>"/tmp/.podscope-cancel-$n" 2>/dev/null\n'
+    "m= w=\n"
+    '{ read -r _ m w _ <"/tmp/.podscope-session-$n"; } 2>/dev/null\n'
+    '[ "$m" = "$1" ] || w=\n'
+    + _ending('[ -n "$w" ] && grep -qs "$e" "/proc/$w/cmdline" && left="$left $w"')
+)
 
 # Ends the holder of debugger $1 ("NAME/"): found by its command line, which the pattern
 # (with its bracket) cannot match in grep's own command line. The pattern spans the NULs
@@ -236,12 +278,19 @@ def holder_command(ttl_seconds: int, name: str) -> list[str]:
     return ["sh", "-c", run, HOLDER_NAME, str(int(ttl_seconds)), f"{name}/"]
 
 
-def session_command(name: str, words: list[str], session: str = "") -> list[str]:
+def session_command(
+    name: str, words: list[str], session: str = "", *, watched: bool = False
+) -> list[str]:
     """What to exec for a session running ``words`` in debugger ``name`` (not escaped: an
     exec's command is not expanded by the kubelet). ``session`` (see ``new_session_id``)
     makes the session's marker its own, so that :func:`end_session_command` can end it
-    alone; the holder and ``ls`` match the ``NAME/`` it starts with."""
-    return ["sh", "-c", SESSION_SCRIPT, SESSION_NAME, f"{name}/{session}", *words]
+    alone; the holder and ``ls`` match the ``NAME/`` it starts with. ``watched``: the
+    command ends with the exec's stdin (see ``WATCHED_SESSION_SCRIPT``), for an exec made
+    with a stdin stream that carries nothing."""
+    if watched and not session:
+        raise ValueError("only a session with its own id can be watched")
+    script = WATCHED_SESSION_SCRIPT if watched else SESSION_SCRIPT
+    return ["sh", "-c", script, SESSION_NAME, f"{name}/{session}", *words]
 
 
 def new_session_id(random_bytes: bytes) -> str:

@@ -128,6 +128,13 @@ class ExecMode:
     reconnect: bool = True
     timeout: float = 300.0  # how long a new debugger may take to start
 
+    @property
+    def watched(self) -> bool:
+        """With no input of its own, a session's exec still gets a stdin stream, which nothing
+        is written to: its end, when the client goes without a word (SIGKILL, a crash), ends
+        the command in the container (see ``WATCHED_SESSION_SCRIPT``)."""
+        return not self.stdin and not self.tty
+
 
 @dataclass(frozen=True)
 class ExecPlan:
@@ -249,7 +256,7 @@ def exec_session(
     report = io.events
     namespace, pod_name = _names(pod)
     session = new_session_id(os.urandom(4))
-    command = session_command(name, words, session)
+    command = session_command(name, words, session, watched=mode.watched)
     timeout = mode.timeout
     watch = None if confirmed else _StartWatch(client, pod, name, timeout, report).start()
     deadline = time.monotonic() + timeout
@@ -395,7 +402,8 @@ def _session(
     while True:
         try:
             stream = client.exec(
-                StreamQuery(namespace, pod_name, name, mode.stdin, mode.tty), command
+                StreamQuery(namespace, pod_name, name, mode.stdin or mode.watched, mode.tty),
+                command,
             )
         except ForbiddenError as exc:
             raise ExecUnavailable(f"exec is not allowed here ({exc.message})") from None

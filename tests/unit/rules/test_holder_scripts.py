@@ -283,6 +283,25 @@ def test_a_session_that_ignores_term_is_killed(tmp_path: Path, name: str) -> Non
         stubborn.wait()
 
 
+def test_a_process_a_session_starts_while_it_is_being_ended_is_ended_too(
+    tmp_path: Path, name: str
+) -> None:
+    # The command outlives the TERM and starts another process after it: one scan would not
+    # see that one, and the KILL of the command would leave it running.
+    late = "trap '' TERM; sleep 0.5; sleep 30"
+    stubborn = _session(tmp_path, name, "sh", "-c", late, session="0000c0c0")
+    try:
+        _wait_running(tmp_path, name, 1)
+        time.sleep(0.2)  # its trap is set
+        assert _end_session(name, "0000c0c0").returncode == 0
+        assert stubborn.wait(timeout=5) == -signal.SIGKILL
+        assert not _status(tmp_path, name).startswith("live"), _status(tmp_path, name)
+    finally:
+        if stubborn.poll() is None:
+            os.killpg(stubborn.pid, signal.SIGKILL)
+        stubborn.wait()
+
+
 def test_ending_a_session_that_has_ended_is_not_an_error(name: str) -> None:
     assert _end_session(name, "0000dddd").returncode == 0
 
@@ -348,3 +367,173 @@ def test_a_holder_that_cannot_write_its_ending_file_says_it_expired_unguarded(
     said = (tmp_path / "term").read_text().strip()
     assert said == "expired unguarded"
     assert not d.expired_guarded(said) and d.terminated_state(0, said).state == "expired"
+
+
+# -- a session with no input of its own ends with its exec's stdin ----------------------------
+
+
+def _watched(tmp: Path, name: str, session: str, *words: str) -> subprocess.Popen[bytes]:
+    # stdin stands for the exec's stdin stream: open, nothing written, until the client goes.
+    command = d.session_command(name, list(words), session, watched=True)
+    command[2] = _moved(command[2], tmp)
+    return subprocess.Popen(
+        command,
+        env=_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
+def _end_group(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def test_a_watched_session_keeps_the_output_and_exit_code_and_ends_with_its_command(
+    tmp_path: Path, name: str
+) -> None:
+    # The stdin stays open: the exec ends because the command did, not because input ended.
+    # The command reads /dev/null, as an exec without a stdin stream does.
+    run = _watched(
+        tmp_path, name, "0000e0e0", "sh", "-c", 'cat; echo "$PODSCOPE_SESSION"; echo e >&2; exit 4'
+    )
+    try:
+        assert run.wait(timeout=10) == 4
+        assert run.stdout is not None and run.stderr is not None
+        assert run.stdout.read() == f"{name}/0000e0e0\n".encode()
+        assert run.stderr.read() == b"e\n"
+    finally:
+        _end_group(run)
+
+
+def test_a_watched_session_whose_command_a_signal_ends_exits_128_plus_it(
+    tmp_path: Path, name: str
+) -> None:
+    run = _watched(tmp_path, name, "0000e1e1", "sh", "-c", "kill -KILL $$")
+    try:
+        assert run.wait(timeout=10) == 128 + signal.SIGKILL
+    finally:
+        _end_group(run)
+
+
+def test_the_end_of_its_stdin_ends_a_watched_session_and_its_children(
+    tmp_path: Path, name: str
+) -> None:
+    # What a client killed with SIGKILL leaves: the stream, and with it the stdin, ends.
+    run = _watched(tmp_path, name, "0000e2e2", "sh", "-c", "sleep 60 & wait")
+    try:
+        _wait_running(tmp_path, name, 1)
+        time.sleep(0.3)  # the child has started
+        assert "live" in _status(tmp_path, name)
+        started = time.monotonic()
+        assert run.stdin is not None
+        run.stdin.close()
+        assert run.wait(timeout=5) == 128 + signal.SIGTERM
+        assert time.monotonic() - started < 2, "TERM was enough: no wait for KILL"
+        # The child (sleep 60) carries the marker too, and ended with its shell.
+        deadline = time.monotonic() + 3
+        while _status(tmp_path, name).startswith("live"):
+            assert time.monotonic() < deadline, _status(tmp_path, name)
+            time.sleep(0.05)
+    finally:
+        _end_group(run)
+
+
+def test_a_watched_session_that_ignores_term_is_killed_after_its_stdin_ends(
+    tmp_path: Path, name: str
+) -> None:
+    run = _watched(
+        tmp_path, name, "0000e3e3", "sh", "-c", "trap '' TERM; while :; do sleep 0.1; done"
+    )
+    try:
+        _wait_running(tmp_path, name, 1)
+        time.sleep(0.2)  # its trap is set
+        started = time.monotonic()
+        assert run.stdin is not None
+        run.stdin.close()
+        assert run.wait(timeout=6) == 128 + signal.SIGKILL
+        assert 1.5 <= time.monotonic() - started < 5
+    finally:
+        _end_group(run)
+
+
+def test_only_a_session_with_its_own_id_can_be_watched() -> None:
+    with pytest.raises(ValueError, match="own id"):
+        d.session_command("debugger-1", ["true"], watched=True)
+
+
+def test_a_child_that_ignores_term_is_killed_though_its_parent_command_has_ended(
+    tmp_path: Path, name: str
+) -> None:
+    # The command ends at the TERM, and the wrapper with it, which tells the watcher to end:
+    # a watcher that is ending the session goes on, so the stubborn child is killed too.
+    child = "(trap '' TERM; while :; do sleep 0.1; done) & wait"
+    run = _watched(tmp_path, name, "0000e4e4", "sh", "-c", child)
+    try:
+        _wait_running(tmp_path, name, 1)
+        time.sleep(0.3)  # the child has set its trap
+        assert run.stdin is not None
+        run.stdin.close()
+        assert run.wait(timeout=5) == 128 + signal.SIGTERM
+        deadline = time.monotonic() + 5
+        while _status(tmp_path, name).startswith("live"):
+            assert time.monotonic() < deadline, _status(tmp_path, name)
+            time.sleep(0.1)
+    finally:
+        _end_group(run)
+
+
+@pytest.mark.parametrize("how", ["end-session", "stdin-end", "both"])
+def test_a_watched_session_ended_as_its_command_starts_leaves_nothing_running(
+    tmp_path: Path, name: str, how: str
+) -> None:
+    # The command's process is forked before it execs: until then it does not show the
+    # marker, so a scan alone would miss it. The wrapper passes a TERM on and the watcher
+    # ends the command's PID whatever it shows. Each round ends a little later after the
+    # session's start, to land in that window at least once.
+    mark = tmp_path / f".podscope-session-{name}"
+    for round_ in range(12):
+        session = f"0000f{round_:03x}"
+        mark.unlink(missing_ok=True)
+        run = _watched(tmp_path, name, session, "sh", "-c", "sleep 30; :")
+        try:
+            deadline = time.monotonic() + 10
+            while not mark.exists():
+                assert time.monotonic() < deadline
+                time.sleep(0.001)
+            time.sleep(round_ * 0.002)
+            if how != "end-session":
+                assert run.stdin is not None
+                run.stdin.close()
+            if how != "stdin-end":
+                assert _end_session(name, session, tmp_path).returncode == 0
+            if how == "end-session":
+                run.wait(timeout=5)
+            deadline = time.monotonic() + 4
+            while _status(tmp_path, name).startswith("live"):
+                assert time.monotonic() < deadline, f"round {round_}: {_status(tmp_path, name)}"
+                time.sleep(0.05)
+        finally:
+            _end_group(run)
+
+
+def test_a_term_to_a_watched_sessions_wrapper_reaches_its_command(
+    tmp_path: Path, name: str
+) -> None:
+    # END_SESSION_SCRIPT TERMs the PID the session wrote, the wrapper's: its command may not
+    # have exec'd yet and show no marker, so the wrapper passes the TERM on and waits (the
+    # command's own children are END_SESSION_SCRIPT's: it TERMs every marked process).
+    run = _watched(tmp_path, name, "0000e5e5", "sleep", "30")
+    try:
+        _wait_running(tmp_path, name, 1)
+        run.send_signal(signal.SIGTERM)
+        assert run.wait(timeout=5) == 128 + signal.SIGTERM
+        deadline = time.monotonic() + 1
+        while _status(tmp_path, name).startswith("live"):
+            assert time.monotonic() < deadline, _status(tmp_path, name)
+            time.sleep(0.05)
+    finally:
+        _end_group(run)
