@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import stat
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tests.e2e.conftest import APP_IMAGE, Kubectl
-from tests.e2e.helpers import podscope
+from tests.e2e.helpers import podscope, podscope_started
 
 
 def sha256(path: Path) -> str:
@@ -358,3 +360,45 @@ def test_a_debugger_ended_just_before_a_copy_is_replaced(
             assert result.helper != used and result.checksum == "verified"
             assert sha256(dest) == sha256(tmp_path / "a")
             used = result.helper
+
+
+def test_a_copy_killed_midway_leaves_no_tar_in_the_debugger(
+    make_pod: Callable[..., dict[str, Any]],
+    kubectl: Kubectl,
+    namespace: str,
+    podscope_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    # The client stops reading (SIGSTOP), so the tar in the debugger fills its pipe and
+    # blocks; then it dies without a word (SIGKILL). Unwatched, that tar would wait forever
+    # and, as a session, keep the debugger from expiring; the end of the exec's stdin ends it.
+    make_pod("app", APP_IMAGE)
+    general = ["--profile", "general", "--image-pull-policy", "IfNotPresent"]
+    made = podscope(
+        podscope_env,
+        "debug", "app", "-n", namespace, "-q", *general, "--",
+        "sh", "-c", "head -c 67108864 /dev/zero >/proc/1/root/tmp/big",
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    (debugger,) = helpers(kubectl, namespace, "app")
+    local = tmp_path / "big"
+    with podscope_started(podscope_env, "cp", f"{namespace}/app:/tmp/big", str(local)) as process:
+        deadline = time.monotonic() + 60
+        while not any(p.stat().st_size > 0 for p in tmp_path.iterdir()):
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        process.send_signal(signal.SIGSTOP)
+        time.sleep(1)  # the pipes fill
+        process.kill()
+        process.wait(timeout=10)
+    assert len(helpers(kubectl, namespace, "app")) == 1, "the copy used the debugger"
+
+    def running() -> str:
+        ps = kubectl.run("exec", "-n", namespace, "app", "-c", debugger, "--", "ps", "-o", "args")
+        return "\n".join(line[:120] for line in ps.stdout.splitlines() if "tar" in line)
+
+    deadline = time.monotonic() + 15
+    while left := running():
+        assert time.monotonic() < deadline, left
+        time.sleep(0.5)

@@ -14,7 +14,7 @@ import pytest
 
 from podscope.errors import NotFoundError, PodscopeError, StreamLostError, UsageError
 from podscope.kube.streams import STDIN
-from podscope.rules.debugger import EXPIRED_EXIT, SESSION_NAME
+from podscope.rules.debugger import EXPIRED_EXIT, SESSION_NAME, WATCHED_SESSION_SCRIPT
 from podscope.rules.requests import CpRequest
 from podscope.session.cp import ChecksumError, CpResult, run_cp
 from podscope.session.cp.remote import CHUNK
@@ -316,7 +316,17 @@ def test_a_new_copy_makes_a_debugger_and_runs_as_its_session(
     assert made["command"][3] == "podscope-holder"  # it expires after its TTL
     # Every step ran as one of its sessions, so that the TTL never ends a copy midway.
     execs = [socket._command for socket in fake.sockets]
-    assert execs and all(c[3:5] == [SESSION_NAME, f"{result.helper}/"] for c in execs)
+    assert execs and all(_is_session_of(result.helper, c) for c in execs)
+    # A step with no input of its own (the probe, the tar out) is watched: it ends with the
+    # stream, were the client killed; each has its own id, which watching needs.
+    no_input = [s._command for s in fake.sockets if s._command[2] == WATCHED_SESSION_SCRIPT]
+    assert no_input and all(s._stdin_open for s in fake.sockets)
+    assert len({c[4] for c in no_input}) == len(no_input)
+    assert all(c[4] != f"{result.helper}/" for c in no_input)
+
+
+def _is_session_of(helper: str, command: list[str]) -> bool:
+    return command[3] == SESSION_NAME and command[4].startswith(f"{helper}/")
 
 
 def test_a_copy_uses_the_debugger_debug_made(
@@ -326,7 +336,7 @@ def test_a_copy_uses_the_debugger_debug_made(
     result = _cp(fake, messages, "web:/etc/app.conf", str(tmp_path / "a"))
     assert (result.helper, result.helper_created) == (name, False)
     assert len(fake.pod("web")["spec"]["ephemeralContainers"]) == 1
-    assert all(socket._command[3:5] == [SESSION_NAME, f"{name}/"] for socket in fake.sockets)
+    assert all(_is_session_of(name, socket._command) for socket in fake.sockets)
 
 
 def test_a_copy_right_after_debug_waits_for_the_same_debugger(

@@ -8,6 +8,7 @@ remote command fails.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from podscope.errors import PodscopeError, ServerError, StreamLostError
 from podscope.kube.protocol import KubeAPI
 from podscope.kube.queries import StreamQuery
 from podscope.kube.streams import STDERR, STDOUT, ChannelStream, status_failure
-from podscope.rules.debugger import session_command
+from podscope.rules.debugger import new_session_id, session_command
 from podscope.rules.targetfs import cp_command
 
 # The unit of streaming: stdin frames sent, file chunks read and written.
@@ -158,9 +159,15 @@ class Remote:
 
     def open(self, what: str, op: str, *args: str, stdin: bool = False) -> RemoteExec:
         words = cp_command(op, self.cid, *args)
+        # A step with no input is watched (as a debug session is): a tar writing out to a
+        # client that went without a word (SIGKILL) would block on its full pipe for good,
+        # and as a session keep the debugger from expiring; the end of the stdin stream,
+        # which nothing is written to, ends it. A step with input ends at that input's end.
+        watched = self.debugger and not stdin
         if self.debugger:
-            words = session_command(self.helper, words)
-        helper = StreamQuery(self.namespace, self.pod, self.helper, stdin=stdin)
+            session = new_session_id(os.urandom(4)) if watched else ""
+            words = session_command(self.helper, words, session, watched=watched)
+        helper = StreamQuery(self.namespace, self.pod, self.helper, stdin=stdin or watched)
         has_ended = self._has_ended if self.debugger else None
         try:
             stream = self.client.exec(helper, words)
