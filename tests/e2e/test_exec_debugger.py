@@ -389,6 +389,19 @@ def test_dropped_connection_starts_a_new_shell_in_the_same_debugger(
         child.expect("new shell started in debugger debugger-")
         child.sendline("echo mark=${MARK:-unset}")
         child.expect("mark=unset")
+        # The old shell has ended, not only its connection: left running, it would keep
+        # the debugger from ever expiring. One process shows a session's marker: the new shell.
+        (name,) = (c["name"] for c in _debuggers(kubectl, namespace))
+        marked = f"grep -ls PODSCOPE_SESSION={name}/ /proc/[0-9]*/environ; ps -o pid,args"
+        deadline = time.monotonic() + 10
+        while True:
+            found = kubectl.run(
+                "exec", "-n", namespace, "web", "-c", name, "--", "sh", "-c", marked
+            )
+            if len([w for w in found.stdout.split() if w.endswith("/environ")]) == 1:
+                break
+            assert time.monotonic() < deadline, found.stdout
+            time.sleep(0.5)
         child.sendline("exit 6")
         assert s.exit_code() == 6
         assert s.terminal_restored()

@@ -276,6 +276,15 @@ def exec_session(
         time.sleep(START_RETRY_DELAYS[min(attempt, len(START_RETRY_DELAYS) - 1)])
         attempt += 1
 
+    def next_shell() -> list[str]:
+        # Nothing ends an exec'd shell when its connection goes (seen on the local cluster:
+        # the shell of a `kubectl exec -it` whose client was killed ran on): the one a
+        # dropped connection leaves is ended here, and the next has an id of its own.
+        nonlocal session
+        _end_session(client, pod, name, session, None)
+        session = new_session_id(os.urandom(4))
+        return session_command(name, words, session, watched=mode.watched)
+
     # Registered before any exec is sent, so that a caller that ends every session (a
     # second Ctrl-C over many Pods) also ends one whose command has not started yet.
     key = None
@@ -291,7 +300,16 @@ def exec_session(
         monitor = SessionMonitor(client, pod, name, report).start()
         try:
             return _session(
-                client, pod, name, command, io, mode, monitor, confirmed, wait_or_give_up
+                client,
+                pod,
+                name,
+                command,
+                io,
+                mode,
+                monitor,
+                confirmed,
+                wait_or_give_up,
+                next_shell,
             )
         except (KeyboardInterrupt, Interrupted):
             # Closing the stream does not end the command: left running, it would keep the
@@ -392,6 +410,7 @@ def _session(
     monitor: SessionMonitor,
     confirmed: bool,
     wait_or_give_up: Any,
+    next_shell: Callable[[], list[str]],
 ) -> ExecOutcome:
     report, local = io.events, io.streams
     namespace, pod_name = _names(pod)
@@ -466,8 +485,9 @@ def _session(
                     remedy=f"see with: podscope ls {pod_name} -n {namespace}",
                 )
             report(
-                f"connection to debugger {name} lost: the shell it ran is gone (an exec'd "
-                "shell ends with its connection); starting a new shell in the same debugger"
+                f"connection to debugger {name} lost: the shell it ran is gone (ended here: "
+                "an exec'd shell runs on without its connection); starting a new shell in "
+                "the same debugger"
             )
             time.sleep(RECONNECT_BACKOFF.delay(failures))
             failures += 1
@@ -478,6 +498,7 @@ def _session(
                     f"the connection to debugger {name} was lost and the debugger has ended "
                     f"({container_state_of(pod, name).describe()})"
                 )
+            command = next_shell()
             shells += 1
             replacing = True
             continue

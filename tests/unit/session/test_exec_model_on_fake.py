@@ -586,7 +586,9 @@ def test_a_new_shell_that_cannot_be_started_at_once_is_retried(
 
     def shell(pod: str, name: str, words: list[str], stdin: bytes) -> tuple[bytes, bytes, Any]:
         if answers[0] is None:
-            fake.fail("exec", Unreachable("connection reset"))  # the network is still out
+            # The network is still out: for the exec that ends the old shell, then for the
+            # new shell's first try.
+            fake.fail("exec", Unreachable("connection reset"), Unreachable("connection reset"))
         return b"", b"", answers.pop(0)
 
     runtime = Runtime(fake, session=shell)
@@ -600,6 +602,30 @@ def test_a_new_shell_that_cannot_be_started_at_once_is_retried(
         m.startswith(f"starting a new shell in {result.container} failed (") and "retrying" in m
         for m in messages
     )
+
+
+def test_a_dropped_connection_ends_the_old_shell_and_the_new_one_has_its_own_id(
+    fake: FakeKube, messages: Messages
+) -> None:
+    from podscope.rules.debugger import SESSION_NAME
+
+    answers: list[int | None] = [None, 0]  # the first shell's connection is lost
+
+    def shell(pod: str, name: str, words: list[str], stdin: bytes) -> tuple[bytes, bytes, Any]:
+        return b"", b"", answers.pop(0)
+
+    Runtime(fake, session=shell)
+    stdin = _pipe(b"")
+    try:
+        result = _debug(fake, messages, _local(stdin), command=(), stdin=True, tty=True)
+    finally:
+        os.close(stdin)
+    assert result.exit_code == 0
+    roles = [(s._command[3], s._command[4]) for s in fake.sockets if len(s._command) > 4]
+    shells = [marker for role, marker in roles if role == SESSION_NAME]
+    assert len(shells) == 2 and shells[0] != shells[1]
+    # Ended before the new shell was started: by its own id, which the new one does not share.
+    assert roles.index(("podscope-end-session", shells[0])) < roles.index((SESSION_NAME, shells[1]))
 
 
 def test_the_pods_deletion_during_the_session_is_the_error(
