@@ -123,7 +123,8 @@ SESSION_SCRIPT = _SESSION_START + 'exec "$@"'
 # nothing may ever reap it). It looks again every tenth of a second and TERMs what it had
 # not seen: a process a session forks shows the marker only once it has exec'd, and a TERM
 # that reaches it before then may be lost (seen with busybox sh, one time in about twenty
-# in a tight loop here). ``also`` adds PIDs of the session's own that show no marker. Exits 0, whether or not anything was left to end.
+# in a tight loop here). ``also`` adds PIDs of the session's own that show no marker.
+# Exits 0, whether or not anything was left to end.
 def _ending(also: str) -> str:
     return (
         "sent= i=0\n"
