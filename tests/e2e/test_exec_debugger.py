@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -694,6 +695,64 @@ def test_a_client_killed_without_a_word_leaves_no_command_running(
             break
         assert time.monotonic() < deadline, ps.stdout
         time.sleep(0.5)
+    deadline = time.monotonic() + 15
+    while not (row := _ls(podscope_env, namespace)[name])["debugger"].startswith("idle"):
+        assert time.monotonic() < deadline, row
+        time.sleep(0.5)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_an_interactive_client_killed_without_a_word_leaves_no_shell_running(
+    make_pod: MakePod,
+    namespace: str,
+    podscope_env: dict[str, str],
+    kubectl: Kubectl,
+    tmp_path: Path,
+) -> None:
+    # An exec'd shell runs on when its client goes (its TTY is the runtime's): the session's
+    # keeper, a second exec with a stdin stream, sees the connection end and ends the shell
+    # and what it started. Then the debugger is idle again and can expire.
+    make_pod("web", command=SLEEPER)
+    with pty_podscope(podscope_env, tmp_path, "debug", "web", "-n", namespace, "-it", *PULL) as s:
+        s.child.expect(PROMPT)
+        s.child.sendline("sleep 300 & echo ready-$((6 * 7))")
+        s.child.expect("ready-42")
+        (name,) = (c["name"] for c in _debuggers(kubectl, namespace))
+        keeper = "grep -ls podscope-keeper /proc/[0-9]*/cmdline || true"
+        deadline = time.monotonic() + 15
+        while (
+            "cmdline"
+            not in kubectl.run(
+                "exec", "-n", namespace, "web", "-c", name, "--", "sh", "-c", keeper
+            ).stdout
+        ):
+            assert time.monotonic() < deadline, "the session's keeper never ran"
+            time.sleep(0.3)
+        (client,) = _children(s.child.pid)  # podscope, under the pty's shell
+        os.kill(client, signal.SIGKILL)
+        marked = f"grep -ls PODSCOPE_SESSION={name}/ /proc/[0-9]*/environ; ps -o pid,args"
+        deadline = time.monotonic() + 15
+        while True:
+            found = kubectl.run(
+                "exec", "-n", namespace, "web", "-c", name, "--", "sh", "-c", marked
+            ).stdout
+            lines = [line.strip() for line in found.splitlines()]
+            marked_now = [x for x in lines if x.startswith("/proc/") and x.endswith("/environ")]
+            if not marked_now and not any(x.endswith(" sleep 300") for x in lines):
+                break
+            assert time.monotonic() < deadline, found
+            time.sleep(0.5)
     deadline = time.monotonic() + 15
     while not (row := _ls(podscope_env, namespace)[name])["debugger"].startswith("idle"):
         assert time.monotonic() < deadline, row

@@ -189,6 +189,17 @@ END_SESSION_SCRIPT = (
     + _ending('[ -n "$w" ] && grep -qs "$e" "/proc/$w/cmdline" && left="$left $w"')
 )
 
+# Keeps watch over a session that has input of its own (a shell, ``-i``), from a second
+# exec: its stdin carries only the client's heartbeats (empty lines, so that a kubelet's
+# streaming idle timeout, as short as 5 minutes on hardened nodes, does not end it) and a
+# last "done" when the session ended as it should. Any other end of that stdin means the
+# client has gone without a word, which an exec'd shell never learns (its TTY stays open):
+# the session $1 ("NAME/ID") is then ended as END_SESSION_SCRIPT ends it. Its own process
+# shows no marker, so it is not one of the session's processes, nor a session of its own.
+SESSION_KEEPER_NAME = "podscope-keeper"
+SESSION_KEEPER_DONE = b"done\n"
+SESSION_KEEPER_SCRIPT = 'while read -r l; do [ "$l" = done ] && exit 0; done\n' + END_SESSION_SCRIPT
+
 # Ends the holder of debugger $1 ("NAME/"): found by its command line, which the pattern
 # (with its bracket) cannot match in grep's own command line. The pattern spans the NULs
 # between the command line's words: GNU grep matches across them only with -a (busybox's
@@ -308,6 +319,14 @@ def end_session_command(name: str, session: str) -> list[str]:
     if not session:
         raise ValueError("only a session with its own id can be ended alone")
     return ["sh", "-c", END_SESSION_SCRIPT, "podscope-end-session", f"{name}/{session}"]
+
+
+def session_keeper_command(name: str, session: str) -> list[str]:
+    """What to exec beside session ``session`` of debugger ``name`` so that the session ends
+    when its client goes without a word (see ``SESSION_KEEPER_SCRIPT``)."""
+    if not session:
+        raise ValueError("only a session with its own id can be kept")
+    return ["sh", "-c", SESSION_KEEPER_SCRIPT, SESSION_KEEPER_NAME, f"{name}/{session}"]
 
 
 def stop_command(name: str) -> list[str]:

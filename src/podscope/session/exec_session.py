@@ -73,6 +73,7 @@ from podscope.session.debugger import (
     named_debugger,
 )
 from podscope.session.io import SessionIO, StreamStart
+from podscope.session.keeper import SessionKeeper
 from podscope.session.monitor import SessionMonitor, reread_pod
 from podscope.session.wait import (
     WatchHooks,
@@ -285,6 +286,12 @@ def exec_session(
         session = new_session_id(os.urandom(4))
         return session_command(name, words, session, watched=mode.watched)
 
+    def keep() -> SessionKeeper | None:
+        # A watched session needs none: its own stdin tells it that the client has gone.
+        if mode.watched:
+            return None
+        return SessionKeeper(client, namespace, pod_name, name, session).start()
+
     # Registered before any exec is sent, so that a caller that ends every session (a
     # second Ctrl-C over many Pods) also ends one whose command has not started yet.
     key = None
@@ -310,6 +317,7 @@ def exec_session(
                 confirmed,
                 wait_or_give_up,
                 next_shell,
+                keep,
             )
         except (KeyboardInterrupt, Interrupted):
             # Closing the stream does not end the command: left running, it would keep the
@@ -411,6 +419,7 @@ def _session(
     confirmed: bool,
     wait_or_give_up: Any,
     next_shell: Callable[[], list[str]],
+    keep: Callable[[], SessionKeeper | None],
 ) -> ExecOutcome:
     report, local = io.events, io.streams
     namespace, pod_name = _names(pod)
@@ -446,14 +455,32 @@ def _session(
             report(f"new shell started in debugger {name}")
             replacing = False
         monitor.follow(stream)
-        result = pump(
-            stream,
-            local,
-            tty=mode.tty,
-            quiet_hint=PROMPT_HINT if mode.tty and shells == 1 else None,
-            close_stdin_on_eof=True,
-        )
+        keeper = keep()
+        try:
+            result = pump(
+                stream,
+                local,
+                tty=mode.tty,
+                quiet_hint=PROMPT_HINT if mode.tty and shells == 1 else None,
+                close_stdin_on_eof=True,
+            )
+        except (KeyboardInterrupt, Interrupted):
+            # Ended, or on a second Ctrl-C left running, by the caller: as the user says.
+            if keeper is not None:
+                keeper.release()
+            raise
+        except BaseException:
+            if keeper is not None:
+                keeper.drop()
+            raise
         failure = status_failure(stream.status)
+        if keeper is not None:
+            # Only a session that ended with an exit code ended as it should; after any
+            # other end, what it ran is ended (here too, where podscope can).
+            if stream.lost or failure:
+                keeper.drop()
+            else:
+                keeper.release()
         # An exec the runtime refused (nothing ran): the container has not started yet, or
         # has just ended between the check that it runs and this exec.
         starting = refused_as_ended(failure)

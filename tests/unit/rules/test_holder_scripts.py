@@ -537,3 +537,82 @@ def test_a_term_to_a_watched_sessions_wrapper_reaches_its_command(
             time.sleep(0.05)
     finally:
         _end_group(run)
+
+
+# -- a session with input of its own is kept by a second exec ---------------------------------
+
+
+def _keeper(tmp: Path, name: str, session: str) -> subprocess.Popen[bytes]:
+    # stdin stands for the keeper's exec stdin stream: heartbeats, "done", or its end.
+    command = d.session_keeper_command(name, session)
+    command[2] = _moved(command[2], tmp)
+    return subprocess.Popen(
+        command,
+        env=_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
+def test_the_end_of_a_keepers_stdin_ends_the_session_it_keeps_and_no_other(
+    tmp_path: Path, name: str
+) -> None:
+    # An interactive shell whose client was killed: only the keeper learns of it.
+    shell = _session(tmp_path, name, "sh", "-c", "sleep 60 & wait", session="0000c1c1")
+    other = _session(tmp_path, name, "sh", "-c", "sleep 60; :", session="0000c2c2")
+    keeper = _keeper(tmp_path, name, "0000c1c1")
+    try:
+        _wait_running(tmp_path, name, 2)
+        assert keeper.stdin is not None
+        for _ in range(3):  # heartbeats end nothing
+            keeper.stdin.write(b"\n")
+            keeper.stdin.flush()
+        time.sleep(0.3)
+        assert keeper.poll() is None and shell.poll() is None
+        started = time.monotonic()
+        keeper.stdin.close()
+        assert keeper.wait(timeout=5) == 0
+        assert shell.wait(timeout=5) != 0
+        assert time.monotonic() - started < 2, "TERM was enough: no wait for KILL"
+        # The shell's child (sleep 60) shows the marker too, and ended with it.
+        _wait_running(tmp_path, name, 1)
+        assert other.poll() is None
+    finally:
+        for proc in (shell, other, keeper):
+            _end_group(proc)
+
+
+def test_a_keeper_told_done_ends_nothing(tmp_path: Path, name: str) -> None:
+    # The session ended as it should; what it left running on purpose (nohup ... &) stays.
+    left = _session(tmp_path, name, "sh", "-c", "sleep 60; :", session="0000c3c3")
+    keeper = _keeper(tmp_path, name, "0000c3c3")
+    try:
+        _wait_running(tmp_path, name, 1)
+        assert keeper.stdin is not None
+        keeper.stdin.write(b"\n" + d.SESSION_KEEPER_DONE)
+        keeper.stdin.close()
+        assert keeper.wait(timeout=5) == 0
+        time.sleep(0.5)
+        assert left.poll() is None
+        assert _status(tmp_path, name) == "live 1"
+    finally:
+        for proc in (left, keeper):
+            _end_group(proc)
+
+
+def test_a_keeper_is_not_a_session_of_its_own(tmp_path: Path, name: str) -> None:
+    # Its process shows no marker: a keeper alone leaves the debugger idle (it can expire).
+    keeper = _keeper(tmp_path, name, "0000c4c4")
+    try:
+        time.sleep(0.3)
+        assert keeper.poll() is None
+        assert _status(tmp_path, name).startswith("idle")
+    finally:
+        _end_group(keeper)
+
+
+def test_only_a_session_with_its_own_id_can_be_kept() -> None:
+    with pytest.raises(ValueError, match="own id"):
+        d.session_keeper_command("debugger-1", "")

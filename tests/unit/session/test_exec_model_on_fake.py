@@ -740,3 +740,98 @@ def test_a_target_that_is_down_gets_no_new_debugger_but_a_live_one_serves(
         with pytest.raises(PodStateError, match="target container app of Pod web is not running"):
             _debug(fake, messages, **fields)
     assert fake.methods().count("patch_ephemeral_containers") == writes
+
+
+# -- a session with input of its own is kept by a second exec ---------------------------------
+
+
+def _roles(fake: FakeKube) -> list[tuple[str, str, Any]]:
+    return [(s._command[3], s._command[4], s) for s in fake.sockets if len(s._command) > 4]
+
+
+def _closed(socket: Any) -> bool:
+    import threading
+
+    deadline = threading.Event()
+    for _ in range(100):  # the keeper's thread closes it
+        if socket.sock is None:
+            return True
+        deadline.wait(0.02)
+    return False
+
+
+def test_a_shell_that_ends_as_it_should_tells_its_keeper_done(
+    fake: FakeKube, messages: Messages
+) -> None:
+    from podscope.rules.debugger import SESSION_KEEPER_DONE, SESSION_KEEPER_NAME, SESSION_NAME
+
+    Runtime(fake, session=lambda pod, name, words, stdin: (b"$ ", b"", 5))
+    stdin = _pipe(b"")
+    try:
+        result = _debug(fake, messages, _local(stdin), command=(), stdin=True, tty=True)
+    finally:
+        os.close(stdin)
+    assert result.exit_code == 5
+    roles = _roles(fake)
+    (shell,) = [marker for role, marker, _ in roles if role == SESSION_NAME]
+    (keeper,) = [(marker, s) for role, marker, s in roles if role == SESSION_KEEPER_NAME]
+    assert keeper[0] == shell  # it keeps that shell's session, by its own id
+    assert bytes(keeper[1].stdin) == SESSION_KEEPER_DONE and _closed(keeper[1])
+
+
+def test_a_dropped_shells_keeper_is_dropped_too_and_the_new_shell_has_its_own(
+    fake: FakeKube, messages: Messages
+) -> None:
+    from podscope.rules.debugger import SESSION_KEEPER_DONE, SESSION_KEEPER_NAME, SESSION_NAME
+
+    answers: list[int | None] = [None, 0]  # the first shell's connection is lost
+    Runtime(fake, session=lambda pod, name, words, stdin: (b"", b"", answers.pop(0)))
+    stdin = _pipe(b"")
+    try:
+        result = _debug(fake, messages, _local(stdin), command=(), stdin=True, tty=True)
+    finally:
+        os.close(stdin)
+    assert result.exit_code == 0
+    roles = _roles(fake)
+    shells = [marker for role, marker, _ in roles if role == SESSION_NAME]
+    keepers = [(marker, s) for role, marker, s in roles if role == SESSION_KEEPER_NAME]
+    assert [marker for marker, _ in keepers] == shells
+    # No "done" for the lost one: its connection's end ends the old shell (as here too).
+    assert bytes(keepers[0][1].stdin) == b"" and _closed(keepers[0][1])
+    assert bytes(keepers[1][1].stdin) == SESSION_KEEPER_DONE
+
+
+def test_a_command_with_no_input_of_its_own_has_no_keeper(
+    fake: FakeKube, messages: Messages
+) -> None:
+    from podscope.rules.debugger import SESSION_KEEPER_NAME
+
+    Runtime(fake)
+    assert _debug(fake, messages, command=("sleep", "1")).exit_code == 0
+    assert not [s for role, _, s in _roles(fake) if role == SESSION_KEEPER_NAME]
+
+
+# An exception the keeper's thread lets out fails the test, not only warns.
+@pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_keeper_that_cannot_be_opened_costs_the_session_nothing(
+    fake: FakeKube, messages: Messages, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from podscope.errors import ForbiddenError
+    from podscope.rules.debugger import SESSION_KEEPER_NAME
+
+    Runtime(fake, session=lambda pod, name, words, stdin: (b"$ ", b"", 0))
+    exec_ = fake.exec
+
+    def refusing(query: Any, command: list[str]) -> Any:
+        if command[3:4] == [SESSION_KEEPER_NAME]:
+            raise ForbiddenError("pods/exec is forbidden")
+        return exec_(query, command)
+
+    monkeypatch.setattr(fake, "exec", refusing)
+    stdin = _pipe(b"")
+    try:
+        result = _debug(fake, messages, _local(stdin), command=(), stdin=True, tty=True)
+    finally:
+        os.close(stdin)
+    assert result.exit_code == 0
+    assert not any("keep" in m for m in messages)
