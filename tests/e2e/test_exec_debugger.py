@@ -66,6 +66,33 @@ def _debug(env: dict[str, str], namespace: str, *args: str, **kw: Any) -> Any:
     return podscope(env, "debug", "web", "-n", namespace, *PULL, *args, **kw)
 
 
+def _in_debugger(kubectl: Kubectl, namespace: str, name: str, script: str) -> str:
+    """What ``sh -c SCRIPT`` prints in debugger ``name`` of Pod web."""
+    command = ["exec", "-n", namespace, "web", "-c", name, "--", "sh", "-c", script]
+    return str(kubectl.run(*command).stdout)
+
+
+def _marked(kubectl: Kubectl, namespace: str, name: str) -> tuple[list[str], list[str]]:
+    """The processes of debugger ``name`` that show one of its sessions' markers (as their
+    /proc/PID/environ), and the lines of ``ps`` (for what is left, and for a failure)."""
+    found = _in_debugger(
+        kubectl,
+        namespace,
+        name,
+        f"grep -ls PODSCOPE_SESSION={name}/ /proc/[0-9]*/environ; ps -o pid,args",
+    )
+    lines = [line.strip() for line in found.splitlines()]
+    marked = [x for x in lines if x.startswith("/proc/") and x.endswith("/environ")]
+    return marked, lines
+
+
+def _wait_idle(env: dict[str, str], namespace: str, name: str) -> None:
+    deadline = time.monotonic() + 15
+    while not (row := _ls(env, namespace)[name])["debugger"].startswith("idle"):
+        assert time.monotonic() < deadline, row
+        time.sleep(0.5)
+
+
 @pytest.fixture
 def proxy() -> Iterator[TcpProxy]:
     p = TcpProxy(*API)
@@ -393,15 +420,9 @@ def test_dropped_connection_starts_a_new_shell_in_the_same_debugger(
         # The old shell has ended, not only its connection: left running, it would keep
         # the debugger from ever expiring. One process shows a session's marker: the new shell.
         (name,) = (c["name"] for c in _debuggers(kubectl, namespace))
-        marked = f"grep -ls PODSCOPE_SESSION={name}/ /proc/[0-9]*/environ; ps -o pid,args"
         deadline = time.monotonic() + 10
-        while True:
-            found = kubectl.run(
-                "exec", "-n", namespace, "web", "-c", name, "--", "sh", "-c", marked
-            )
-            if len([w for w in found.stdout.split() if w.endswith("/environ")]) == 1:
-                break
-            assert time.monotonic() < deadline, found.stdout
+        while len((found := _marked(kubectl, namespace, name))[0]) != 1:
+            assert time.monotonic() < deadline, found[1]
             time.sleep(0.5)
         child.sendline("exit 6")
         assert s.exit_code() == 6
@@ -695,10 +716,7 @@ def test_a_client_killed_without_a_word_leaves_no_command_running(
             break
         assert time.monotonic() < deadline, ps.stdout
         time.sleep(0.5)
-    deadline = time.monotonic() + 15
-    while not (row := _ls(podscope_env, namespace)[name])["debugger"].startswith("idle"):
-        assert time.monotonic() < deadline, row
-        time.sleep(0.5)
+    _wait_idle(podscope_env, namespace, name)
 
 
 def _children(pid: int) -> list[int]:
@@ -731,32 +749,19 @@ def test_an_interactive_client_killed_without_a_word_leaves_no_shell_running(
         (name,) = (c["name"] for c in _debuggers(kubectl, namespace))
         keeper = "grep -ls podscope-keeper /proc/[0-9]*/cmdline || true"
         deadline = time.monotonic() + 15
-        while (
-            "cmdline"
-            not in kubectl.run(
-                "exec", "-n", namespace, "web", "-c", name, "--", "sh", "-c", keeper
-            ).stdout
-        ):
+        while "cmdline" not in _in_debugger(kubectl, namespace, name, keeper):
             assert time.monotonic() < deadline, "the session's keeper never ran"
             time.sleep(0.3)
         (client,) = _children(s.child.pid)  # podscope, under the pty's shell
         os.kill(client, signal.SIGKILL)
-        marked = f"grep -ls PODSCOPE_SESSION={name}/ /proc/[0-9]*/environ; ps -o pid,args"
         deadline = time.monotonic() + 15
         while True:
-            found = kubectl.run(
-                "exec", "-n", namespace, "web", "-c", name, "--", "sh", "-c", marked
-            ).stdout
-            lines = [line.strip() for line in found.splitlines()]
-            marked_now = [x for x in lines if x.startswith("/proc/") and x.endswith("/environ")]
-            if not marked_now and not any(x.endswith(" sleep 300") for x in lines):
+            marked, lines = _marked(kubectl, namespace, name)
+            if not marked and not any(x.endswith(" sleep 300") for x in lines):
                 break
-            assert time.monotonic() < deadline, found
+            assert time.monotonic() < deadline, lines
             time.sleep(0.5)
-    deadline = time.monotonic() + 15
-    while not (row := _ls(podscope_env, namespace)[name])["debugger"].startswith("idle"):
-        assert time.monotonic() < deadline, row
-        time.sleep(0.5)
+    _wait_idle(podscope_env, namespace, name)
 
 
 def test_a_session_does_not_start_its_command_while_its_debugger_is_ending(

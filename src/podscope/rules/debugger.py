@@ -316,17 +316,19 @@ def end_session_command(name: str, session: str) -> list[str]:
     """What to exec to end the processes of one session of debugger ``name``: a command a
     client left behind (Ctrl-C, a terminating signal) would otherwise keep the debugger
     from expiring, as a session that runs."""
-    if not session:
-        raise ValueError("only a session with its own id can be ended alone")
-    return ["sh", "-c", END_SESSION_SCRIPT, "podscope-end-session", f"{name}/{session}"]
+    return _for_one_session(END_SESSION_SCRIPT, "podscope-end-session", name, session, "ended")
 
 
 def session_keeper_command(name: str, session: str) -> list[str]:
     """What to exec beside session ``session`` of debugger ``name`` so that the session ends
     when its client goes without a word (see ``SESSION_KEEPER_SCRIPT``)."""
+    return _for_one_session(SESSION_KEEPER_SCRIPT, SESSION_KEEPER_NAME, name, session, "kept")
+
+
+def _for_one_session(script: str, role: str, name: str, session: str, done: str) -> list[str]:
     if not session:
-        raise ValueError("only a session with its own id can be kept")
-    return ["sh", "-c", SESSION_KEEPER_SCRIPT, SESSION_KEEPER_NAME, f"{name}/{session}"]
+        raise ValueError(f"only a session with its own id can be {done} alone")
+    return ["sh", "-c", script, role, f"{name}/{session}"]
 
 
 def stop_command(name: str) -> list[str]:

@@ -456,6 +456,10 @@ def _session(
             replacing = False
         monitor.follow(stream)
         keeper = keep()
+        # Only a session that ended with an exit code ended as it should, or one the caller
+        # ends (or on a second Ctrl-C leaves running) as the user says; after any other end,
+        # the keeper ends what it ran (as podscope does here too, where it can).
+        done = False
         try:
             result = pump(
                 stream,
@@ -464,23 +468,14 @@ def _session(
                 quiet_hint=PROMPT_HINT if mode.tty and shells == 1 else None,
                 close_stdin_on_eof=True,
             )
+            failure = status_failure(stream.status)
+            done = not (stream.lost or failure)
         except (KeyboardInterrupt, Interrupted):
-            # Ended, or on a second Ctrl-C left running, by the caller: as the user says.
-            if keeper is not None:
-                keeper.release()
+            done = True
             raise
-        except BaseException:
+        finally:
             if keeper is not None:
-                keeper.drop()
-            raise
-        failure = status_failure(stream.status)
-        if keeper is not None:
-            # Only a session that ended with an exit code ended as it should; after any
-            # other end, what it ran is ended (here too, where podscope can).
-            if stream.lost or failure:
-                keeper.drop()
-            else:
-                keeper.release()
+                keeper.end(done)
         # An exec the runtime refused (nothing ran): the container has not started yet, or
         # has just ended between the check that it runs and this exec.
         starting = refused_as_ended(failure)

@@ -52,17 +52,15 @@ class SessionKeeper:
         self._thread.start()
         return self
 
-    def release(self) -> None:
-        """The session ended as it should: the keeper ends without ending anything. Waits
-        a moment for the word to be sent: a client that exits first would drop it."""
-        self._done = True
+    def end(self, done: bool) -> None:
+        """``done``: the session ended as it should, and the keeper ends without ending
+        anything (this waits a moment for the word to be sent: a client that exits first
+        would drop it). Otherwise its connection closes as a client that went would close
+        it, and the session is ended."""
+        self._done = done
         self._finished.set()
-        if self._thread.ident is not None:
+        if done and self._thread.ident is not None:
             self._thread.join(RELEASE_WAIT_SECONDS)
-
-    def drop(self) -> None:
-        """Close the keeper's connection as a client that went would: the session ends."""
-        self._finished.set()
 
     def _keep(self) -> None:
         if self._finished.is_set():

@@ -374,7 +374,12 @@ def test_a_holder_that_cannot_write_its_ending_file_says_it_expired_unguarded(
 
 def _watched(tmp: Path, name: str, session: str, *words: str) -> subprocess.Popen[bytes]:
     # stdin stands for the exec's stdin stream: open, nothing written, until the client goes.
-    command = d.session_command(name, list(words), session, watched=True)
+    return _fed(tmp, d.session_command(name, list(words), session, watched=True))
+
+
+def _fed(tmp: Path, command: list[str]) -> subprocess.Popen[bytes]:
+    # Run as an exec with a stdin stream would run it: that stdin is the test's to write to
+    # and to close.
     command[2] = _moved(command[2], tmp)
     return subprocess.Popen(
         command,
@@ -544,16 +549,7 @@ def test_a_term_to_a_watched_sessions_wrapper_reaches_its_command(
 
 def _keeper(tmp: Path, name: str, session: str) -> subprocess.Popen[bytes]:
     # stdin stands for the keeper's exec stdin stream: heartbeats, "done", or its end.
-    command = d.session_keeper_command(name, session)
-    command[2] = _moved(command[2], tmp)
-    return subprocess.Popen(
-        command,
-        env=_env(),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    return _fed(tmp, d.session_keeper_command(name, session))
 
 
 def test_the_end_of_a_keepers_stdin_ends_the_session_it_keeps_and_no_other(

@@ -752,12 +752,21 @@ def _roles(fake: FakeKube) -> list[tuple[str, str, Any]]:
 def _closed(socket: Any) -> bool:
     import threading
 
-    deadline = threading.Event()
+    pause = threading.Event()
     for _ in range(100):  # the keeper's thread closes it
         if socket.sock is None:
             return True
-        deadline.wait(0.02)
+        pause.wait(0.02)
     return False
+
+
+def _shell(fake: FakeKube, messages: Messages) -> DebugResult:
+    """``debug web -it``, its local input at its end at once."""
+    stdin = _pipe(b"")
+    try:
+        return _debug(fake, messages, _local(stdin), command=(), stdin=True, tty=True)
+    finally:
+        os.close(stdin)
 
 
 def test_a_shell_that_ends_as_it_should_tells_its_keeper_done(
@@ -766,11 +775,7 @@ def test_a_shell_that_ends_as_it_should_tells_its_keeper_done(
     from podscope.rules.debugger import SESSION_KEEPER_DONE, SESSION_KEEPER_NAME, SESSION_NAME
 
     Runtime(fake, session=lambda pod, name, words, stdin: (b"$ ", b"", 5))
-    stdin = _pipe(b"")
-    try:
-        result = _debug(fake, messages, _local(stdin), command=(), stdin=True, tty=True)
-    finally:
-        os.close(stdin)
+    result = _shell(fake, messages)
     assert result.exit_code == 5
     roles = _roles(fake)
     (shell,) = [marker for role, marker, _ in roles if role == SESSION_NAME]
@@ -786,11 +791,7 @@ def test_a_dropped_shells_keeper_is_dropped_too_and_the_new_shell_has_its_own(
 
     answers: list[int | None] = [None, 0]  # the first shell's connection is lost
     Runtime(fake, session=lambda pod, name, words, stdin: (b"", b"", answers.pop(0)))
-    stdin = _pipe(b"")
-    try:
-        result = _debug(fake, messages, _local(stdin), command=(), stdin=True, tty=True)
-    finally:
-        os.close(stdin)
+    result = _shell(fake, messages)
     assert result.exit_code == 0
     roles = _roles(fake)
     shells = [marker for role, marker, _ in roles if role == SESSION_NAME]
@@ -828,10 +829,6 @@ def test_a_keeper_that_cannot_be_opened_costs_the_session_nothing(
         return exec_(query, command)
 
     monkeypatch.setattr(fake, "exec", refusing)
-    stdin = _pipe(b"")
-    try:
-        result = _debug(fake, messages, _local(stdin), command=(), stdin=True, tty=True)
-    finally:
-        os.close(stdin)
+    result = _shell(fake, messages)
     assert result.exit_code == 0
     assert not any("keep" in m for m in messages)
