@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from podscope.cli.main import main
@@ -159,6 +159,13 @@ def reads_as_option(text: str) -> bool:
     return text == "--" or not (_NEGATIVE_NUMBER.match(text) or " " in text)
 
 
+def reads_as_option_after_a_flag(text: str) -> bool:
+    """Whether ``text``, after a flag that takes a value, is taken for an option: podscope's
+    parser gives such a flag a word that starts with a dash and a digit as its value, as
+    kubectl's pflag does (``Parser._negative_values_joined`` in cli/main.py)."""
+    return reads_as_option(text) and not (text[:1] == "-" and text[1:2].isdigit())
+
+
 def expected_for_pod_argument(arg: str) -> int:
     if reads_as_option(arg):
         return USAGE
@@ -211,10 +218,11 @@ def test_pod_names_are_refused_before_any_request_or_pass(
 
 @FAST
 @given(namespace=NASTY)
+@example(namespace="-0:")
 def test_namespaces_are_refused_before_any_request(closed_kubeconfig: str, namespace: str) -> None:
     code, _, err = debug(closed_kubeconfig, "-n", namespace, "--", "true")
     errors = check_clean(code, err)
-    if reads_as_option(namespace):
+    if reads_as_option_after_a_flag(namespace):
         assert code == USAGE, err  # argparse: -n has no value
     elif not is_label(namespace):
         assert code == INVALID, err
@@ -225,10 +233,11 @@ def test_namespaces_are_refused_before_any_request(closed_kubeconfig: str, names
 
 @FAST
 @given(name=NASTY)
+@example(name="-0:")
 def test_container_names(closed_kubeconfig: str, name: str) -> None:
     code, _, err = debug(closed_kubeconfig, "-c", name, "--", "true")
     errors = check_clean(code, err)
-    if reads_as_option(name):
+    if reads_as_option_after_a_flag(name):
         assert code == USAGE, err
     elif not is_label(name):
         assert code == INVALID, err
@@ -346,10 +355,11 @@ def test_timeout_values(closed_kubeconfig: str, value: str) -> None:
 
 @FAST
 @given(path=NASTY)
+@example(path="-0:")
 def test_kubeconfig_paths(path: str) -> None:
     code, _, err = run("debug", "web", "--kubeconfig", path, "--", "true")
     errors = check_clean(code, err)
-    if reads_as_option(path):
+    if reads_as_option_after_a_flag(path):
         assert code == USAGE, err
     else:
         assert code == CONFIG, err  # no such file ("" falls back to ~/.kube/config: none)
