@@ -1,5 +1,3 @@
-import sys
+from podscope.cli.main import run
 
-from podscope.cli.main import main
-
-sys.exit(main())
+run()
