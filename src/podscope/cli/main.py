@@ -222,7 +222,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run() -> NoReturn:
     """The console script: :func:`main`, then an exit that skips the interpreter's teardown."""
-    exit_now(main())
+    try:
+        code = main()
+    except SystemExit as exc:  # argparse's --help and usage errors
+        if exc.code is not None and not isinstance(exc.code, int):
+            raise
+        code = exc.code or 0
+    exit_now(code)
 
 
 def exit_now(code: int) -> NoReturn:

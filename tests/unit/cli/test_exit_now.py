@@ -80,3 +80,22 @@ def test_a_reader_gone_before_the_last_flush_ends_quietly() -> None:
     )
     # As main() does for `| head`: the reader had what it wanted, so 0 and no traceback.
     assert (done.returncode, done.stderr) == (0, "")
+
+
+def test_the_console_script_keeps_argparse_exit_codes_and_output() -> None:
+    usage = subprocess.run(
+        [sys.executable, "-m", "podscope", "debug", "--no-such-flag"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    helped = subprocess.run(
+        [sys.executable, "-m", "podscope", "debug", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert usage.returncode == 2 and "--no-such-flag" in usage.stderr
+    assert helped.returncode == 0 and helped.stdout.startswith("usage: podscope debug")
