@@ -10,17 +10,17 @@ import sys
 import textwrap
 
 
-def _child(body: str) -> subprocess.CompletedProcess[str]:
-    script = "import sys\nfrom podscope.cli.main import exit_now\n" + textwrap.dedent(body)
+def _python(*words: str) -> subprocess.CompletedProcess[str]:
     # Buffered as a user's shell leaves it, whatever the test run's environment says.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
     return subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-        env=env,
+        [sys.executable, *words], capture_output=True, text=True, timeout=30, check=False, env=env
+    )
+
+
+def _child(body: str) -> subprocess.CompletedProcess[str]:
+    return _python(
+        "-c", "import sys\nfrom podscope.cli.main import exit_now\n" + textwrap.dedent(body)
     )
 
 
@@ -83,19 +83,7 @@ def test_a_reader_gone_before_the_last_flush_ends_quietly() -> None:
 
 
 def test_the_console_script_keeps_argparse_exit_codes_and_output() -> None:
-    usage = subprocess.run(
-        [sys.executable, "-m", "podscope", "debug", "--no-such-flag"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    helped = subprocess.run(
-        [sys.executable, "-m", "podscope", "debug", "--help"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    usage = _python("-m", "podscope", "debug", "--no-such-flag")
+    helped = _python("-m", "podscope", "debug", "--help")
     assert usage.returncode == 2 and "--no-such-flag" in usage.stderr
     assert helped.returncode == 0 and helped.stdout.startswith("usage: podscope debug")
